@@ -1,0 +1,51 @@
+//! `orderflow`: convert UBL orders, run the pipeline locally, and operate queues.
+
+mod convert;
+mod demo;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "orderflow", version, about = "Purchase orders in, processed traceable orders out")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the canonical JSON of a UBL 2.1 order.
+    Convert {
+        file: PathBuf,
+        /// Refuse documents larger than this many bytes.
+        #[arg(long, default_value_t = orderflow_shared::ubl::Limits::default().max_bytes)]
+        max_bytes: usize,
+    },
+    /// Run the bundled sample orders through the pipeline on embedded adapters.
+    Demo {
+        /// Folder of UBL samples (`*.xml`, plus `malformed/`).
+        #[arg(long, default_value = demo::DEFAULT_ORDERS)]
+        orders: PathBuf,
+        /// Where the embedded bucket and outputs are written (emptied first).
+        #[arg(long, default_value = "out/demo")]
+        out: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Command::Convert { file, max_bytes } => convert::run(&file, max_bytes),
+        Command::Demo { orders, out } => demo::run(&orders, &out).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("orderflow: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! AWS SDK implementations of the ports, and client construction.
+
+mod s3;
+mod sqs;
+
+pub use s3::S3ObjectStore;
+pub use sqs::SqsFifoQueue;
+
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+
+use crate::error::PortError;
+
+/// Shared SDK configuration from the standard chain; `AWS_ENDPOINT_URL` points it at an emulator.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+/// S3 with path-style addressing whenever an endpoint override is in force, since emulators
+/// do not serve virtual-hosted bucket names.
+pub fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    let builder = aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some());
+    aws_sdk_s3::Client::from_conf(builder.build())
+}
+
+pub fn sqs_client(config: &aws_config::SdkConfig) -> aws_sdk_sqs::Client {
+    aws_sdk_sqs::Client::new(config)
+}
+
+const TRANSIENT_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "RequestThrottled",
+    "SlowDown",
+    "ServiceUnavailable",
+    "InternalError",
+    "RequestTimeout",
+    "KMS.ThrottlingException",
+];
+
+/// Maps an SDK failure to a port error: network trouble, throttling and 5xx may pass on retry;
+/// anything else the service refused will be refused again.
+pub(crate) fn classify<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> PortError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match &err {
+        SdkError::ServiceError(ctx) => {
+            let status = ctx.raw().status().as_u16();
+            let code = ctx.err().code().unwrap_or("Unknown");
+            let message = format!("{code} (HTTP {status}): {}", ctx.err().message().unwrap_or_default());
+            if status >= 500 || status == 429 || TRANSIENT_CODES.contains(&code) {
+                PortError::transient(operation, message)
+            } else {
+                PortError::permanent(operation, message)
+            }
+        }
+        SdkError::ConstructionFailure(_) => PortError::permanent(operation, format!("{err:?}")),
+        _ => PortError::transient(operation, format!("{err}: {:?}", std::error::Error::source(&err))),
+    }
+}

@@ -1,0 +1,18 @@
+//! In-process stand-ins for the AWS services, for `orderflow demo`, `serve` and tests: no
+//! network, no emulator. They keep the semantics the handlers rely on (see DESIGN.md
+//! "Local and test stack"), and the contract tests hold them to the same behaviour as moto.
+//!
+//! - [`DirObjectStore`]: S3 as a directory, with atomic writes.
+//! - [`EmbeddedFifoQueue`]: SQS FIFO in memory, with dedup, visibility, redrive.
+//! - [`Clock`], [`SystemClock`], [`ManualClock`]: time for the queue; tests advance a
+//!   `ManualClock` instead of sleeping.
+
+mod clock;
+mod fifo_queue;
+mod object_store;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use fifo_queue::{
+    DEDUP_WINDOW, DEFAULT_VISIBILITY_TIMEOUT, EmbeddedFifoQueue, MAX_RECEIVE_BATCH, QueuedMessage,
+};
+pub use object_store::DirObjectStore;

@@ -1,0 +1,41 @@
+//! Messages on the orders FIFO queue: one command per lifecycle step, for one order.
+
+use serde::{Deserialize, Serialize};
+
+use crate::order::{CanonicalOrder, OrderKey};
+use crate::ports::OutgoingMessage;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
+pub enum OrderCommand {
+    /// Store a newly converted or accepted order.
+    Register {
+        /// Where the order came from, e.g. `s3://bucket/incoming/a.xml`, for the audit trail.
+        source: String,
+        order: CanonicalOrder,
+    },
+}
+
+impl OrderCommand {
+    pub fn order_key(&self) -> &OrderKey {
+        match self {
+            Self::Register { order, .. } => &order.order_key,
+        }
+    }
+
+    /// The queue message: grouped by order so its commands stay in order, deduplicated by
+    /// content so a re-upload of the same document is a no-op.
+    pub fn to_message(&self) -> OutgoingMessage {
+        let dedup = match self {
+            Self::Register { order, .. } => format!("register-{}", order.content_hash()),
+        };
+        let body = serde_json::to_string(self).expect("commands always serialise");
+        OutgoingMessage::new(body, self.order_key().as_str(), truncate_dedup(dedup))
+    }
+}
+
+/// SQS caps deduplication ids at 128 characters.
+fn truncate_dedup(mut id: String) -> String {
+    id.truncate(128);
+    id
+}

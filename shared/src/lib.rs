@@ -1,0 +1,12 @@
+//! The common crate of orderflow: the domain at the bottom (order model, UBL parsing,
+//! errors, config, telemetry), the ports above it, and the adapters that implement them.
+
+pub mod adapters;
+pub mod command;
+pub mod config;
+pub mod error;
+pub mod order;
+pub mod ports;
+pub mod s3_event;
+pub mod telemetry;
+pub mod ubl;

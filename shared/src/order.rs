@@ -1,0 +1,329 @@
+//! The canonical order: the JSON contract every stage after conversion relies on.
+//!
+//! Amounts and quantities are [`Decimal`] strings that keep the scale of the source
+//! document; nothing here ever goes through a float.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest, Sha256};
+
+/// A decimal number kept as the text it arrived as (`"10.50"` stays `"10.50"`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Decimal(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a decimal number")]
+pub struct NotADecimal(pub String);
+
+impl Decimal {
+    /// Accepts an optional sign, digits, and an optional fraction: the XML Schema `decimal` lexical space.
+    pub fn parse(text: &str) -> Result<Self, NotADecimal> {
+        let t = text.trim();
+        let unsigned = t.strip_prefix(['-', '+']).unwrap_or(t);
+        let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        // 28 digits is what rust_decimal holds exactly, so value() never loses precision.
+        let n = int.len() + frac.len();
+        if n == 0 || n > 28 || !digits(int) || !digits(frac) {
+            return Err(NotADecimal(text.to_owned()));
+        }
+        Ok(Self(t.strip_prefix('+').unwrap_or(t).to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The exact value, for arithmetic and comparisons.
+    pub fn value(&self) -> rust_decimal::Decimal {
+        rust_decimal::Decimal::from_str_exact(&self.0).expect("parse() admits only exact decimals")
+    }
+
+    pub fn is_positive(&self) -> bool {
+        self.value() > rust_decimal::Decimal::ZERO
+    }
+}
+
+impl fmt::Display for Decimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for Decimal {
+    type Err = NotADecimal;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl Serialize for Decimal {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Decimal {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Identifies one order across retries and doors: the parties plus the order number.
+///
+/// Shape: `<sanitised order number>-<16 hex of sha256(seller, buyer, number)>`, readable in
+/// logs and safe in a URL path, while two buyers reusing a number get different keys.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct OrderKey(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an order key")]
+pub struct NotAnOrderKey(pub String);
+
+impl OrderKey {
+    pub fn derive(seller: &Party, buyer: &Party, order_number: &str) -> Self {
+        let mut h = Sha256::new();
+        for part in [seller.identity().as_str(), buyer.identity().as_str(), order_number] {
+            h.update(part.as_bytes());
+            h.update([0x1f]);
+        }
+        let digest = hex::encode(h.finalize());
+        let readable: String = order_number
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+            .take(40)
+            .collect();
+        Self(format!("{readable}-{}", &digest[..16]))
+    }
+
+    pub fn parse(text: &str) -> Result<Self, NotAnOrderKey> {
+        let (head, tail) = text.rsplit_once('-').ok_or_else(|| NotAnOrderKey(text.to_owned()))?;
+        let head_ok = head.len() <= 40
+            && head.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        let tail_ok = tail.len() == 16 && tail.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        if head_ok && tail_ok {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(NotAnOrderKey(text.to_owned()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for OrderKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for OrderKey {
+    type Error = NotAnOrderKey;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<OrderKey> for String {
+    fn from(k: OrderKey) -> Self {
+        k.0
+    }
+}
+
+/// An identifier with the scheme that issued it (a GLN is scheme `0088`, a Chilean RUT `CL:RUT`, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Identifier {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
+    pub value: String,
+}
+
+impl Identifier {
+    fn qualified(&self) -> String {
+        match &self.scheme {
+            Some(s) => format!("{s}:{}", self.value),
+            None => self.value.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_street: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+/// Buyer or seller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Party {
+    pub name: String,
+    /// Electronic address (`cbc:EndpointID`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_id: Option<Identifier>,
+    /// `cac:PartyIdentification/cbc:ID`, in document order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ids: Vec<Identifier>,
+    /// Legal registration (`cac:PartyLegalEntity/cbc:CompanyID`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_id: Option<Identifier>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+}
+
+impl Party {
+    pub fn named(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            endpoint_id: None,
+            ids: Vec::new(),
+            company_id: None,
+            email: None,
+            address: None,
+        }
+    }
+
+    /// The most stable identifier the document gives, falling back to the name.
+    pub fn identity(&self) -> String {
+        self.endpoint_id
+            .as_ref()
+            .or(self.ids.first())
+            .or(self.company_id.as_ref())
+            .map(Identifier::qualified)
+            .unwrap_or_else(|| format!("name:{}", self.name))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderLine {
+    pub line_id: String,
+    /// The seller's item id when the document has one, else the buyer's or standard id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    pub name: String,
+    pub quantity: Decimal,
+    /// UN/ECE Rec 20 unit code, e.g. `EA`, `KGM`, `C62`.
+    pub unit: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<Decimal>,
+    pub line_total: Decimal,
+}
+
+/// `cac:AnticipatedMonetaryTotal`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Totals {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_extension: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_exclusive: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_inclusive: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowance_total: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charge_total: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_total: Option<Decimal>,
+    pub payable: Decimal,
+}
+
+/// Where the order came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    UblXml,
+    Webhook,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CanonicalOrder {
+    pub order_key: OrderKey,
+    pub order_number: String,
+    /// ISO 8601 date, `YYYY-MM-DD`.
+    pub issue_date: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// BCP 47 tag for customer communication, when the order states one (`cbc:LanguageID`-like).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub origin: Origin,
+    pub buyer: Party,
+    pub seller: Party,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Address>,
+    pub lines: Vec<OrderLine>,
+    pub totals: Totals,
+}
+
+impl CanonicalOrder {
+    /// The canonical JSON bytes; stable for identical content, so its hash deduplicates.
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("canonical order always serialises")
+    }
+
+    /// Hex SHA-256 of the canonical JSON: the content fingerprint used for dedup and conflicts.
+    pub fn content_hash(&self) -> String {
+        hex::encode(Sha256::digest(self.to_json()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_keeps_source_scale() {
+        assert_eq!(Decimal::parse("10.50").unwrap().as_str(), "10.50");
+        assert_eq!(Decimal::parse(" +3 ").unwrap().as_str(), "3");
+        assert_eq!(Decimal::parse(".5").unwrap().value().to_string(), "0.5");
+    }
+
+    #[test]
+    fn decimal_rejects_non_numbers() {
+        for bad in ["", "-", ".", "1e5", "1,5", "ten", "1.2.3", "NaN", "0x10"] {
+            assert!(Decimal::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn order_key_differs_between_buyers_with_the_same_number() {
+        let seller = Party::named("Acme");
+        let a = OrderKey::derive(&seller, &Party::named("Buyer A"), "PO-1");
+        let b = OrderKey::derive(&seller, &Party::named("Buyer B"), "PO-1");
+        assert_ne!(a, b);
+        assert!(a.as_str().starts_with("PO-1-"));
+        assert_eq!(OrderKey::parse(a.as_str()).unwrap(), a);
+    }
+
+    #[test]
+    fn order_key_is_url_safe_for_any_order_number() {
+        let k = OrderKey::derive(&Party::named("s"), &Party::named("b"), "PO/2026 #7?x");
+        assert!(k.as_str().chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(OrderKey::parse("../etc/passwd").is_err());
+    }
+}

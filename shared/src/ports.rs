@@ -1,0 +1,75 @@
+//! Narrow traits at the I/O boundary. Handlers are generic over these; `adapters::aws` and
+//! `adapters::embedded` implement each one.
+
+use std::future::Future;
+
+use crate::error::PortError;
+
+/// Object storage (S3 in AWS).
+pub trait ObjectStore: Send + Sync {
+    fn get(&self, key: &str) -> impl Future<Output = Result<Vec<u8>, PortError>> + Send;
+
+    fn put(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+
+    /// Server-side copy, so an original is never re-encoded on its way to `rejected/`.
+    fn copy(&self, from: &str, to: &str) -> impl Future<Output = Result<(), PortError>> + Send;
+
+    fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
+}
+
+/// A message to put on a FIFO queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMessage {
+    pub body: String,
+    /// Messages of one group are delivered in order, one at a time.
+    pub group_id: String,
+    /// Two sends with the same id inside the deduplication window yield one message.
+    pub dedup_id: String,
+    /// String message attributes (reason, status, …) for operators.
+    pub attributes: Vec<(String, String)>,
+}
+
+impl OutgoingMessage {
+    pub fn new(body: String, group_id: impl Into<String>, dedup_id: impl Into<String>) -> Self {
+        Self { body, group_id: group_id.into(), dedup_id: dedup_id.into(), attributes: Vec::new() }
+    }
+
+    pub fn with_attribute(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.attributes.push((name.to_owned(), value.into()));
+        self
+    }
+}
+
+/// A message received from a FIFO queue, invisible to others until deleted or its timeout lapses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedMessage {
+    pub message_id: String,
+    pub receipt_handle: String,
+    pub body: String,
+    pub group_id: String,
+    pub receive_count: u32,
+    /// Epoch milliseconds of the first send.
+    pub sent_at_ms: u64,
+    pub attributes: Vec<(String, String)>,
+}
+
+impl ReceivedMessage {
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A FIFO queue (SQS FIFO in AWS).
+pub trait FifoQueue: Send + Sync {
+    /// Returns the message id; a duplicate inside the dedup window returns the first id.
+    fn send(&self, msg: OutgoingMessage) -> impl Future<Output = Result<String, PortError>> + Send;
+
+    fn receive(&self, max: usize) -> impl Future<Output = Result<Vec<ReceivedMessage>, PortError>> + Send;
+
+    fn delete(&self, receipt_handle: &str) -> impl Future<Output = Result<(), PortError>> + Send;
+}

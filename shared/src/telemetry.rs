@@ -1,0 +1,96 @@
+//! Logs and metrics.
+//!
+//! Logs go through `lambda_runtime::tracing`, which honours the JSON log format the template
+//! sets. Metrics are CloudWatch Embedded Metric Format (EMF) lines on stdout: no API call, no
+//! extra latency, and CloudWatch extracts them from the log stream.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value, json};
+
+pub const NAMESPACE: &str = "orderflow";
+
+/// Starts JSON-or-text logging as the Lambda environment asks. Call once in `main`.
+pub fn init() {
+    lambda_runtime::tracing::init_default_subscriber();
+}
+
+/// One EMF document: counters for one function, flushed as a single log line.
+#[derive(Debug)]
+pub struct Metrics {
+    function: &'static str,
+    values: Vec<(&'static str, f64)>,
+}
+
+impl Metrics {
+    pub fn new(function: &'static str) -> Self {
+        Self { function, values: Vec::new() }
+    }
+
+    /// Adds to a counter (repeated names are summed, so callers need not pre-aggregate).
+    pub fn count(&mut self, name: &'static str, n: u64) -> &mut Self {
+        match self.values.iter_mut().find(|(k, _)| *k == name) {
+            Some((_, v)) => *v += n as f64,
+            None => self.values.push((name, n as f64)),
+        }
+        self
+    }
+
+    /// The EMF JSON line, or `None` when nothing was counted.
+    pub fn render(&self, timestamp_ms: u128) -> Option<String> {
+        if self.values.is_empty() {
+            return None;
+        }
+        let definitions: Vec<Value> =
+            self.values.iter().map(|(name, _)| json!({"Name": name, "Unit": "Count"})).collect();
+        let mut doc = Map::new();
+        doc.insert(
+            "_aws".into(),
+            json!({
+                "Timestamp": timestamp_ms as u64,
+                "CloudWatchMetrics": [{
+                    "Namespace": NAMESPACE,
+                    "Dimensions": [["Function"]],
+                    "Metrics": definitions,
+                }],
+            }),
+        );
+        doc.insert("Function".into(), json!(self.function));
+        for (name, v) in &self.values {
+            doc.insert((*name).into(), json!(v));
+        }
+        Some(Value::Object(doc).to_string())
+    }
+
+    /// Writes the line to stdout, where the Lambda log agent picks EMF up.
+    pub fn flush(&mut self) {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
+        if let Some(line) = self.render(now) {
+            println!("{line}");
+        }
+        self.values.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emf_line_declares_every_counted_metric_and_sums_repeats() {
+        let mut m = Metrics::new("xml-order-converter");
+        m.count("OrdersConverted", 2).count("ConversionFailures", 1).count("OrdersConverted", 1);
+        let doc: Value = serde_json::from_str(&m.render(1_700_000_000_000).unwrap()).unwrap();
+        assert_eq!(doc["OrdersConverted"], 3.0);
+        assert_eq!(doc["ConversionFailures"], 1.0);
+        assert_eq!(doc["Function"], "xml-order-converter");
+        let declared = &doc["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(declared["Namespace"], NAMESPACE);
+        assert_eq!(declared["Metrics"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn nothing_counted_renders_nothing() {
+        assert!(Metrics::new("f").render(0).is_none());
+    }
+}

@@ -1,0 +1,110 @@
+//! Shared set-up for the end-to-end tests: moto connection, unique resource names, and
+//! small AWS helpers. Every test needs moto; `scripts/test` starts it and sets
+//! `AWS_ENDPOINT_URL`. Without it the tests fail loudly rather than skip.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use orderflow_shared::adapters::aws;
+
+/// The moto endpoint; panics with instructions when the emulator was not started.
+pub fn moto_endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| {
+        panic!("AWS_ENDPOINT_URL is not set: these tests run against moto server; start them with scripts/test")
+    })
+}
+
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    moto_endpoint();
+    aws::sdk_config().await
+}
+
+/// A name no other test (or earlier run against the same moto) uses.
+pub fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("{prefix}-{}-{nanos:x}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+pub fn repo_path(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(relative)
+}
+
+pub async fn create_bucket(s3: &aws_sdk_s3::Client, name: &str) {
+    match s3.create_bucket().bucket(name).send().await {
+        Ok(_) => {}
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you()) => {}
+        Err(e) => panic!("create bucket {name}: {e:?}"),
+    }
+}
+
+/// A FIFO queue redriving to a FIFO dead-letter queue after `max_receives`; returns (queue, dlq) URLs.
+pub async fn create_fifo_with_dlq(sqs: &aws_sdk_sqs::Client, name: &str, max_receives: u32) -> (String, String) {
+    let dlq = create_fifo(sqs, &format!("{name}-pending"), &[]).await;
+    let dlq_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&dlq)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("dlq arn")
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+        .expect("dlq arn attribute");
+    let policy = format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"{max_receives}"}}"#);
+    let queue = create_fifo(sqs, name, &[(QueueAttributeName::RedrivePolicy, policy)]).await;
+    (queue, dlq)
+}
+
+pub async fn create_fifo(sqs: &aws_sdk_sqs::Client, name: &str, extra: &[(QueueAttributeName, String)]) -> String {
+    let mut req = sqs
+        .create_queue()
+        .queue_name(format!("{name}.fifo"))
+        .attributes(QueueAttributeName::FifoQueue, "true")
+        .attributes(QueueAttributeName::VisibilityTimeout, "30");
+    for (k, v) in extra {
+        req = req.attributes(k.clone(), v);
+    }
+    req.send().await.expect("create fifo queue").queue_url().expect("queue url").to_owned()
+}
+
+/// A message as SQS holds it, with the FIFO attributes the tests assert on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drained {
+    pub body: String,
+    pub group_id: String,
+    pub dedup_id: String,
+}
+
+/// Receives and deletes everything currently visible on a queue.
+pub async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<Drained> {
+    let mut out = Vec::new();
+    loop {
+        let resp = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await
+            .expect("receive");
+        if resp.messages().is_empty() {
+            return out;
+        }
+        for m in resp.messages() {
+            let attr = |n: MessageSystemAttributeName| {
+                m.attributes().and_then(|a| a.get(&n)).cloned().unwrap_or_default()
+            };
+            out.push(Drained {
+                body: m.body().unwrap_or_default().to_owned(),
+                group_id: attr(MessageSystemAttributeName::MessageGroupId),
+                dedup_id: attr(MessageSystemAttributeName::MessageDeduplicationId),
+            });
+            sqs.delete_message().queue_url(url).receipt_handle(m.receipt_handle().unwrap()).send().await.expect("delete");
+        }
+    }
+}
+
+pub use orderflow_shared::s3_event::put_event as s3_put_event;
