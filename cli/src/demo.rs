@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use orderflow_shared::adapters::embedded::{DirObjectStore, EmbeddedFifoQueue};
+use orderflow_shared::claim_check;
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::config::ConverterConfig;
 use orderflow_shared::ports::{FifoQueue, ObjectStore};
@@ -49,8 +50,9 @@ pub async fn run(orders: &Path, out: &Path) -> Result<(), String> {
     println!();
     println!("2. orders.fifo: {} register commands waiting for the queue reader", converter.queue.len());
     for message in converter.queue.receive(10).await.map_err(|e| e.to_string())? {
-        let command: OrderCommand = serde_json::from_str(&message.body).map_err(|e| e.to_string())?;
-        let OrderCommand::Register { order, .. } = command;
+        let body = claim_check::resolve(&converter.store, message.body).await.map_err(|e| e.to_string())?;
+        let command: OrderCommand = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+        let OrderCommand::Register { order, .. } = command else { continue };
         println!(
             "   group {:<34} {} lines, payable {} {}",
             message.group_id,

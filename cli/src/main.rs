@@ -37,6 +37,7 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    orderflow_shared::telemetry::silence_metrics();
     let result = match Cli::parse().command {
         Command::Convert { file, max_bytes } => convert::run(&file, max_bytes),
         Command::Demo { orders, out } => demo::run(&orders, &out).await,

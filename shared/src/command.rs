@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::lifecycle::Stage;
 use crate::order::{CanonicalOrder, OrderKey};
 use crate::ports::OutgoingMessage;
 
@@ -12,7 +13,14 @@ pub enum OrderCommand {
     Register {
         /// Where the order came from, e.g. `s3://bucket/incoming/a.xml`, for the audit trail.
         source: String,
-        order: CanonicalOrder,
+        order: Box<CanonicalOrder>,
+    },
+    /// Run one lifecycle stage (`POST /orders/{key}/{stage route}`).
+    Stage {
+        order_key: OrderKey,
+        stage: Stage,
+        /// Distinguishes deliberate re-runs (a redrive, a recovery attempt) from duplicates.
+        attempt: u32,
     },
 }
 
@@ -20,6 +28,7 @@ impl OrderCommand {
     pub fn order_key(&self) -> &OrderKey {
         match self {
             Self::Register { order, .. } => &order.order_key,
+            Self::Stage { order_key, .. } => order_key,
         }
     }
 
@@ -28,6 +37,7 @@ impl OrderCommand {
     pub fn to_message(&self) -> OutgoingMessage {
         let dedup = match self {
             Self::Register { order, .. } => format!("register-{}", order.content_hash()),
+            Self::Stage { order_key, stage, attempt } => format!("{}-{order_key}-{attempt}", stage.route()),
         };
         let body = serde_json::to_string(self).expect("commands always serialise");
         OutgoingMessage::new(body, self.order_key().as_str(), truncate_dedup(dedup))

@@ -2,10 +2,13 @@
 //! errors, config, telemetry), the ports above it, and the adapters that implement them.
 
 pub mod adapters;
+pub mod claim_check;
 pub mod command;
 pub mod config;
 pub mod error;
+pub mod lifecycle;
 pub mod order;
+pub mod order_service;
 pub mod ports;
 pub mod s3_event;
 pub mod telemetry;

@@ -286,6 +286,36 @@ impl CanonicalOrder {
         serde_json::to_vec(self).expect("canonical order always serialises")
     }
 
+    /// The invariants the parser guarantees, checked again for orders that arrive as JSON.
+    pub fn validate(&self) -> Result<(), String> {
+        let expected = OrderKey::derive(&self.seller, &self.buyer, &self.order_number);
+        if self.order_key != expected {
+            return Err(format!("order_key {} does not match the parties and order number (expected {expected})", self.order_key));
+        }
+        if self.order_number.trim().is_empty() {
+            return Err("order_number is empty".into());
+        }
+        if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(format!("currency {:?} is not an ISO 4217 code", self.currency));
+        }
+        if time::Date::parse(&self.issue_date, time::macros::format_description!("[year]-[month]-[day]")).is_err() {
+            return Err(format!("issue_date {:?} is not a YYYY-MM-DD date", self.issue_date));
+        }
+        if self.lines.is_empty() {
+            return Err("the order has no lines".into());
+        }
+        let mut ids = std::collections::HashSet::new();
+        for line in &self.lines {
+            if !ids.insert(line.line_id.as_str()) {
+                return Err(format!("line id {} appears twice", line.line_id));
+            }
+            if !line.quantity.is_positive() {
+                return Err(format!("line {}: quantity {} is not positive", line.line_id, line.quantity));
+            }
+        }
+        Ok(())
+    }
+
     /// Hex SHA-256 of the canonical JSON: the content fingerprint used for dedup and conflicts.
     pub fn content_hash(&self) -> String {
         hex::encode(Sha256::digest(self.to_json()))

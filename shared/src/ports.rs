@@ -73,3 +73,86 @@ pub trait FifoQueue: Send + Sync {
 
     fn delete(&self, receipt_handle: &str) -> impl Future<Output = Result<(), PortError>> + Send;
 }
+
+/// Why a conditional write did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The record changed (or appeared) since it was read: re-read and decide again.
+    #[error("the record changed since it was read")]
+    VersionConflict,
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// One page of orders in a state, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderPage {
+    pub orders: Vec<crate::lifecycle::OrderRecord>,
+    /// Opaque; pass back to get the next page. `None` on the last page.
+    pub cursor: Option<String>,
+}
+
+/// Count and oldest entry of one state.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StateStats {
+    pub state: crate::lifecycle::State,
+    pub count: u64,
+    /// Key and `state_at` of the order longest in this state.
+    pub oldest: Option<(crate::order::OrderKey, String)>,
+}
+
+/// The orders table (DynamoDB in AWS).
+pub trait OrderStore: Send + Sync {
+    fn get(
+        &self,
+        key: &crate::order::OrderKey,
+    ) -> impl Future<Output = Result<Option<crate::lifecycle::OrderRecord>, PortError>> + Send;
+
+    /// Writes `record` only if the stored version is `expected` (`None`: only if absent).
+    /// The caller has already set `record.version` to the new value.
+    fn put(
+        &self,
+        record: &crate::lifecycle::OrderRecord,
+        expected: Option<u64>,
+    ) -> impl Future<Output = Result<(), WriteError>> + Send;
+
+    fn list_by_state(
+        &self,
+        state: crate::lifecycle::State,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<OrderPage, PortError>> + Send;
+
+    fn stats(&self) -> impl Future<Output = Result<Vec<StateStats>, PortError>> + Send;
+}
+
+/// A failure reported by the DTE provider.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("DTE provider {operation}: {code}: {message}")]
+pub struct DteError {
+    pub operation: &'static str,
+    /// The provider's code, or `timeout` / `http_<status>` when it gave none.
+    pub code: String,
+    pub message: String,
+    pub retry: crate::error::Retry,
+}
+
+impl crate::error::Classify for DteError {
+    fn retry(&self) -> crate::error::Retry {
+        self.retry
+    }
+}
+
+/// The electronic tax document service: issue a folio, then broadcast to the tax authority.
+/// Both calls are idempotent per order key, so a retry after a lost answer returns the same id.
+pub trait DteProvider: Send + Sync {
+    fn issue(
+        &self,
+        record: &crate::lifecycle::OrderRecord,
+    ) -> impl Future<Output = Result<String, DteError>> + Send;
+
+    fn broadcast(
+        &self,
+        record: &crate::lifecycle::OrderRecord,
+    ) -> impl Future<Output = Result<String, DteError>> + Send;
+}

@@ -4,11 +4,19 @@
 //! sets. Metrics are CloudWatch Embedded Metric Format (EMF) lines on stdout: no API call, no
 //! extra latency, and CloudWatch extracts them from the log stream.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
 
 pub const NAMESPACE: &str = "orderflow";
+
+static EMF_ON_STDOUT: AtomicBool = AtomicBool::new(true);
+
+/// For the CLI, whose stdout is for people: metrics only mean something inside Lambda.
+pub fn silence_metrics() {
+    EMF_ON_STDOUT.store(false, Ordering::Relaxed);
+}
 
 /// Starts JSON-or-text logging as the Lambda environment asks. Call once in `main`.
 pub fn init() {
@@ -65,7 +73,7 @@ impl Metrics {
     /// Writes the line to stdout, where the Lambda log agent picks EMF up.
     pub fn flush(&mut self) {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
-        if let Some(line) = self.render(now) {
+        if let Some(line) = self.render(now).filter(|_| EMF_ON_STDOUT.load(Ordering::Relaxed)) {
             println!("{line}");
         }
         self.values.clear();

@@ -2,6 +2,8 @@
 //! small AWS helpers. Every test needs moto; `scripts/test` starts it and sets
 //! `AWS_ENDPOINT_URL`. Without it the tests fail loudly rather than skip.
 
+pub mod apigw;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -33,7 +35,16 @@ pub fn repo_path(relative: &str) -> PathBuf {
 }
 
 pub async fn create_bucket(s3: &aws_sdk_s3::Client, name: &str) {
-    match s3.create_bucket().bucket(name).send().await {
+    let region = s3.config().region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
+    let mut req = s3.create_bucket().bucket(name);
+    // us-east-1 is the one region that refuses an explicit location constraint.
+    if region != "us-east-1" {
+        let location = aws_sdk_s3::types::BucketLocationConstraint::from(region.as_str());
+        req = req.create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(location).build(),
+        );
+    }
+    match req.send().await {
         Ok(_) => {}
         Err(e) if e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you()) => {}
         Err(e) => panic!("create bucket {name}: {e:?}"),

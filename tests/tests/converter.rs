@@ -2,6 +2,7 @@
 
 use orderflow_e2e::*;
 use orderflow_shared::adapters::aws::{self, S3ObjectStore, SqsFifoQueue};
+use orderflow_shared::claim_check;
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::config::ConverterConfig;
 use orderflow_shared::ubl::{self, Limits};
@@ -88,11 +89,12 @@ async fn each_valid_sample_becomes_exactly_its_register_message() {
         let outcomes = stack.convert(&[&key]).await;
 
         let order = ubl::parse_order(&sample(&name), &Limits::default()).unwrap();
-        let expected = OrderCommand::Register { source: format!("s3://{}/{key}", stack.bucket()), order };
+        let expected = OrderCommand::Register { source: format!("s3://{}/{key}", stack.bucket()), order: Box::new(order) };
         assert!(matches!(&outcomes[..], [Outcome::Queued { .. }]), "{name}: {outcomes:?}");
         let messages = stack.drain().await;
         assert_eq!(messages.len(), 1, "{name}");
-        let body: OrderCommand = serde_json::from_str(&messages[0].body).unwrap();
+        let body = claim_check::resolve(&stack.converter.store, messages[0].body.clone()).await.unwrap();
+        let body: OrderCommand = serde_json::from_str(&body).unwrap();
         assert_eq!(body, expected, "{name}");
         assert_eq!(messages[0].group_id, expected.order_key().as_str());
         assert_eq!(messages[0].dedup_id, expected.to_message().dedup_id);

@@ -7,6 +7,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use orderflow_shared::claim_check;
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::config::ConverterConfig;
 use orderflow_shared::error::{Classify, PortError, Retry};
@@ -127,11 +128,12 @@ async fn convert_object<S: ObjectStore, Q: FifoQueue>(
         Ok(order) => order,
         Err(e) => return reject_unconvertible(deps, &key, &e).await,
     };
-    let command = OrderCommand::Register { source: format!("s3://{}/{key}", cfg.bucket), order };
-    let message_id = deps.queue.send(command.to_message()).await?;
-    let OrderCommand::Register { order, .. } = command;
-    info!(order_key = %order.order_key, %message_id, "queued");
-    Ok(Outcome::Queued { key, order_key: order.order_key.to_string(), message_id, lines: order.lines.len() })
+    let (order_key, lines) = (order.order_key.to_string(), order.lines.len());
+    let command = OrderCommand::Register { source: format!("s3://{}/{key}", cfg.bucket), order: Box::new(order) };
+    let message = claim_check::offload(&deps.store, command.to_message()).await?;
+    let message_id = deps.queue.send(message).await?;
+    info!(%order_key, %message_id, "queued");
+    Ok(Outcome::Queued { key, order_key, message_id, lines })
 }
 
 async fn reject_unconvertible<S: ObjectStore, Q: FifoQueue>(

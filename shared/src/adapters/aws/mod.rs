@@ -1,8 +1,10 @@
 //! AWS SDK implementations of the ports, and client construction.
 
+mod dynamodb;
 mod s3;
 mod sqs;
 
+pub use dynamodb::*;
 pub use s3::S3ObjectStore;
 pub use sqs::SqsFifoQueue;
 

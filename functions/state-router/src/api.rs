@@ -1,0 +1,127 @@
+//! Routes of the Orders API. API Gateway enforces `x-api-key` before a request gets here.
+//!
+//! The path comes from the proxy event's resource path (without the stage prefix), so the
+//! same routing serves API Gateway, `cargo lambda` and `orderflow serve`.
+
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, RequestExt, Response};
+use orderflow_shared::error::Classify;
+use orderflow_shared::lifecycle::{Stage, State};
+use orderflow_shared::order::{CanonicalOrder, OrderKey};
+use orderflow_shared::order_service::{Applied, OrderService};
+use orderflow_shared::ports::{DteProvider, FifoQueue, OrderStore};
+use serde_json::json;
+use tracing::instrument;
+
+use crate::responses::{error, from_service, json};
+
+/// Lambda's synchronous payload limit; API Gateway itself stops at 10 MB.
+pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
+
+const DEFAULT_PAGE: usize = 25;
+
+#[instrument(skip_all, fields(method = %req.method(), path = %path_of(&req)))]
+pub async fn handle<S: OrderStore, Q: FifoQueue, D: DteProvider>(
+    service: &OrderService<S, Q, D>,
+    req: Request,
+) -> Result<Response<Body>, lambda_http::Error> {
+    let path = path_of(&req);
+    let segments: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let response = match (req.method().clone(), segments.as_slice()) {
+        (Method::POST, ["orders"]) => register(service, &req).await,
+        (Method::GET, ["orders"]) => list(service, &req).await,
+        (Method::GET, ["orders", key]) => match parse_key(key) {
+            Ok(key) => service.get(&key).await.map_or_else(|e| from_service(&e), |r| json(StatusCode::OK, &r)),
+            Err(resp) => resp,
+        },
+        (Method::POST, ["orders", key, stage]) => match (parse_key(key), Stage::from_route(stage)) {
+            (Ok(key), Some(stage)) => run_stage(service, &key, stage).await,
+            (Err(resp), _) => resp,
+            (_, None) => error(StatusCode::NOT_FOUND, "unknown_route", format!("no stage named {stage}")),
+        },
+        (Method::GET, ["stats"]) => match service.store.stats().await {
+            Ok(stats) => json(StatusCode::OK, &json!({ "states": stats })),
+            Err(e) => from_service(&e.into()),
+        },
+        (method, _) => error(StatusCode::NOT_FOUND, "unknown_route", format!("no route for {method} {path}")),
+    };
+    Ok(response)
+}
+
+fn path_of(req: &Request) -> String {
+    match req.raw_http_path() {
+        "" => req.uri().path().to_owned(),
+        raw => raw.to_owned(),
+    }
+}
+
+fn parse_key(raw: &str) -> Result<OrderKey, Response<Body>> {
+    OrderKey::parse(raw).map_err(|e| error(StatusCode::BAD_REQUEST, "invalid_key", e.to_string()))
+}
+
+async fn register<S: OrderStore, Q: FifoQueue, D: DteProvider>(
+    service: &OrderService<S, Q, D>,
+    req: &Request,
+) -> Response<Body> {
+    let order: CanonicalOrder = match json_body(req) {
+        Ok(order) => order,
+        Err(resp) => return resp,
+    };
+    let source = req.headers().get("x-orderflow-source").and_then(|v| v.to_str().ok()).unwrap_or("api");
+    match service.register(order, source, "POST /orders").await {
+        Ok(Applied::Created(record)) => json(StatusCode::CREATED, &record),
+        Ok(applied) => json(StatusCode::OK, &json!({"duplicate": true, "order": applied.record()})),
+        Err(e) => from_service(&e),
+    }
+}
+
+async fn run_stage<S: OrderStore, Q: FifoQueue, D: DteProvider>(
+    service: &OrderService<S, Q, D>,
+    key: &OrderKey,
+    stage: Stage,
+) -> Response<Body> {
+    let by = format!("POST /orders/{{key}}/{}", stage.route());
+    match service.run_stage(key, stage, &by).await {
+        Ok(Applied::Unchanged(record)) => json(StatusCode::OK, &json!({"duplicate": true, "order": record})),
+        Ok(applied) => json(StatusCode::OK, applied.record()),
+        Err(e) => from_service(&e),
+    }
+}
+
+async fn list<S: OrderStore, Q: FifoQueue, D: DteProvider>(
+    service: &OrderService<S, Q, D>,
+    req: &Request,
+) -> Response<Body> {
+    let query = req.query_string_parameters();
+    let Some(state) = query.first("state") else {
+        return error(StatusCode::BAD_REQUEST, "missing_parameter", "query parameter `state` is required");
+    };
+    let Some(state) = State::parse(state) else {
+        return error(StatusCode::BAD_REQUEST, "invalid_parameter", format!("unknown state {state:?}"));
+    };
+    let limit = match query.first("limit").map(str::parse::<usize>) {
+        None => DEFAULT_PAGE,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        Some(_) => return error(StatusCode::BAD_REQUEST, "invalid_parameter", "`limit` must be 1 to 100"),
+    };
+    match service.store.list_by_state(state, limit, query.first("cursor")).await {
+        Ok(page) => json(StatusCode::OK, &json!({"orders": page.orders, "cursor": page.cursor})),
+        Err(e) if !e.is_transient() => error(StatusCode::BAD_REQUEST, "invalid_parameter", e.to_string()),
+        Err(e) => from_service(&e.into()),
+    }
+}
+
+/// A JSON body of type `T`: size first, then content type, then a parse that names the field.
+fn json_body<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Response<Body>> {
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.len() > MAX_BODY_BYTES {
+        let message = format!("body is {} bytes; the limit is {MAX_BODY_BYTES}", bytes.len());
+        return Err(error(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", message));
+    }
+    let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !content_type.to_ascii_lowercase().starts_with("application/json") {
+        let message = format!("content-type must be application/json, not {content_type:?}");
+        return Err(error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message));
+    }
+    serde_json::from_slice(bytes).map_err(|e| error(StatusCode::BAD_REQUEST, "invalid_body", e.to_string()))
+}

@@ -1,0 +1,278 @@
+//! The streaming walk over the document: encoding checks, the depth limit, the element path,
+//! and the text of the fields the mapping wants. There is no DOM: memory is the path stack
+//! plus the values kept.
+
+use quick_xml::escape::resolve_xml_entity;
+use quick_xml::events::{BytesDecl, BytesRef, BytesStart, Event};
+use quick_xml::name::ResolveResult;
+use quick_xml::{NsReader, XmlVersion};
+
+use super::error::{ConvertError, excerpt};
+use super::fields::{Field, Node, classify};
+use super::mapping::OrderBuilder;
+use super::names::{ORDER_NS, Tag};
+
+/// Feeds the order fields of `xml` to `builder`, refusing the document at the first problem.
+pub(super) fn walk(
+    xml: &[u8],
+    max_depth: usize,
+    builder: &mut OrderBuilder,
+) -> Result<(), ConvertError> {
+    let (body, offset) = strip_utf8_bom(xml)?;
+    Walker {
+        reader: NsReader::from_reader(body),
+        body,
+        offset,
+        max_depth,
+        builder,
+        path: Vec::with_capacity(max_depth.min(32)),
+        capture: None,
+        text: String::new(),
+        root_closed: false,
+    }
+    .run()
+}
+
+/// Accepts UTF-8 with or without a byte order mark. Other Unicode encodings are recognised by
+/// their first bytes (as in XML 1.0 appendix F) so they get a clear refusal rather than a
+/// confusing syntax error.
+fn strip_utf8_bom(xml: &[u8]) -> Result<(&[u8], u64), ConvertError> {
+    let encoding = match xml {
+        [0xEF, 0xBB, 0xBF, rest @ ..] => return Ok((rest, 3)),
+        [0xFE, 0xFF, ..] | [0x00, b'<', ..] => "UTF-16BE",
+        [0xFF, 0xFE, ..] | [b'<', 0x00, ..] => "UTF-16LE",
+        [0x00, 0x00, ..] => "UTF-32BE",
+        _ => return Ok((xml, 0)),
+    };
+    Err(ConvertError::UnsupportedEncoding { encoding: encoding.to_owned() })
+}
+
+struct Walker<'i, 'b> {
+    reader: NsReader<&'i [u8]>,
+    body: &'i [u8],
+    /// Length of the byte order mark stripped before `body`, so positions count from the file start.
+    offset: u64,
+    max_depth: usize,
+    builder: &'b mut OrderBuilder,
+    /// The open elements, root first.
+    path: Vec<Tag>,
+    /// The field whose text is being collected.
+    capture: Option<Capture>,
+    /// Reused for every field: text can arrive in pieces (entities, CDATA sections).
+    text: String,
+    root_closed: bool,
+}
+
+struct Capture {
+    field: Field,
+    depth: usize,
+    attribute: Option<String>,
+}
+
+impl Walker<'_, '_> {
+    fn run(mut self) -> Result<(), ConvertError> {
+        loop {
+            let start = self.reader.buffer_position();
+            let event = self.reader.read_event().map_err(|e| self.xml_error(e))?;
+            match event {
+                Event::Start(e) => self.open(&e, start)?,
+                Event::Empty(e) => {
+                    self.open(&e, start)?;
+                    self.close()?;
+                }
+                Event::End(_) => self.close()?,
+                Event::Text(t) if self.path.is_empty() => {
+                    if !t.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
+                        return Err(self.not_xml("text outside the root element", start));
+                    }
+                }
+                Event::Text(t) => {
+                    if self.capturing() {
+                        self.text.push_str(&t.xml10_content());
+                    }
+                }
+                Event::CData(c) => {
+                    self.inside_root(start)?;
+                    if self.capturing() {
+                        self.text.push_str(&c.xml10_content());
+                    }
+                }
+                Event::GeneralRef(r) => {
+                    self.inside_root(start)?;
+                    let replacement = self.reference(&r, start)?;
+                    if self.capturing() {
+                        self.text.push(replacement);
+                    }
+                }
+                Event::DocType(_) => {
+                    return Err(ConvertError::DtdForbidden { position: self.offset + start });
+                }
+                Event::Decl(d) => self.check_encoding(&d, start)?,
+                Event::Comment(_) | Event::PI(_) => {}
+                Event::Eof => return self.end_of_document(),
+            }
+        }
+    }
+
+    fn open(&mut self, e: &BytesStart, start: u64) -> Result<(), ConvertError> {
+        // Checked before anything grows, so absurd nesting costs only the bytes read so far.
+        if self.path.len() >= self.max_depth {
+            return Err(ConvertError::TooDeep {
+                limit: self.max_depth,
+                position: self.offset + start,
+            });
+        }
+        let (namespace, local) = self.reader.resolver().resolve_element(e.name());
+        let namespace = match namespace {
+            ResolveResult::Bound(ns) => ns.0,
+            ResolveResult::Unbound => "",
+            ResolveResult::Unknown(prefix) => {
+                let message = format!("namespace prefix {:?} is not declared", excerpt(&prefix));
+                return Err(self.not_xml(message, start));
+            }
+        };
+        let local = local.as_ref();
+        if self.path.is_empty() {
+            if self.root_closed {
+                return Err(self.not_xml("a second root element", start));
+            }
+            if namespace != ORDER_NS || local != "Order" {
+                let found = match namespace {
+                    "" => excerpt(local),
+                    ns => excerpt(&format!("{{{ns}}}{local}")),
+                };
+                return Err(ConvertError::WrongRoot { found });
+            }
+            self.path.push(Tag::Order);
+            return Ok(());
+        }
+        self.path.push(Tag::of(namespace, local));
+        match classify(&self.path[1..]) {
+            Some(Node::LineItem) => self.builder.begin_line(),
+            Some(Node::Delivery) => self.builder.begin_delivery(),
+            Some(Node::Value(field)) => {
+                let attribute = match field.attribute() {
+                    Some(name) => self.attribute(e, name, start)?,
+                    None => None,
+                };
+                self.text.clear();
+                self.capture = Some(Capture { field, depth: self.path.len(), attribute });
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<(), ConvertError> {
+        let depth = self.path.len();
+        if let Some(capture) = self.capture.take_if(|c| c.depth == depth) {
+            self.builder.set(capture.field, self.text.trim(), capture.attribute)?;
+        }
+        if matches!(self.path[1..], [Tag::OrderLine, Tag::LineItem]) {
+            self.builder.end_line()?;
+        }
+        self.path.pop();
+        self.root_closed = self.path.is_empty();
+        Ok(())
+    }
+
+    /// Whether text here belongs directly to the field being captured.
+    fn capturing(&self) -> bool {
+        self.capture.as_ref().is_some_and(|c| c.depth == self.path.len())
+    }
+
+    fn inside_root(&self, start: u64) -> Result<(), ConvertError> {
+        if self.path.is_empty() {
+            return Err(self.not_xml("content outside the root element", start));
+        }
+        Ok(())
+    }
+
+    /// Character references and the five predefined entities; without a DTD nothing else exists.
+    fn reference(&self, r: &BytesRef, start: u64) -> Result<char, ConvertError> {
+        let resolved = match r.resolve_char_ref() {
+            Ok(Some(c)) => Some(c),
+            Ok(None) => resolve_xml_entity(r).and_then(|s| s.chars().next()),
+            Err(_) => None,
+        };
+        resolved.ok_or_else(|| {
+            let message = format!("undefined or invalid reference &{};", excerpt(r));
+            self.not_xml(message, start)
+        })
+    }
+
+    /// The value of an unprefixed attribute (attributes without a prefix have no namespace).
+    fn attribute(
+        &self,
+        e: &BytesStart,
+        name: &str,
+        start: u64,
+    ) -> Result<Option<String>, ConvertError> {
+        for attribute in e.attributes() {
+            let attribute = attribute.map_err(|err| self.not_xml(err.to_string(), start))?;
+            if attribute.key.as_ref() == name {
+                let value = attribute
+                    .normalized_value(XmlVersion::Implicit1_0)
+                    .map_err(|err| self.not_xml(err.to_string(), start))?;
+                let value = value.trim();
+                return Ok((!value.is_empty()).then(|| value.to_owned()));
+            }
+        }
+        Ok(None)
+    }
+
+    fn check_encoding(&self, decl: &BytesDecl, start: u64) -> Result<(), ConvertError> {
+        match decl.encoding() {
+            Some(Ok(encoding)) if !encoding.eq_ignore_ascii_case("UTF-8") => {
+                Err(ConvertError::UnsupportedEncoding { encoding: excerpt(&encoding) })
+            }
+            Some(Err(err)) => Err(self.not_xml(err.to_string(), start)),
+            _ => Ok(()),
+        }
+    }
+
+    fn end_of_document(&self) -> Result<(), ConvertError> {
+        let end = self.body.len() as u64;
+        if !self.path.is_empty() {
+            let message =
+                format!("unexpected end of document with {} elements still open", self.path.len());
+            return Err(self.not_xml(message, end));
+        }
+        if !self.root_closed {
+            let message =
+                if self.body.is_empty() { "document is empty" } else { "no root element" };
+            return Err(self.not_xml(message, end));
+        }
+        Ok(())
+    }
+
+    fn xml_error(&self, err: quick_xml::Error) -> ConvertError {
+        let position = self.reader.error_position();
+        match err {
+            // quick-xml validates each piece as it goes, so the first invalid byte of the whole
+            // body is the one it tripped over; recomputing gives its exact position.
+            quick_xml::Error::Encoding(_) => ConvertError::InvalidUtf8 {
+                position: self.offset
+                    + std::str::from_utf8(self.body)
+                        .map_or_else(|e| e.valid_up_to() as u64, |_| self.reader.buffer_position()),
+            },
+            // Markup declarations belong in a DTD; quick-xml sees them elsewhere only as bad syntax.
+            quick_xml::Error::Syntax(_) if self.is_markup_declaration(position) => {
+                ConvertError::DtdForbidden { position: self.offset + position }
+            }
+            err => self.not_xml(err.to_string(), position),
+        }
+    }
+
+    fn is_markup_declaration(&self, position: u64) -> bool {
+        let rest =
+            usize::try_from(position).ok().and_then(|p| self.body.get(p..)).unwrap_or_default();
+        ["<!ENTITY", "<!ELEMENT", "<!ATTLIST", "<!NOTATION"]
+            .iter()
+            .any(|decl| rest.starts_with(decl.as_bytes()))
+    }
+
+    fn not_xml(&self, message: impl Into<String>, position: u64) -> ConvertError {
+        ConvertError::NotXml { message: message.into(), position: self.offset + position }
+    }
+}

@@ -1,0 +1,289 @@
+"""What template.yaml must keep true, checked on the CloudFormation that SAM generates from it.
+
+Runs offline: see translate.py.
+"""
+
+import tomllib
+
+import pytest
+
+from translate import (
+    ALLOWED_MANAGED_POLICIES,
+    REPO_ROOT,
+    as_list,
+    broad_statements,
+    iam_statements,
+    is_get_att,
+    is_ref,
+    load_sam_template,
+    props,
+    resources_of_type,
+    role_of_function,
+    statement_problems,
+    translate,
+)
+
+CONVERTER = "XmlOrderConverterFunction"
+# The queue reader's Lambda timeout; the orders queue's visibility timeout must be 6x it.
+QUEUE_READER_TIMEOUT_SECONDS = 30
+STAGES = ("dev", "qa", "prod")
+
+
+def _bucket_name_sub(cfn):
+    name = props(cfn, "OrdersBucket")["BucketName"]
+    assert isinstance(name, dict) and "Fn::Sub" in name, f"bucket name should be a !Sub, got {name!r}"
+    return name["Fn::Sub"]
+
+
+# --- queues --------------------------------------------------------------------------------------
+
+
+def test_orders_queue_is_fifo_and_redrives_to_pending_fifo_queue_after_10_receives(cfn):
+    queue = props(cfn, "OrdersQueue")
+    assert queue["FifoQueue"] is True
+    assert queue["ContentBasedDeduplication"] is False
+    assert queue["QueueName"]["Fn::Sub"].endswith(".fifo")
+    redrive = queue["RedrivePolicy"]
+    assert is_get_att(redrive["deadLetterTargetArn"], "OrdersPendingQueue")
+    assert int(redrive["maxReceiveCount"]) == 10
+
+    pending = props(cfn, "OrdersPendingQueue")
+    assert pending["FifoQueue"] is True
+    assert pending["QueueName"]["Fn::Sub"].endswith(".fifo")
+    assert int(pending["MessageRetentionPeriod"]) == 14 * 24 * 3600
+
+
+def test_orders_queue_visibility_timeout_is_six_times_the_queue_reader_timeout(cfn):
+    visibility = int(props(cfn, "OrdersQueue")["VisibilityTimeout"])
+    assert visibility == 6 * QUEUE_READER_TIMEOUT_SECONDS == 180
+
+    # Once a function reads the queue, its real timeout must agree too.
+    for name, mapping in resources_of_type(cfn, "AWS::Lambda::EventSourceMapping").items():
+        if is_get_att(mapping["Properties"].get("EventSourceArn"), "OrdersQueue"):
+            function_id = mapping["Properties"]["FunctionName"]["Ref"]
+            timeout = int(props(cfn, function_id).get("Timeout", 3))
+            assert visibility >= 6 * timeout, f"{function_id} timeout {timeout}s: visibility {visibility}s < 6x"
+
+
+def test_every_queue_is_encrypted(cfn):
+    queues = resources_of_type(cfn, "AWS::SQS::Queue")
+    assert {"OrdersQueue", "OrdersPendingQueue", "ConverterDeadLetterQueue"} <= set(queues)
+    for name, queue in queues.items():
+        p = queue["Properties"]
+        assert p.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in p, f"{name} is not encrypted"
+
+
+# --- bucket --------------------------------------------------------------------------------------
+
+
+def test_orders_bucket_blocks_all_public_access(cfn):
+    block = props(cfn, "OrdersBucket")["PublicAccessBlockConfiguration"]
+    assert block == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+
+
+def test_orders_bucket_is_encrypted_and_versioned(cfn):
+    bucket = props(cfn, "OrdersBucket")
+    rules = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rules, "no encryption rule"
+    for rule in rules:
+        assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms", "aws:kms:dsse")
+    assert bucket["VersioningConfiguration"]["Status"] == "Enabled"
+
+
+def test_orders_bucket_policy_denies_requests_without_tls(cfn):
+    policies = [
+        p["Properties"]
+        for p in resources_of_type(cfn, "AWS::S3::BucketPolicy").values()
+        if is_ref(p["Properties"]["Bucket"], "OrdersBucket")
+    ]
+    assert len(policies) == 1, "the orders bucket should have exactly one bucket policy"
+    denies = [
+        s
+        for s in as_list(policies[0]["PolicyDocument"]["Statement"])
+        if s["Effect"] == "Deny"
+        and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") in ("false", False)
+    ]
+    assert denies, "no Deny statement on aws:SecureTransport = false"
+    deny = denies[0]
+    assert deny["Principal"] in ("*", {"AWS": "*"})
+    assert "s3:*" in as_list(deny["Action"])
+    resources = as_list(deny["Resource"])
+    assert any(is_get_att(r, "OrdersBucket") for r in resources), "deny must cover the bucket itself"
+    assert {"Fn::Sub": "${OrdersBucket.Arn}/*"} in resources, "deny must cover every object"
+
+
+# --- converter function --------------------------------------------------------------------------
+
+
+def test_converter_is_arm64_on_provided_al2023_with_json_logging(cfn):
+    fn = props(cfn, CONVERTER)
+    assert fn["Runtime"] == "provided.al2023"
+    assert fn["Architectures"] == ["arm64"]
+    assert fn["Handler"] == "bootstrap"
+    assert fn["LoggingConfig"]["LogFormat"] == "JSON"
+    assert is_ref(fn["LoggingConfig"]["ApplicationLogLevel"], "LogLevel")
+    assert fn["TracingConfig"]["Mode"] == "Active"
+
+
+def test_converter_is_built_by_cargo_lambda_from_a_workspace_binary():
+    sam = load_sam_template()
+    metadata = sam["Resources"][CONVERTER]["Metadata"]
+    assert metadata["BuildMethod"] == "rust-cargolambda"
+    binary = metadata["BuildProperties"]["Binary"]
+    assert sam["Resources"][CONVERTER]["Properties"]["CodeUri"] == "./"
+    crate = tomllib.loads((REPO_ROOT / "functions" / binary / "Cargo.toml").read_text())
+    bins = {b["name"] for b in crate.get("bin", [])} or {crate["package"]["name"]}
+    assert binary in bins, f"functions/{binary}/Cargo.toml builds {bins}, not {binary!r}"
+
+
+def test_converter_environment_names_the_orders_bucket_and_queue(cfn):
+    env = props(cfn, CONVERTER)["Environment"]["Variables"]
+    assert env["ORDERS_BUCKET"] == {"Fn::Sub": _bucket_name_sub(cfn)}
+    assert is_ref(env["ORDERS_QUEUE_URL"], "OrdersQueue")
+    assert env["INCOMING_PREFIX"] == "incoming/"
+    assert env["REJECTED_PREFIX"] == "rejected/"
+    assert is_ref(env["MAX_DOCUMENT_BYTES"], "MaxDocumentBytes")
+    assert str(load_sam_template()["Parameters"]["MaxDocumentBytes"]["Default"]) == "8388608"
+
+
+def test_converter_is_triggered_by_xml_files_created_under_incoming(cfn):
+    notifications = props(cfn, "OrdersBucket")["NotificationConfiguration"]["LambdaConfigurations"]
+    (config,) = [c for c in notifications if is_get_att(c["Function"], CONVERTER)]
+    assert config["Event"] == "s3:ObjectCreated:*"
+    rules = {r["Name"]: r["Value"] for r in config["Filter"]["S3Key"]["Rules"]}
+    assert rules == {"prefix": "incoming/", "suffix": ".xml"}
+
+
+def test_converter_has_an_async_on_failure_destination(cfn):
+    configs = [
+        c["Properties"]
+        for c in resources_of_type(cfn, "AWS::Lambda::EventInvokeConfig").values()
+        if is_ref(c["Properties"]["FunctionName"], CONVERTER)
+    ]
+    assert len(configs) == 1, "the converter needs one EventInvokeConfig"
+    on_failure = configs[0]["DestinationConfig"]["OnFailure"]["Destination"]
+    assert is_get_att(on_failure, "ConverterDeadLetterQueue")
+    assert configs[0]["MaximumRetryAttempts"] == 2
+
+    # Lambda can only deliver there if the function's role may send to the queue.
+    role = role_of_function(cfn, CONVERTER)
+    assert any(
+        where.startswith(f"{role}/")
+        and "sqs:SendMessage" in as_list(s["Action"])
+        and any(is_get_att(r, "ConverterDeadLetterQueue") for r in as_list(s["Resource"]))
+        for where, s in iam_statements(cfn)
+    ), "the converter's role cannot send to its dead-letter queue"
+
+
+def test_converter_may_only_read_incoming_write_rejected_and_queue_orders(cfn):
+    role = role_of_function(cfn, CONVERTER)
+    grants = set()
+    for where, statement in iam_statements(cfn):
+        if not where.startswith(f"{role}/") or statement["Effect"] != "Allow":
+            continue
+        for action in as_list(statement["Action"]):
+            for resource in as_list(statement["Resource"]):
+                grants.add((action, json_key(resource)))
+    bucket_arn = "arn:${AWS::Partition}:s3:::" + _bucket_name_sub(cfn)
+    assert grants == {
+        ("s3:GetObject", f"sub:{bucket_arn}/incoming/*"),
+        ("s3:PutObject", f"sub:{bucket_arn}/rejected/*"),
+        ("sqs:SendMessage", "arn:OrdersQueue"),
+        ("sqs:SendMessage", "arn:ConverterDeadLetterQueue"),
+    }
+
+
+def json_key(resource):
+    """A short comparable name for a policy Resource value."""
+    if isinstance(resource, dict) and "Fn::Sub" in resource:
+        return "sub:" + as_list(resource["Fn::Sub"])[0]
+    if isinstance(resource, dict) and "Fn::GetAtt" in resource:
+        target = resource["Fn::GetAtt"]
+        target = target.split(".") if isinstance(target, str) else target
+        return f"{target[1].lower()}:{target[0]}"
+    return repr(resource)
+
+
+# --- IAM, for every role the template generates ---------------------------------------------------
+
+
+def test_every_role_statement_names_specific_actions_and_resources(cfn):
+    roles = resources_of_type(cfn, "AWS::IAM::Role")
+    assert roles, "expected at least one generated role"
+    statements = list(iam_statements(cfn))
+    assert statements, "expected inline policy statements"
+    assert broad_statements(cfn) == {}
+
+
+def test_every_role_carries_only_reviewed_managed_policies(cfn):
+    for name, role in resources_of_type(cfn, "AWS::IAM::Role").items():
+        for arn in role["Properties"].get("ManagedPolicyArns", []):
+            assert isinstance(arn, str) and arn in ALLOWED_MANAGED_POLICIES, f"{name}: unreviewed managed policy {arn!r}"
+
+
+@pytest.mark.parametrize(
+    "statement, problem",
+    [
+        ({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"}, "wildcard action"),
+        ({"Effect": "Allow", "Action": ["sqs:SendMessage*"], "Resource": "arn:aws:sqs:r:1:q"}, "wildcard action"),
+        ({"Effect": "Allow", "Action": "*", "Resource": "arn:aws:sqs:r:1:q"}, "wildcard action"),
+        ({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}, "wildcard resource"),
+        ({"Effect": "Allow", "Action": "s3:GetObject", "Resource": ["arn:aws:s3:::b/x", "*"]}, "wildcard resource"),
+        ({"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:*:*:*"}, "wildcard resource"),
+        ({"Effect": "Allow", "Action": "s3:GetObject", "Resource": {"Fn::Sub": "*"}}, "wildcard resource"),
+        ({"Effect": "Allow", "NotAction": "iam:*", "Resource": "arn:aws:s3:::b"}, "NotAction"),
+        ({"Effect": "Allow", "Action": "s3:GetObject"}, "no Resource"),
+    ],
+)
+def test_policy_check_catches_broad_statements(statement, problem):
+    assert any(problem in p for p in statement_problems(statement)), statement_problems(statement)
+
+
+def test_policy_check_accepts_specific_statements():
+    assert statement_problems({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/in/*"}) == []
+    assert statement_problems({"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": ["Q", "Arn"]}}) == []
+    assert statement_problems({"Effect": "Deny", "Action": "s3:*", "Resource": "*"}) == []
+
+
+# --- stages and samconfig.toml --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_template_translates_for_every_stage(stage):
+    cfn = translate({"Stage": stage})
+    assert "Transform" not in cfn
+    assert resources_of_type(cfn, "AWS::Lambda::Function")
+
+
+def test_stage_parameter_allows_exactly_dev_qa_prod():
+    assert load_sam_template()["Parameters"]["Stage"]["AllowedValues"] == list(STAGES)
+
+
+def _samconfig():
+    return tomllib.loads((REPO_ROOT / "samconfig.toml").read_text())
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_samconfig_has_an_environment_per_stage(stage):
+    env = _samconfig()[stage]
+    assert env["global"]["parameters"]["stack_name"] == f"orderflow-{stage}"
+    overrides = dict(kv.split("=", 1) for kv in env["global"]["parameters"]["parameter_overrides"].split())
+    assert overrides["Stage"] == stage
+    assert set(overrides) <= set(load_sam_template()["Parameters"]), "override of an unknown parameter"
+    assert env["build"]["parameters"] == {"cached": True, "parallel": True}
+    assert env["validate"]["parameters"]["lint"] is True
+    deploy = env["deploy"]["parameters"]
+    assert deploy["confirm_changeset"] is True
+    assert deploy["capabilities"] == "CAPABILITY_IAM"
+    assert deploy["resolve_s3"] is True
+
+
+def test_samconfig_default_environment_is_dev():
+    config = _samconfig()
+    assert config["version"] == 0.1
+    assert config["default"] == config["dev"]
