@@ -180,7 +180,7 @@ def test_converter_has_an_async_on_failure_destination(cfn):
     ), "the converter's role cannot send to its dead-letter queue"
 
 
-def test_converter_may_only_read_incoming_write_rejected_and_queue_orders(cfn):
+def test_converter_may_only_read_incoming_write_rejected_and_claims_and_queue_orders(cfn):
     role = role_of_function(cfn, CONVERTER)
     grants = set()
     for where, statement in iam_statements(cfn):
@@ -193,6 +193,7 @@ def test_converter_may_only_read_incoming_write_rejected_and_queue_orders(cfn):
     assert grants == {
         ("s3:GetObject", f"sub:{bucket_arn}/incoming/*"),
         ("s3:PutObject", f"sub:{bucket_arn}/rejected/*"),
+        ("s3:PutObject", f"sub:{bucket_arn}/claims/*"),
         ("sqs:SendMessage", "arn:OrdersQueue"),
         ("sqs:SendMessage", "arn:ConverterDeadLetterQueue"),
     }
@@ -287,3 +288,54 @@ def test_samconfig_default_environment_is_dev():
     config = _samconfig()
     assert config["version"] == 0.1
     assert config["default"] == config["dev"]
+
+
+# --- Orders API and table ------------------------------------------------------------------------
+
+
+def test_every_api_method_except_webhooks_requires_an_api_key(cfn):
+    methods = resources_of_type(cfn, "AWS::ApiGateway::Method")
+    for name, method in methods.items():
+        method_props = method["Properties"]
+        if method_props.get("HttpMethod") == "OPTIONS":
+            continue
+        assert method_props.get("ApiKeyRequired") is True, f"{name} answers without a key"
+    apis = resources_of_type(cfn, "AWS::ApiGateway::RestApi")
+    assert apis, "the template defines the Orders API"
+    for api_name, api in apis.items():
+        for path, operations in api["Properties"]["Body"]["paths"].items():
+            for verb, operation in operations.items():
+                keyed = any("api_key" in requirement for requirement in operation.get("security", []))
+                assert keyed or path.startswith("/webhooks/"), f"{api_name} {verb.upper()} {path} needs no key"
+
+
+def test_orders_table_has_the_state_index_stream_pitr_and_encryption(cfn):
+    table = props(cfn, "OrdersTable")
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+    (index,) = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "by-state"
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["state", "state_sort"]
+    assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert table["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_queue_reader_reads_the_orders_queue_in_batches_of_10_with_partial_failures(cfn):
+    (mapping,) = [
+        m["Properties"]
+        for m in resources_of_type(cfn, "AWS::Lambda::EventSourceMapping").values()
+        if is_get_att(m["Properties"]["EventSourceArn"], "OrdersQueue")
+    ]
+    assert is_ref(mapping["FunctionName"], "QueueReaderFunction")
+    assert mapping["BatchSize"] == 10
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props(cfn, "QueueReaderFunction")["Timeout"] * 6 == int(props(cfn, "OrdersQueue")["VisibilityTimeout"])
+
+
+def test_no_secret_value_is_written_in_the_template():
+    template = load_sam_template()
+    for name, parameter in template["Parameters"].items():
+        assert "secret" not in str(parameter.get("Default", "")).lower() or "arn:" in str(parameter.get("Default")), name
+    key = template["Resources"]["QueueReaderApiKey"]["Properties"]["Value"]
+    assert "{{resolve:secretsmanager:" in str(key), "the queue reader's key comes from Secrets Manager"

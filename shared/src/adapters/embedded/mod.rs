@@ -4,15 +4,19 @@
 //!
 //! - [`DirObjectStore`]: S3 as a directory, with atomic writes.
 //! - [`EmbeddedFifoQueue`]: SQS FIFO in memory, with dedup, visibility, redrive.
+//! - [`EmbeddedOrderStore`]: the DynamoDB orders table in memory, with its change stream.
 //! - [`Clock`], [`SystemClock`], [`ManualClock`]: time for the queue; tests advance a
 //!   `ManualClock` instead of sleeping.
 
 mod clock;
+pub mod event_source;
 mod fifo_queue;
 mod object_store;
+pub mod order_store;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use fifo_queue::{
     DEDUP_WINDOW, DEFAULT_VISIBILITY_TIMEOUT, EmbeddedFifoQueue, MAX_RECEIVE_BATCH, QueuedMessage,
 };
 pub use object_store::DirObjectStore;
+pub use order_store::{Change, EmbeddedOrderStore};
