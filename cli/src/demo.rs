@@ -1,66 +1,65 @@
 //! `orderflow demo`: the bundled samples through the pipeline, on embedded adapters.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-use orderflow_shared::adapters::embedded::{DirObjectStore, EmbeddedFifoQueue};
-use orderflow_shared::claim_check;
-use orderflow_shared::command::OrderCommand;
-use orderflow_shared::config::ConverterConfig;
-use orderflow_shared::ports::{FifoQueue, ObjectStore};
-use orderflow_shared::s3_event;
-use orderflow_shared::ubl::Limits;
-use xml_order_converter::{Converter, Outcome};
+use orderflow_shared::ports::OrderStore;
+use xml_order_converter::Outcome;
+
+use crate::pipeline::{Pipeline, Time, manual_clock};
 
 pub const DEFAULT_ORDERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../events/orders");
-
-const BUCKET: &str = "orderflow-demo";
 
 pub async fn run(orders: &Path, out: &Path) -> Result<(), String> {
     let samples = sample_files(orders)?;
     if out.exists() {
         std::fs::remove_dir_all(out).map_err(|e| format!("clearing {}: {e}", out.display()))?;
     }
-    let bucket_dir = out.join("bucket");
-    let converter = Converter {
-        store: DirObjectStore::new(&bucket_dir),
-        queue: EmbeddedFifoQueue::new("orders.fifo"),
-        config: ConverterConfig {
-            bucket: BUCKET.into(),
-            orders_queue_url: "embedded://orders.fifo".into(),
-            incoming_prefix: "incoming/".into(),
-            rejected_prefix: "rejected/".into(),
-            limits: Limits::default(),
-        },
-    };
-
-    println!("orderflow demo: {} sample documents, embedded bucket at {}", samples.len(), bucket_dir.display());
+    let pipeline = Pipeline::new(out, Time::Manual(manual_clock()));
+    println!("orderflow demo: {} sample documents, embedded bucket at {}", samples.len(), out.join("bucket").display());
     println!();
-    println!("1. S3 upload -> xml-order-converter");
+    println!("1. S3 upload -> xml-order-converter -> orders.fifo");
+    let mut queued = Vec::new();
     for (relative, path) in &samples {
         let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let key = format!("incoming/{relative}");
-        converter.store.put(&key, bytes, "application/xml").await.map_err(|e| e.to_string())?;
-        let event = s3_event::put_event(BUCKET, &[&key]);
-        let report = xml_order_converter::handle(&converter, event).await.map_err(|e| e.to_string())?;
-        for outcome in report.outcomes {
+        for outcome in pipeline.upload(relative, bytes).await?.outcomes {
             println!("   {}", describe(relative, &outcome));
+            if let Outcome::Queued { order_key, .. } = outcome {
+                queued.push(order_key);
+            }
         }
     }
 
     println!();
-    println!("2. orders.fifo: {} register commands waiting for the queue reader", converter.queue.len());
-    for message in converter.queue.receive(10).await.map_err(|e| e.to_string())? {
-        let body = claim_check::resolve(&converter.store, message.body).await.map_err(|e| e.to_string())?;
-        let command: OrderCommand = serde_json::from_str(&body).map_err(|e| e.to_string())?;
-        let OrderCommand::Register { order, .. } = command else { continue };
+    println!("2. orders.fifo -> queue-reader -> Orders API (state-router): register, issuance_dte, broadcast_dte");
+    let started = Instant::now();
+    let polled = pipeline.drain().await?;
+    let elapsed = started.elapsed();
+    println!("   {} commands delivered, {} retried, {} parked in orders-pending.fifo", polled.deleted, polled.failed, pipeline.pending.len());
+
+    println!();
+    println!("3. Orders table");
+    println!("   {:<34} {:<14} {:>7} {:<14} {:<14}", "order key", "state", "version", "folio", "track id");
+    let mut transitions = 0;
+    for key in &queued {
+        let key = orderflow_shared::order::OrderKey::parse(key).map_err(|e| e.to_string())?;
+        let record = pipeline.store.get(&key).await.map_err(|e| e.to_string())?.ok_or("queued order not stored")?;
+        transitions += record.history.iter().filter(|h| h.to.is_some()).count();
         println!(
-            "   group {:<34} {} lines, payable {} {}",
-            message.group_id,
-            order.lines.len(),
-            order.totals.payable,
-            order.currency
+            "   {:<34} {:<14} {:>7} {:<14} {:<14}",
+            record.key.as_str(),
+            record.state.as_str(),
+            record.version,
+            record.dte.folio.as_deref().unwrap_or("-"),
+            record.dte.track_id.as_deref().unwrap_or("-"),
         );
     }
+    println!();
+    println!(
+        "   {transitions} transitions in {:.1} ms ({:.0} µs per transition, including queueing and delivery)",
+        elapsed.as_secs_f64() * 1e3,
+        elapsed.as_secs_f64() * 1e6 / transitions.max(1) as f64
+    );
     Ok(())
 }
 

@@ -2,6 +2,8 @@
 
 mod convert;
 mod demo;
+mod pipeline;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +35,17 @@ enum Command {
         #[arg(long, default_value = "out/demo")]
         out: PathBuf,
     },
+    /// Serve the Orders API on localhost, with the pipeline running behind it.
+    Serve {
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// A key clients must send as `x-api-key` (repeatable).
+        #[arg(long = "api-key", env = "ORDERFLOW_API_KEYS", value_delimiter = ',')]
+        api_keys: Vec<String>,
+        /// Where the embedded bucket is kept.
+        #[arg(long, default_value = "out/serve")]
+        state: PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -41,6 +54,7 @@ async fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Convert { file, max_bytes } => convert::run(&file, max_bytes),
         Command::Demo { orders, out } => demo::run(&orders, &out).await,
+        Command::Serve { port, api_keys, state } => serve::run(port, api_keys, &state).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -40,6 +40,22 @@ impl<F: Fn(&str) -> Option<String>> EnvReader<F> {
         (self.lookup)(name).unwrap_or_else(|| default.to_owned())
     }
 
+    /// A secret reference (`ssm:…`, `secretsmanager:…`). The error never quotes the value,
+    /// which could be a secret pasted by mistake.
+    pub fn secret_ref(&self, name: &'static str) -> Result<crate::secrets::SecretRef, ConfigError> {
+        self.required(name)?
+            .parse()
+            .map_err(|e: crate::secrets::NotASecretRef| ConfigError::Invalid { name, reason: e.to_string() })
+    }
+
+    /// A positive number of milliseconds.
+    pub fn millis_or(&self, name: &'static str, default: u64) -> Result<std::time::Duration, ConfigError> {
+        match self.parsed_or(name, default)? {
+            0 => Err(ConfigError::Invalid { name, reason: "must be above zero".into() }),
+            ms => Ok(std::time::Duration::from_millis(ms)),
+        }
+    }
+
     pub fn parsed_or<T: FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
     where
         T::Err: std::fmt::Display,
@@ -83,6 +99,160 @@ impl ConverterConfig {
     }
 }
 
+/// What the queue-reader needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueReaderConfig {
+    /// The stage's base URL, e.g. `https://abc.execute-api.us-west-2.amazonaws.com/prod`.
+    pub orders_api_url: String,
+    /// Where the API key lives; the key itself never passes through the environment.
+    pub api_key_ref: crate::secrets::SecretRef,
+    /// Where commands the API refuses for good are parked at once.
+    pub pending_queue_url: String,
+    /// Holds claim-checked message bodies.
+    pub bucket: String,
+    pub api_timeout: std::time::Duration,
+}
+
+impl QueueReaderConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::read(&EnvReader::process())
+    }
+
+    pub fn read<F: Fn(&str) -> Option<String>>(env: &EnvReader<F>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            orders_api_url: env.required("ORDERS_API_URL")?,
+            api_key_ref: env.secret_ref("ORDERS_API_KEY_REF")?,
+            pending_queue_url: env.required("PENDING_QUEUE_URL")?,
+            bucket: env.required("ORDERS_BUCKET")?,
+            api_timeout: env.millis_or("API_TIMEOUT_MS", 5000)?,
+        })
+    }
+}
+
+/// What the state router needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouterConfig {
+    pub table: String,
+    pub orders_queue_url: String,
+    pub dte_base_url: String,
+    /// The DTE provider's bearer token; the value itself never passes through the environment.
+    pub dte_token_ref: crate::secrets::SecretRef,
+    pub dte_timeout: std::time::Duration,
+}
+
+impl RouterConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::read(&EnvReader::process())
+    }
+
+    pub fn read<F: Fn(&str) -> Option<String>>(env: &EnvReader<F>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table: env.required("ORDERS_TABLE")?,
+            orders_queue_url: env.required("ORDERS_QUEUE_URL")?,
+            dte_base_url: env.required("DTE_BASE_URL")?,
+            dte_token_ref: env.secret_ref("DTE_TOKEN_REF")?,
+            dte_timeout: env.millis_or("DTE_TIMEOUT_MS", 5000)?,
+        })
+    }
+}
+
+/// What the email notifier needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailConfig {
+    pub table: String,
+    /// The verified SES identity the email comes from.
+    pub sender: String,
+    pub configuration_set: String,
+    /// How long a claimed send may stay unfinished before another invocation takes it over;
+    /// must exceed the function timeout, so a live send is never taken over.
+    pub claim_timeout: std::time::Duration,
+}
+
+impl EmailConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::read(&EnvReader::process())
+    }
+
+    pub fn read<F: Fn(&str) -> Option<String>>(env: &EnvReader<F>) -> Result<Self, ConfigError> {
+        let name = "EMAIL_CLAIM_TIMEOUT_SECONDS";
+        let claim_timeout = match env.parsed_or(name, 300u64)? {
+            0 => return Err(ConfigError::Invalid { name, reason: "must be above zero".into() }),
+            s => std::time::Duration::from_secs(s),
+        };
+        Ok(Self {
+            table: env.required("ORDERS_TABLE")?,
+            sender: env.required("EMAIL_SENDER")?,
+            configuration_set: env.required("EMAIL_CONFIGURATION_SET")?,
+            claim_timeout,
+        })
+    }
+}
+
+/// What the webhook receiver (`webhook-bridge`) needs.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    /// The configured sources, inline as JSON in `WEBHOOK_SOURCES_JSON` (secret references only).
+    pub sources: crate::webhook::WebhookSources,
+    pub erp_sync_queue_url: String,
+    pub orders_queue_url: String,
+    /// The replay-guard table: hash key `pk`, TTL attribute `expires_at`.
+    pub dedup_table: String,
+    /// How long a processed delivery id is answered as a duplicate.
+    pub dedup_retention: std::time::Duration,
+}
+
+impl WebhookConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::read(&EnvReader::process())
+    }
+
+    pub fn read<F: Fn(&str) -> Option<String>>(env: &EnvReader<F>) -> Result<Self, ConfigError> {
+        let name = "WEBHOOK_SOURCES_JSON";
+        let sources = crate::webhook::WebhookSources::from_json(&env.required(name)?)
+            .map_err(|e| ConfigError::Invalid { name, reason: e.to_string() })?;
+        let name = "DEDUP_RETENTION_HOURS";
+        let dedup_retention = match env.parsed_or(name, 72u64)? {
+            0 => return Err(ConfigError::Invalid { name, reason: "must be above zero".into() }),
+            h => std::time::Duration::from_secs(h * 3600),
+        };
+        Ok(Self {
+            sources,
+            erp_sync_queue_url: env.required("ERP_SYNC_QUEUE_URL")?,
+            orders_queue_url: env.required("ORDERS_QUEUE_URL")?,
+            dedup_table: env.required("DEDUP_TABLE")?,
+            dedup_retention,
+        })
+    }
+}
+
+/// What the erp-sync worker needs.
+#[derive(Debug, Clone)]
+pub struct ErpWorkerConfig {
+    /// Where permanently refused orders go, with the ERP's answer attached.
+    pub erp_dlq_url: String,
+    /// One connector (`ERP_CONNECTOR_JSON`, the shape of an entry of `config/erp-connectors.json`).
+    pub connector: crate::erp::ConnectorConfig,
+    /// The connector's name, for logs (`ERP_CONNECTOR_NAME`, default `erp`).
+    pub connector_name: String,
+}
+
+impl ErpWorkerConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::read(&EnvReader::process())
+    }
+
+    pub fn read<F: Fn(&str) -> Option<String>>(env: &EnvReader<F>) -> Result<Self, ConfigError> {
+        let name = "ERP_CONNECTOR_JSON";
+        let connector = serde_json::from_str(&env.required(name)?)
+            .map_err(|e: serde_json::Error| ConfigError::Invalid { name, reason: e.to_string() })?;
+        Ok(Self {
+            erp_dlq_url: env.required("ERP_DLQ_URL")?,
+            connector,
+            connector_name: env.or("ERP_CONNECTOR_NAME", "erp"),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,5 +283,36 @@ mod tests {
         assert_eq!(cfg.incoming_prefix, "incoming/");
         assert_eq!(cfg.rejected_prefix, "rejected/");
         assert_eq!(cfg.limits, Limits::default());
+    }
+
+    fn queue_reader_env<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+        let mut pairs = vec![
+            ("ORDERS_API_URL", "https://api.example.com/prod"),
+            ("ORDERS_API_KEY_REF", "ssm:/orderflow/prod/api-key"),
+            ("PENDING_QUEUE_URL", "https://sqs.example.com/1/orders-pending.fifo"),
+            ("ORDERS_BUCKET", "orders"),
+        ];
+        pairs.extend_from_slice(extra);
+        pairs
+    }
+
+    #[test]
+    fn queue_reader_config_reads_the_key_reference_and_defaults_the_timeout() {
+        let cfg = QueueReaderConfig::read(&reader(&queue_reader_env(&[]))).unwrap();
+        assert_eq!(cfg.api_key_ref, crate::secrets::SecretRef::Ssm("/orderflow/prod/api-key".into()));
+        assert_eq!(cfg.api_timeout, std::time::Duration::from_millis(5000));
+    }
+
+    #[test]
+    fn queue_reader_config_refuses_a_raw_key_without_echoing_it() {
+        let pairs = queue_reader_env(&[("ORDERS_API_KEY_REF", "s3cr3t-key-value")]);
+        let err = QueueReaderConfig::read(&reader(&pairs)).unwrap_err().to_string();
+        assert!(err.contains("ORDERS_API_KEY_REF") && !err.contains("s3cr3t"), "{err}");
+    }
+
+    #[test]
+    fn queue_reader_config_refuses_a_zero_timeout() {
+        let err = QueueReaderConfig::read(&reader(&queue_reader_env(&[("API_TIMEOUT_MS", "0")]))).unwrap_err();
+        assert!(err.to_string().contains("API_TIMEOUT_MS"), "{err}");
     }
 }

@@ -2,14 +2,24 @@
 //! errors, config, telemetry), the ports above it, and the adapters that implement them.
 
 pub mod adapters;
+pub mod asl;
+pub mod batch;
 pub mod claim_check;
 pub mod command;
 pub mod config;
+pub mod dte;
+pub mod email;
+pub mod erp;
 pub mod error;
 pub mod lifecycle;
+pub mod mapping;
 pub mod order;
 pub mod order_service;
+pub mod orders_api;
 pub mod ports;
 pub mod s3_event;
+pub mod secrets;
 pub mod telemetry;
+pub mod text;
 pub mod ubl;
+pub mod webhook;

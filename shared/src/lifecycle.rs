@@ -223,7 +223,20 @@ pub struct OrderRecord {
     /// Set once the customer email was claimed (see the email notifier).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notified_at: Option<String>,
+    /// An email send in flight; one older than the notifier's claim timeout may be taken over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification_claim: Option<NotificationClaim>,
     pub history: Vec<HistoryEntry>,
+}
+
+/// Who is sending the customer email, and since when (see the email notifier).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationClaim {
+    /// RFC 3339 UTC with milliseconds.
+    pub claimed_at: String,
+    /// 1 for the first claim; a takeover after a timeout increments it.
+    pub attempt: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -253,6 +266,7 @@ impl OrderRecord {
             dte: Dte::default(),
             last_error: None,
             notified_at: None,
+            notification_claim: None,
             history,
         }
     }

@@ -1,6 +1,9 @@
 //! Operations on stored orders, shared by every function that changes one: register, run a
 //! stage, record a failure. Each is a read → decide → conditional write loop, so concurrent
 //! callers never both win, and a lost race is re-decided on fresh state.
+//!
+//! A failed DTE broadcast is not retried here: the error is recorded and the order handed to
+//! the recovery workflow ([`RecoveryStarter`]), whose retry task calls [`OrderService::retry_broadcast`].
 
 use tracing::{info, instrument, warn};
 
@@ -8,7 +11,7 @@ use crate::command::OrderCommand;
 use crate::error::{Classify, PortError, Retry};
 use crate::lifecycle::{HistoryKind, IllegalTransition, OrderRecord, Stage, StageError, State, now_rfc3339};
 use crate::order::{CanonicalOrder, OrderKey};
-use crate::ports::{DteError, DteProvider, FifoQueue, OrderStore, WriteError};
+use crate::ports::{DteError, DteProvider, FifoQueue, OrderStore, RecoveryStarter, WriteError};
 
 /// Re-reads after a lost conditional write before giving up with a transient error.
 const MAX_RACES: usize = 5;
@@ -51,23 +54,64 @@ pub enum Applied {
     Created(OrderRecord),
     Changed(OrderRecord),
     Unchanged(OrderRecord),
+    /// The stage failed, the error is recorded and the recovery workflow took over.
+    HandedOver(OrderRecord),
 }
 
 impl Applied {
     pub fn record(&self) -> &OrderRecord {
         match self {
-            Self::Created(r) | Self::Changed(r) | Self::Unchanged(r) => r,
+            Self::Created(r) | Self::Changed(r) | Self::Unchanged(r) | Self::HandedOver(r) => r,
         }
     }
 }
 
-pub struct OrderService<S, Q, D> {
+/// A failure as the error API and the recovery workflow carry it: the stage error plus the order.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportedError {
+    pub order_key: OrderKey,
+    pub stage: State,
+    pub code: String,
+    pub message: String,
+    pub retryable: bool,
+    pub attempt: u32,
+}
+
+impl ReportedError {
+    pub fn new(order_key: OrderKey, error: StageError) -> Self {
+        let StageError { stage, code, message, retryable, attempt } = error;
+        Self { order_key, stage, code, message, retryable, attempt }
+    }
+
+    pub fn stage_error(&self) -> StageError {
+        StageError {
+            stage: self.stage,
+            code: self.code.clone(),
+            message: self.message.clone(),
+            retryable: self.retryable,
+            attempt: self.attempt,
+        }
+    }
+}
+
+/// What a stage does when its DTE call fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnFailure {
+    /// The router's path: record it, and hand a broadcast to the recovery workflow.
+    Record,
+    /// The recovery workflow's retry: report it; the workflow records and decides.
+    Report,
+}
+
+pub struct OrderService<S, Q, D, R> {
     pub store: S,
     pub queue: Q,
     pub dte: D,
+    pub recovery: R,
 }
 
-impl<S: OrderStore, Q: FifoQueue, D: DteProvider> OrderService<S, Q, D> {
+impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderService<S, Q, D, R> {
     pub async fn get(&self, key: &OrderKey) -> Result<OrderRecord, ServiceError> {
         self.store.get(key).await?.ok_or_else(|| ServiceError::NotFound(key.clone()))
     }
@@ -120,6 +164,18 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider> OrderService<S, Q, D> {
     /// Running a stage the order already passed is `Unchanged`, and re-queues what follows.
     #[instrument(skip(self), fields(order_key = %key))]
     pub async fn run_stage(&self, key: &OrderKey, stage: Stage, by: &str) -> Result<Applied, ServiceError> {
+        self.advance(key, stage, by, OnFailure::Record).await
+    }
+
+    /// The recovery workflow's retry of a broadcast: the same stage code as the router's, but a
+    /// DTE failure comes back as [`ServiceError::Dte`] with the order left as it was, for the
+    /// workflow to record and classify.
+    #[instrument(skip(self), fields(order_key = %key))]
+    pub async fn retry_broadcast(&self, key: &OrderKey, by: &str) -> Result<Applied, ServiceError> {
+        self.advance(key, Stage::BroadcastDte, by, OnFailure::Report).await
+    }
+
+    async fn advance(&self, key: &OrderKey, stage: Stage, by: &str, on_failure: OnFailure) -> Result<Applied, ServiceError> {
         let target = stage.target();
         for _ in 0..MAX_RACES {
             let mut record = self.get(key).await?;
@@ -132,6 +188,10 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider> OrderService<S, Q, D> {
             record.check(target)?;
             let detail = match self.side_effect(&mut record, stage).await {
                 Ok(detail) => detail,
+                Err(cause) if on_failure == OnFailure::Report => return Err(ServiceError::Dte(cause)),
+                Err(cause) if stage == Stage::BroadcastDte => {
+                    return self.hand_over(record, expected, cause, by).await;
+                }
                 Err(cause) if cause.retry == Retry::Permanent => {
                     return self.record_stage_failure(record, expected, target, cause, by).await;
                 }
@@ -152,12 +212,23 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider> OrderService<S, Q, D> {
     }
 
     /// Moves an order to `error`, keeping which stage failed and why (the error API's write).
+    /// An order already in `error` keeps its state; the new error is appended to its history
+    /// and replaces the last one. The same error again (a retried call) changes nothing.
     #[instrument(skip(self, error), fields(order_key = %key))]
     pub async fn record_error(&self, key: &OrderKey, error: StageError, by: &str) -> Result<Applied, ServiceError> {
         for _ in 0..MAX_RACES {
             let mut record = self.get(key).await?;
             let expected = record.version;
-            record.fail(error.clone(), by, &now_rfc3339())?;
+            if record.state == State::Error {
+                if record.last_error.as_ref() == Some(&error) {
+                    return Ok(Applied::Unchanged(record));
+                }
+                let detail = format!("{} failed: {} ({}), attempt {}", error.stage, error.message, error.code, error.attempt);
+                record.note(HistoryKind::Error, by, detail, &now_rfc3339());
+                record.last_error = Some(error.clone());
+            } else {
+                record.fail(error.clone(), by, &now_rfc3339())?;
+            }
             match self.store.put(&record, Some(expected)).await {
                 Ok(()) => return Ok(Applied::Changed(record)),
                 Err(WriteError::VersionConflict) => continue,
@@ -165,6 +236,59 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider> OrderService<S, Q, D> {
             }
         }
         Err(ServiceError::Contended(key.clone()))
+    }
+
+    /// Ends recovery: the order becomes `broadcast_failed`. Already there is `Unchanged`.
+    #[instrument(skip(self, detail), fields(order_key = %key))]
+    pub async fn give_up_broadcast(&self, key: &OrderKey, detail: &str, by: &str) -> Result<Applied, ServiceError> {
+        for _ in 0..MAX_RACES {
+            let mut record = self.get(key).await?;
+            if record.state == State::BroadcastFailed {
+                return Ok(Applied::Unchanged(record));
+            }
+            let expected = record.version;
+            record.transition(State::BroadcastFailed, by, detail, &now_rfc3339())?;
+            match self.store.put(&record, Some(expected)).await {
+                Ok(()) => return Ok(Applied::Changed(record)),
+                Err(WriteError::VersionConflict) => continue,
+                Err(WriteError::Port(e)) => return Err(e.into()),
+            }
+        }
+        Err(ServiceError::Contended(key.clone()))
+    }
+
+    /// Records a failed broadcast and starts the recovery workflow for it. The attempt counts
+    /// on from an earlier broadcast error, so a redelivered command starts a new execution
+    /// rather than colliding with the finished one.
+    async fn hand_over(&self, mut record: OrderRecord, expected: u64, cause: DteError, by: &str) -> Result<Applied, ServiceError> {
+        let attempt = match &record.last_error {
+            Some(e) if record.state == State::Error && e.stage == State::BroadcastDte => e.attempt + 1,
+            _ => 1,
+        };
+        let error = StageError {
+            stage: State::BroadcastDte,
+            code: cause.code.clone(),
+            message: cause.message.clone(),
+            retryable: cause.retry == Retry::Transient,
+            attempt,
+        };
+        let report = ReportedError::new(record.key.clone(), error.clone());
+        if record.state == State::Error {
+            let detail = format!("broadcast_dte failed: {} ({}), attempt {attempt}", cause.message, cause.code);
+            record.note(HistoryKind::Error, by, detail, &now_rfc3339());
+            record.last_error = Some(error);
+        } else {
+            record.fail(error, by, &now_rfc3339())?;
+        }
+        match self.store.put(&record, Some(expected)).await {
+            Ok(()) => {}
+            Err(WriteError::VersionConflict) => return Err(ServiceError::Contended(record.key)),
+            Err(WriteError::Port(e)) => return Err(e.into()),
+        }
+        let input = serde_json::json!({ "error": report });
+        self.recovery.start(&record.key, attempt, input).await?;
+        warn!(attempt, code = %cause.code, "broadcast failed; recovery workflow started");
+        Ok(Applied::HandedOver(record))
     }
 
     async fn side_effect(&self, record: &mut OrderRecord, stage: Stage) -> Result<String, DteError> {

@@ -156,3 +156,124 @@ pub trait DteProvider: Send + Sync {
         record: &crate::lifecycle::OrderRecord,
     ) -> impl Future<Output = Result<String, DteError>> + Send;
 }
+
+/// Shared ownership: one embedded queue or store serves several handlers in one process.
+mod shared_impls {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::lifecycle::{OrderRecord, State};
+    use crate::order::OrderKey;
+
+    impl<T: ObjectStore> ObjectStore for Arc<T> {
+        fn get(&self, key: &str) -> impl Future<Output = Result<Vec<u8>, PortError>> + Send {
+            (**self).get(key)
+        }
+        fn put(&self, key: &str, body: Vec<u8>, content_type: &str) -> impl Future<Output = Result<(), PortError>> + Send {
+            (**self).put(key, body, content_type)
+        }
+        fn copy(&self, from: &str, to: &str) -> impl Future<Output = Result<(), PortError>> + Send {
+            (**self).copy(from, to)
+        }
+        fn list(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, PortError>> + Send {
+            (**self).list(prefix)
+        }
+    }
+
+    impl<T: FifoQueue> FifoQueue for Arc<T> {
+        fn send(&self, msg: OutgoingMessage) -> impl Future<Output = Result<String, PortError>> + Send {
+            (**self).send(msg)
+        }
+        fn receive(&self, max: usize) -> impl Future<Output = Result<Vec<ReceivedMessage>, PortError>> + Send {
+            (**self).receive(max)
+        }
+        fn delete(&self, receipt_handle: &str) -> impl Future<Output = Result<(), PortError>> + Send {
+            (**self).delete(receipt_handle)
+        }
+    }
+
+    impl<T: OrderStore> OrderStore for Arc<T> {
+        fn get(&self, key: &OrderKey) -> impl Future<Output = Result<Option<OrderRecord>, PortError>> + Send {
+            (**self).get(key)
+        }
+        fn put(&self, record: &OrderRecord, expected: Option<u64>) -> impl Future<Output = Result<(), WriteError>> + Send {
+            (**self).put(record, expected)
+        }
+        fn list_by_state(
+            &self,
+            state: State,
+            limit: usize,
+            cursor: Option<&str>,
+        ) -> impl Future<Output = Result<OrderPage, PortError>> + Send {
+            (**self).list_by_state(state, limit, cursor)
+        }
+        fn stats(&self) -> impl Future<Output = Result<Vec<StateStats>, PortError>> + Send {
+            (**self).stats()
+        }
+    }
+
+    impl<T: DteProvider> DteProvider for Arc<T> {
+        fn issue(&self, record: &OrderRecord) -> impl Future<Output = Result<String, DteError>> + Send {
+            (**self).issue(record)
+        }
+        fn broadcast(&self, record: &OrderRecord) -> impl Future<Output = Result<String, DteError>> + Send {
+            (**self).broadcast(record)
+        }
+    }
+}
+
+/// Why an email was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// The service refused the recipient: sending again cannot help.
+    #[error("recipient refused: {0}")]
+    InvalidRecipient(String),
+    /// Anything else, classified: throttling and 5xx are transient.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+impl crate::error::Classify for MailError {
+    fn retry(&self) -> crate::error::Retry {
+        match self {
+            MailError::InvalidRecipient(_) => crate::error::Retry::Permanent,
+            MailError::Port(e) => e.retry,
+        }
+    }
+}
+
+/// Outgoing email (SES v2 in AWS, `.eml` files in an outbox folder locally).
+pub trait Mailer: Send + Sync {
+    /// Returns the message id the service assigned.
+    fn send(&self, email: &crate::email::Email) -> impl Future<Output = Result<String, MailError>> + Send;
+}
+
+/// Hands a failed DTE broadcast to the recovery workflow (Step Functions in AWS).
+///
+/// Starting is idempotent: the execution is named after the order key and attempt, so a
+/// repeated start of the same attempt is a no-op rather than a second workflow.
+pub trait RecoveryStarter: Send + Sync {
+    fn start(
+        &self,
+        key: &crate::order::OrderKey,
+        attempt: u32,
+        input: serde_json::Value,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+impl<T: RecoveryStarter> RecoveryStarter for std::sync::Arc<T> {
+    fn start(
+        &self,
+        key: &crate::order::OrderKey,
+        attempt: u32,
+        input: serde_json::Value,
+    ) -> impl Future<Output = Result<(), PortError>> + Send {
+        (**self).start(key, attempt, input)
+    }
+}
+
+/// The execution name for one recovery attempt. Order keys are at most 57 characters of
+/// `[A-Za-z0-9_-]`, so the name stays within Step Functions' 80 allowed characters.
+pub fn recovery_execution_name(key: &crate::order::OrderKey, attempt: u32) -> String {
+    format!("{key}-a{attempt}")
+}

@@ -3,6 +3,10 @@
 //! `AWS_ENDPOINT_URL`. Without it the tests fail loudly rather than skip.
 
 pub mod apigw;
+pub mod dynamo;
+pub mod fake_api;
+pub mod fake_dte;
+pub mod fake_erp;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -4,6 +4,7 @@ use orderflow_e2e::apigw::{Call, parts};
 use orderflow_e2e::dynamo::create_orders_table;
 use orderflow_e2e::*;
 use orderflow_shared::adapters::aws::{self, DynamoOrderStore, SqsFifoQueue, dynamodb_client};
+use orderflow_shared::adapters::embedded::EmbeddedRecovery;
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::dte::{Failure, Operation, SimulatedDteProvider};
 use orderflow_shared::lifecycle::{Stage, State, allowed};
@@ -12,7 +13,7 @@ use orderflow_shared::order_service::OrderService;
 use orderflow_shared::ubl::{self, Limits};
 use serde_json::Value;
 
-type Service = OrderService<DynamoOrderStore, SqsFifoQueue, SimulatedDteProvider>;
+type Service = OrderService<DynamoOrderStore, SqsFifoQueue, SimulatedDteProvider, EmbeddedRecovery>;
 
 struct Api {
     service: Service,
@@ -30,6 +31,7 @@ async fn api() -> Api {
         store: DynamoOrderStore::new(dynamo, &table),
         queue: SqsFifoQueue::new(sqs.clone(), &queue_url),
         dte: SimulatedDteProvider::default(),
+        recovery: EmbeddedRecovery::new().expect("recovery definition"),
     };
     Api { service, sqs }
 }
@@ -118,6 +120,7 @@ async fn bad_bodies_get_a_400_that_names_the_problem() {
     value["totals"]["payable"] = serde_json::json!(12.5);
     let (status, body) = api.call(Call::post_json("/orders", &value.to_string())).await;
     assert_eq!(status, 400, "a float amount is refused: {body}");
+    assert!(body["error"]["message"].as_str().unwrap().starts_with("totals.payable:"), "names the field: {body}");
 
     let mut forged = sample_order();
     forged.order_number = "PO-OTHER".into();

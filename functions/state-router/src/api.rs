@@ -9,7 +9,9 @@ use orderflow_shared::error::Classify;
 use orderflow_shared::lifecycle::{Stage, State};
 use orderflow_shared::order::{CanonicalOrder, OrderKey};
 use orderflow_shared::order_service::{Applied, OrderService};
-use orderflow_shared::ports::{DteProvider, FifoQueue, OrderStore};
+use orderflow_shared::orders_api::SOURCE_HEADER;
+use percent_encoding::percent_decode_str;
+use orderflow_shared::ports::{DteProvider, FifoQueue, OrderStore, RecoveryStarter};
 use serde_json::json;
 use tracing::instrument;
 
@@ -21,8 +23,8 @@ pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
 const DEFAULT_PAGE: usize = 25;
 
 #[instrument(skip_all, fields(method = %req.method(), path = %path_of(&req)))]
-pub async fn handle<S: OrderStore, Q: FifoQueue, D: DteProvider>(
-    service: &OrderService<S, Q, D>,
+pub async fn handle<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter>(
+    service: &OrderService<S, Q, D, R>,
     req: Request,
 ) -> Result<Response<Body>, lambda_http::Error> {
     let path = path_of(&req);
@@ -32,11 +34,11 @@ pub async fn handle<S: OrderStore, Q: FifoQueue, D: DteProvider>(
         (Method::GET, ["orders"]) => list(service, &req).await,
         (Method::GET, ["orders", key]) => match parse_key(key) {
             Ok(key) => service.get(&key).await.map_or_else(|e| from_service(&e), |r| json(StatusCode::OK, &r)),
-            Err(resp) => resp,
+            Err(refusal) => refusal.response(),
         },
         (Method::POST, ["orders", key, stage]) => match (parse_key(key), Stage::from_route(stage)) {
             (Ok(key), Some(stage)) => run_stage(service, &key, stage).await,
-            (Err(resp), _) => resp,
+            (Err(refusal), _) => refusal.response(),
             (_, None) => error(StatusCode::NOT_FOUND, "unknown_route", format!("no stage named {stage}")),
         },
         (Method::GET, ["stats"]) => match service.store.stats().await {
@@ -55,41 +57,65 @@ fn path_of(req: &Request) -> String {
     }
 }
 
-fn parse_key(raw: &str) -> Result<OrderKey, Response<Body>> {
-    OrderKey::parse(raw).map_err(|e| error(StatusCode::BAD_REQUEST, "invalid_key", e.to_string()))
+/// A request refused before it reaches the service; becomes an error response.
+struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
 }
 
-async fn register<S: OrderStore, Q: FifoQueue, D: DteProvider>(
-    service: &OrderService<S, Q, D>,
+impl Refusal {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into() }
+    }
+
+    fn response(self) -> Response<Body> {
+        error(self.status, self.code, self.message)
+    }
+}
+
+fn parse_key(raw: &str) -> Result<OrderKey, Refusal> {
+    OrderKey::parse(raw).map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, "invalid_key", e.to_string()))
+}
+
+async fn register<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter>(
+    service: &OrderService<S, Q, D, R>,
     req: &Request,
 ) -> Response<Body> {
     let order: CanonicalOrder = match json_body(req) {
         Ok(order) => order,
-        Err(resp) => return resp,
+        Err(refusal) => return refusal.response(),
     };
-    let source = req.headers().get("x-orderflow-source").and_then(|v| v.to_str().ok()).unwrap_or("api");
-    match service.register(order, source, "POST /orders").await {
+    // The queue reader percent-encodes the source so that any S3 key is a valid header value.
+    let source = req
+        .headers()
+        .get(SOURCE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(|| "api".into(), |v| percent_decode_str(v).decode_utf8_lossy().into_owned());
+    match service.register(order, &source, "POST /orders").await {
         Ok(Applied::Created(record)) => json(StatusCode::CREATED, &record),
         Ok(applied) => json(StatusCode::OK, &json!({"duplicate": true, "order": applied.record()})),
         Err(e) => from_service(&e),
     }
 }
 
-async fn run_stage<S: OrderStore, Q: FifoQueue, D: DteProvider>(
-    service: &OrderService<S, Q, D>,
+async fn run_stage<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter>(
+    service: &OrderService<S, Q, D, R>,
     key: &OrderKey,
     stage: Stage,
 ) -> Response<Body> {
     let by = format!("POST /orders/{{key}}/{}", stage.route());
     match service.run_stage(key, stage, &by).await {
         Ok(Applied::Unchanged(record)) => json(StatusCode::OK, &json!({"duplicate": true, "order": record})),
+        // The broadcast failed and the recovery workflow owns the order now.
+        Ok(Applied::HandedOver(record)) => json(StatusCode::ACCEPTED, &record),
         Ok(applied) => json(StatusCode::OK, applied.record()),
         Err(e) => from_service(&e),
     }
 }
 
-async fn list<S: OrderStore, Q: FifoQueue, D: DteProvider>(
-    service: &OrderService<S, Q, D>,
+async fn list<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter>(
+    service: &OrderService<S, Q, D, R>,
     req: &Request,
 ) -> Response<Body> {
     let query = req.query_string_parameters();
@@ -112,16 +138,23 @@ async fn list<S: OrderStore, Q: FifoQueue, D: DteProvider>(
 }
 
 /// A JSON body of type `T`: size first, then content type, then a parse that names the field.
-fn json_body<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Response<Body>> {
+fn json_body<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Refusal> {
     let bytes: &[u8] = req.body().as_ref();
     if bytes.len() > MAX_BODY_BYTES {
         let message = format!("body is {} bytes; the limit is {MAX_BODY_BYTES}", bytes.len());
-        return Err(error(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", message));
+        return Err(Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", message));
     }
     let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
     if !content_type.to_ascii_lowercase().starts_with("application/json") {
         let message = format!("content-type must be application/json, not {content_type:?}");
-        return Err(error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message));
+        return Err(Refusal::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message));
     }
-    serde_json::from_slice(bytes).map_err(|e| error(StatusCode::BAD_REQUEST, "invalid_body", e.to_string()))
+    let invalid = |message: String| Refusal::new(StatusCode::BAD_REQUEST, "invalid_body", message);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| match e.path().to_string().as_str() {
+        "." => invalid(e.inner().to_string()),
+        path => invalid(format!("{path}: {}", e.inner())),
+    })?;
+    de.end().map_err(|e| invalid(e.to_string()))?;
+    Ok(value)
 }

@@ -2,10 +2,16 @@
 
 mod dynamodb;
 mod s3;
+mod secrets;
+mod ses;
+mod sfn;
 mod sqs;
 
 pub use dynamodb::*;
 pub use s3::S3ObjectStore;
+pub use secrets::AwsSecretStore;
+pub use ses::*;
+pub use sfn::{SfnRecoveryStarter, sfn_client};
 pub use sqs::SqsFifoQueue;
 
 use aws_sdk_s3::config::http::HttpResponse;
@@ -38,6 +44,9 @@ const TRANSIENT_CODES: &[&str] = &[
     "InternalError",
     "RequestTimeout",
     "KMS.ThrottlingException",
+    // DynamoDB throttles with HTTP 400.
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
 ];
 
 /// Maps an SDK failure to a port error: network trouble, throttling and 5xx may pass on retry;

@@ -5,6 +5,8 @@
 //! - [`DirObjectStore`]: S3 as a directory, with atomic writes.
 //! - [`EmbeddedFifoQueue`]: SQS FIFO in memory, with dedup, visibility, redrive.
 //! - [`EmbeddedOrderStore`]: the DynamoDB orders table in memory, with its change stream.
+//! - [`OutboxMailer`]: SES as a folder of `.eml` files.
+//! - [`EmbeddedRecovery`]: Step Functions running the recovery ASL file in process.
 //! - [`Clock`], [`SystemClock`], [`ManualClock`]: time for the queue; tests advance a
 //!   `ManualClock` instead of sleeping.
 
@@ -13,6 +15,8 @@ pub mod event_source;
 mod fifo_queue;
 mod object_store;
 pub mod order_store;
+mod outbox;
+pub mod recovery;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use fifo_queue::{
@@ -20,3 +24,5 @@ pub use fifo_queue::{
 };
 pub use object_store::DirObjectStore;
 pub use order_store::{Change, EmbeddedOrderStore};
+pub use outbox::OutboxMailer;
+pub use recovery::EmbeddedRecovery;

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Conversion benchmark, every figure in one run on one corpus:
+#
+#   bench/conversion.sh           full run, ~4 min after the release build; table for docs/PERFORMANCE.md
+#   bench/conversion.sh --smoke   CI: proves the bench and the peers build and run; figures meaningless
+#
+#   1. corpus      bench/gen-corpus.py → bench/corpus/{small,medium,large}.xml
+#   2. peers       pinned xmltodict in bench/.venv-peers, pinned fast-xml-parser in
+#                  bench/peers/node/node_modules; (re)installed when missing or the pin changed
+#   3. criterion   orderflow convert + quick-xml tokenizer, release build in target-bench/
+#                  (never target/: that debug build is shared, and the machine has 2 cores)
+#   4. peers       Python, then Node, one after the other so nothing competes for the cores
+#   5. table       bench/report.py; also saved to target-bench/conversion/table.md
+#
+# Outside scripts/test on purpose: timings depend on the machine and never fail a build.
+set -euo pipefail
+
+BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$BENCH")"
+export CARGO_TARGET_DIR="$ROOT/target-bench"
+OUT="$CARGO_TARGET_DIR/conversion"
+VENV="$BENCH/.venv-peers"
+NODE_DIR="$BENCH/peers/node"
+
+case "${1:-}" in
+    --smoke)
+        CRITERION_ARGS=(--warm-up-time 0.1 --measurement-time 0.2 --sample-size 10)
+        PEER_ARGS=(--warm-up 0.05 --measure 0.2)
+        ;;
+    "")
+        CRITERION_ARGS=(--warm-up-time 3 --measurement-time 10)
+        PEER_ARGS=(--warm-up 3 --measure 10)
+        ;;
+    *)
+        echo "usage: bench/conversion.sh [--smoke]" >&2
+        exit 2
+        ;;
+esac
+
+python3 "$BENCH/gen-corpus.py" "$BENCH/corpus"
+CORPUS=("$BENCH"/corpus/{small,medium,large}.xml)
+
+# A copy of the pin next to the install says which pin is installed.
+if ! cmp -s "$BENCH/peers/python/requirements.txt" "$VENV/requirements.txt"; then
+    rm -rf "$VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check --require-hashes \
+        -r "$BENCH/peers/python/requirements.txt"
+    cp "$BENCH/peers/python/requirements.txt" "$VENV/requirements.txt"
+fi
+if ! cmp -s "$NODE_DIR/package-lock.json" "$NODE_DIR/node_modules/.installed-lock.json"; then
+    (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$NODE_DIR/package-lock.json" "$NODE_DIR/node_modules/.installed-lock.json"
+fi
+
+# Stale samples from an earlier run must not reach the table.
+rm -rf "$CARGO_TARGET_DIR/criterion/conversion" "$OUT"
+mkdir -p "$OUT"
+cd "$ROOT"
+cargo bench --package orderflow-bench --bench convert -- --noplot "${CRITERION_ARGS[@]}"
+
+echo "Python peer…"
+"$VENV/bin/python" "$BENCH/peers/python/convert.py" "${PEER_ARGS[@]}" "${CORPUS[@]}" >"$OUT/python.json"
+echo "Node peer…"
+node "$NODE_DIR/convert.mjs" "${PEER_ARGS[@]}" "${CORPUS[@]}" >"$OUT/node.json"
+
+{
+    # The load average tells whether something else shared the cores during the run.
+    echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
+        "load average $(cut -d' ' -f1-3 /proc/loadavg), $(rustc --version)."
+    python3 "$BENCH/report.py" "$CARGO_TARGET_DIR/criterion/conversion" "$OUT/python.json" "$OUT/node.json"
+} | tee "$OUT/table.md"

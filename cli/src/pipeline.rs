@@ -1,0 +1,151 @@
+//! The whole pipeline in one process on embedded adapters: the same handlers as in Lambda,
+//! wired to a directory bucket, in-memory FIFO queues, an in-memory orders table and the
+//! simulated DTE provider. Lambda's SQS event source is emulated by polling.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use lambda_http::http::{Method, Request};
+use lambda_http::{Body, RequestExt, Response};
+use orderflow_shared::adapters::embedded::event_source::{Polled, poll_once};
+use orderflow_shared::adapters::embedded::{
+    Clock, DEFAULT_VISIBILITY_TIMEOUT, DirObjectStore, EmbeddedFifoQueue, EmbeddedOrderStore, EmbeddedRecovery, ManualClock,
+};
+use orderflow_shared::command::OrderCommand;
+use orderflow_shared::config::ConverterConfig;
+use orderflow_shared::dte::SimulatedDteProvider;
+use orderflow_shared::order_service::OrderService;
+use orderflow_shared::orders_api::{ApiFailure, Call, Delivered, SOURCE_HEADER};
+use orderflow_shared::ports::ObjectStore;
+use orderflow_shared::s3_event;
+use orderflow_shared::ubl::Limits;
+use queue_reader::{OrdersApi, QueueReader};
+use xml_order_converter::{Converter, Report};
+
+pub const BUCKET: &str = "orderflow-local";
+const ORDERS_ARN: &str = "arn:aws:sqs:local:000000000000:orders.fifo";
+/// Stops a queue that keeps failing from spinning forever; far above any real run's need.
+const MAX_POLLS: usize = 100_000;
+
+pub type Queue = Arc<EmbeddedFifoQueue>;
+pub type Service = OrderService<Arc<EmbeddedOrderStore>, Queue, Arc<SimulatedDteProvider>, EmbeddedRecovery>;
+
+/// How time passes for the queues: real time for `serve`, or a manual clock that a run
+/// advances past visibility timeouts instead of waiting them out.
+pub enum Time {
+    Real,
+    Manual(ManualClock),
+}
+
+pub struct Pipeline {
+    pub bucket: DirObjectStore,
+    pub orders: Queue,
+    pub pending: Queue,
+    pub store: Arc<EmbeddedOrderStore>,
+    pub dte: Arc<SimulatedDteProvider>,
+    pub service: Arc<Service>,
+    time: Time,
+    converter: Converter<DirObjectStore, Queue>,
+    reader: QueueReader<DirObjectStore, Queue, LocalOrdersApi>,
+}
+
+impl Pipeline {
+    pub fn new(root: &Path, time: Time) -> Self {
+        let queue = |name: &str| match &time {
+            Time::Real => EmbeddedFifoQueue::new(name),
+            Time::Manual(clock) => EmbeddedFifoQueue::new(name).with_clock(clock.clone()),
+        };
+        let pending = Arc::new(queue("orders-pending.fifo"));
+        let orders = Arc::new(queue("orders.fifo").with_redrive(pending.clone(), 10));
+        let bucket = DirObjectStore::new(root.join("bucket"));
+        let store = Arc::new(EmbeddedOrderStore::new());
+        let dte = Arc::new(SimulatedDteProvider::default());
+        let recovery = EmbeddedRecovery::new().expect("the bundled recovery definition parses");
+        let service = Arc::new(OrderService { store: store.clone(), queue: orders.clone(), dte: dte.clone(), recovery });
+        let converter = Converter {
+            store: bucket.clone(),
+            queue: orders.clone(),
+            config: ConverterConfig {
+                bucket: BUCKET.into(),
+                orders_queue_url: "embedded://orders.fifo".into(),
+                incoming_prefix: "incoming/".into(),
+                rejected_prefix: "rejected/".into(),
+                limits: Limits::default(),
+            },
+        };
+        let reader =
+            QueueReader { store: bucket.clone(), pending: pending.clone(), api: LocalOrdersApi { service: service.clone() } };
+        Self { bucket, orders, pending, store, dte, service, time, converter, reader }
+    }
+
+    /// An S3 upload under `incoming/` and the notification that follows it.
+    pub async fn upload(&self, relative: &str, bytes: Vec<u8>) -> Result<Report, String> {
+        let key = format!("incoming/{relative}");
+        self.bucket.put(&key, bytes, "application/xml").await.map_err(|e| e.to_string())?;
+        xml_order_converter::handle(&self.converter, s3_event::put_event(BUCKET, &[&key])).await.map_err(|e| e.to_string())
+    }
+
+    /// Feeds the orders queue to the queue reader until nothing is left to deliver. With a
+    /// manual clock, in-flight failures are waited out by advancing time.
+    pub async fn drain(&self) -> Result<Polled, String> {
+        let mut total = Polled::default();
+        for _ in 0..MAX_POLLS {
+            let polled = poll_once(&*self.orders, 10, ORDERS_ARN, |event| async {
+                Ok::<_, std::convert::Infallible>(queue_reader::handle(&self.reader, event).await)
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+            total.received += polled.received;
+            total.deleted += polled.deleted;
+            total.failed += polled.failed;
+            if polled.received == 0 {
+                match &self.time {
+                    Time::Manual(clock) if !self.orders.is_empty() => clock.advance(DEFAULT_VISIBILITY_TIMEOUT),
+                    _ => return Ok(total),
+                }
+            }
+        }
+        Err(format!("the orders queue did not drain in {MAX_POLLS} polls"))
+    }
+
+    /// One Orders API request, answered in process.
+    pub async fn api(&self, req: lambda_http::Request) -> Response<Body> {
+        state_router::handle(&*self.service, req).await.unwrap_or_else(|e| {
+            let body = serde_json::json!({"error": {"code": "internal", "message": e.to_string()}});
+            Response::builder().status(500).body(Body::Text(body.to_string())).expect("static response")
+        })
+    }
+}
+
+/// The Orders API as the queue reader sees it, called in process instead of over HTTPS.
+pub struct LocalOrdersApi {
+    service: Arc<Service>,
+}
+
+impl OrdersApi for LocalOrdersApi {
+    async fn deliver(&self, command: &OrderCommand) -> Result<Delivered, ApiFailure> {
+        let call = Call::of(command);
+        let mut builder = Request::builder()
+            .method(Method::POST)
+            .uri(call.path.as_str())
+            .header("content-type", "application/json");
+        if let Some(source) = &call.source {
+            builder = builder.header(SOURCE_HEADER, source);
+        }
+        let req = builder.body(Body::Binary(call.body)).expect("valid request").with_raw_http_path(call.path);
+        let resp = state_router::handle(&*self.service, req)
+            .await
+            .map_err(|e| ApiFailure::from_response(500, e.to_string().as_bytes()))?;
+        let status = resp.status().as_u16();
+        if resp.status().is_success() {
+            Ok(Delivered { status })
+        } else {
+            Err(ApiFailure::from_response(status, resp.body().as_ref()))
+        }
+    }
+}
+
+/// The clock type the pipeline's queues need, for callers that build their own.
+pub fn manual_clock() -> ManualClock {
+    ManualClock::new(orderflow_shared::adapters::embedded::SystemClock.now_ms())
+}

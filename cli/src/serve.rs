@@ -1,0 +1,78 @@
+//! `orderflow serve`: the Orders API on localhost over the embedded pipeline.
+//!
+//! Like API Gateway, it refuses requests without a known `x-api-key` (403) before they reach
+//! the router; `/webhooks/*` authenticate by signature instead. The queue reader runs in the
+//! background, so a posted order moves through its stages by itself.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body as AxumBody, to_bytes};
+use axum::extract::{Query, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use lambda_http::RequestExt;
+use lambda_http::aws_lambda_events::query_map::QueryMap;
+
+use crate::pipeline::{Pipeline, Time};
+
+/// API Gateway's own payload limit; the router applies the smaller Lambda limit itself.
+const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
+const QUEUE_POLL: Duration = Duration::from_millis(20);
+
+struct App {
+    pipeline: Pipeline,
+    api_keys: Vec<String>,
+}
+
+pub async fn run(port: u16, api_keys: Vec<String>, state_dir: &Path) -> Result<(), String> {
+    if api_keys.is_empty() {
+        return Err("give at least one API key: --api-key KEY or ORDERFLOW_API_KEYS=k1,k2".into());
+    }
+    let app = Arc::new(App { pipeline: Pipeline::new(state_dir, Time::Real), api_keys });
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
+        .await
+        .map_err(|e| format!("binding 127.0.0.1:{port}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("orderflow serve: Orders API on http://{addr} (embedded adapters, state in {})", state_dir.display());
+
+    let worker = app.clone();
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = worker.pipeline.drain().await {
+                eprintln!("orderflow serve: queue reader: {e}");
+            }
+            tokio::time::sleep(QUEUE_POLL).await;
+        }
+    });
+
+    let router = axum::Router::new().fallback(forward).with_state(app);
+    axum::serve(listener, router).await.map_err(|e| e.to_string())
+}
+
+async fn forward(State(app): State<Arc<App>>, req: Request) -> Response {
+    let path = req.uri().path().to_owned();
+    let key = req.headers().get("x-api-key").and_then(|v| v.to_str().ok());
+    let keyed = key.is_some_and(|k| app.api_keys.iter().any(|known| known == k));
+    if !keyed && !path.starts_with("/webhooks/") {
+        return (StatusCode::FORBIDDEN, axum::Json(serde_json::json!({"message": "Forbidden"}))).into_response();
+    }
+    let query = Query::<Vec<(String, String)>>::try_from_uri(req.uri()).map(|q| q.0).unwrap_or_default();
+    let mut params: HashMap<String, Vec<String>> = HashMap::new();
+    for (k, v) in query {
+        params.entry(k).or_default().push(v);
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_REQUEST_BYTES).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(serde_json::json!({"message": "Request Too Long"})))
+            .into_response();
+    };
+    let mut lambda_req = lambda_http::Request::from_parts(parts, lambda_http::Body::from(bytes.to_vec()));
+    lambda_req = lambda_req.with_raw_http_path(path).with_query_string_parameters(QueryMap::from(params));
+    let resp = app.pipeline.api(lambda_req).await;
+    let (parts, body) = resp.into_parts();
+    Response::from_parts(parts, AxumBody::from(body.to_vec()))
+}

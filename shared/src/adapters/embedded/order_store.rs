@@ -1,0 +1,184 @@
+//! In-memory `OrderStore` with the orders table's semantics: conditional writes on the
+//! version, state lists newest first through an index like the `by-state` GSI, and the change
+//! stream that DynamoDB Streams gives with NEW_AND_OLD_IMAGES.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+
+use crate::error::PortError;
+use crate::lifecycle::{OrderRecord, State};
+use crate::order::OrderKey;
+use crate::ports::{OrderPage, OrderStore, StateStats, WriteError};
+
+/// The largest page `list_by_state` returns, as in the DynamoDB store.
+const MAX_PAGE: usize = 100;
+
+/// One successful write, as a stream record: the image before (none on create) and after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Increases by one per write, starting at 1.
+    pub sequence: u64,
+    pub old: Option<OrderRecord>,
+    pub new: OrderRecord,
+}
+
+#[derive(Debug, Default)]
+struct Table {
+    records: BTreeMap<OrderKey, OrderRecord>,
+    /// state → `state_at#key` → key: the `by-state` index.
+    by_state: BTreeMap<State, BTreeMap<String, OrderKey>>,
+    /// Every change since the store was created; the stream's retention is the store's life.
+    changes: Vec<Change>,
+}
+
+/// The orders table in memory, for `orderflow demo`, `serve` and tests.
+#[derive(Debug, Default)]
+pub struct EmbeddedOrderStore {
+    table: Mutex<Table>,
+}
+
+impl EmbeddedOrderStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The changes after `sequence`, oldest first; pass the last `sequence` seen to poll on.
+    pub fn changes_since(&self, sequence: u64) -> Vec<Change> {
+        let table = self.lock();
+        // Sequences are dense from 1, so change `n` sits at index `n - 1`.
+        let from = usize::try_from(sequence)
+            .unwrap_or(usize::MAX)
+            .min(table.changes.len());
+        table.changes[from..].to_vec()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Table> {
+        // Every update checks first and mutates after, so a poisoned table is still whole.
+        self.table.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The index sort key, as in the DynamoDB item.
+fn state_sort(record: &OrderRecord) -> String {
+    format!("{}#{}", record.state_at, record.key)
+}
+
+impl OrderStore for EmbeddedOrderStore {
+    async fn get(&self, key: &OrderKey) -> Result<Option<OrderRecord>, PortError> {
+        Ok(self.lock().records.get(key).cloned())
+    }
+
+    async fn put(&self, record: &OrderRecord, expected: Option<u64>) -> Result<(), WriteError> {
+        let mut table = self.lock();
+        let stored_version = table.records.get(&record.key).map(|r| r.version);
+        if stored_version != expected {
+            return Err(WriteError::VersionConflict);
+        }
+        let old = table.records.insert(record.key.clone(), record.clone());
+        if let Some(old) = &old
+            && let Some(list) = table.by_state.get_mut(&old.state)
+        {
+            list.remove(&state_sort(old));
+        }
+        table
+            .by_state
+            .entry(record.state)
+            .or_default()
+            .insert(state_sort(record), record.key.clone());
+        let sequence = table.changes.len() as u64 + 1;
+        table.changes.push(Change {
+            sequence,
+            old,
+            new: record.clone(),
+        });
+        Ok(())
+    }
+
+    async fn list_by_state(
+        &self,
+        state: State,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<OrderPage, PortError> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let after = cursor.map(|c| Cursor::decode(c, state)).transpose()?;
+        let table = self.lock();
+        let Some(list) = table.by_state.get(&state) else {
+            return Ok(OrderPage {
+                orders: Vec::new(),
+                cursor: None,
+            });
+        };
+        let upper = after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+        let mut page: Vec<_> = list
+            .range::<str, _>((Bound::Unbounded, upper))
+            .rev()
+            .take(limit + 1)
+            .collect();
+        let more = page.len() > limit;
+        page.truncate(limit);
+        let cursor = match page.last() {
+            Some((sort, _)) if more => Some(Cursor::encode(state, sort)),
+            _ => None,
+        };
+        let orders = page
+            .iter()
+            .filter_map(|(_, key)| table.records.get(*key).cloned())
+            .collect();
+        Ok(OrderPage { orders, cursor })
+    }
+
+    async fn stats(&self) -> Result<Vec<StateStats>, PortError> {
+        let table = self.lock();
+        let stats = State::ALL.into_iter().map(|state| {
+            let list = table.by_state.get(&state);
+            let oldest = list
+                .and_then(BTreeMap::first_key_value)
+                .and_then(|(_, key)| table.records.get(key))
+                .map(|r| (r.key.clone(), r.state_at.clone()));
+            StateStats {
+                state,
+                count: list.map_or(0, |l| l.len() as u64),
+                oldest,
+            }
+        });
+        Ok(stats.collect())
+    }
+}
+
+/// The position after the last order of a page, opaque to callers like the DynamoDB cursor.
+#[derive(Deserialize)]
+struct Cursor {
+    state: State,
+    after: String,
+}
+
+impl Cursor {
+    fn encode(state: State, after: &str) -> String {
+        let json = serde_json::json!({ "state": state, "after": after });
+        URL_SAFE_NO_PAD.encode(json.to_string())
+    }
+
+    fn decode(cursor: &str, state: State) -> Result<String, PortError> {
+        let invalid = |why: String| {
+            PortError::permanent("list orders by state", format!("invalid cursor: {why}"))
+        };
+        let json = URL_SAFE_NO_PAD
+            .decode(cursor)
+            .map_err(|_| invalid("it is not one a listing returned".into()))?;
+        let decoded: Cursor = serde_json::from_slice(&json)
+            .map_err(|_| invalid("it is not one a listing returned".into()))?;
+        if decoded.state != state {
+            return Err(invalid(format!(
+                "it continues the {} list, not {state}",
+                decoded.state
+            )));
+        }
+        Ok(decoded.after)
+    }
+}

@@ -1,0 +1,51 @@
+//! Declarative field mapping: which ERP field gets which part of the canonical order.
+//!
+//! A mapping is a JSON document kept outside the code (a local file in development, an S3
+//! object in AWS; see [`MappingRef`]). [`Mapping::from_json`] checks all of it at load time,
+//! including every source path against the canonical order schema, and refuses it with a
+//! message naming the place ([`SpecError`]). [`MappingStore`] reloads it on a TTL and keeps
+//! the previous mapping when a new one is refused. The document format is described in
+//! `spec`; the shipped examples are in `config/mappings/`.
+
+mod apply;
+mod loader;
+mod node;
+mod path;
+mod spec;
+mod transform;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+pub use apply::ApplyError;
+pub use loader::{
+    ConfiguredSource, FileSource, LoadError, MappingRef, MappingSource, MappingStore,
+    NotAMappingRef, ObjectSource,
+};
+pub use spec::SpecError;
+pub use value::Value;
+
+use crate::order::CanonicalOrder;
+
+/// A checked mapping, ready to apply to any number of orders.
+#[derive(Debug)]
+pub struct Mapping {
+    target: spec::Fields,
+}
+
+impl Mapping {
+    pub fn from_json(text: &str) -> Result<Self, SpecError> {
+        let doc: node::Node =
+            serde_json::from_str(text).map_err(|e| SpecError::Syntax(e.to_string()))?;
+        Ok(Self {
+            target: spec::compile(&doc)?,
+        })
+    }
+
+    /// The target document for one order: an object with the mapping's fields, in its order.
+    pub fn apply(&self, order: &CanonicalOrder) -> Result<Value, ApplyError> {
+        let order = serde_json::to_value(order).expect("a canonical order always serialises");
+        apply::apply(&self.target, &order)
+    }
+}

@@ -1,0 +1,162 @@
+//! The standard payload format, sent by Standard Webhooks and generic HMAC sources.
+//!
+//! ```json
+//! {"type": "order.created",
+//!  "data": {"order_id": "ord_8842", "order_number": "SO-2026-0042", "issue_date": "2026-03-14",
+//!           "currency": "EUR", "language": "de", "note": "…",
+//!           "buyer": {"name": "…", "email": "…", "address": {…}},
+//!           "delivery": {…},
+//!           "lines": [{"line_id": "1", "sku": "…", "name": "…", "quantity": "2", "unit": "H87",
+//!                      "price": "9.95", "line_total": "19.90"}],
+//!           "totals": {"tax_total": "3.78", "payable": "23.68"}}}
+//!
+//! {"type": "order.refunded",
+//!  "data": {"order_id": "ord_8842", "order_number": "SO-2026-0042", "buyer": {…},
+//!           "amount": "9.95", "currency": "EUR", "reason": "…"}}
+//! ```
+//! `buyer`, `delivery`, `lines` and `totals` have the canonical order's shapes; `order_id` is
+//! the sender's own id; `language`, `note`, `delivery`, `reason` are optional. Money and
+//! quantities are decimal strings, never JSON numbers. Unknown fields are refused: the format
+//! is ours, and a typo should fail loudly rather than drop data.
+
+use serde::Deserialize;
+
+use super::{
+    PayloadError, Refund, WebhookEvent, WebhookOrder, currency, customer, issue_date,
+    positive_quantity, validated,
+};
+use crate::order::{Address, CanonicalOrder, Decimal, OrderKey, OrderLine, Origin, Party, Totals};
+use crate::webhook::{EventType, SourceConfig};
+
+#[derive(Deserialize)]
+#[serde(tag = "type", content = "data", deny_unknown_fields)]
+enum Envelope {
+    #[serde(rename = "order.created")]
+    Created(Box<OrderData>),
+    #[serde(rename = "order.refunded")]
+    Refunded(Box<RefundData>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrderData {
+    order_id: String,
+    order_number: String,
+    issue_date: String,
+    currency: String,
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(default)]
+    note: Option<String>,
+    buyer: Party,
+    #[serde(default)]
+    delivery: Option<Address>,
+    lines: Vec<OrderLine>,
+    totals: Totals,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefundData {
+    order_id: String,
+    order_number: String,
+    buyer: Party,
+    amount: Decimal,
+    currency: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+pub(super) fn map(
+    source: &SourceConfig,
+    event: &EventType,
+    body: &[u8],
+) -> Result<WebhookEvent, PayloadError> {
+    let envelope: Envelope =
+        serde_json::from_slice(body).map_err(|e| PayloadError::Invalid(e.to_string()))?;
+    match (envelope, event) {
+        (Envelope::Created(data), EventType::OrderCreated) => {
+            order(source, *data).map(|o| WebhookEvent::Order(Box::new(o)))
+        }
+        (Envelope::Refunded(data), EventType::OrderRefunded) => {
+            refund(source, *data).map(WebhookEvent::Refund)
+        }
+        (envelope, _) => Err(PayloadError::EventMismatch {
+            found: match envelope {
+                Envelope::Created(_) => EventType::OrderCreated,
+                Envelope::Refunded(_) => EventType::OrderRefunded,
+            }
+            .name()
+            .to_owned(),
+            expected: event.name().to_owned(),
+        }),
+    }
+}
+
+fn order(source: &SourceConfig, data: OrderData) -> Result<WebhookOrder, PayloadError> {
+    if data.lines.is_empty() {
+        return Err(PayloadError::NoLines {
+            field: "data.lines".into(),
+        });
+    }
+    for (i, line) in data.lines.iter().enumerate() {
+        positive_quantity(&format!("data.lines[{i}].quantity"), line.quantity.clone())?;
+    }
+    let seller = source.seller();
+    let buyer = identified(data.buyer);
+    let order = CanonicalOrder {
+        order_key: OrderKey::derive(&seller, &buyer, &data.order_number),
+        issue_date: exact_date(&data.issue_date)?,
+        currency: currency("data.currency", &data.currency)?,
+        order_number: data.order_number,
+        language: data.language,
+        note: data.note,
+        origin: Origin::Webhook,
+        buyer,
+        seller,
+        delivery: data.delivery,
+        lines: data.lines,
+        totals: data.totals,
+    };
+    Ok(WebhookOrder {
+        external_order_id: data.order_id,
+        order: validated(order)?,
+    })
+}
+
+fn refund(source: &SourceConfig, data: RefundData) -> Result<Refund, PayloadError> {
+    let buyer = identified(data.buyer);
+    Ok(Refund {
+        order_key: Some(OrderKey::derive(
+            &source.seller(),
+            &buyer,
+            &data.order_number,
+        )),
+        external_order_id: data.order_id,
+        amount: data.amount,
+        currency: currency("data.currency", &data.currency)?,
+        reason: data.reason,
+    })
+}
+
+/// Our own format states a date, not a timestamp.
+fn exact_date(value: &str) -> Result<String, PayloadError> {
+    match issue_date("data.issue_date", value)? {
+        date if date == value => Ok(date),
+        _ => Err(PayloadError::BadDate {
+            field: "data.issue_date".into(),
+            value: value.to_owned(),
+        }),
+    }
+}
+
+/// A buyer the sender identified only by name and e-mail gets the e-mail as identity, as
+/// platform customers do; any identifier the sender gave wins.
+fn identified(buyer: Party) -> Party {
+    if buyer.endpoint_id.is_some() || !buyer.ids.is_empty() || buyer.company_id.is_some() {
+        return buyer;
+    }
+    let mut with_email = customer(buyer.name, buyer.email.as_deref(), None);
+    with_email.address = buyer.address;
+    with_email
+}

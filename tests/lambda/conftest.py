@@ -1,0 +1,153 @@
+"""Fixtures for invoking the built functions with `cargo lambda` against moto.
+
+`cargo lambda watch` plays the Lambda service: it builds the workspace's binaries (debug, the same
+build `cargo test` made) and runs each on its first invoke. Every function gets the same
+environment, pointing at resources created here in moto, at a local stand-in for the DTE
+provider, and — for the queue reader — at the state router's function URL on the same watch
+server. moto must be running (scripts/test starts it); without it these tests fail.
+"""
+
+import http.server
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BUCKET = "orderflow-local-orders"  # the bucket named in events/xml-order-converter-s3-put.json
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class FakeDte(http.server.BaseHTTPRequestHandler):
+    """The DTE provider's two calls, answering with ids derived from the idempotency key."""
+
+    def do_POST(self):  # noqa: N802 (http.server's naming)
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        key = self.headers.get("idempotency-key", "none")
+        body = {"track_id": f"T-{key}"} if self.path.endswith("/broadcast") else {"folio": f"F-{key}"}
+        payload = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def aws():
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    assert endpoint, "AWS_ENDPOINT_URL is not set: run these tests through scripts/test, which starts moto"
+    session = boto3.session.Session(region_name=os.environ.get("AWS_REGION", "us-west-2"))
+    return {name: session.client(name, endpoint_url=endpoint) for name in ("s3", "sqs", "dynamodb", "secretsmanager")}
+
+
+@pytest.fixture(scope="session")
+def resources(aws):
+    suffix = str(int(time.time() * 1000))
+    s3, sqs, dynamodb, secrets = aws["s3"], aws["sqs"], aws["dynamodb"], aws["secretsmanager"]
+    try:
+        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": s3.meta.region_name})
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    fifo = {"FifoQueue": "true", "VisibilityTimeout": "180"}
+    pending = sqs.create_queue(QueueName=f"invoke-pending-{suffix}.fifo", Attributes=fifo)["QueueUrl"]
+    orders = sqs.create_queue(QueueName=f"invoke-orders-{suffix}.fifo", Attributes=fifo)["QueueUrl"]
+    table = f"invoke-orders-{suffix}"
+    dynamodb.create_table(
+        TableName=table,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": n, "AttributeType": "S"} for n in ("pk", "state", "state_sort")
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-state",
+                "KeySchema": [
+                    {"AttributeName": "state", "KeyType": "HASH"},
+                    {"AttributeName": "state_sort", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    api_key = secrets.create_secret(Name=f"invoke-api-key-{suffix}", SecretString="local-invoke-key")["ARN"]
+    dte_token = secrets.create_secret(Name=f"invoke-dte-token-{suffix}", SecretString="local-dte-token")["ARN"]
+    return {"orders": orders, "pending": pending, "table": table, "api_key": api_key, "dte_token": dte_token}
+
+
+@pytest.fixture(scope="session")
+def dte_url():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeDte)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def watch(resources, dte_url):
+    port = free_port()
+    env = {
+        "ORDERS_BUCKET": BUCKET,
+        "ORDERS_QUEUE_URL": resources["orders"],
+        "PENDING_QUEUE_URL": resources["pending"],
+        "ORDERS_TABLE": resources["table"],
+        "DTE_BASE_URL": dte_url,
+        "DTE_TOKEN_REF": f"secretsmanager:{resources['dte_token']}",
+        "ORDERS_API_URL": f"http://127.0.0.1:{port}/lambda-url/state-router",
+        "ORDERS_API_KEY_REF": f"secretsmanager:{resources['api_key']}",
+        # The fake DTE never fails, so no recovery execution is started from these events.
+        "RECOVERY_STATE_MACHINE_ARN": "arn:aws:states:us-west-2:123456789012:stateMachine:invoke-recovery",
+        "EMAIL_SENDER": "orders@example.com",
+        "EMAIL_CONFIGURATION_SET": "orderflow-local",
+    }
+    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_EC2_METADATA_DISABLED"):
+        env[name] = os.environ[name]
+    (REPO / ".cache").mkdir(exist_ok=True)
+    log = open(REPO / ".cache" / "cargo-lambda-watch.log", "w")
+    args = ["cargo", "lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port", str(port)]
+    for k, v in env.items():
+        args += ["--env-var", f"{k}={v}"]
+    proc = subprocess.Popen(args, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        assert proc.poll() is None, f"cargo lambda watch exited; see {log.name}"
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.2)
+    else:
+        pytest.fail(f"cargo lambda watch did not listen on {port} within 120 s")
+    yield port
+    os.killpg(proc.pid, 15)
+    proc.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def invoke(watch):
+    def run(function, event_file):
+        result = subprocess.run(
+            ["cargo", "lambda", "invoke", "--invoke-address", "127.0.0.1", "--invoke-port", str(watch),
+             "--data-file", str(event_file), "--output-format", "json", function],
+            cwd=REPO, capture_output=True, text=True, timeout=900,
+        )
+        assert result.returncode == 0, f"{function} {event_file.name}: {result.stderr[-2000:]}"
+        return json.loads(result.stdout)
+
+    return run

@@ -1,0 +1,97 @@
+"""Every file in events/ goes through `cargo lambda invoke` to the function its name starts with.
+
+These are the payloads a user gives `sam local invoke`, so none can go stale: a file that no case
+below covers fails the run. Cases run in the order listed, since later routes act on the order
+that earlier ones registered.
+"""
+
+import json
+
+import pytest
+
+from conftest import BUCKET, REPO
+
+EVENTS = REPO / "events"
+
+
+def order_key():
+    body = json.loads(json.loads((EVENTS / "state-router-post-order.json").read_text())["body"])
+    return body["order_key"]
+
+
+def api_body(response):
+    return json.loads(response["body"]) if response.get("body") else None
+
+
+def check_converter(response, aws, resources):
+    assert [o["outcome"] for o in response["outcomes"]] == ["queued"], response
+    messages = aws["sqs"].receive_message(
+        QueueUrl=resources["orders"], MaxNumberOfMessages=10, MessageSystemAttributeNames=["MessageGroupId"]
+    ).get("Messages", [])
+    assert [m["Attributes"]["MessageGroupId"] for m in messages] == [order_key()]
+
+
+def expect_status(status, state=None):
+    def check(response, aws, resources):
+        assert response["statusCode"] == status, response
+        body = api_body(response)
+        if state:
+            order = body.get("order", body)
+            assert order["state"] == state, body
+
+    return check
+
+
+def check_list(response, aws, resources):
+    assert response["statusCode"] == 200, response
+    assert order_key() in [o["key"] for o in api_body(response)["orders"]]
+
+
+def check_stats(response, aws, resources):
+    assert response["statusCode"] == 200, response
+    counts = {s["state"]: s["count"] for s in api_body(response)["states"]}
+    assert counts["registered"] >= 1
+
+
+def check_cancel_after_delivery(response, aws, resources):
+    assert response["statusCode"] == 409, response
+    assert api_body(response)["error"]["current_state"] == "delivered"
+
+
+def check_queue_reader(response, aws, resources):
+    assert response["batchItemFailures"] == [], response
+    item = aws["dynamodb"].get_item(TableName=resources["table"], Key={"pk": {"S": "PO-77-0042-5aa91a2b3b772fe4"}})
+    assert "Item" in item, "the batch's second order was registered through the router"
+
+
+CASES = [
+    ("xml-order-converter", "xml-order-converter-s3-put.json", check_converter),
+    ("state-router", "state-router-post-order.json", expect_status(201, "registered")),
+    ("state-router", "state-router-get-order.json", expect_status(200, "registered")),
+    ("state-router", "state-router-list-orders.json", check_list),
+    ("state-router", "state-router-stats.json", check_stats),
+    ("state-router", "state-router-issuance-dte.json", expect_status(200, "issuance_dte")),
+    ("state-router", "state-router-broadcast-dte.json", expect_status(200, "broadcast_dte")),
+    ("state-router", "state-router-dispatch.json", expect_status(200, "dispatched")),
+    ("state-router", "state-router-deliver.json", expect_status(200, "delivered")),
+    ("state-router", "state-router-cancel.json", check_cancel_after_delivery),
+    ("queue-reader", "queue-reader-batch.json", check_queue_reader),
+]
+
+
+def test_every_event_file_has_a_case():
+    covered = {file for _, file, _ in CASES}
+    present = {p.name for p in EVENTS.glob("*.json")}
+    assert present == covered, f"uncovered: {sorted(present - covered)}; missing: {sorted(covered - present)}"
+    for function, file, _ in CASES:
+        assert file.startswith(f"{function}-"), file
+
+
+@pytest.fixture(scope="module")
+def uploaded_sample(aws):
+    aws["s3"].put_object(Bucket=BUCKET, Key="incoming/small-clp.xml", Body=(EVENTS / "orders" / "small-clp.xml").read_bytes())
+
+
+@pytest.mark.parametrize("function,file,check", CASES, ids=[c[1] for c in CASES])
+def test_event_file_through_cargo_lambda_invoke(function, file, check, invoke, aws, resources, uploaded_sample):
+    check(invoke(function, EVENTS / file), aws, resources)

@@ -1,0 +1,55 @@
+//! The orders table as the SAM template declares it, built from the store's layout constants.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+};
+use orderflow_shared::adapters::aws::{ATTR_PK, ATTR_STATE, ATTR_STATE_SORT, INDEX_BY_STATE};
+
+/// Creates the orders table: on-demand, stream with old and new images, and the `by-state` index.
+pub async fn create_orders_table(client: &Client, name: &str) {
+    let key = |attr: &str, key_type: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(attr)
+            .key_type(key_type)
+            .build()
+            .expect("key schema")
+    };
+    let string_attr = |attr: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(attr)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .expect("attribute definition")
+    };
+    let by_state = GlobalSecondaryIndex::builder()
+        .index_name(INDEX_BY_STATE)
+        .key_schema(key(ATTR_STATE, KeyType::Hash))
+        .key_schema(key(ATTR_STATE_SORT, KeyType::Range))
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .expect("by-state index");
+    let stream = StreamSpecification::builder()
+        .stream_enabled(true)
+        .stream_view_type(StreamViewType::NewAndOldImages)
+        .build()
+        .expect("stream specification");
+    client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(string_attr(ATTR_PK))
+        .attribute_definitions(string_attr(ATTR_STATE))
+        .attribute_definitions(string_attr(ATTR_STATE_SORT))
+        .key_schema(key(ATTR_PK, KeyType::Hash))
+        .global_secondary_indexes(by_state)
+        .stream_specification(stream)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create table {name}: {e:?}"));
+}
