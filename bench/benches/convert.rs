@@ -15,19 +15,12 @@ const SIZES: [&str; 3] = ["small", "medium", "large"];
 
 fn corpus(size: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("corpus/{size}.xml"));
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (bench/gen-corpus.py writes the corpus)",
-            path.display()
-        )
-    })
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (bench/gen-corpus.py writes the corpus)", path.display()))
 }
 
 /// What the Lambda does per document: parse and map, then serialise the canonical JSON.
 fn convert(xml: &[u8]) -> Vec<u8> {
-    parse_order(xml, &Limits::default())
-        .expect("the corpus is valid")
-        .to_json()
+    parse_order(xml, &Limits::default()).expect("the corpus is valid").to_json()
 }
 
 /// Plain `Reader` rather than `NsReader`: no namespace bookkeeping, so this is the tokenizer
@@ -51,16 +44,12 @@ fn conversion(c: &mut Criterion) {
     for size in SIZES {
         let xml = corpus(size);
         group.throughput(Throughput::Bytes(xml.len() as u64));
-        group.bench_with_input(
-            BenchmarkId::new("orderflow_convert", size),
-            &xml,
-            |b, xml| b.iter(|| convert(black_box(xml))),
-        );
-        group.bench_with_input(
-            BenchmarkId::new("quickxml_tokenize", size),
-            &xml,
-            |b, xml| b.iter(|| tokenize(black_box(xml))),
-        );
+        group.bench_with_input(BenchmarkId::new("orderflow_convert", size), &xml, |b, xml| {
+            b.iter(|| convert(black_box(xml)))
+        });
+        group.bench_with_input(BenchmarkId::new("quickxml_tokenize", size), &xml, |b, xml| {
+            b.iter(|| tokenize(black_box(xml)))
+        });
     }
     group.finish();
 }

@@ -35,7 +35,12 @@ pub async fn run(orders: &Path, out: &Path) -> Result<(), String> {
     let started = Instant::now();
     let polled = pipeline.drain().await?;
     let elapsed = started.elapsed();
-    println!("   {} commands delivered, {} retried, {} parked in orders-pending.fifo", polled.deleted, polled.failed, pipeline.pending.len());
+    println!(
+        "   {} commands delivered, {} retried, {} parked in orders-pending.fifo",
+        polled.deleted,
+        polled.failed,
+        pipeline.pending.len()
+    );
 
     println!();
     println!("3. Orders table");

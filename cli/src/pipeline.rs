@@ -9,7 +9,8 @@ use lambda_http::http::{Method, Request};
 use lambda_http::{Body, RequestExt, Response};
 use orderflow_shared::adapters::embedded::event_source::{Polled, poll_once};
 use orderflow_shared::adapters::embedded::{
-    Clock, DEFAULT_VISIBILITY_TIMEOUT, DirObjectStore, EmbeddedFifoQueue, EmbeddedOrderStore, EmbeddedRecovery, ManualClock,
+    Clock, DEFAULT_VISIBILITY_TIMEOUT, DirObjectStore, EmbeddedFifoQueue, EmbeddedOrderStore, EmbeddedRecovery,
+    ManualClock,
 };
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::config::ConverterConfig;
@@ -61,7 +62,8 @@ impl Pipeline {
         let store = Arc::new(EmbeddedOrderStore::new());
         let dte = Arc::new(SimulatedDteProvider::default());
         let recovery = EmbeddedRecovery::new().expect("the bundled recovery definition parses");
-        let service = Arc::new(OrderService { store: store.clone(), queue: orders.clone(), dte: dte.clone(), recovery });
+        let service =
+            Arc::new(OrderService { store: store.clone(), queue: orders.clone(), dte: dte.clone(), recovery });
         let converter = Converter {
             store: bucket.clone(),
             queue: orders.clone(),
@@ -73,8 +75,11 @@ impl Pipeline {
                 limits: Limits::default(),
             },
         };
-        let reader =
-            QueueReader { store: bucket.clone(), pending: pending.clone(), api: LocalOrdersApi { service: service.clone() } };
+        let reader = QueueReader {
+            store: bucket.clone(),
+            pending: pending.clone(),
+            api: LocalOrdersApi { service: service.clone() },
+        };
         Self { bucket, orders, pending, store, dte, service, time, converter, reader }
     }
 
@@ -82,7 +87,9 @@ impl Pipeline {
     pub async fn upload(&self, relative: &str, bytes: Vec<u8>) -> Result<Report, String> {
         let key = format!("incoming/{relative}");
         self.bucket.put(&key, bytes, "application/xml").await.map_err(|e| e.to_string())?;
-        xml_order_converter::handle(&self.converter, s3_event::put_event(BUCKET, &[&key])).await.map_err(|e| e.to_string())
+        xml_order_converter::handle(&self.converter, s3_event::put_event(BUCKET, &[&key]))
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// Feeds the orders queue to the queue reader until nothing is left to deliver. With a
@@ -125,10 +132,8 @@ pub struct LocalOrdersApi {
 impl OrdersApi for LocalOrdersApi {
     async fn deliver(&self, command: &OrderCommand) -> Result<Delivered, ApiFailure> {
         let call = Call::of(command);
-        let mut builder = Request::builder()
-            .method(Method::POST)
-            .uri(call.path.as_str())
-            .header("content-type", "application/json");
+        let mut builder =
+            Request::builder().method(Method::POST).uri(call.path.as_str()).header("content-type", "application/json");
         if let Some(source) = &call.source {
             builder = builder.header(SOURCE_HEADER, source);
         }

@@ -36,10 +36,7 @@ pub struct BatchReport<T, E> {
 ///
 /// A record without a message id (never sent by Lambda) that fails is reported with an empty
 /// id, which Lambda treats as a failure of the whole batch: retried rather than lost.
-pub async fn process_batch<'a, T, E, F, Fut>(
-    records: &'a [SqsMessage],
-    mut process: F,
-) -> BatchReport<T, E>
+pub async fn process_batch<'a, T, E, F, Fut>(records: &'a [SqsMessage], mut process: F) -> BatchReport<T, E>
 where
     F: FnMut(&'a SqsMessage) -> Fut,
     Fut: Future<Output = Result<T, E>>,
@@ -86,18 +83,13 @@ mod tests {
         r.message_id = Some(id.to_owned());
         r.body = Some(body.to_owned());
         if let Some(g) = group {
-            r.attributes
-                .insert(MESSAGE_GROUP_ID.to_owned(), g.to_owned());
+            r.attributes.insert(MESSAGE_GROUP_ID.to_owned(), g.to_owned());
         }
         r
     }
 
     fn failed_ids(response: &SqsBatchResponse) -> Vec<&str> {
-        response
-            .batch_item_failures
-            .iter()
-            .map(|f| f.item_identifier.as_str())
-            .collect()
+        response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect()
     }
 
     /// Fails records whose body is `fail`, and notes which records ran, in order.
@@ -106,13 +98,7 @@ mod tests {
         let report = process_batch(records, |r| {
             let body = r.body.clone().unwrap_or_default();
             ran.push(r.message_id.clone().unwrap_or_default());
-            async move {
-                if body == "fail" {
-                    Err(format!("{body} refused"))
-                } else {
-                    Ok(body)
-                }
-            }
+            async move { if body == "fail" { Err(format!("{body} refused")) } else { Ok(body) } }
         })
         .await;
         (report, ran)
@@ -124,13 +110,7 @@ mod tests {
         let (report, ran) = run(&records).await;
         assert!(report.response.batch_item_failures.is_empty());
         assert_eq!(ran, ["1", "2"]);
-        assert_eq!(
-            report.outcomes,
-            [
-                RecordOutcome::Done("x".into()),
-                RecordOutcome::Done("y".into())
-            ]
-        );
+        assert_eq!(report.outcomes, [RecordOutcome::Done("x".into()), RecordOutcome::Done("y".into())]);
     }
 
     #[tokio::test]
@@ -144,10 +124,7 @@ mod tests {
         let (report, ran) = run(&records).await;
         assert_eq!(ran, ["1", "2", "3"], "record 4 must not run");
         assert_eq!(failed_ids(&report.response), ["2", "4"]);
-        assert_eq!(
-            report.outcomes[1],
-            RecordOutcome::Failed("fail refused".into())
-        );
+        assert_eq!(report.outcomes[1], RecordOutcome::Failed("fail refused".into()));
         assert_eq!(report.outcomes[3], RecordOutcome::Skipped);
     }
 
@@ -164,10 +141,6 @@ mod tests {
         let mut anonymous = record("", Some("a"), "fail");
         anonymous.message_id = None;
         let (report, _) = run(&[anonymous]).await;
-        assert_eq!(
-            failed_ids(&report.response),
-            [""],
-            "an empty id makes Lambda retry the batch"
-        );
+        assert_eq!(failed_ids(&report.response), [""], "an empty id makes Lambda retry the batch");
     }
 }

@@ -54,7 +54,8 @@ mod tests {
     use crate::adapters::embedded::DirObjectStore;
 
     fn store() -> (DirObjectStore, std::path::PathBuf) {
-        let dir = std::env::temp_dir().join(format!("claim-check-{}-{:?}", std::process::id(), std::thread::current().id()));
+        let dir =
+            std::env::temp_dir().join(format!("claim-check-{}-{:?}", std::process::id(), std::thread::current().id()));
         (DirObjectStore::new(&dir), dir)
     }
 

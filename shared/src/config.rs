@@ -62,9 +62,7 @@ impl<F: Fn(&str) -> Option<String>> EnvReader<F> {
     {
         match (self.lookup)(name) {
             None => Ok(default),
-            Some(v) => v
-                .parse()
-                .map_err(|e: T::Err| ConfigError::Invalid { name, reason: format!("{v:?}: {e}") }),
+            Some(v) => v.parse().map_err(|e: T::Err| ConfigError::Invalid { name, reason: format!("{v:?}: {e}") }),
         }
     }
 }
@@ -259,8 +257,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn reader(pairs: &[(&str, &str)]) -> EnvReader<impl Fn(&str) -> Option<String>> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         EnvReader::from_fn(move |k| map.get(k).cloned())
     }
 

@@ -252,7 +252,14 @@ impl OrderRecord {
     pub fn register(order: CanonicalOrder, source: &str, by: &str, now: &str) -> Self {
         let history = vec![
             entry(now, by, HistoryKind::Transition, None, Some(State::Received), source.to_owned()),
-            entry(now, by, HistoryKind::Transition, Some(State::Received), Some(State::Registered), "stored and validated".into()),
+            entry(
+                now,
+                by,
+                HistoryKind::Transition,
+                Some(State::Received),
+                Some(State::Registered),
+                "stored and validated".into(),
+            ),
         ];
         Self {
             key: order.order_key.clone(),
@@ -285,7 +292,13 @@ impl OrderRecord {
     }
 
     /// Moves to `to` if [`check`](Self::check) allows it, appending history and bumping the version.
-    pub fn transition(&mut self, to: State, by: &str, detail: impl Into<String>, now: &str) -> Result<(), IllegalTransition> {
+    pub fn transition(
+        &mut self,
+        to: State,
+        by: &str,
+        detail: impl Into<String>,
+        now: &str,
+    ) -> Result<(), IllegalTransition> {
         self.check(to)?;
         self.history.push(entry(now, by, HistoryKind::Transition, Some(self.state), Some(to), detail.into()));
         if to != State::Error {
@@ -312,14 +325,22 @@ impl OrderRecord {
     }
 }
 
-fn entry(at: &str, by: &str, kind: HistoryKind, from: Option<State>, to: Option<State>, detail: String) -> HistoryEntry {
+fn entry(
+    at: &str,
+    by: &str,
+    kind: HistoryKind,
+    from: Option<State>,
+    to: Option<State>,
+    detail: String,
+) -> HistoryEntry {
     HistoryEntry { at: at.to_owned(), by: by.to_owned(), kind, from, to, detail }
 }
 
 /// Now as RFC 3339 UTC with milliseconds: sortable as text, which the state index relies on.
 pub fn now_rfc3339() -> String {
     let now = time::OffsetDateTime::now_utc();
-    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     now.format(&format).expect("UTC time formats")
 }
 

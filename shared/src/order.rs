@@ -102,14 +102,9 @@ impl OrderKey {
 
     pub fn parse(text: &str) -> Result<Self, NotAnOrderKey> {
         let (head, tail) = text.rsplit_once('-').ok_or_else(|| NotAnOrderKey(text.to_owned()))?;
-        let head_ok = head.len() <= 40
-            && head.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        let head_ok = head.len() <= 40 && head.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         let tail_ok = tail.len() == 16 && tail.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-        if head_ok && tail_ok {
-            Ok(Self(text.to_owned()))
-        } else {
-            Err(NotAnOrderKey(text.to_owned()))
-        }
+        if head_ok && tail_ok { Ok(Self(text.to_owned())) } else { Err(NotAnOrderKey(text.to_owned())) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -193,14 +188,7 @@ pub struct Party {
 
 impl Party {
     pub fn named(name: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            endpoint_id: None,
-            ids: Vec::new(),
-            company_id: None,
-            email: None,
-            address: None,
-        }
+        Self { name: name.into(), endpoint_id: None, ids: Vec::new(), company_id: None, email: None, address: None }
     }
 
     /// The most stable identifier the document gives, falling back to the name.
@@ -290,7 +278,10 @@ impl CanonicalOrder {
     pub fn validate(&self) -> Result<(), String> {
         let expected = OrderKey::derive(&self.seller, &self.buyer, &self.order_number);
         if self.order_key != expected {
-            return Err(format!("order_key {} does not match the parties and order number (expected {expected})", self.order_key));
+            return Err(format!(
+                "order_key {} does not match the parties and order number (expected {expected})",
+                self.order_key
+            ));
         }
         if self.order_number.trim().is_empty() {
             return Err("order_number is empty".into());

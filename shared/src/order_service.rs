@@ -175,7 +175,13 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
         self.advance(key, Stage::BroadcastDte, by, OnFailure::Report).await
     }
 
-    async fn advance(&self, key: &OrderKey, stage: Stage, by: &str, on_failure: OnFailure) -> Result<Applied, ServiceError> {
+    async fn advance(
+        &self,
+        key: &OrderKey,
+        stage: Stage,
+        by: &str,
+        on_failure: OnFailure,
+    ) -> Result<Applied, ServiceError> {
         let target = stage.target();
         for _ in 0..MAX_RACES {
             let mut record = self.get(key).await?;
@@ -223,7 +229,8 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
                 if record.last_error.as_ref() == Some(&error) {
                     return Ok(Applied::Unchanged(record));
                 }
-                let detail = format!("{} failed: {} ({}), attempt {}", error.stage, error.message, error.code, error.attempt);
+                let detail =
+                    format!("{} failed: {} ({}), attempt {}", error.stage, error.message, error.code, error.attempt);
                 record.note(HistoryKind::Error, by, detail, &now_rfc3339());
                 record.last_error = Some(error.clone());
             } else {
@@ -260,7 +267,13 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
     /// Records a failed broadcast and starts the recovery workflow for it. The attempt counts
     /// on from an earlier broadcast error, so a redelivered command starts a new execution
     /// rather than colliding with the finished one.
-    async fn hand_over(&self, mut record: OrderRecord, expected: u64, cause: DteError, by: &str) -> Result<Applied, ServiceError> {
+    async fn hand_over(
+        &self,
+        mut record: OrderRecord,
+        expected: u64,
+        cause: DteError,
+        by: &str,
+    ) -> Result<Applied, ServiceError> {
         let attempt = match &record.last_error {
             Some(e) if record.state == State::Error && e.stage == State::BroadcastDte => e.attempt + 1,
             _ => 1,

@@ -68,12 +68,7 @@ impl ApiFailure {
             // 5xx, and redirects, which are a misconfiguration rather than the command's fault.
             _ => Retry::Transient,
         };
-        Self {
-            status: Some(status),
-            code: tidy(&code, MAX_CODE),
-            message: tidy(&message, MAX_MESSAGE),
-            retry,
-        }
+        Self { status: Some(status), code: tidy(&code, MAX_CODE), message: tidy(&message, MAX_MESSAGE), retry }
     }
 
     fn from_transport(err: reqwest::Error) -> Self {
@@ -101,16 +96,8 @@ impl ApiFailure {
 impl fmt::Display for ApiFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.status {
-            Some(status) => write!(
-                f,
-                "Orders API answered {status} {}: {}",
-                self.code, self.message
-            ),
-            None => write!(
-                f,
-                "Orders API call failed ({}): {}",
-                self.code, self.message
-            ),
+            Some(status) => write!(f, "Orders API answered {status} {}: {}", self.code, self.message),
+            None => write!(f, "Orders API call failed ({}): {}", self.code, self.message),
         }
     }
 }
@@ -144,10 +131,7 @@ pub struct OrdersApiClient<K = Secret> {
 
 impl<K: SecretSource> OrdersApiClient<K> {
     pub fn new(base_url: &str, api_key: K, timeout: Duration) -> Result<Self, ClientError> {
-        let invalid = |reason: String| ClientError::BaseUrl {
-            url: base_url.to_owned(),
-            reason,
-        };
+        let invalid = |reason: String| ClientError::BaseUrl { url: base_url.to_owned(), reason };
         let url = reqwest::Url::parse(base_url).map_err(|e| invalid(e.to_string()))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(invalid(format!("scheme {}", url.scheme())));
@@ -157,20 +141,12 @@ impl<K: SecretSource> OrdersApiClient<K> {
             // A redirect would carry the API key to wherever it points.
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(Self {
-            http,
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            api_key,
-        })
+        Ok(Self { http, base_url: base_url.trim_end_matches('/').to_owned(), api_key })
     }
 
     /// Sends one command: `POST /orders` for a registration, `POST /orders/{key}/{stage}` for a stage.
     pub async fn deliver(&self, command: &OrderCommand) -> Result<Delivered, ApiFailure> {
-        let key = self
-            .api_key
-            .current()
-            .await
-            .map_err(|e| ApiFailure::local("api_key", e.to_string()))?;
+        let key = self.api_key.current().await.map_err(|e| ApiFailure::local("api_key", e.to_string()))?;
         let mut key_header = HeaderValue::from_str(key.expose())
             .map_err(|_| ApiFailure::local("api_key", "the API key is not a valid header value"))?;
         key_header.set_sensitive(true);
@@ -217,21 +193,14 @@ impl Call {
                 body: order.to_json(),
                 source: Some(utf8_percent_encode(source, SOURCE_ESCAPES).to_string()),
             },
-            OrderCommand::Stage {
-                order_key,
-                stage,
-                attempt,
-            } => Self {
+            OrderCommand::Stage { order_key, stage, attempt } => Self {
                 path: format!("/orders/{order_key}/{}", stage.route()),
-                body: serde_json::to_vec(&serde_json::json!({ "attempt": attempt }))
-                    .expect("a number serialises"),
+                body: serde_json::to_vec(&serde_json::json!({ "attempt": attempt })).expect("a number serialises"),
                 source: None,
             },
         }
     }
 }
-
-
 
 #[cfg(test)]
 mod tests {
@@ -241,10 +210,7 @@ mod tests {
     use crate::ubl::{Limits, parse_order};
 
     fn order() -> crate::order::CanonicalOrder {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../events/orders/small-clp.xml"
-        );
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../events/orders/small-clp.xml");
         parse_order(&std::fs::read(path).unwrap(), &Limits::default()).unwrap()
     }
 
@@ -257,21 +223,14 @@ mod tests {
         });
         assert_eq!(call.path, "/orders");
         assert_eq!(call.body, order.to_json());
-        assert_eq!(
-            call.source.as_deref(),
-            Some("s3://b/incoming/pedido %C3%B1%25.xml")
-        );
+        assert_eq!(call.source.as_deref(), Some("s3://b/incoming/pedido %C3%B1%25.xml"));
         assert!(HeaderValue::from_str(call.source.as_deref().unwrap()).is_ok());
     }
 
     #[test]
     fn a_stage_posts_its_attempt_to_the_stage_route() {
         let key = OrderKey::parse("PO-1-0123456789abcdef").unwrap();
-        let call = Call::of(&OrderCommand::Stage {
-            order_key: key,
-            stage: Stage::BroadcastDte,
-            attempt: 3,
-        });
+        let call = Call::of(&OrderCommand::Stage { order_key: key, stage: Stage::BroadcastDte, attempt: 3 });
         assert_eq!(call.path, "/orders/PO-1-0123456789abcdef/broadcast-dte");
         assert_eq!(call.body, br#"{"attempt":3}"#);
         assert_eq!(call.source, None);
@@ -280,70 +239,39 @@ mod tests {
     #[test]
     fn throttling_and_faults_are_retried_and_refusals_are_not() {
         for status in [408, 429, 500, 502, 503, 504, 302] {
-            assert_eq!(
-                ApiFailure::from_response(status, b"").retry,
-                Retry::Transient,
-                "{status}"
-            );
+            assert_eq!(ApiFailure::from_response(status, b"").retry, Retry::Transient, "{status}");
         }
+        let refusal = br#"{"error":{"code":"refused","message":"no"}}"#;
         for status in [400, 401, 403, 404, 409, 422] {
-            assert_eq!(
-                ApiFailure::from_response(status, b"").retry,
-                Retry::Permanent,
-                "{status}"
-            );
+            assert_eq!(ApiFailure::from_response(status, refusal).retry, Retry::Permanent, "{status}");
         }
     }
 
     #[test]
     fn the_api_error_body_gives_code_and_message() {
-        let f = ApiFailure::from_response(
-            409,
-            br#"{"error":{"code":"conflict","message":"same key, other content"}}"#,
-        );
-        assert_eq!(
-            (f.code.as_str(), f.message.as_str()),
-            ("conflict", "same key, other content")
-        );
-        assert_eq!(
-            f.to_string(),
-            "Orders API answered 409 conflict: same key, other content"
-        );
+        let f = ApiFailure::from_response(409, br#"{"error":{"code":"conflict","message":"same key, other content"}}"#);
+        assert_eq!((f.code.as_str(), f.message.as_str()), ("conflict", "same key, other content"));
+        assert_eq!(f.to_string(), "Orders API answered 409 conflict: same key, other content");
     }
 
     #[test]
     fn any_other_body_is_kept_short_under_an_http_code() {
-        let f = ApiFailure::from_response(
-            502,
-            format!("<html>\n{}</html>", "x".repeat(5000)).as_bytes(),
-        );
+        let f = ApiFailure::from_response(502, format!("<html>\n{}</html>", "x".repeat(5000)).as_bytes());
         assert_eq!(f.code, "http_502");
         assert_eq!(f.message.chars().count(), MAX_MESSAGE + 1);
-        assert!(
-            f.message.starts_with("<html> x") && f.message.ends_with('…'),
-            "{}",
-            f.message
-        );
+        assert!(f.message.starts_with("<html> x") && f.message.ends_with('…'), "{}", f.message);
     }
 
     #[test]
     fn base_urls_must_be_http() {
         for bad in ["not a url", "ftp://example.com"] {
-            let err =
-                OrdersApiClient::new(bad, Secret::new("k"), Duration::from_secs(1)).unwrap_err();
+            let err = OrdersApiClient::new(bad, Secret::new("k"), Duration::from_secs(1)).unwrap_err();
             assert!(err.to_string().contains(bad), "{err}");
         }
-        let client = OrdersApiClient::new(
-            "https://api.example.com/prod/",
-            Secret::new("k"),
-            Duration::from_secs(1),
-        )
-        .unwrap();
+        let client =
+            OrdersApiClient::new("https://api.example.com/prod/", Secret::new("k"), Duration::from_secs(1)).unwrap();
         assert_eq!(client.base_url, "https://api.example.com/prod");
-        assert!(
-            !format!("{client:?}").contains("\"k\""),
-            "the key stays hidden"
-        );
+        assert!(!format!("{client:?}").contains("\"k\""), "the key stays hidden");
     }
 
     #[test]

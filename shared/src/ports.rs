@@ -9,12 +9,7 @@ use crate::error::PortError;
 pub trait ObjectStore: Send + Sync {
     fn get(&self, key: &str) -> impl Future<Output = Result<Vec<u8>, PortError>> + Send;
 
-    fn put(
-        &self,
-        key: &str,
-        body: Vec<u8>,
-        content_type: &str,
-    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    fn put(&self, key: &str, body: Vec<u8>, content_type: &str) -> impl Future<Output = Result<(), PortError>> + Send;
 
     /// Server-side copy, so an original is never re-encoded on its way to `rejected/`.
     fn copy(&self, from: &str, to: &str) -> impl Future<Output = Result<(), PortError>> + Send;
@@ -146,10 +141,7 @@ impl crate::error::Classify for DteError {
 /// The electronic tax document service: issue a folio, then broadcast to the tax authority.
 /// Both calls are idempotent per order key, so a retry after a lost answer returns the same id.
 pub trait DteProvider: Send + Sync {
-    fn issue(
-        &self,
-        record: &crate::lifecycle::OrderRecord,
-    ) -> impl Future<Output = Result<String, DteError>> + Send;
+    fn issue(&self, record: &crate::lifecycle::OrderRecord) -> impl Future<Output = Result<String, DteError>> + Send;
 
     fn broadcast(
         &self,
@@ -169,7 +161,12 @@ mod shared_impls {
         fn get(&self, key: &str) -> impl Future<Output = Result<Vec<u8>, PortError>> + Send {
             (**self).get(key)
         }
-        fn put(&self, key: &str, body: Vec<u8>, content_type: &str) -> impl Future<Output = Result<(), PortError>> + Send {
+        fn put(
+            &self,
+            key: &str,
+            body: Vec<u8>,
+            content_type: &str,
+        ) -> impl Future<Output = Result<(), PortError>> + Send {
             (**self).put(key, body, content_type)
         }
         fn copy(&self, from: &str, to: &str) -> impl Future<Output = Result<(), PortError>> + Send {
@@ -196,7 +193,11 @@ mod shared_impls {
         fn get(&self, key: &OrderKey) -> impl Future<Output = Result<Option<OrderRecord>, PortError>> + Send {
             (**self).get(key)
         }
-        fn put(&self, record: &OrderRecord, expected: Option<u64>) -> impl Future<Output = Result<(), WriteError>> + Send {
+        fn put(
+            &self,
+            record: &OrderRecord,
+            expected: Option<u64>,
+        ) -> impl Future<Output = Result<(), WriteError>> + Send {
             (**self).put(record, expected)
         }
         fn list_by_state(

@@ -88,10 +88,7 @@ impl S3Notification {
 /// S3 encodes keys in notifications as form data: `+` is a space, `%2B` a plus.
 pub fn decode_key(raw: &str) -> Result<String, S3EventError> {
     let spaced = raw.replace('+', " ");
-    percent_decode_str(&spaced)
-        .decode_utf8()
-        .map(|k| k.into_owned())
-        .map_err(|_| S3EventError::Key(raw.to_owned()))
+    percent_decode_str(&spaced).decode_utf8().map(|k| k.into_owned()).map_err(|_| S3EventError::Key(raw.to_owned()))
 }
 
 /// The inverse of [`decode_key`]: how S3 writes a key into a notification.
@@ -161,7 +158,8 @@ mod tests {
 
     #[test]
     fn every_record_is_returned_in_order() {
-        let rec = |k: &str| json!({"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "b"}, "object": {"key": k}}});
+        let rec =
+            |k: &str| json!({"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "b"}, "object": {"key": k}}});
         let ev = json!({"Records": [rec("incoming/1.xml"), rec("incoming/2+x.xml")]});
         let S3Notification::Objects(objs) = S3Notification::parse(ev).unwrap() else { panic!("objects") };
         let keys: Vec<_> = objs.iter().map(|o| o.key.as_str()).collect();

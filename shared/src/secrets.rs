@@ -111,10 +111,7 @@ impl Classify for SecretError {
 
 /// A store that holds secrets (SSM and Secrets Manager in AWS).
 pub trait SecretStore: Send + Sync {
-    fn fetch(
-        &self,
-        reference: &SecretRef,
-    ) -> impl Future<Output = Result<Secret, PortError>> + Send;
+    fn fetch(&self, reference: &SecretRef) -> impl Future<Output = Result<Secret, PortError>> + Send;
 }
 
 /// Anything that yields the current value of a secret: a fixed [`Secret`] or a [`CachedSecret`].
@@ -139,12 +136,7 @@ pub struct CachedSecret<S> {
 
 impl<S: SecretStore> CachedSecret<S> {
     pub fn new(store: S, reference: SecretRef) -> Self {
-        Self {
-            store,
-            reference,
-            ttl: DEFAULT_TTL,
-            cached: Mutex::new(None),
-        }
+        Self { store, reference, ttl: DEFAULT_TTL, cached: Mutex::new(None) }
     }
 
     /// A zero TTL reads the store on every call.
@@ -168,10 +160,7 @@ impl<S: SecretStore> CachedSecret<S> {
             .store
             .fetch(&self.reference)
             .await
-            .map_err(|source| SecretError {
-                reference: self.reference.clone(),
-                source,
-            })?;
+            .map_err(|source| SecretError { reference: self.reference.clone(), source })?;
         *cached = Some((secret.clone(), Instant::now()));
         Ok(secret)
     }
@@ -185,10 +174,7 @@ impl<S: SecretStore> SecretSource for CachedSecret<S> {
 
 impl<S> fmt::Debug for CachedSecret<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CachedSecret")
-            .field("reference", &self.reference)
-            .field("ttl", &self.ttl)
-            .finish()
+        f.debug_struct("CachedSecret").field("reference", &self.reference).field("ttl", &self.ttl).finish()
     }
 }
 
@@ -201,24 +187,17 @@ mod tests {
     #[test]
     fn references_parse_from_prefixes_and_arns() {
         let cases = [
-            (
-                "ssm:/orderflow/dev/api-key",
-                SecretRef::Ssm("/orderflow/dev/api-key".into()),
-            ),
+            ("ssm:/orderflow/dev/api-key", SecretRef::Ssm("/orderflow/dev/api-key".into())),
             ("ssm:plain-name", SecretRef::Ssm("plain-name".into())),
             (
                 "arn:aws:ssm:us-west-2:123456789012:parameter/orderflow/key",
                 SecretRef::Ssm("arn:aws:ssm:us-west-2:123456789012:parameter/orderflow/key".into()),
             ),
-            (
-                "secretsmanager:orderflow/api-key",
-                SecretRef::SecretsManager("orderflow/api-key".into()),
-            ),
+            ("secretsmanager:orderflow/api-key", SecretRef::SecretsManager("orderflow/api-key".into())),
             (
                 "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:key-AbCdEf",
                 SecretRef::SecretsManager(
-                    "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:key-AbCdEf"
-                        .into(),
+                    "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:key-AbCdEf".into(),
                 ),
             ),
         ];
@@ -255,10 +234,7 @@ mod tests {
 
     impl SecretStore for Counting {
         async fn fetch(&self, _: &SecretRef) -> Result<Secret, PortError> {
-            Ok(Secret::new(format!(
-                "v{}",
-                self.0.fetch_add(1, Ordering::SeqCst) + 1
-            )))
+            Ok(Secret::new(format!("v{}", self.0.fetch_add(1, Ordering::SeqCst) + 1)))
         }
     }
 
@@ -284,22 +260,15 @@ mod tests {
 
     #[tokio::test]
     async fn a_zero_ttl_reads_every_time() {
-        let cache =
-            CachedSecret::new(Counting(AtomicU32::new(0)), reference()).with_ttl(Duration::ZERO);
+        let cache = CachedSecret::new(Counting(AtomicU32::new(0)), reference()).with_ttl(Duration::ZERO);
         assert_eq!(cache.get().await.unwrap().expose(), "v1");
         assert_eq!(cache.current().await.unwrap().expose(), "v2");
     }
 
     #[tokio::test]
     async fn a_failed_read_names_the_reference_and_keeps_its_class() {
-        let err = CachedSecret::new(Broken, reference())
-            .get()
-            .await
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "reading secret ssm:/k: ssm:GetParameter: throttled"
-        );
+        let err = CachedSecret::new(Broken, reference()).get().await.unwrap_err();
+        assert_eq!(err.to_string(), "reading secret ssm:/k: ssm:GetParameter: throttled");
         assert!(err.is_transient());
     }
 }

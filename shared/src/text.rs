@@ -2,8 +2,7 @@
 
 /// Control characters become spaces (SQS attributes refuse most of them) and long text is cut.
 pub fn tidy(text: &str, max_chars: usize) -> String {
-    let mut out: String =
-        text.trim().chars().take(max_chars).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let mut out: String = text.trim().chars().take(max_chars).map(|c| if c.is_control() { ' ' } else { c }).collect();
     if text.trim().chars().nth(max_chars).is_some() {
         out.push('…');
     }

@@ -33,8 +33,7 @@ fn every_valid_sample_matches_the_schema() {
         if path.extension().is_some_and(|e| e == "xml") {
             let name = path.file_name().unwrap().to_str().unwrap();
             let instance = sample_json(name);
-            let errors: Vec<String> =
-                validator.iter_errors(&instance).map(|e| e.to_string()).collect();
+            let errors: Vec<String> = validator.iter_errors(&instance).map(|e| e.to_string()).collect();
             assert!(errors.is_empty(), "{name}: {errors:?}");
             checked += 1;
         }

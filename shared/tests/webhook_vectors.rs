@@ -10,8 +10,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, KeyInit, Mac};
 use orderflow_shared::secrets::SecretRef;
 use orderflow_shared::webhook::{
-    EventType, Scheme, SigningKey, SourceConfig, Verified, VerifyError, WebhookEvent,
-    WebhookSources, check_size, map_event, verify,
+    EventType, Scheme, SigningKey, SourceConfig, Verified, VerifyError, WebhookEvent, WebhookSources, check_size,
+    map_event, verify,
 };
 use serde_json::Value;
 use sha2::Sha256;
@@ -40,11 +40,7 @@ fn at(unix_seconds: i64) -> OffsetDateTime {
 type Headers = Vec<(&'static str, String)>;
 
 fn without(headers: &Headers, name: &str) -> Headers {
-    headers
-        .iter()
-        .filter(|(k, _)| !k.eq_ignore_ascii_case(name))
-        .cloned()
-        .collect()
+    headers.iter().filter(|(k, _)| !k.eq_ignore_ascii_case(name)).cloned().collect()
 }
 
 fn with(headers: &Headers, name: &'static str, value: &str) -> Headers {
@@ -56,9 +52,7 @@ fn with(headers: &Headers, name: &'static str, value: &str) -> Headers {
 mod standard_webhooks {
     use super::*;
 
-    const SCHEME: Scheme = Scheme::StandardWebhooks {
-        tolerance_seconds: 300,
-    };
+    const SCHEME: Scheme = Scheme::StandardWebhooks { tolerance_seconds: 300 };
     const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     const ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
     const NOW: i64 = 1_614_265_330;
@@ -70,10 +64,7 @@ mod standard_webhooks {
 
     fn signature(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> String {
         let ts = timestamp.to_string();
-        let tag = hmac_sha256(
-            &key_bytes(secret),
-            &[id.as_bytes(), b".", ts.as_bytes(), b".", body],
-        );
+        let tag = hmac_sha256(&key_bytes(secret), &[id.as_bytes(), b".", ts.as_bytes(), b".", body]);
         format!("v1,{}", BASE64.encode(tag))
     }
 
@@ -95,39 +86,20 @@ mod standard_webhooks {
         // From the Standard Webhooks reference libraries' tests.
         let body = br#"{"test": 2432232314}"#;
         let expected = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
-        assert_eq!(
-            signature(SECRET, ID, NOW, body),
-            expected,
-            "computed independently"
-        );
+        assert_eq!(signature(SECRET, ID, NOW, body), expected, "computed independently");
         // The vector's payload has no `type`, so verification passes the signature and stops
         // at the event type; any signature failure would have come first, as a 401.
-        assert_eq!(
-            check(&headers(NOW, expected), body, NOW),
-            Err(VerifyError::MissingEventType("type".into()))
-        );
+        assert_eq!(check(&headers(NOW, expected), body, NOW), Err(VerifyError::MissingEventType("type".into())));
         let tampered = br#"{"test": 2432232315}"#;
-        assert_eq!(
-            check(&headers(NOW, expected), tampered, NOW),
-            Err(VerifyError::BadSignature)
-        );
+        assert_eq!(check(&headers(NOW, expected), tampered, NOW), Err(VerifyError::BadSignature));
     }
 
     #[test]
     fn a_signed_order_event_yields_its_id_type_and_timestamp() {
-        let verified = check(
-            &headers(NOW, &signature(SECRET, ID, NOW, BODY)),
-            BODY,
-            NOW + 10,
-        )
-        .unwrap();
+        let verified = check(&headers(NOW, &signature(SECRET, ID, NOW, BODY)), BODY, NOW + 10).unwrap();
         assert_eq!(
             verified,
-            Verified {
-                dedup_id: ID.into(),
-                event: EventType::OrderCreated,
-                timestamp: Some(at(NOW))
-            }
+            Verified { dedup_id: ID.into(), event: EventType::OrderCreated, timestamp: Some(at(NOW)) }
         );
     }
 
@@ -142,19 +114,12 @@ mod standard_webhooks {
     fn a_tampered_body_is_refused() {
         let headers = headers(NOW, &signature(SECRET, ID, NOW, BODY));
         let tampered = br#"{"type":"order.refunded","data":{}}"#;
-        assert_eq!(
-            check(&headers, tampered, NOW),
-            Err(VerifyError::BadSignature)
-        );
+        assert_eq!(check(&headers, tampered, NOW), Err(VerifyError::BadSignature));
     }
 
     #[test]
     fn a_signature_for_another_message_id_is_refused() {
-        let headers = with(
-            &headers(NOW, &signature(SECRET, ID, NOW, BODY)),
-            "webhook-id",
-            "msg_other",
-        );
+        let headers = with(&headers(NOW, &signature(SECRET, ID, NOW, BODY)), "webhook-id", "msg_other");
         assert_eq!(check(&headers, BODY, NOW), Err(VerifyError::BadSignature));
     }
 
@@ -162,58 +127,31 @@ mod standard_webhooks {
     fn a_timestamp_more_than_five_minutes_old_is_refused() {
         let then = NOW - 301;
         let headers = headers(then, &signature(SECRET, ID, then, BODY));
-        assert_eq!(
-            check(&headers, BODY, NOW),
-            Err(VerifyError::TimestampOutOfTolerance { skew_seconds: 301 })
-        );
+        assert_eq!(check(&headers, BODY, NOW), Err(VerifyError::TimestampOutOfTolerance { skew_seconds: 301 }));
         let edge = NOW - 300;
-        assert!(
-            check(
-                &self::headers(edge, &signature(SECRET, ID, edge, BODY)),
-                BODY,
-                NOW
-            )
-            .is_ok()
-        );
+        assert!(check(&self::headers(edge, &signature(SECRET, ID, edge, BODY)), BODY, NOW).is_ok());
     }
 
     #[test]
     fn a_timestamp_more_than_five_minutes_ahead_is_refused() {
         let later = NOW + 301;
         let headers = headers(later, &signature(SECRET, ID, later, BODY));
-        assert_eq!(
-            check(&headers, BODY, NOW),
-            Err(VerifyError::TimestampOutOfTolerance { skew_seconds: -301 })
-        );
+        assert_eq!(check(&headers, BODY, NOW), Err(VerifyError::TimestampOutOfTolerance { skew_seconds: -301 }));
     }
 
     #[test]
     fn a_timestamp_that_is_not_an_integer_is_refused() {
-        let headers = with(
-            &headers(NOW, &signature(SECRET, ID, NOW, BODY)),
-            "webhook-timestamp",
-            "1614265330.5",
-        );
-        assert_eq!(
-            check(&headers, BODY, NOW),
-            Err(VerifyError::MalformedTimestamp)
-        );
+        let headers = with(&headers(NOW, &signature(SECRET, ID, NOW, BODY)), "webhook-timestamp", "1614265330.5");
+        assert_eq!(check(&headers, BODY, NOW), Err(VerifyError::MalformedTimestamp));
     }
 
     #[test]
     fn during_key_rotation_any_listed_signature_may_match() {
         let old = "whsec_b2xkLXNlY3JldC1iZWZvcmUtcm90YXRpb24=";
-        let both = format!(
-            "{} {}",
-            signature(old, ID, NOW, BODY),
-            signature(SECRET, ID, NOW, BODY)
-        );
+        let both = format!("{} {}", signature(old, ID, NOW, BODY), signature(SECRET, ID, NOW, BODY));
         assert!(check(&headers(NOW, &both), BODY, NOW).is_ok());
         let only_old = signature(old, ID, NOW, BODY);
-        assert_eq!(
-            check(&headers(NOW, &only_old), BODY, NOW),
-            Err(VerifyError::BadSignature)
-        );
+        assert_eq!(check(&headers(NOW, &only_old), BODY, NOW), Err(VerifyError::BadSignature));
     }
 
     #[test]
@@ -240,20 +178,14 @@ mod standard_webhooks {
     #[test]
     fn malformed_base64_is_refused_as_malformed() {
         let headers = headers(NOW, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE*");
-        assert_eq!(
-            check(&headers, BODY, NOW),
-            Err(VerifyError::MalformedSignature)
-        );
+        assert_eq!(check(&headers, BODY, NOW), Err(VerifyError::MalformedSignature));
     }
 
     #[test]
     fn only_v1_entries_are_checked() {
         let v1 = signature(SECRET, ID, NOW, BODY);
         let v2 = v1.replacen("v1,", "v2,", 1);
-        assert_eq!(
-            check(&headers(NOW, &v2), BODY, NOW),
-            Err(VerifyError::NoSupportedSignature)
-        );
+        assert_eq!(check(&headers(NOW, &v2), BODY, NOW), Err(VerifyError::NoSupportedSignature));
         assert!(check(&headers(NOW, &format!("{v2} {v1}")), BODY, NOW).is_ok());
     }
 
@@ -280,18 +212,9 @@ mod platforms {
         vec![
             ("X-Shopify-Hmac-Sha256", signed(SHOPIFY_SECRET, body)),
             ("X-Shopify-Topic", "orders/create".into()),
-            (
-                "X-Shopify-Event-Id",
-                "98880550-7158-44d4-b7cd-2c97c8a091b5".into(),
-            ),
-            (
-                "X-Shopify-Webhook-Id",
-                "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043".into(),
-            ),
-            (
-                "X-Shopify-Shop-Domain",
-                "demo-outfitters.myshopify.com".into(),
-            ),
+            ("X-Shopify-Event-Id", "98880550-7158-44d4-b7cd-2c97c8a091b5".into()),
+            ("X-Shopify-Webhook-Id", "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043".into()),
+            ("X-Shopify-Shop-Domain", "demo-outfitters.myshopify.com".into()),
         ]
     }
 
@@ -311,24 +234,13 @@ mod platforms {
 
     fn woo(headers: &Headers, body: &[u8], secret: &str) -> Result<Verified, VerifyError> {
         let key = SigningKey::from_secret(&Scheme::WooCommerce {}, secret).unwrap();
-        verify(
-            &Scheme::WooCommerce {},
-            &key,
-            headers.as_slice(),
-            body,
-            at(0),
-        )
+        verify(&Scheme::WooCommerce {}, &key, headers.as_slice(), body, at(0))
     }
 
     #[test]
     fn a_shopify_order_signed_with_the_app_secret_is_accepted() {
         let body = read("events/webhooks/shopify-order-created.json");
-        let verified = shopify(
-            &shopify_headers(body.as_bytes()),
-            body.as_bytes(),
-            SHOPIFY_SECRET,
-        )
-        .unwrap();
+        let verified = shopify(&shopify_headers(body.as_bytes()), body.as_bytes(), SHOPIFY_SECRET).unwrap();
         assert_eq!(
             verified,
             Verified {
@@ -343,10 +255,7 @@ mod platforms {
     fn shopify_deliveries_without_an_event_id_dedup_by_webhook_id() {
         let body = b"{}";
         let headers = without(&shopify_headers(body), "X-Shopify-Event-Id");
-        assert_eq!(
-            shopify(&headers, body, SHOPIFY_SECRET).unwrap().dedup_id,
-            "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"
-        );
+        assert_eq!(shopify(&headers, body, SHOPIFY_SECRET).unwrap().dedup_id, "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043");
         let neither = without(&headers, "X-Shopify-Webhook-Id");
         assert_eq!(
             shopify(&neither, body, SHOPIFY_SECRET),
@@ -360,16 +269,10 @@ mod platforms {
         for (topic, event) in [
             ("orders/create", EventType::OrderCreated),
             ("refunds/create", EventType::OrderRefunded),
-            (
-                "orders/updated",
-                EventType::Unhandled("orders/updated".into()),
-            ),
+            ("orders/updated", EventType::Unhandled("orders/updated".into())),
         ] {
             let headers = with(&shopify_headers(body), "X-Shopify-Topic", topic);
-            assert_eq!(
-                shopify(&headers, body, SHOPIFY_SECRET).unwrap().event,
-                event
-            );
+            assert_eq!(shopify(&headers, body, SHOPIFY_SECRET).unwrap().event, event);
         }
     }
 
@@ -378,36 +281,17 @@ mod platforms {
         let body = br#"{"id":1,"total_price":"10.00"}"#;
         let headers = shopify_headers(body);
         let tampered = br#"{"id":1,"total_price":"0.01"}"#;
+        assert_eq!(shopify(&headers, tampered, SHOPIFY_SECRET), Err(VerifyError::BadSignature));
+        assert_eq!(shopify(&headers, body, "another-secret"), Err(VerifyError::BadSignature));
         assert_eq!(
-            shopify(&headers, tampered, SHOPIFY_SECRET),
-            Err(VerifyError::BadSignature)
-        );
-        assert_eq!(
-            shopify(&headers, body, "another-secret"),
-            Err(VerifyError::BadSignature)
-        );
-        assert_eq!(
-            shopify(
-                &without(&headers, "X-Shopify-Hmac-Sha256"),
-                body,
-                SHOPIFY_SECRET
-            ),
+            shopify(&without(&headers, "X-Shopify-Hmac-Sha256"), body, SHOPIFY_SECRET),
             Err(VerifyError::MissingHeader("X-Shopify-Hmac-Sha256".into()))
         );
         let garbled = with(&headers, "X-Shopify-Hmac-Sha256", "not base64!");
-        assert_eq!(
-            shopify(&garbled, body, SHOPIFY_SECRET),
-            Err(VerifyError::MalformedSignature)
-        );
-        let hex = with(
-            &headers,
-            "X-Shopify-Hmac-Sha256",
-            &hex::encode(hmac_sha256(SHOPIFY_SECRET.as_bytes(), &[body])),
-        );
-        assert!(
-            shopify(&hex, body, SHOPIFY_SECRET).is_err(),
-            "hex is not Shopify's encoding"
-        );
+        assert_eq!(shopify(&garbled, body, SHOPIFY_SECRET), Err(VerifyError::MalformedSignature));
+        let hex =
+            with(&headers, "X-Shopify-Hmac-Sha256", &hex::encode(hmac_sha256(SHOPIFY_SECRET.as_bytes(), &[body])));
+        assert!(shopify(&hex, body, SHOPIFY_SECRET).is_err(), "hex is not Shopify's encoding");
     }
 
     #[test]
@@ -416,52 +300,25 @@ mod platforms {
         let verified = woo(&woo_headers(body.as_bytes()), body.as_bytes(), WOO_SECRET).unwrap();
         assert_eq!(
             verified,
-            Verified {
-                dedup_id: "4b7c2e1a9f".into(),
-                event: EventType::OrderCreated,
-                timestamp: None
-            }
+            Verified { dedup_id: "4b7c2e1a9f".into(), event: EventType::OrderCreated, timestamp: None }
         );
-        let refunded = with(
-            &woo_headers(body.as_bytes()),
-            "x-wc-webhook-topic",
-            "order.refunded",
-        );
-        assert_eq!(
-            woo(&refunded, body.as_bytes(), WOO_SECRET).unwrap().event,
-            EventType::OrderRefunded
-        );
+        let refunded = with(&woo_headers(body.as_bytes()), "x-wc-webhook-topic", "order.refunded");
+        assert_eq!(woo(&refunded, body.as_bytes(), WOO_SECRET).unwrap().event, EventType::OrderRefunded);
     }
 
     #[test]
     fn woocommerce_refuses_a_tampered_body_a_wrong_secret_and_missing_headers() {
         let body = br#"{"id":727,"total":"81.69"}"#;
         let headers = woo_headers(body);
+        assert_eq!(woo(&headers, br#"{"id":727,"total":"1.69"}"#, WOO_SECRET), Err(VerifyError::BadSignature));
+        assert_eq!(woo(&headers, body, "wc-secret-7Hq3"), Err(VerifyError::BadSignature));
         assert_eq!(
-            woo(&headers, br#"{"id":727,"total":"1.69"}"#, WOO_SECRET),
-            Err(VerifyError::BadSignature)
-        );
-        assert_eq!(
-            woo(&headers, body, "wc-secret-7Hq3"),
-            Err(VerifyError::BadSignature)
-        );
-        assert_eq!(
-            woo(
-                &without(&headers, "X-WC-Webhook-Signature"),
-                body,
-                WOO_SECRET
-            ),
+            woo(&without(&headers, "X-WC-Webhook-Signature"), body, WOO_SECRET),
             Err(VerifyError::MissingHeader("X-WC-Webhook-Signature".into()))
         );
         assert_eq!(
-            woo(
-                &without(&headers, "X-WC-Webhook-Delivery-ID"),
-                body,
-                WOO_SECRET
-            ),
-            Err(VerifyError::MissingDedupId(
-                "X-WC-Webhook-Delivery-ID".into()
-            ))
+            woo(&without(&headers, "X-WC-Webhook-Delivery-ID"), body, WOO_SECRET),
+            Err(VerifyError::MissingDedupId("X-WC-Webhook-Delivery-ID".into()))
         );
         assert_eq!(
             woo(&without(&headers, "X-WC-Webhook-Topic"), body, WOO_SECRET),
@@ -481,12 +338,7 @@ mod generic_hmac {
             r#"[{{"name": "g", "seller_name": "Demo", "seller_id": {{"value": "S"}},
                   "secret_ref": "local:g", "scheme": {json}}}]"#
         );
-        WebhookSources::from_json(&config)
-            .unwrap()
-            .get("g")
-            .unwrap()
-            .scheme
-            .clone()
+        WebhookSources::from_json(&config).unwrap().get("g").unwrap().scheme.clone()
     }
 
     /// The ZephyrCart shape: hex, `sha256=` prefix, signed timestamp, type in the body.
@@ -502,12 +354,7 @@ mod generic_hmac {
         )
     }
 
-    fn check(
-        scheme: &Scheme,
-        headers: &Headers,
-        body: &[u8],
-        secret: &str,
-    ) -> Result<Verified, VerifyError> {
+    fn check(scheme: &Scheme, headers: &Headers, body: &[u8], secret: &str) -> Result<Verified, VerifyError> {
         let key = SigningKey::from_secret(scheme, secret).unwrap();
         verify(scheme, &key, headers.as_slice(), body, at(NOW))
     }
@@ -516,10 +363,7 @@ mod generic_hmac {
         let ts = timestamp.to_string();
         let tag = hmac_sha256(SECRET.as_bytes(), &[ts.as_bytes(), b".", body]);
         vec![
-            (
-                "X-ZephyrCart-Signature",
-                format!("sha256={}", hex::encode(tag)),
-            ),
+            ("X-ZephyrCart-Signature", format!("sha256={}", hex::encode(tag))),
             ("X-ZephyrCart-Timestamp", ts),
             ("X-ZephyrCart-Delivery-Id", "dlv_0001".into()),
         ]
@@ -527,10 +371,7 @@ mod generic_hmac {
 
     fn acme_headers(body: &[u8]) -> Headers {
         vec![
-            (
-                "x-acme-signature",
-                BASE64.encode(hmac_sha256(SECRET.as_bytes(), &[body])),
-            ),
+            ("x-acme-signature", BASE64.encode(hmac_sha256(SECRET.as_bytes(), &[body]))),
             ("x-acme-delivery", "7".into()),
             ("x-acme-event", "order.refunded".into()),
         ]
@@ -542,58 +383,28 @@ mod generic_hmac {
         let headers = zephyrcart_headers(NOW - 5, body.as_bytes());
         assert_eq!(
             check(&zephyrcart(), &headers, body.as_bytes(), SECRET).unwrap(),
-            Verified {
-                dedup_id: "dlv_0001".into(),
-                event: EventType::OrderCreated,
-                timestamp: Some(at(NOW - 5))
-            }
+            Verified { dedup_id: "dlv_0001".into(), event: EventType::OrderCreated, timestamp: Some(at(NOW - 5)) }
         );
         let upper = headers[0].1.replacen("sha256=", "", 1).to_uppercase();
-        let upper = with(
-            &headers,
-            "X-ZephyrCart-Signature",
-            &format!("sha256={upper}"),
-        );
-        assert!(
-            check(&zephyrcart(), &upper, body.as_bytes(), SECRET).is_ok(),
-            "hex case does not matter"
-        );
+        let upper = with(&headers, "X-ZephyrCart-Signature", &format!("sha256={upper}"));
+        assert!(check(&zephyrcart(), &upper, body.as_bytes(), SECRET).is_ok(), "hex case does not matter");
     }
 
     #[test]
     fn the_timestamp_is_part_of_the_signed_content() {
         let body = br#"{"type":"order.created"}"#;
-        let headers = with(
-            &zephyrcart_headers(NOW, body),
-            "X-ZephyrCart-Timestamp",
-            &(NOW - 1).to_string(),
-        );
-        assert_eq!(
-            check(&zephyrcart(), &headers, body, SECRET),
-            Err(VerifyError::BadSignature)
-        );
+        let headers = with(&zephyrcart_headers(NOW, body), "X-ZephyrCart-Timestamp", &(NOW - 1).to_string());
+        assert_eq!(check(&zephyrcart(), &headers, body, SECRET), Err(VerifyError::BadSignature));
         let body_only = hex::encode(hmac_sha256(SECRET.as_bytes(), &[body]));
-        let headers = with(
-            &zephyrcart_headers(NOW, body),
-            "X-ZephyrCart-Signature",
-            &format!("sha256={body_only}"),
-        );
-        assert_eq!(
-            check(&zephyrcart(), &headers, body, SECRET),
-            Err(VerifyError::BadSignature)
-        );
+        let headers = with(&zephyrcart_headers(NOW, body), "X-ZephyrCart-Signature", &format!("sha256={body_only}"));
+        assert_eq!(check(&zephyrcart(), &headers, body, SECRET), Err(VerifyError::BadSignature));
     }
 
     #[test]
     fn generic_timestamps_outside_the_tolerance_or_missing_are_refused() {
         let body = br#"{"type":"order.created"}"#;
         assert_eq!(
-            check(
-                &zephyrcart(),
-                &zephyrcart_headers(NOW - 600, body),
-                body,
-                SECRET
-            ),
+            check(&zephyrcart(), &zephyrcart_headers(NOW - 600, body), body, SECRET),
             Err(VerifyError::TimestampOutOfTolerance { skew_seconds: 600 })
         );
         let headers = without(&zephyrcart_headers(NOW, body), "x-zephyrcart-timestamp");
@@ -609,15 +420,9 @@ mod generic_hmac {
         let headers = zephyrcart_headers(NOW, body);
         let bare = headers[0].1.replacen("sha256=", "", 1);
         let headers = with(&headers, "X-ZephyrCart-Signature", &bare);
-        assert_eq!(
-            check(&zephyrcart(), &headers, body, SECRET),
-            Err(VerifyError::MalformedSignature)
-        );
+        assert_eq!(check(&zephyrcart(), &headers, body, SECRET), Err(VerifyError::MalformedSignature));
         let not_hex = with(&headers, "X-ZephyrCart-Signature", "sha256=zz");
-        assert_eq!(
-            check(&zephyrcart(), &not_hex, body, SECRET),
-            Err(VerifyError::MalformedSignature)
-        );
+        assert_eq!(check(&zephyrcart(), &not_hex, body, SECRET), Err(VerifyError::MalformedSignature));
     }
 
     #[test]
@@ -625,33 +430,15 @@ mod generic_hmac {
         let body = br#"{"type":"order.created","n":1}"#;
         let headers = zephyrcart_headers(NOW, body);
         let tampered = br#"{"type":"order.created","n":2}"#;
+        assert_eq!(check(&zephyrcart(), &headers, tampered, SECRET), Err(VerifyError::BadSignature));
+        assert_eq!(check(&zephyrcart(), &headers, body, "zc-other"), Err(VerifyError::BadSignature));
         assert_eq!(
-            check(&zephyrcart(), &headers, tampered, SECRET),
-            Err(VerifyError::BadSignature)
-        );
-        assert_eq!(
-            check(&zephyrcart(), &headers, body, "zc-other"),
-            Err(VerifyError::BadSignature)
-        );
-        assert_eq!(
-            check(
-                &zephyrcart(),
-                &without(&headers, "x-zephyrcart-signature"),
-                body,
-                SECRET
-            ),
+            check(&zephyrcart(), &without(&headers, "x-zephyrcart-signature"), body, SECRET),
             Err(VerifyError::MissingHeader("x-zephyrcart-signature".into()))
         );
         assert_eq!(
-            check(
-                &zephyrcart(),
-                &without(&headers, "x-zephyrcart-delivery-id"),
-                body,
-                SECRET
-            ),
-            Err(VerifyError::MissingDedupId(
-                "x-zephyrcart-delivery-id".into()
-            ))
+            check(&zephyrcart(), &without(&headers, "x-zephyrcart-delivery-id"), body, SECRET),
+            Err(VerifyError::MissingDedupId("x-zephyrcart-delivery-id".into()))
         );
     }
 
@@ -659,46 +446,20 @@ mod generic_hmac {
     fn a_signed_body_without_its_type_field_is_a_400() {
         let body = br#"{"kind":"order.created"}"#;
         let err = check(&zephyrcart(), &zephyrcart_headers(NOW, body), body, SECRET).unwrap_err();
-        assert_eq!(
-            (err.status(), err),
-            (400, VerifyError::MissingEventType("type".into()))
-        );
+        assert_eq!((err.status(), err), (400, VerifyError::MissingEventType("type".into())));
     }
 
     #[test]
     fn base64_without_prefix_or_timestamp_takes_the_event_from_a_header() {
         let body = br#"{"order_id":"A-1"}"#;
-        let verified = check(
-            &base64_with_header_event(),
-            &acme_headers(body),
-            body,
-            SECRET,
-        )
-        .unwrap();
+        let verified = check(&base64_with_header_event(), &acme_headers(body), body, SECRET).unwrap();
+        assert_eq!(verified, Verified { dedup_id: "7".into(), event: EventType::OrderRefunded, timestamp: None });
         assert_eq!(
-            verified,
-            Verified {
-                dedup_id: "7".into(),
-                event: EventType::OrderRefunded,
-                timestamp: None
-            }
-        );
-        assert_eq!(
-            check(
-                &base64_with_header_event(),
-                &acme_headers(body),
-                br#"{"order_id":"A-2"}"#,
-                SECRET
-            ),
+            check(&base64_with_header_event(), &acme_headers(body), br#"{"order_id":"A-2"}"#, SECRET),
             Err(VerifyError::BadSignature)
         );
         assert_eq!(
-            check(
-                &base64_with_header_event(),
-                &acme_headers(body),
-                body,
-                "wrong"
-            ),
+            check(&base64_with_header_event(), &acme_headers(body), body, "wrong"),
             Err(VerifyError::BadSignature)
         );
         let headers = without(&acme_headers(body), "x-acme-event");
@@ -727,10 +488,7 @@ mod configuration {
         assert_eq!(names, ["standard", "shopify", "woocommerce", "zephyrcart"]);
         for source in deployed.iter() {
             let reference: SecretRef = source.secret_ref.parse().unwrap();
-            assert_eq!(
-                reference,
-                SecretRef::Ssm(format!("/orderflow/dev/webhooks/{}", source.name))
-            );
+            assert_eq!(reference, SecretRef::Ssm(format!("/orderflow/dev/webhooks/{}", source.name)));
         }
     }
 
@@ -746,19 +504,9 @@ mod configuration {
             let key = SigningKey::from_secret(&source.scheme, &secrets[name]);
             assert!(key.is_ok(), "{name}: the local secret is unusable");
             let twin = deployed.get(&source.name).unwrap();
-            assert_eq!(
-                SourceConfig {
-                    secret_ref: twin.secret_ref.clone(),
-                    ..source.clone()
-                },
-                *twin
-            );
+            assert_eq!(SourceConfig { secret_ref: twin.secret_ref.clone(), ..source.clone() }, *twin);
         }
-        assert!(
-            secrets
-                .values()
-                .all(|s| s.contains("local-dev-only") || s.starts_with("whsec_"))
-        );
+        assert!(secrets.values().all(|s| s.contains("local-dev-only") || s.starts_with("whsec_")));
     }
 }
 
@@ -769,16 +517,10 @@ mod samples {
     const NOW: i64 = 1_773_580_000;
 
     /// The handler's sequence, answering with the HTTP status a handler would.
-    fn handle(
-        source: &SourceConfig,
-        secret: &str,
-        headers: &Headers,
-        body: &[u8],
-    ) -> Result<WebhookEvent, u16> {
+    fn handle(source: &SourceConfig, secret: &str, headers: &Headers, body: &[u8]) -> Result<WebhookEvent, u16> {
         check_size(body.len(), source.max_body_bytes).map_err(|e| e.status())?;
         let key = SigningKey::from_secret(&source.scheme, secret).unwrap();
-        let verified = verify(&source.scheme, &key, headers.as_slice(), body, at(NOW))
-            .map_err(|e| e.status())?;
+        let verified = verify(&source.scheme, &key, headers.as_slice(), body, at(NOW)).map_err(|e| e.status())?;
         map_event(source, &verified.event, body).map_err(|e| e.status())
     }
 
@@ -794,18 +536,12 @@ mod samples {
                 ]
             }
             "shopify" => vec![
-                (
-                    "X-Shopify-Hmac-Sha256",
-                    BASE64.encode(hmac_sha256(secret.as_bytes(), &[body])),
-                ),
+                ("X-Shopify-Hmac-Sha256", BASE64.encode(hmac_sha256(secret.as_bytes(), &[body]))),
                 ("X-Shopify-Topic", topic.into()),
                 ("X-Shopify-Event-Id", "evt_1".into()),
             ],
             "woocommerce" => vec![
-                (
-                    "X-WC-Webhook-Signature",
-                    BASE64.encode(hmac_sha256(secret.as_bytes(), &[body])),
-                ),
+                ("X-WC-Webhook-Signature", BASE64.encode(hmac_sha256(secret.as_bytes(), &[body]))),
                 ("X-WC-Webhook-Topic", topic.into()),
                 ("X-WC-Webhook-Delivery-ID", "1".into()),
             ],
@@ -813,10 +549,7 @@ mod samples {
                 let ts = NOW.to_string();
                 let tag = hmac_sha256(secret.as_bytes(), &[ts.as_bytes(), b".", body]);
                 vec![
-                    (
-                        "x-zephyrcart-signature",
-                        format!("sha256={}", hex::encode(tag)),
-                    ),
+                    ("x-zephyrcart-signature", format!("sha256={}", hex::encode(tag))),
                     ("x-zephyrcart-timestamp", ts),
                     ("x-zephyrcart-delivery-id", "dlv_1".into()),
                 ]
@@ -825,26 +558,21 @@ mod samples {
     }
 
     fn schema() -> jsonschema::Validator {
-        let schema: Value =
-            serde_json::from_str(&read("schema/canonical-order.schema.json")).unwrap();
+        let schema: Value = serde_json::from_str(&read("schema/canonical-order.schema.json")).unwrap();
         jsonschema::validator_for(&schema).unwrap()
     }
 
     #[test]
     fn every_sample_webhook_maps_after_verification_and_orders_match_the_schema() {
-        let sources =
-            WebhookSources::from_json(&read("config/webhook-sources.local.json")).unwrap();
-        let secrets: HashMap<String, String> =
-            serde_json::from_str(&read("config/local-secrets.json")).unwrap();
+        let sources = WebhookSources::from_json(&read("config/webhook-sources.local.json")).unwrap();
+        let secrets: HashMap<String, String> = serde_json::from_str(&read("config/local-secrets.json")).unwrap();
         let schema = schema();
         let mut seen = 0;
         for entry in fs::read_dir(repo().join("events/webhooks")).unwrap() {
             let path = entry.unwrap().path();
             let file = path.file_name().unwrap().to_str().unwrap().to_owned();
             let (name, topic) = file.trim_end_matches(".json").split_once('-').unwrap();
-            let source = sources
-                .get(name)
-                .unwrap_or_else(|| panic!("{file}: no source {name:?}"));
+            let source = sources.get(name).unwrap_or_else(|| panic!("{file}: no source {name:?}"));
             let topic = match (name, topic) {
                 ("shopify", "order-created") => "orders/create",
                 ("shopify", "refund-created") => "refunds/create",
@@ -871,26 +599,15 @@ mod samples {
 
     #[test]
     fn size_is_checked_before_the_signature_and_the_signature_before_the_payload() {
-        let sources =
-            WebhookSources::from_json(&read("config/webhook-sources.local.json")).unwrap();
-        let secrets: HashMap<String, String> =
-            serde_json::from_str(&read("config/local-secrets.json")).unwrap();
+        let sources = WebhookSources::from_json(&read("config/webhook-sources.local.json")).unwrap();
+        let secrets: HashMap<String, String> = serde_json::from_str(&read("config/local-secrets.json")).unwrap();
         let shopify = sources.get("shopify").unwrap();
         let secret = &secrets["shopify"];
         let oversized = vec![b' '; shopify.max_body_bytes + 1];
-        assert_eq!(
-            handle(shopify, secret, &vec![], &oversized).unwrap_err(),
-            413
-        );
+        assert_eq!(handle(shopify, secret, &vec![], &oversized).unwrap_err(), 413);
         let not_an_order = br#"{"id": 1}"#;
-        assert_eq!(
-            handle(shopify, secret, &vec![], not_an_order).unwrap_err(),
-            401
-        );
+        assert_eq!(handle(shopify, secret, &vec![], not_an_order).unwrap_err(), 401);
         let headers = signed_headers(shopify, secret, "orders/create", not_an_order);
-        assert_eq!(
-            handle(shopify, secret, &headers, not_an_order).unwrap_err(),
-            400
-        );
+        assert_eq!(handle(shopify, secret, &headers, not_an_order).unwrap_err(), 400);
     }
 }

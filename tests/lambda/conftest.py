@@ -21,6 +21,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 BUCKET = "orderflow-local-orders"  # the bucket named in events/xml-order-converter-s3-put.json
+SENDER = "orders@example.com"
 
 
 def free_port():
@@ -52,7 +53,7 @@ def aws():
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     assert endpoint, "AWS_ENDPOINT_URL is not set: run these tests through scripts/test, which starts moto"
     session = boto3.session.Session(region_name=os.environ.get("AWS_REGION", "us-west-2"))
-    return {name: session.client(name, endpoint_url=endpoint) for name in ("s3", "sqs", "dynamodb", "secretsmanager")}
+    return {name: session.client(name, endpoint_url=endpoint) for name in ("s3", "sqs", "dynamodb", "secretsmanager", "sesv2", "ssm")}
 
 
 @pytest.fixture(scope="session")
@@ -86,9 +87,27 @@ def resources(aws):
         ],
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )
+    aws["sesv2"].create_email_identity(EmailIdentity=SENDER)
+    erp_sync = sqs.create_queue(QueueName=f"invoke-erp-sync-{suffix}.fifo", Attributes=fifo)["QueueUrl"]
+    erp_dlq = sqs.create_queue(QueueName=f"invoke-erp-dlq-{suffix}.fifo", Attributes=fifo)["QueueUrl"]
+    dedup = f"invoke-webhook-dedup-{suffix}"
+    dynamodb.create_table(
+        TableName=dedup,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    )
+    # The deployed sources name SSM parameters; moto holds them with the local development secrets.
+    ssm = aws["ssm"]
+    for name, value in json.loads((REPO / "config" / "local-secrets.json").read_text()).items():
+        ssm.put_parameter(Name=f"/orderflow/dev/webhooks/{name}", Value=value, Type="SecureString", Overwrite=True)
+    ssm.put_parameter(Name="/orderflow/dev/erp/bc-client-secret", Value="local", Type="SecureString", Overwrite=True)
     api_key = secrets.create_secret(Name=f"invoke-api-key-{suffix}", SecretString="local-invoke-key")["ARN"]
     dte_token = secrets.create_secret(Name=f"invoke-dte-token-{suffix}", SecretString="local-dte-token")["ARN"]
-    return {"orders": orders, "pending": pending, "table": table, "api_key": api_key, "dte_token": dte_token}
+    return {
+        "orders": orders, "pending": pending, "table": table, "api_key": api_key, "dte_token": dte_token,
+        "erp_sync": erp_sync, "erp_dlq": erp_dlq, "dedup": dedup,
+    }
 
 
 @pytest.fixture(scope="session")
@@ -97,6 +116,15 @@ def dte_url():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+
+
+def unreachable_erp():
+    """The local Business Central connector, pointed at a closed port: the ERP is down."""
+    connector = json.loads((REPO / "config" / "erp-connectors.local.json").read_text())["connectors"]["business-central"]
+    connector["base_url"] = "http://127.0.0.1:9/api"
+    connector["auth"]["token_url"] = "http://127.0.0.1:9/token"
+    connector["auth"]["client_secret_ref"] = "ssm:/orderflow/dev/erp/bc-client-secret"
+    return connector
 
 
 @pytest.fixture(scope="session")
@@ -111,10 +139,18 @@ def watch(resources, dte_url):
         "DTE_TOKEN_REF": f"secretsmanager:{resources['dte_token']}",
         "ORDERS_API_URL": f"http://127.0.0.1:{port}/lambda-url/state-router",
         "ORDERS_API_KEY_REF": f"secretsmanager:{resources['api_key']}",
-        # The fake DTE never fails, so no recovery execution is started from these events.
-        "RECOVERY_STATE_MACHINE_ARN": "arn:aws:states:us-west-2:123456789012:stateMachine:invoke-recovery",
-        "EMAIL_SENDER": "orders@example.com",
+        "EMAIL_SENDER": SENDER,
+        "WEBHOOK_SOURCES_JSON": (REPO / "config" / "webhook-sources.json").read_text(),
+        "ERP_SYNC_QUEUE_URL": resources["erp_sync"],
+        "DEDUP_TABLE": resources["dedup"],
+        "ERP_DLQ_URL": resources["erp_dlq"],
+        "ERP_CONNECTOR_JSON": json.dumps(unreachable_erp()),
         "EMAIL_CONFIGURATION_SET": "orderflow-local",
+        # The error handler and broadcast retry; the sample's broadcasts succeed, so the router
+        # never starts this (absent) workflow.
+        "RECOVERY_STATE_MACHINE_ARN": "arn:aws:states:us-west-2:123456789012:stateMachine:orderflow-local-broadcast-recovery",
+        "OPS_ALERT_EMAIL": "ops@example.com",
+        "ALERT_SENDER": "orders@example.com",
     }
     for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_EC2_METADATA_DISABLED"):
         env[name] = os.environ[name]

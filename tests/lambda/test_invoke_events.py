@@ -58,20 +58,57 @@ def check_cancel_after_delivery(response, aws, resources):
     assert api_body(response)["error"]["current_state"] == "delivered"
 
 
+def check_email(response, aws, resources):
+    assert response["batchItemFailures"] == [], response
+    item = aws["dynamodb"].get_item(TableName=resources["table"], Key={"pk": {"S": order_key()}})["Item"]
+    assert "notified_at" in item, "the customer email was claimed and settled"
+
+
 def check_queue_reader(response, aws, resources):
     assert response["batchItemFailures"] == [], response
     item = aws["dynamodb"].get_item(TableName=resources["table"], Key={"pk": {"S": "PO-77-0042-5aa91a2b3b772fe4"}})
     assert "Item" in item, "the batch's second order was registered through the router"
 
 
+def check_retry_decided(response, aws, resources):
+    assert (response["retryable"], response["attempt"]) == (True, 2), response
+    assert response["wait_seconds"] > 0, response
+
+
+def check_broadcast_recovered(response, aws, resources):
+    assert (response["succeeded"], response["state"]) == (True, "broadcast_dte"), response
+
+
+def check_webhook(response, aws, resources):
+    assert response["statusCode"] == 202, response
+    messages = aws["sqs"].receive_message(QueueUrl=resources["erp_sync"], MaxNumberOfMessages=10).get("Messages", [])
+    assert len(messages) == 1, messages
+
+
+def check_erp_down(response, aws, resources):
+    event = json.loads((EVENTS / "erp-sync-worker-batch.json").read_text())
+    failed = [f["itemIdentifier"] for f in response["batchItemFailures"]]
+    assert failed == [r["messageId"] for r in event["Records"]], "an unreachable ERP fails the record for SQS to retry"
+    assert "Messages" not in aws["sqs"].receive_message(QueueUrl=resources["erp_dlq"]), "not parked: the ERP may come back"
+
+
 CASES = [
+    ("webhook-bridge", "webhook-bridge-shopify-order-created.json", check_webhook),
+    ("erp-sync-worker", "erp-sync-worker-batch.json", check_erp_down),
     ("xml-order-converter", "xml-order-converter-s3-put.json", check_converter),
     ("state-router", "state-router-post-order.json", expect_status(201, "registered")),
     ("state-router", "state-router-get-order.json", expect_status(200, "registered")),
     ("state-router", "state-router-list-orders.json", check_list),
     ("state-router", "state-router-stats.json", check_stats),
     ("state-router", "state-router-issuance-dte.json", expect_status(200, "issuance_dte")),
+    ("email-notifier", "email-notifier-dynamodb-stream.json", check_email),
+    # The recovery workflow's tasks, as Step Functions passes them: a broadcast failure recorded
+    # (order to error, retry decided), then the retry that brings the order to broadcast_dte.
+    ("error-handler", "error-handler-sfn-task.json", check_retry_decided),
+    ("broadcast-retry", "broadcast-retry-sfn-task.json", check_broadcast_recovered),
     ("state-router", "state-router-broadcast-dte.json", expect_status(200, "broadcast_dte")),
+    # Another stage's failure through the error API; the dispatch that follows resumes from it.
+    ("error-handler", "error-handler-post-error.json", expect_status(200, "error")),
     ("state-router", "state-router-dispatch.json", expect_status(200, "dispatched")),
     ("state-router", "state-router-deliver.json", expect_status(200, "delivered")),
     ("state-router", "state-router-cancel.json", check_cancel_after_delivery),

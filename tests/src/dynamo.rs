@@ -2,19 +2,15 @@
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, StreamSpecification, StreamViewType,
 };
 use orderflow_shared::adapters::aws::{ATTR_PK, ATTR_STATE, ATTR_STATE_SORT, INDEX_BY_STATE};
 
 /// Creates the orders table: on-demand, stream with old and new images, and the `by-state` index.
 pub async fn create_orders_table(client: &Client, name: &str) {
     let key = |attr: &str, key_type: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(attr)
-            .key_type(key_type)
-            .build()
-            .expect("key schema")
+        KeySchemaElement::builder().attribute_name(attr).key_type(key_type).build().expect("key schema")
     };
     let string_attr = |attr: &str| {
         AttributeDefinition::builder()
@@ -27,11 +23,7 @@ pub async fn create_orders_table(client: &Client, name: &str) {
         .index_name(INDEX_BY_STATE)
         .key_schema(key(ATTR_STATE, KeyType::Hash))
         .key_schema(key(ATTR_STATE_SORT, KeyType::Range))
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
+        .projection(Projection::builder().projection_type(ProjectionType::All).build())
         .build()
         .expect("by-state index");
     let stream = StreamSpecification::builder()

@@ -26,29 +26,17 @@ pub struct Reply {
 
 impl Reply {
     pub fn created() -> Self {
-        Self {
-            status: 201,
-            body: json!({"state": "registered"}),
-            delay: Duration::ZERO,
-        }
+        Self { status: 201, body: json!({"state": "registered"}), delay: Duration::ZERO }
     }
 
     /// The API's answer to a command it has already applied.
     pub fn duplicate() -> Self {
-        Self {
-            status: 200,
-            body: json!({"duplicate": true}),
-            delay: Duration::ZERO,
-        }
+        Self { status: 200, body: json!({"duplicate": true}), delay: Duration::ZERO }
     }
 
     /// The API's error shape, `{"error": {"code", "message"}}`.
     pub fn error(status: u16, code: &str, message: &str) -> Self {
-        Self {
-            status,
-            body: json!({"error": {"code": code, "message": message}}),
-            delay: Duration::ZERO,
-        }
+        Self { status, body: json!({"error": {"code": code, "message": message}}), delay: Duration::ZERO }
     }
 
     /// Answers only after `delay`, to outlast a client timeout.
@@ -86,25 +74,14 @@ impl FakeApi {
     /// Serves on a free localhost port; `script` maps order keys to their answer.
     pub async fn start(script: impl IntoIterator<Item = (String, Reply)>) -> Self {
         let (tx, requests) = mpsc::unbounded_channel();
-        let shared = Arc::new(Shared {
-            script: script.into_iter().collect(),
-            requests: tx,
-        });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the fake Orders API");
+        let shared = Arc::new(Shared { script: script.into_iter().collect(), requests: tx });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the fake Orders API");
         let addr = listener.local_addr().expect("local address");
         let app = Router::new().fallback(answer).with_state(shared);
         let server = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .await
-                .expect("fake Orders API serves");
+            axum::serve(listener, app).await.expect("fake Orders API serves");
         });
-        Self {
-            base_url: format!("http://{addr}{STAGE}"),
-            requests,
-            server,
-        }
+        Self { base_url: format!("http://{addr}{STAGE}"), requests, server }
     }
 
     pub fn base_url(&self) -> &str {
@@ -132,26 +109,12 @@ async fn answer(
 ) -> (StatusCode, axum::Json<Value>) {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let path = uri.path().to_owned();
-    let order_key = match path
-        .strip_prefix(STAGE)
-        .unwrap_or(&path)
-        .split('/')
-        .collect::<Vec<_>>()[..]
-    {
+    let order_key = match path.strip_prefix(STAGE).unwrap_or(&path).split('/').collect::<Vec<_>>()[..] {
         ["", "orders", key, _stage] => key.to_owned(),
         _ => body["order_key"].as_str().unwrap_or_default().to_owned(),
     };
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let reply = shared
-        .script
-        .get(&order_key)
-        .cloned()
-        .unwrap_or_else(Reply::created);
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let reply = shared.script.get(&order_key).cloned().unwrap_or_else(Reply::created);
     let received = Received {
         method: method.to_string(),
         path,
@@ -163,8 +126,5 @@ async fn answer(
     // The test may have finished (a timed-out call); nobody listening is fine then.
     let _ = shared.requests.send(received);
     tokio::time::sleep(reply.delay).await;
-    (
-        StatusCode::from_u16(reply.status).expect("scripted status is valid"),
-        axum::Json(reply.body),
-    )
+    (StatusCode::from_u16(reply.status).expect("scripted status is valid"), axum::Json(reply.body))
 }

@@ -43,10 +43,7 @@ pub struct Request {
 impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
-        self.headers
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
     }
 }
 
@@ -73,21 +70,13 @@ impl FakeDte {
     /// Serves on a free localhost port.
     pub async fn start() -> Self {
         let inner = Shared::default();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the fake DTE provider");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the fake DTE provider");
         let addr = listener.local_addr().expect("local address");
         let app = Router::new().fallback(answer).with_state(inner.clone());
         let server = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .await
-                .expect("fake DTE provider serves");
+            axum::serve(listener, app).await.expect("fake DTE provider serves");
         });
-        Self {
-            url: format!("http://{addr}"),
-            inner,
-            server,
-        }
+        Self { url: format!("http://{addr}"), inner, server }
     }
 
     pub fn url(&self) -> &str {
@@ -113,9 +102,7 @@ impl Drop for FakeDte {
 
 // A failed assertion in another test thread must not hide this fake's state.
 fn lock(inner: &Shared) -> MutexGuard<'_, Inner> {
-    inner
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 async fn answer(
@@ -130,12 +117,7 @@ async fn answer(
         path: uri.path().to_owned(),
         headers: headers
             .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
+            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect(),
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
     };
@@ -152,10 +134,7 @@ async fn answer(
         }
         None => lock(&inner).default_answer(&request),
     };
-    (
-        StatusCode::from_u16(status).expect("scripted status is valid"),
-        Json(body),
-    )
+    (StatusCode::from_u16(status).expect("scripted status is valid"), Json(body))
 }
 
 impl Inner {
@@ -176,16 +155,10 @@ impl Inner {
                 (202, "track_id", self.id_for(request, |_| track_id))
             }
             ("POST", ["", "v1", "dte", _, "broadcast"]) => {
-                return (
-                    404,
-                    json!({"error": {"code": "folio_unknown", "message": "no such folio"}}),
-                );
+                return (404, json!({"error": {"code": "folio_unknown", "message": "no such folio"}}));
             }
             _ => {
-                return (
-                    404,
-                    json!({"error": {"code": "not_found", "message": "no such route"}}),
-                );
+                return (404, json!({"error": {"code": "not_found", "message": "no such route"}}));
             }
         };
         (status, json!({ field: id }))

@@ -116,13 +116,9 @@ fn orders(
     empty_lookup: bool,
 ) -> Response {
     if *method == Method::GET {
-        let query: HashMap<String, String> =
-            Query::try_from_uri(uri).map(|q| q.0).unwrap_or_default();
+        let query: HashMap<String, String> = Query::try_from_uri(uri).map(|q| q.0).unwrap_or_default();
         let prefix = format!("{} eq '", dialect.reference);
-        let Some(value) = query
-            .get("$filter")
-            .and_then(|f| f.strip_prefix(&prefix))
-            .and_then(|f| f.strip_suffix('\''))
+        let Some(value) = query.get("$filter").and_then(|f| f.strip_prefix(&prefix)).and_then(|f| f.strip_suffix('\''))
         else {
             return (dialect.error)(StatusCode::BAD_REQUEST, "BadRequest", "unsupported $filter");
         };
@@ -130,38 +126,17 @@ fn orders(
         let found: Vec<Value> = if empty_lookup {
             Vec::new()
         } else {
-            store
-                .records
-                .iter()
-                .filter(|r| r[dialect.reference] == value.as_str())
-                .cloned()
-                .collect()
+            store.records.iter().filter(|r| r[dialect.reference] == value.as_str()).cloned().collect()
         };
         return json_response(StatusCode::OK, json!({ "value": found }));
     }
     let Ok(Value::Object(mut record)) = serde_json::from_slice::<Value>(body) else {
-        return (dialect.error)(
-            StatusCode::BAD_REQUEST,
-            "BadRequest",
-            "the body is not a JSON object",
-        );
+        return (dialect.error)(StatusCode::BAD_REQUEST, "BadRequest", "the body is not a JSON object");
     };
-    let Some(reference) = record
-        .get(dialect.reference)
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-    else {
-        return (dialect.error)(
-            StatusCode::BAD_REQUEST,
-            "BadRequest",
-            &format!("{} is required", dialect.reference),
-        );
+    let Some(reference) = record.get(dialect.reference).and_then(Value::as_str).map(str::to_owned) else {
+        return (dialect.error)(StatusCode::BAD_REQUEST, "BadRequest", &format!("{} is required", dialect.reference));
     };
-    let lines = record
-        .get(dialect.lines)
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let lines = record.get(dialect.lines).and_then(Value::as_array).cloned().unwrap_or_default();
     for (i, line) in lines.iter().enumerate() {
         let item = line[dialect.item].as_str().unwrap_or_default();
         if !KNOWN_ITEMS.contains(&item) {
@@ -169,10 +144,7 @@ fn orders(
         }
     }
     if let Some(duplicate) = dialect.duplicate
-        && store
-            .records
-            .iter()
-            .any(|r| r[dialect.reference] == reference.as_str())
+        && store.records.iter().any(|r| r[dialect.reference] == reference.as_str())
     {
         return duplicate(&reference);
     }
@@ -191,27 +163,20 @@ enum Next {
 
 fn next(store: &mut Store) -> Next {
     match store.script.pop_front() {
-        Some(Scripted::Reply(status, body)) => Next::Reply(json_response(
-            StatusCode::from_u16(status).expect("a valid status"),
-            body,
-        )),
+        Some(Scripted::Reply(status, body)) => {
+            Next::Reply(json_response(StatusCode::from_u16(status).expect("a valid status"), body))
+        }
         Some(Scripted::Hang) => Next::Hang,
         Some(Scripted::EmptyLookup) => Next::Default { empty_lookup: true },
-        None => Next::Default {
-            empty_lookup: false,
-        },
+        None => Next::Default { empty_lookup: false },
     }
 }
 
 async fn serve(router: Router) -> (String, JoinHandle<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a fake ERP");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a fake ERP");
     let url = format!("http://{}", listener.local_addr().expect("local address"));
     let server = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .await
-            .expect("serve the fake ERP");
+        axum::serve(listener, router).await.expect("serve the fake ERP");
     });
     (url, server)
 }
@@ -273,16 +238,12 @@ const BC_DIALECT: Dialect = Dialect {
     item: "lineObjectNumber",
     error: bc_error,
     unknown_item: |item, _| {
-        let message =
-            format!("The Item does not exist. Identification fields and values: No.='{item}'");
+        let message = format!("The Item does not exist. Identification fields and values: No.='{item}'");
         bc_error(StatusCode::BAD_REQUEST, "Internal_RecordNotFound", &message)
     },
     duplicate: None,
     assign_ids: |n, record| {
-        record.insert(
-            "id".into(),
-            json!(format!("5d115c9c-44e3-ea11-bb43-{:012x}", n + 1)),
-        );
+        record.insert("id".into(), json!(format!("5d115c9c-44e3-ea11-bb43-{:012x}", n + 1)));
         record.insert("number".into(), json!(format!("S-ORD{:06}", 101_001 + n)));
         record.insert("status".into(), json!("Draft"));
     },
@@ -305,14 +266,8 @@ pub struct FakeBc {
 impl FakeBc {
     /// Tokens expire on `clock`, which the test advances.
     pub async fn start(clock: ManualClock) -> Self {
-        let app = BcApp {
-            state: Arc::default(),
-            clock,
-        };
-        let router = Router::new()
-            .route("/token", post(bc_token))
-            .fallback(bc_orders)
-            .with_state(app.clone());
+        let app = BcApp { state: Arc::default(), clock };
+        let router = Router::new().route("/token", post(bc_token)).fallback(bc_orders).with_state(app.clone());
         let (url, server) = serve(router).await;
         Self { url, app, server }
     }
@@ -335,10 +290,7 @@ impl FakeBc {
     pub fn seed(&self, external_document_number: &str) -> String {
         let mut state = self.app.lock();
         let mut record = Map::new();
-        record.insert(
-            "externalDocumentNumber".into(),
-            json!(external_document_number),
-        );
+        record.insert("externalDocumentNumber".into(), json!(external_document_number));
         (BC_DIALECT.assign_ids)(state.store.records.len(), &mut record);
         let id = record["id"].as_str().expect("an id").to_owned();
         state.store.records.push(Value::Object(record));
@@ -383,9 +335,7 @@ async fn bc_token(
     let response = if valid {
         state.tokens_issued += 1;
         let token = format!("bc-token-{}", state.tokens_issued);
-        state
-            .tokens
-            .insert(token.clone(), app.clock.now_ms() + ms(BC_TOKEN_LIFETIME));
+        state.tokens.insert(token.clone(), app.clock.now_ms() + ms(BC_TOKEN_LIFETIME));
         json_response(
             StatusCode::OK,
             json!({"token_type": "Bearer", "expires_in": BC_TOKEN_LIFETIME.as_secs(), "access_token": token}),
@@ -409,14 +359,9 @@ async fn bc_orders(
     let decision = {
         let mut state = app.lock();
         let path = uri.path().to_owned();
-        let mode = [
-            BcAuth::Bearer,
-            BcAuth::Basic,
-            BcAuth::ApiKey,
-            BcAuth::Digest,
-        ]
-        .into_iter()
-        .find(|m| path == format!("/{}{BC_COMPANY}/salesOrders", m.segment()));
+        let mode = [BcAuth::Bearer, BcAuth::Basic, BcAuth::ApiKey, BcAuth::Digest]
+            .into_iter()
+            .find(|m| path == format!("/{}{BC_COMPANY}/salesOrders", m.segment()));
         let refused = match mode {
             None => Some(bc_error(
                 StatusCode::NOT_FOUND,
@@ -433,14 +378,9 @@ async fn bc_orders(
     let response = match decision {
         Next::Reply(response) => response,
         Next::Hang => std::future::pending().await,
-        Next::Default { empty_lookup } => orders(
-            &mut app.lock().store,
-            &BC_DIALECT,
-            &method,
-            &uri,
-            &body,
-            empty_lookup,
-        ),
+        Next::Default { empty_lookup } => {
+            orders(&mut app.lock().store, &BC_DIALECT, &method, &uri, &body, empty_lookup)
+        }
     };
     app.lock().store.logged(&method, &uri, response)
 }
@@ -454,10 +394,7 @@ fn bc_check_auth(
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Option<Response> {
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let passed = match mode {
         BcAuth::Bearer => authorization
             .strip_prefix("Bearer ")
@@ -465,11 +402,8 @@ fn bc_check_auth(
             .is_some_and(|expires| clock.now_ms() < *expires),
         BcAuth::Basic => authorization == BASIC_HEADER,
         BcAuth::ApiKey => {
-            let query: HashMap<String, String> =
-                Query::try_from_uri(uri).map(|q| q.0).unwrap_or_default();
-            headers
-                .get("ocp-apim-subscription-key")
-                .is_some_and(|k| k == API_KEY)
+            let query: HashMap<String, String> = Query::try_from_uri(uri).map(|q| q.0).unwrap_or_default();
+            headers.get("ocp-apim-subscription-key").is_some_and(|k| k == API_KEY)
                 || query.get("subscription-key").is_some_and(|k| k == API_KEY)
         }
         BcAuth::Digest => digest_passes(state, method, uri, authorization),
@@ -492,24 +426,17 @@ fn bc_check_auth(
         }
         _ => r#"Bearer error="invalid_token""#.to_owned(),
     };
-    response.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_str(&challenge).expect("a header value"),
-    );
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_str(&challenge).expect("a header value"));
     Some(response)
 }
 
 /// Recomputes the client's Digest response with the known password, for a nonce we issued.
 fn digest_passes(state: &BcState, method: &Method, uri: &Uri, authorization: &str) -> bool {
-    let Some(sent) = authorization
-        .strip_prefix("Digest ")
-        .and_then(|h| AuthorizationHeader::parse(h).ok())
-    else {
+    let Some(sent) = authorization.strip_prefix("Digest ").and_then(|h| AuthorizationHeader::parse(h).ok()) else {
         return false;
     };
     let signed_uri = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    if !state.nonces.contains(&sent.nonce) || sent.uri != signed_uri || sent.username != DIGEST_USER
-    {
+    if !state.nonces.contains(&sent.nonce) || sent.uri != signed_uri || sent.username != DIGEST_USER {
         return false;
     }
     let context = AuthContext::new_with_method(
@@ -559,8 +486,7 @@ const SAP_DIALECT: Dialect = Dialect {
         sap_error(StatusCode::BAD_REQUEST, "-10", &message)
     },
     duplicate: Some(|reference| {
-        let message =
-            format!("Customer/Vendor Ref. No. '{reference}' already exists in another sales order");
+        let message = format!("Customer/Vendor Ref. No. '{reference}' already exists in another sales order");
         sap_error(StatusCode::BAD_REQUEST, "-10", &message)
     }),
     assign_ids: |n, record| {
@@ -572,10 +498,7 @@ const SAP_DIALECT: Dialect = Dialect {
 fn sap_error(status: StatusCode, code: &str, message: &str) -> Response {
     // SAP's codes are numbers; the symbolic ones of the shared request checks become -1.
     let code: i64 = code.parse().unwrap_or(-1);
-    json_response(
-        status,
-        json!({"error": {"code": code, "message": {"lang": "en-us", "value": message}}}),
-    )
+    json_response(status, json!({"error": {"code": code, "message": {"lang": "en-us", "value": message}}}))
 }
 
 /// The running fake; stopped when dropped.
@@ -588,14 +511,8 @@ pub struct FakeSap {
 impl FakeSap {
     /// Sessions time out on `clock`, which the test advances.
     pub async fn start(clock: ManualClock) -> Self {
-        let app = SapApp {
-            state: Arc::default(),
-            clock,
-        };
-        let router = Router::new()
-            .route("/b1s/v1/Login", post(sap_login))
-            .fallback(sap_orders)
-            .with_state(app.clone());
+        let app = SapApp { state: Arc::default(), clock };
+        let router = Router::new().route("/b1s/v1/Login", post(sap_login)).fallback(sap_orders).with_state(app.clone());
         let (url, server) = serve(router).await;
         Self { url, app, server }
     }
@@ -627,16 +544,9 @@ impl Drop for FakeSap {
     }
 }
 
-async fn sap_login(
-    State(app): State<SapApp>,
-    method: Method,
-    uri: Uri,
-    Json(body): Json<Value>,
-) -> Response {
+async fn sap_login(State(app): State<SapApp>, method: Method, uri: Uri, Json(body): Json<Value>) -> Response {
     let mut state = app.lock();
-    let valid = body["CompanyDB"] == SAP_COMPANY
-        && body["UserName"] == SAP_USER
-        && body["Password"] == SAP_PASSWORD;
+    let valid = body["CompanyDB"] == SAP_COMPANY && body["UserName"] == SAP_USER && body["Password"] == SAP_PASSWORD;
     let response = if valid {
         state.logins += 1;
         let session = format!("b1-session-{}", state.logins);
@@ -648,13 +558,9 @@ async fn sap_login(
         let headers = response.headers_mut();
         headers.append(
             header::SET_COOKIE,
-            HeaderValue::from_str(&format!("B1SESSION={session}; path=/b1s; HttpOnly"))
-                .expect("a header value"),
+            HeaderValue::from_str(&format!("B1SESSION={session}; path=/b1s; HttpOnly")).expect("a header value"),
         );
-        headers.append(
-            header::SET_COOKIE,
-            HeaderValue::from_static("ROUTEID=.node1; path=/b1s"),
-        );
+        headers.append(header::SET_COOKIE, HeaderValue::from_static("ROUTEID=.node1; path=/b1s"));
         response
     } else {
         sap_error(StatusCode::UNAUTHORIZED, "100000027", "Login failed")
@@ -680,17 +586,9 @@ async fn sap_orders(
             .map(|last_used| *last_used = now)
             .is_some();
         if uri.path() != SAP_ORDERS {
-            Next::Reply(sap_error(
-                StatusCode::NOT_FOUND,
-                "-1",
-                "Resource not found for the segment",
-            ))
+            Next::Reply(sap_error(StatusCode::NOT_FOUND, "-1", "Resource not found for the segment"))
         } else if !live || cookie(&headers, "ROUTEID").is_none() {
-            Next::Reply(sap_error(
-                StatusCode::UNAUTHORIZED,
-                "301",
-                "Invalid session or session already timeout.",
-            ))
+            Next::Reply(sap_error(StatusCode::UNAUTHORIZED, "301", "Invalid session or session already timeout."))
         } else {
             next(&mut state.store)
         }
@@ -698,14 +596,9 @@ async fn sap_orders(
     let response = match decision {
         Next::Reply(response) => response,
         Next::Hang => std::future::pending().await,
-        Next::Default { empty_lookup } => orders(
-            &mut app.lock().store,
-            &SAP_DIALECT,
-            &method,
-            &uri,
-            &body,
-            empty_lookup,
-        ),
+        Next::Default { empty_lookup } => {
+            orders(&mut app.lock().store, &SAP_DIALECT, &method, &uri, &body, empty_lookup)
+        }
     };
     app.lock().store.logged(&method, &uri, response)
 }

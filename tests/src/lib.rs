@@ -109,15 +109,19 @@ pub async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<Drained> {
             return out;
         }
         for m in resp.messages() {
-            let attr = |n: MessageSystemAttributeName| {
-                m.attributes().and_then(|a| a.get(&n)).cloned().unwrap_or_default()
-            };
+            let attr =
+                |n: MessageSystemAttributeName| m.attributes().and_then(|a| a.get(&n)).cloned().unwrap_or_default();
             out.push(Drained {
                 body: m.body().unwrap_or_default().to_owned(),
                 group_id: attr(MessageSystemAttributeName::MessageGroupId),
                 dedup_id: attr(MessageSystemAttributeName::MessageDeduplicationId),
             });
-            sqs.delete_message().queue_url(url).receipt_handle(m.receipt_handle().unwrap()).send().await.expect("delete");
+            sqs.delete_message()
+                .queue_url(url)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .expect("delete");
         }
     }
 }

@@ -3,6 +3,7 @@
 Runs offline: see translate.py.
 """
 
+import re
 import tomllib
 
 import pytest
@@ -336,6 +337,10 @@ def test_queue_reader_reads_the_orders_queue_in_batches_of_10_with_partial_failu
 def test_no_secret_value_is_written_in_the_template():
     template = load_sam_template()
     for name, parameter in template["Parameters"].items():
-        assert "secret" not in str(parameter.get("Default", "")).lower() or "arn:" in str(parameter.get("Default")), name
+        default = str(parameter.get("Default", ""))
+        if "Secret" in name:
+            assert default.startswith("arn:"), f"{name} must be a reference, not a value"
+        for key, value in re.findall(r'"([a-z_]*(?:secret|password|api_key)[a-z_]*)":"([^"]*)"', default):
+            assert key.endswith("_ref") and value.split(":")[0] in ("ssm", "secretsmanager"), f"{name}: {key}"
     key = template["Resources"]["QueueReaderApiKey"]["Properties"]["Value"]
     assert "{{resolve:secretsmanager:" in str(key), "the queue reader's key comes from Secrets Manager"

@@ -41,14 +41,7 @@ impl Stack {
     }
 
     async fn upload(&self, key: &str, body: Vec<u8>) {
-        self.s3
-            .put_object()
-            .bucket(self.bucket())
-            .key(key)
-            .body(body.into())
-            .send()
-            .await
-            .expect("upload");
+        self.s3.put_object().bucket(self.bucket()).key(key).body(body.into()).send().await.expect("upload");
     }
 
     async fn object(&self, key: &str) -> Option<Vec<u8>> {
@@ -89,7 +82,8 @@ async fn each_valid_sample_becomes_exactly_its_register_message() {
         let outcomes = stack.convert(&[&key]).await;
 
         let order = ubl::parse_order(&sample(&name), &Limits::default()).unwrap();
-        let expected = OrderCommand::Register { source: format!("s3://{}/{key}", stack.bucket()), order: Box::new(order) };
+        let expected =
+            OrderCommand::Register { source: format!("s3://{}/{key}", stack.bucket()), order: Box::new(order) };
         assert!(matches!(&outcomes[..], [Outcome::Queued { .. }]), "{name}: {outcomes:?}");
         let messages = stack.drain().await;
         assert_eq!(messages.len(), 1, "{name}");

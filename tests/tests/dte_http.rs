@@ -24,10 +24,7 @@ fn provider(fake: &FakeDte, auth: DteAuth) -> HttpDteProvider {
 
 async fn issue_failure(fake: &FakeDte, answer: Scripted) -> DteError {
     fake.enqueue(answer);
-    provider(fake, DteAuth::None)
-        .issue(&record())
-        .await
-        .unwrap_err()
+    provider(fake, DteAuth::None).issue(&record()).await.unwrap_err()
 }
 
 #[tokio::test]
@@ -36,11 +33,7 @@ async fn issue_returns_the_servers_folio_and_sends_the_idempotency_key() {
     let dte = provider(&fake, DteAuth::None);
     let record = record();
     let folio = dte.issue(&record).await.unwrap();
-    assert_eq!(
-        dte.issue(&record).await.unwrap(),
-        folio,
-        "a repeat is answered with the same folio"
-    );
+    assert_eq!(dte.issue(&record).await.unwrap(), folio, "a repeat is answered with the same folio");
 
     let requests = fake.requests();
     assert_eq!(requests.len(), 2);
@@ -57,23 +50,14 @@ async fn issue_returns_the_servers_folio_and_sends_the_idempotency_key() {
 #[tokio::test]
 async fn a_bearer_token_is_sent_in_the_authorization_header() {
     let fake = FakeDte::start().await;
-    provider(&fake, DteAuth::Bearer(Secret::new("tok-123")))
-        .issue(&record())
-        .await
-        .unwrap();
-    assert_eq!(
-        fake.requests()[0].header("authorization"),
-        Some("Bearer tok-123")
-    );
+    provider(&fake, DteAuth::Bearer(Secret::new("tok-123"))).issue(&record()).await.unwrap();
+    assert_eq!(fake.requests()[0].header("authorization"), Some("Bearer tok-123"));
 }
 
 #[tokio::test]
 async fn an_api_key_is_sent_in_the_header_the_provider_names() {
     let fake = FakeDte::start().await;
-    let auth = DteAuth::ApiKey {
-        header: "X-Api-Key".into(),
-        value: Secret::new("key-456"),
-    };
+    let auth = DteAuth::ApiKey { header: "X-Api-Key".into(), value: Secret::new("key-456") };
     provider(&fake, auth).issue(&record()).await.unwrap();
     let request = &fake.requests()[0];
     assert_eq!(request.header("x-api-key"), Some("key-456"));
@@ -83,16 +67,10 @@ async fn an_api_key_is_sent_in_the_header_the_provider_names() {
 #[tokio::test]
 async fn amounts_travel_as_the_strings_of_the_source_document() {
     let fake = FakeDte::start().await;
-    provider(&fake, DteAuth::None)
-        .issue(&record())
-        .await
-        .unwrap();
+    provider(&fake, DteAuth::None).issue(&record()).await.unwrap();
     let body = &fake.requests()[0].body;
     assert_eq!(body["currency"], "CLP");
-    assert_eq!(
-        body["totals"],
-        json!({"payable": "103054", "tax_total": "16454"})
-    );
+    assert_eq!(body["totals"], json!({"payable": "103054", "tax_total": "16454"}));
     assert_eq!(
         body["lines"][0],
         json!({
@@ -106,14 +84,8 @@ async fn amounts_travel_as_the_strings_of_the_source_document() {
         })
     );
     assert_eq!(body["lines"].as_array().unwrap().len(), 3);
-    assert_eq!(
-        body["buyer"],
-        json!({"name": "Panadería Ñuñoa SpA", "id": "76.123.456-7"})
-    );
-    assert_eq!(
-        body["seller"],
-        json!({"name": "Distribuidora Los Andes Ltda.", "id": "77.654.321-K"})
-    );
+    assert_eq!(body["buyer"], json!({"name": "Panadería Ñuñoa SpA", "id": "76.123.456-7"}));
+    assert_eq!(body["seller"], json!({"name": "Distribuidora Los Andes Ltda.", "id": "77.654.321-K"}));
 }
 
 #[tokio::test]
@@ -121,51 +93,31 @@ async fn server_faults_and_throttling_are_transient() {
     let fake = FakeDte::start().await;
     for status in [500, 503, 429] {
         let err = issue_failure(&fake, Scripted::Reply(status, json!({}))).await;
-        assert_eq!(
-            (err.code, err.retry),
-            (format!("http_{status}"), Retry::Transient)
-        );
+        assert_eq!((err.code, err.retry), (format!("http_{status}"), Retry::Transient));
     }
 }
 
 #[tokio::test]
 async fn a_400_with_a_provider_error_code_is_permanent_with_that_code() {
     let fake = FakeDte::start().await;
-    let err = issue_failure(
-        &fake,
-        Scripted::error(400, "rut_invalid", "RUT del receptor inválido"),
-    )
-    .await;
+    let err = issue_failure(&fake, Scripted::error(400, "rut_invalid", "RUT del receptor inválido")).await;
     assert_eq!(err.operation, "issue");
-    assert_eq!(
-        (err.code.as_str(), err.message.as_str()),
-        ("rut_invalid", "RUT del receptor inválido")
-    );
+    assert_eq!((err.code.as_str(), err.message.as_str()), ("rut_invalid", "RUT del receptor inválido"));
     assert_eq!(err.retry, Retry::Permanent);
 }
 
 #[tokio::test]
 async fn a_4xx_without_a_provider_error_is_permanent_under_its_status() {
     let fake = FakeDte::start().await;
-    let err = issue_failure(
-        &fake,
-        Scripted::Reply(422, json!({"detail": "unprocessable"})),
-    )
-    .await;
-    assert_eq!(
-        (err.code.as_str(), err.retry),
-        ("http_422", Retry::Permanent)
-    );
+    let err = issue_failure(&fake, Scripted::Reply(422, json!({"detail": "unprocessable"}))).await;
+    assert_eq!((err.code.as_str(), err.retry), ("http_422", Retry::Permanent));
 }
 
 #[tokio::test]
 async fn a_success_without_a_folio_is_a_transient_bad_response() {
     let fake = FakeDte::start().await;
     let err = issue_failure(&fake, Scripted::Reply(200, json!({"status": "ok"}))).await;
-    assert_eq!(
-        (err.code.as_str(), err.retry),
-        ("bad_response", Retry::Transient)
-    );
+    assert_eq!((err.code.as_str(), err.retry), ("bad_response", Retry::Transient));
 }
 
 #[tokio::test]
@@ -174,33 +126,16 @@ async fn a_timeout_is_transient() {
     fake.enqueue(Scripted::Delay(Duration::from_secs(2)));
     let dte = HttpDteProvider::new(fake.url(), DteAuth::None, Duration::from_millis(200)).unwrap();
     let err = dte.issue(&record()).await.unwrap_err();
-    assert_eq!(
-        (err.code.as_str(), err.retry),
-        ("timeout", Retry::Transient),
-        "{err}"
-    );
+    assert_eq!((err.code.as_str(), err.retry), ("timeout", Retry::Transient), "{err}");
 }
 
 #[tokio::test]
 async fn connection_refused_is_transient() {
     // A port that was just free: nothing listens there once the listener is dropped.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dte = HttpDteProvider::new(
-        &format!("http://127.0.0.1:{port}"),
-        DteAuth::None,
-        Duration::from_secs(5),
-    )
-    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dte = HttpDteProvider::new(&format!("http://127.0.0.1:{port}"), DteAuth::None, Duration::from_secs(5)).unwrap();
     let err = dte.issue(&record()).await.unwrap_err();
-    assert_eq!(
-        (err.code.as_str(), err.retry),
-        ("connect", Retry::Transient),
-        "{err}"
-    );
+    assert_eq!((err.code.as_str(), err.retry), ("connect", Retry::Transient), "{err}");
 }
 
 #[tokio::test]
@@ -211,21 +146,11 @@ async fn broadcast_uses_the_folio_and_returns_the_track_id() {
     let folio = dte.issue(&record).await.unwrap();
     record.dte.folio = Some(folio.clone());
     let track_id = dte.broadcast(&record).await.unwrap();
-    assert_eq!(
-        track_id,
-        format!("TRK-{folio}"),
-        "the fake's track id for this folio"
-    );
+    assert_eq!(track_id, format!("TRK-{folio}"), "the fake's track id for this folio");
 
     let sent = &fake.requests()[1];
-    assert_eq!(
-        (sent.method.as_str(), sent.path.clone()),
-        ("POST", format!("/v1/dte/{folio}/broadcast"))
-    );
-    assert_eq!(
-        sent.header("idempotency-key"),
-        Some(format!("{}-broadcast", record.key).as_str())
-    );
+    assert_eq!((sent.method.as_str(), sent.path.clone()), ("POST", format!("/v1/dte/{folio}/broadcast")));
+    assert_eq!(sent.header("idempotency-key"), Some(format!("{}-broadcast", record.key).as_str()));
 }
 
 #[tokio::test]
@@ -233,34 +158,15 @@ async fn broadcast_of_a_folio_the_provider_does_not_know_is_permanent() {
     let fake = FakeDte::start().await;
     let mut record = record();
     record.dte.folio = Some("F/404".into());
-    let err = provider(&fake, DteAuth::None)
-        .broadcast(&record)
-        .await
-        .unwrap_err();
-    assert_eq!(
-        (err.code.as_str(), err.retry),
-        ("folio_unknown", Retry::Permanent)
-    );
-    assert_eq!(
-        fake.requests()[0].path,
-        "/v1/dte/F%2F404/broadcast",
-        "the folio stays one path segment"
-    );
+    let err = provider(&fake, DteAuth::None).broadcast(&record).await.unwrap_err();
+    assert_eq!((err.code.as_str(), err.retry), ("folio_unknown", Retry::Permanent));
+    assert_eq!(fake.requests()[0].path, "/v1/dte/F%2F404/broadcast", "the folio stays one path segment");
 }
 
 #[tokio::test]
 async fn broadcast_without_a_folio_is_a_permanent_no_folio() {
     let fake = FakeDte::start().await;
-    let err = provider(&fake, DteAuth::None)
-        .broadcast(&record())
-        .await
-        .unwrap_err();
-    assert_eq!(
-        (err.operation, err.code.as_str(), err.retry),
-        ("broadcast", "no_folio", Retry::Permanent)
-    );
-    assert!(
-        fake.requests().is_empty(),
-        "nothing is sent without a folio"
-    );
+    let err = provider(&fake, DteAuth::None).broadcast(&record()).await.unwrap_err();
+    assert_eq!((err.operation, err.code.as_str(), err.retry), ("broadcast", "no_folio", Retry::Permanent));
+    assert!(fake.requests().is_empty(), "nothing is sent without a folio");
 }

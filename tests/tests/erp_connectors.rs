@@ -7,9 +7,7 @@ use std::sync::Arc;
 use orderflow_e2e::fake_erp::{self, BcAuth, FakeBc, FakeSap, Scripted};
 use orderflow_e2e::repo_path;
 use orderflow_shared::adapters::embedded::ManualClock;
-use orderflow_shared::erp::{
-    ConnectorConfig, ConnectorsFile, ErpConnector, ErpError, HttpConnector, PushOutcome,
-};
+use orderflow_shared::erp::{ConnectorConfig, ConnectorsFile, ErpConnector, ErpError, HttpConnector, PushOutcome};
 use orderflow_shared::error::Retry;
 use orderflow_shared::mapping::FileSource;
 use orderflow_shared::order::{CanonicalOrder, OrderKey};
@@ -51,11 +49,7 @@ fn shipped_config(name: &str, local_origin: &str, fake_origin: &str) -> Connecto
     file.connectors.remove(name).unwrap()
 }
 
-fn connector(
-    name: &str,
-    config: &ConnectorConfig,
-    clock: &ManualClock,
-) -> HttpConnector<FileSource> {
+fn connector(name: &str, config: &ConnectorConfig, clock: &ManualClock) -> HttpConnector<FileSource> {
     let mapping = FileSource::new(repo_path(&format!("config/mappings/{name}.json")));
     HttpConnector::new(name, config, &secrets(), mapping, Arc::new(clock.clone())).unwrap()
 }
@@ -77,11 +71,7 @@ async fn bc_with(adjust: impl FnOnce(&mut ConnectorConfig)) -> Bc {
     let mut config = shipped_config("business-central", "http://127.0.0.1:18080", &origin);
     adjust(&mut config);
     let connector = connector("business-central", &config, &clock);
-    Bc {
-        fake,
-        connector,
-        clock,
-    }
+    Bc { fake, connector, clock }
 }
 
 struct Sap {
@@ -96,11 +86,7 @@ async fn sap() -> Sap {
     let origin = fake.base_url().trim_end_matches("/b1s/v1").to_owned();
     let config = shipped_config("sap-b1", "http://127.0.0.1:18081", &origin);
     let connector = connector("sap-b1", &config, &clock);
-    Sap {
-        fake,
-        connector,
-        clock,
-    }
+    Sap { fake, connector, clock }
 }
 
 fn created_id(outcome: Result<PushOutcome, ErpError>) -> String {
@@ -123,19 +109,10 @@ async fn business_central_gets_one_sales_order_keyed_by_the_order() {
     let stored = bc.fake.orders();
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0]["id"], id.as_str());
-    assert_eq!(
-        stored[0]["externalDocumentNumber"],
-        order.order_key.as_str()
-    );
+    assert_eq!(stored[0]["externalDocumentNumber"], order.order_key.as_str());
     assert_eq!(stored[0]["customerNumber"], "C00010");
-    assert_eq!(
-        stored[0]["salesOrderLines"][2]["lineObjectNumber"],
-        "PN-TE-07"
-    );
-    assert_eq!(
-        stored[0]["salesOrderLines"][0]["quantity"].as_f64(),
-        Some(4.0)
-    );
+    assert_eq!(stored[0]["salesOrderLines"][2]["lineObjectNumber"], "PN-TE-07");
+    assert_eq!(stored[0]["salesOrderLines"][0]["quantity"].as_f64(), Some(4.0));
 }
 
 #[tokio::test]
@@ -160,11 +137,7 @@ async fn a_business_central_token_is_reused_until_it_expires() {
 
     bc.clock.advance(fake_erp::BC_TOKEN_LIFETIME);
     created_id(bc.connector.push(&order("PO-3")).await);
-    assert_eq!(
-        bc.fake.tokens_issued(),
-        2,
-        "an expired token is replaced before use"
-    );
+    assert_eq!(bc.fake.tokens_issued(), 2, "an expired token is replaced before use");
     assert_eq!(unauthorized(&bc.fake.log()), 0);
 }
 
@@ -194,11 +167,7 @@ async fn an_expired_sap_session_is_renewed_by_logging_in_again() {
 
 fn assert_transient(result: Result<PushOutcome, ErpError>, status: Option<u16>, code: &str) {
     let err = result.expect_err("the push should fail");
-    assert_eq!(
-        (err.retry, err.status, err.code.as_str()),
-        (Retry::Transient, status, code),
-        "{err}"
-    );
+    assert_eq!((err.retry, err.status, err.code.as_str()), (Retry::Transient, status, code), "{err}");
 }
 
 #[tokio::test]
@@ -206,15 +175,8 @@ async fn a_5xx_is_transient_and_the_retry_creates_the_record() {
     let bc = bc().await;
     let order = order("PO-1");
     bc.fake.script(Scripted::EmptyLookup);
-    bc.fake.script(Scripted::Reply(
-        503,
-        json!({"error": {"code": "ServiceUnavailable", "message": "busy"}}),
-    ));
-    assert_transient(
-        bc.connector.push(&order).await,
-        Some(503),
-        "ServiceUnavailable",
-    );
+    bc.fake.script(Scripted::Reply(503, json!({"error": {"code": "ServiceUnavailable", "message": "busy"}})));
+    assert_transient(bc.connector.push(&order).await, Some(503), "ServiceUnavailable");
     assert!(bc.fake.orders().is_empty());
     created_id(bc.connector.push(&order).await);
 
@@ -235,44 +197,16 @@ async fn an_erp_that_does_not_answer_in_time_is_transient() {
 #[tokio::test]
 async fn an_unknown_item_is_permanent_with_the_erp_answer_attached() {
     let bc = bc().await;
-    let err = bc
-        .connector
-        .push(&with_unknown_sku(order("PO-1")))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        (err.retry, err.status, err.code.as_str()),
-        (Retry::Permanent, Some(400), "Internal_RecordNotFound")
-    );
-    assert!(
-        err.erp_answer
-            .as_deref()
-            .unwrap()
-            .contains("No.='NOPE-404'"),
-        "{err:?}"
-    );
+    let err = bc.connector.push(&with_unknown_sku(order("PO-1"))).await.unwrap_err();
+    assert_eq!((err.retry, err.status, err.code.as_str()), (Retry::Permanent, Some(400), "Internal_RecordNotFound"));
+    assert!(err.erp_answer.as_deref().unwrap().contains("No.='NOPE-404'"), "{err:?}");
     assert!(bc.fake.orders().is_empty());
 
     let sap = sap().await;
-    let err = sap
-        .connector
-        .push(&with_unknown_sku(order("PO-1")))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        (err.retry, err.status, err.code.as_str()),
-        (Retry::Permanent, Some(400), "-10")
-    );
-    assert_eq!(
-        err.message,
-        "POST Orders answered 400: [RDR1.ItemCode][line: 2] , 'Invalid item code: NOPE-404'"
-    );
-    assert!(
-        err.erp_answer
-            .as_deref()
-            .unwrap()
-            .contains("Invalid item code")
-    );
+    let err = sap.connector.push(&with_unknown_sku(order("PO-1"))).await.unwrap_err();
+    assert_eq!((err.retry, err.status, err.code.as_str()), (Retry::Permanent, Some(400), "-10"));
+    assert_eq!(err.message, "POST Orders answered 400: [RDR1.ItemCode][line: 2] , 'Invalid item code: NOPE-404'");
+    assert!(err.erp_answer.as_deref().unwrap().contains("Invalid item code"));
     assert!(sap.fake.orders().is_empty());
 }
 
@@ -281,23 +215,14 @@ async fn an_order_already_in_business_central_is_success_without_a_second_record
     let bc = bc().await;
     let order = order("PO-1");
     let id = bc.fake.seed(order.order_key.as_str());
-    assert_eq!(
-        bc.connector.push(&order).await.unwrap(),
-        PushOutcome::AlreadyExists { erp_id: Some(id) }
-    );
+    assert_eq!(bc.connector.push(&order).await.unwrap(), PushOutcome::AlreadyExists { erp_id: Some(id) });
     assert_eq!(bc.fake.orders().len(), 1);
 
     // A 409 to the create, when the lookup missed, means the same.
     let other = self::order("PO-2");
     bc.fake.script(Scripted::EmptyLookup);
-    bc.fake.script(Scripted::Reply(
-        409,
-        json!({"error": {"code": "Conflict", "message": "exists"}}),
-    ));
-    assert_eq!(
-        bc.connector.push(&other).await.unwrap(),
-        PushOutcome::AlreadyExists { erp_id: None }
-    );
+    bc.fake.script(Scripted::Reply(409, json!({"error": {"code": "Conflict", "message": "exists"}})));
+    assert_eq!(bc.connector.push(&other).await.unwrap(), PushOutcome::AlreadyExists { erp_id: None });
 }
 
 #[tokio::test]
@@ -306,10 +231,7 @@ async fn sap_refusing_a_duplicate_reference_counts_as_already_there() {
     let order = order("PO-1");
     created_id(sap.connector.push(&order).await);
     sap.fake.script(Scripted::EmptyLookup);
-    assert_eq!(
-        sap.connector.push(&order).await.unwrap(),
-        PushOutcome::AlreadyExists { erp_id: None }
-    );
+    assert_eq!(sap.connector.push(&order).await.unwrap(), PushOutcome::AlreadyExists { erp_id: None });
     assert_eq!(sap.fake.orders().len(), 1);
 }
 
@@ -318,18 +240,12 @@ async fn a_duplicate_delivery_leaves_exactly_one_erp_record() {
     let order = order("PO-1");
     let bc = bc().await;
     let id = created_id(bc.connector.push(&order).await);
-    assert_eq!(
-        bc.connector.push(&order).await.unwrap(),
-        PushOutcome::AlreadyExists { erp_id: Some(id) }
-    );
+    assert_eq!(bc.connector.push(&order).await.unwrap(), PushOutcome::AlreadyExists { erp_id: Some(id) });
     assert_eq!(bc.fake.orders().len(), 1);
 
     let sap = sap().await;
     let id = created_id(sap.connector.push(&order).await);
-    assert_eq!(
-        sap.connector.push(&order).await.unwrap(),
-        PushOutcome::AlreadyExists { erp_id: Some(id) }
-    );
+    assert_eq!(sap.connector.push(&order).await.unwrap(), PushOutcome::AlreadyExists { erp_id: Some(id) });
     assert_eq!(sap.fake.orders().len(), 1);
 }
 
@@ -339,10 +255,7 @@ async fn an_order_the_mapping_refuses_is_permanent_and_never_reaches_the_erp() {
     let mut order = order("PO-1");
     order.lines[0].unit = "XYZ".into();
     let err = bc.connector.push(&order).await.unwrap_err();
-    assert_eq!(
-        (err.retry, err.code.as_str()),
-        (Retry::Permanent, "mapping")
-    );
+    assert_eq!((err.retry, err.code.as_str()), (Retry::Permanent, "mapping"));
     assert_eq!(
         err.message,
         "target field `salesOrderLines[0].unitOfMeasureCode`: `XYZ` is not in the lookup table, and there is no default"
@@ -351,10 +264,7 @@ async fn an_order_the_mapping_refuses_is_permanent_and_never_reaches_the_erp() {
 }
 
 /// A Business Central connector whose requests go through `auth` instead of OAuth2.
-async fn bc_behind(
-    auth: BcAuth,
-    auth_config: serde_json::Value,
-) -> (FakeBc, HttpConnector<FileSource>) {
+async fn bc_behind(auth: BcAuth, auth_config: serde_json::Value) -> (FakeBc, HttpConnector<FileSource>) {
     let clock = ManualClock::new(START_MS);
     let fake = FakeBc::start(clock.clone()).await;
     let config: ConnectorConfig = serde_json::from_value(json!({
@@ -376,28 +286,19 @@ async fn basic_auth_works_and_a_wrong_password_is_permanent() {
     created_id(connector.push(&order("PO-1")).await);
     assert_eq!(fake.orders().len(), 1);
 
-    let wrong =
-        json!({"type": "basic", "username": fake_erp::BASIC_USER, "password_ref": "local:api-key"});
+    let wrong = json!({"type": "basic", "username": fake_erp::BASIC_USER, "password_ref": "local:api-key"});
     let (_fake, connector) = bc_behind(BcAuth::Basic, wrong).await;
     let err = connector.push(&order("PO-1")).await.unwrap_err();
     assert_eq!(
         (err.retry, err.status, err.code.as_str()),
-        (
-            Retry::Permanent,
-            Some(401),
-            "Authentication_InvalidCredentials"
-        )
+        (Retry::Permanent, Some(401), "Authentication_InvalidCredentials")
     );
 }
 
 #[tokio::test]
 async fn an_api_key_works_in_a_header_or_in_the_query() {
-    for (place, name) in [
-        ("header", "Ocp-Apim-Subscription-Key"),
-        ("query", "subscription-key"),
-    ] {
-        let auth =
-            json!({"type": "api_key", "in": place, "name": name, "key_ref": "local:api-key"});
+    for (place, name) in [("header", "Ocp-Apim-Subscription-Key"), ("query", "subscription-key")] {
+        let auth = json!({"type": "api_key", "in": place, "name": name, "key_ref": "local:api-key"});
         let (fake, connector) = bc_behind(BcAuth::ApiKey, auth).await;
         created_id(connector.push(&order("PO-1")).await);
         assert_eq!(fake.orders().len(), 1, "key in the {place}");
@@ -423,17 +324,9 @@ async fn wrong_client_credentials_are_permanent_and_name_the_token_request() {
     let origin = bc.fake.token_url().trim_end_matches("/token").to_owned();
     let config = shipped_config("business-central", "http://127.0.0.1:18080", &origin);
     let mapping = FileSource::new(repo_path("config/mappings/business-central.json"));
-    let connector =
-        HttpConnector::new("bc", &config, &secrets, mapping, Arc::new(bc.clock.clone())).unwrap();
+    let connector = HttpConnector::new("bc", &config, &secrets, mapping, Arc::new(bc.clock.clone())).unwrap();
     let err = connector.push(&order("PO-1")).await.unwrap_err();
-    assert_eq!(
-        (err.retry, err.status, err.code.as_str()),
-        (Retry::Permanent, Some(401), "invalid_client")
-    );
-    assert!(
-        err.message
-            .starts_with("token request answered 401: AADSTS7000215"),
-        "{err}"
-    );
+    assert_eq!((err.retry, err.status, err.code.as_str()), (Retry::Permanent, Some(401), "invalid_client"));
+    assert!(err.message.starts_with("token request answered 401: AADSTS7000215"), "{err}");
     assert!(!format!("{err:?} {:?}", bc.connector).contains(fake_erp::BC_CLIENT_SECRET));
 }

@@ -80,17 +80,12 @@ fn registered(n: u32, second: u32) -> OrderRecord {
 }
 
 fn issued(mut record: OrderRecord, second: u32) -> OrderRecord {
-    record
-        .transition(State::IssuanceDte, "contract", "DTE issued", &at(second))
-        .expect("registered → issuance_dte");
+    record.transition(State::IssuanceDte, "contract", "DTE issued", &at(second)).expect("registered → issuance_dte");
     record
 }
 
 async fn create(store: &impl OrderStore, record: &OrderRecord) {
-    store
-        .put(record, None)
-        .await
-        .unwrap_or_else(|e| panic!("create {}: {e}", record.key));
+    store.put(record, None).await.unwrap_or_else(|e| panic!("create {}: {e}", record.key));
 }
 
 fn keys(records: &[OrderRecord]) -> Vec<&OrderKey> {
@@ -102,10 +97,7 @@ async fn creating_twice_conflicts(store: impl OrderStore) {
     create(&store, &first).await;
     let mut second = first.clone();
     second.source = "another door".into();
-    assert!(matches!(
-        store.put(&second, None).await,
-        Err(WriteError::VersionConflict)
-    ));
+    assert!(matches!(store.put(&second, None).await, Err(WriteError::VersionConflict)));
     assert_eq!(store.get(&first.key).await.unwrap(), Some(first));
 }
 
@@ -116,26 +108,17 @@ async fn a_stale_version_conflicts_and_the_right_one_wins(store: impl OrderStore
     store.put(&v2, Some(1)).await.unwrap();
 
     let mut stale = v1.clone();
-    stale
-        .transition(State::Cancelled, "contract", "too late", &at(3))
-        .unwrap();
-    assert!(matches!(
-        store.put(&stale, Some(1)).await,
-        Err(WriteError::VersionConflict)
-    ));
+    stale.transition(State::Cancelled, "contract", "too late", &at(3)).unwrap();
+    assert!(matches!(store.put(&stale, Some(1)).await, Err(WriteError::VersionConflict)));
 
     let mut v3 = v2.clone();
-    v3.transition(State::BroadcastDte, "contract", "DTE broadcast", &at(4))
-        .unwrap();
+    v3.transition(State::BroadcastDte, "contract", "DTE broadcast", &at(4)).unwrap();
     store.put(&v3, Some(2)).await.unwrap();
     assert_eq!(store.get(&v1.key).await.unwrap(), Some(v3));
 
     // An expected version for an order that was never created is stale too.
     let never_created = issued(registered(2, 5), 6);
-    assert!(matches!(
-        store.put(&never_created, Some(1)).await,
-        Err(WriteError::VersionConflict)
-    ));
+    assert!(matches!(store.put(&never_created, Some(1)).await, Err(WriteError::VersionConflict)));
     assert_eq!(store.get(&never_created.key).await.unwrap(), None);
 }
 
@@ -149,9 +132,7 @@ async fn two_concurrent_writers_from_the_same_version_exactly_one_wins(store: im
     create(&store, &v1).await;
     let issue = issued(v1.clone(), 2);
     let mut cancel = v1.clone();
-    cancel
-        .transition(State::Cancelled, "contract", "customer cancelled", &at(2))
-        .unwrap();
+    cancel.transition(State::Cancelled, "contract", "customer cancelled", &at(2)).unwrap();
 
     let (a, b) = tokio::join!(store.put(&issue, Some(1)), store.put(&cancel, Some(1)));
     let winner = match (a, b) {
@@ -172,10 +153,7 @@ async fn listing_pages_newest_first_without_duplicates_or_gaps(store: impl Order
     let mut pages = Vec::new();
     let mut cursor = None;
     loop {
-        let page = store
-            .list_by_state(State::Registered, 2, cursor.as_deref())
-            .await
-            .unwrap();
+        let page = store.list_by_state(State::Registered, 2, cursor.as_deref()).await.unwrap();
         pages.push(page.orders);
         cursor = page.cursor;
         if cursor.is_none() {
@@ -189,10 +167,7 @@ async fn listing_pages_newest_first_without_duplicates_or_gaps(store: impl Order
     assert_eq!(pages[0][0], records[4], "pages carry whole records");
 
     // A page that holds exactly the rest is the last one too.
-    let all = store
-        .list_by_state(State::Registered, 5, None)
-        .await
-        .unwrap();
+    let all = store.list_by_state(State::Registered, 5, None).await.unwrap();
     assert_eq!(keys(&all.orders), newest_first);
     assert_eq!(all.cursor, None);
 }
@@ -205,15 +180,9 @@ async fn an_order_moves_between_state_lists_after_a_transition(store: impl Order
     let v2 = issued(v1.clone(), 3);
     store.put(&v2, Some(1)).await.unwrap();
 
-    let registered = store
-        .list_by_state(State::Registered, 10, None)
-        .await
-        .unwrap();
+    let registered = store.list_by_state(State::Registered, 10, None).await.unwrap();
     assert_eq!(keys(&registered.orders), [&other.key]);
-    let issued = store
-        .list_by_state(State::IssuanceDte, 10, None)
-        .await
-        .unwrap();
+    let issued = store.list_by_state(State::IssuanceDte, 10, None).await.unwrap();
     assert_eq!(issued.orders, [v2]);
 }
 
@@ -222,16 +191,10 @@ async fn stats_give_counts_and_the_oldest_per_state(store: impl OrderStore) {
     for r in &records {
         create(&store, r).await;
     }
-    store
-        .put(&issued(records[0].clone(), 4), Some(1))
-        .await
-        .unwrap();
+    store.put(&issued(records[0].clone(), 4), Some(1)).await.unwrap();
 
     let stats = store.stats().await.unwrap();
-    assert_eq!(
-        stats.iter().map(|s| s.state).collect::<Vec<_>>(),
-        State::ALL
-    );
+    assert_eq!(stats.iter().map(|s| s.state).collect::<Vec<_>>(), State::ALL);
     for s in &stats {
         let expected = match s.state {
             State::Registered => (2, Some((records[1].key.clone(), at(2)))),
@@ -246,26 +209,13 @@ async fn an_invalid_cursor_is_a_clear_error(store: impl OrderStore) {
     for n in 1..=2 {
         create(&store, &registered(n, n)).await;
     }
-    let issued_cursor = store
-        .list_by_state(State::Registered, 1, None)
-        .await
-        .unwrap()
-        .cursor
-        .expect("a next page");
+    let issued_cursor = store.list_by_state(State::Registered, 1, None).await.unwrap().cursor.expect("a next page");
     // Not base64; base64 of `{}`; a real cursor from another state's list.
-    for (cursor, state) in [
-        ("not a cursor!", State::Registered),
-        ("e30", State::Registered),
-        (issued_cursor.as_str(), State::Cancelled),
-    ] {
-        let err = store
-            .list_by_state(state, 1, Some(cursor))
-            .await
-            .expect_err(cursor);
-        assert!(
-            err.to_string().contains("invalid cursor"),
-            "{cursor}: {err}"
-        );
+    for (cursor, state) in
+        [("not a cursor!", State::Registered), ("e30", State::Registered), (issued_cursor.as_str(), State::Cancelled)]
+    {
+        let err = store.list_by_state(state, 1, Some(cursor)).await.expect_err(cursor);
+        assert!(err.to_string().contains("invalid cursor"), "{cursor}: {err}");
         assert_eq!(err.retry, Retry::Permanent, "{cursor}");
     }
 }
@@ -275,12 +225,10 @@ fn large_order() -> CanonicalOrder {
     let mut order = parse_sample("large-clp.xml");
     let sample_lines = order.lines.clone();
     for copy in 1..=2 {
-        order
-            .lines
-            .extend(sample_lines.iter().cloned().map(|mut line| {
-                line.line_id = format!("{}-{copy}", line.line_id);
-                line
-            }));
+        order.lines.extend(sample_lines.iter().cloned().map(|mut line| {
+            line.line_id = format!("{}-{copy}", line.line_id);
+            line
+        }));
     }
     order
 }
@@ -289,16 +237,10 @@ async fn a_large_order_round_trips(store: impl OrderStore) {
     let large = OrderRecord::register(large_order(), "test", "contract", &at(1));
     assert_eq!(large.order.lines.len(), 4500);
     let json_len = serde_json::to_vec(&large).unwrap().len();
-    assert!(
-        json_len > 400 * 1024,
-        "the sample should exceed DynamoDB's item limit as JSON, is {json_len} bytes"
-    );
+    assert!(json_len > 400 * 1024, "the sample should exceed DynamoDB's item limit as JSON, is {json_len} bytes");
     create(&store, &large).await;
     assert_eq!(store.get(&large.key).await.unwrap().as_ref(), Some(&large));
-    let listed = store
-        .list_by_state(State::Registered, 1, None)
-        .await
-        .unwrap();
+    let listed = store.list_by_state(State::Registered, 1, None).await.unwrap();
     assert_eq!(listed.orders, [large]);
 }
 
@@ -315,10 +257,7 @@ async fn the_embedded_change_stream_yields_old_and_new_images_in_order() {
     assert!(store.put(&a1, None).await.is_err());
 
     let changes = store.changes_since(0);
-    let seen: Vec<_> = changes
-        .iter()
-        .map(|c| (c.sequence, c.old.as_ref(), &c.new))
-        .collect();
+    let seen: Vec<_> = changes.iter().map(|c| (c.sequence, c.old.as_ref(), &c.new)).collect();
     assert_eq!(seen, [(1, None, &a1), (2, None, &b1), (3, Some(&a1), &a2)]);
     assert_eq!(store.changes_since(2), changes[2..]);
     assert!(store.changes_since(3).is_empty());

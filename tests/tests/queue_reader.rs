@@ -42,8 +42,7 @@ async fn stack_with_timeout(script: Vec<(&OrderKey, Reply)>, timeout: Duration) 
     create_bucket(&s3, &bucket).await;
     let (_orders, pending) = create_fifo_with_dlq(&sqs, &unique("qr-orders"), 10).await;
     let api = FakeApi::start(script.into_iter().map(|(k, r)| (k.to_string(), r))).await;
-    let client =
-        OrdersApiClient::new(api.base_url(), Secret::new(API_KEY), timeout).expect("client builds");
+    let client = OrdersApiClient::new(api.base_url(), Secret::new(API_KEY), timeout).expect("client builds");
     let reader = QueueReader {
         store: S3ObjectStore::new(s3, &bucket),
         pending: SqsFifoQueue::new(sqs.clone(), &pending),
@@ -67,11 +66,7 @@ impl Stack {
         let mut event = SqsEvent::default();
         event.records = records;
         let response = handle(&self.reader, event).await;
-        response
-            .batch_item_failures
-            .into_iter()
-            .map(|f| f.item_identifier)
-            .collect()
+        response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()
     }
 
     async fn parked(&self) -> Vec<Parked> {
@@ -91,12 +86,7 @@ impl Stack {
                 return out;
             }
             for m in resp.messages() {
-                let system = |n| {
-                    m.attributes()
-                        .and_then(|a| a.get(&n))
-                        .cloned()
-                        .unwrap_or_default()
-                };
+                let system = |n| m.attributes().and_then(|a| a.get(&n)).cloned().unwrap_or_default();
                 out.push(Parked {
                     body: m.body().unwrap_or_default().to_owned(),
                     group_id: system(MessageSystemAttributeName::MessageGroupId),
@@ -132,20 +122,11 @@ fn order(number: &str) -> CanonicalOrder {
 
 fn register(order: &CanonicalOrder) -> String {
     let source = format!("s3://orders/incoming/{}.xml", order.order_number);
-    serde_json::to_string(&OrderCommand::Register {
-        source,
-        order: Box::new(order.clone()),
-    })
-    .unwrap()
+    serde_json::to_string(&OrderCommand::Register { source, order: Box::new(order.clone()) }).unwrap()
 }
 
 fn stage(key: &OrderKey, stage: Stage, attempt: u32) -> String {
-    serde_json::to_string(&OrderCommand::Stage {
-        order_key: key.clone(),
-        stage,
-        attempt,
-    })
-    .unwrap()
+    serde_json::to_string(&OrderCommand::Stage { order_key: key.clone(), stage, attempt }).unwrap()
 }
 
 /// A record as Lambda delivers it from a FIFO queue.
@@ -154,10 +135,8 @@ fn record(message_id: &str, group: &OrderKey, body: String) -> SqsMessage {
     r.message_id = Some(message_id.to_owned());
     r.receipt_handle = Some(format!("handle-{message_id}"));
     r.body = Some(body);
-    r.attributes
-        .insert("MessageGroupId".into(), group.to_string());
-    r.attributes
-        .insert("ApproximateReceiveCount".into(), "3".into());
+    r.attributes.insert("MessageGroupId".into(), group.to_string());
+    r.attributes.insert("ApproximateReceiveCount".into(), "3".into());
     r.event_source = Some("aws:sqs".into());
     r
 }
@@ -176,11 +155,7 @@ async fn commands_answered_2xx_are_delivered_in_order_and_none_fails() {
     let mut stack = stack(vec![]).await;
     let records = vec![
         record("m1", &a.order_key, register(&a)),
-        record(
-            "m2",
-            &a.order_key,
-            stage(&a.order_key, Stage::IssuanceDte, 2),
-        ),
+        record("m2", &a.order_key, stage(&a.order_key, Stage::IssuanceDte, 2)),
         record("m3", &b.order_key, register(&b)),
     ];
     assert!(stack.run(records).await.is_empty());
@@ -189,15 +164,8 @@ async fn commands_answered_2xx_are_delivered_in_order_and_none_fails() {
     let issuance = format!("{STAGE}/orders/{}/issuance-dte", a.order_key);
     assert_eq!(paths(&received), [orders_path(), issuance, orders_path()]);
     assert!(received.iter().all(|r| r.method == "POST"));
-    assert_eq!(
-        received[0].body,
-        serde_json::to_value(&a).unwrap(),
-        "the canonical order is the body"
-    );
-    assert_eq!(
-        received[0].source.as_deref(),
-        Some(format!("s3://orders/incoming/{}.xml", a.order_number).as_str())
-    );
+    assert_eq!(received[0].body, serde_json::to_value(&a).unwrap(), "the canonical order is the body");
+    assert_eq!(received[0].source.as_deref(), Some(format!("s3://orders/incoming/{}.xml", a.order_number).as_str()));
     assert_eq!(received[1].body, serde_json::json!({"attempt": 2}));
     assert_eq!(received[1].source, None);
     assert_eq!(received[2].order_key, b.order_key.as_str());
@@ -210,52 +178,26 @@ async fn every_request_carries_the_api_key() {
     let mut stack = stack(vec![]).await;
     let records = vec![
         record("m1", &a.order_key, register(&a)),
-        record(
-            "m2",
-            &a.order_key,
-            stage(&a.order_key, Stage::BroadcastDte, 1),
-        ),
+        record("m2", &a.order_key, stage(&a.order_key, Stage::BroadcastDte, 1)),
     ];
     assert!(stack.run(records).await.is_empty());
-    let keys: Vec<_> = stack
-        .api
-        .received()
-        .into_iter()
-        .map(|r| r.api_key)
-        .collect();
+    let keys: Vec<_> = stack.api.received().into_iter().map(|r| r.api_key).collect();
     assert_eq!(keys, [Some(API_KEY.to_owned()), Some(API_KEY.to_owned())]);
 }
 
 #[tokio::test]
 async fn a_5xx_fails_the_order_and_the_rest_of_its_group_while_other_groups_proceed() {
     let (a, b) = (order(&unique("A")), order(&unique("B")));
-    let mut stack = stack(vec![(
-        &a.order_key,
-        Reply::error(500, "internal", "table unavailable"),
-    )])
-    .await;
+    let mut stack = stack(vec![(&a.order_key, Reply::error(500, "internal", "table unavailable"))]).await;
     let records = vec![
         record("a1", &a.order_key, register(&a)),
         record("b1", &b.order_key, register(&b)),
-        record(
-            "a2",
-            &a.order_key,
-            stage(&a.order_key, Stage::IssuanceDte, 1),
-        ),
-        record(
-            "b2",
-            &b.order_key,
-            stage(&b.order_key, Stage::IssuanceDte, 1),
-        ),
+        record("a2", &a.order_key, stage(&a.order_key, Stage::IssuanceDte, 1)),
+        record("b2", &b.order_key, stage(&b.order_key, Stage::IssuanceDte, 1)),
     ];
     assert_eq!(stack.run(records).await, ["a1", "a2"]);
 
-    let sent: Vec<_> = stack
-        .api
-        .received()
-        .into_iter()
-        .map(|r| (r.order_key, r.path))
-        .collect();
+    let sent: Vec<_> = stack.api.received().into_iter().map(|r| (r.order_key, r.path)).collect();
     let b_issuance = format!("{STAGE}/orders/{}/issuance-dte", b.order_key);
     assert_eq!(
         sent,
@@ -266,35 +208,20 @@ async fn a_5xx_fails_the_order_and_the_rest_of_its_group_while_other_groups_proc
         ],
         "a2 is held back without being sent"
     );
-    assert!(
-        stack.parked().await.is_empty(),
-        "a transient failure is retried by SQS, not parked"
-    );
+    assert!(stack.parked().await.is_empty(), "a transient failure is retried by SQS, not parked");
 }
 
 #[tokio::test]
 async fn a_404_or_409_is_parked_with_its_status_and_error_and_reported_as_success() {
     let (a, b) = (order(&unique("A")), order(&unique("B")));
     let script = vec![
-        (
-            &a.order_key,
-            Reply::error(404, "not_found", "no order with this key"),
-        ),
-        (
-            &b.order_key,
-            Reply::error(409, "conflict", "same key, different content"),
-        ),
+        (&a.order_key, Reply::error(404, "not_found", "no order with this key")),
+        (&b.order_key, Reply::error(409, "conflict", "same key, different content")),
     ];
     let stack = stack(script).await;
     let a_body = stage(&a.order_key, Stage::BroadcastDte, 1);
-    let records = vec![
-        record("ma", &a.order_key, a_body.clone()),
-        record("mb", &b.order_key, register(&b)),
-    ];
-    assert!(
-        stack.run(records).await.is_empty(),
-        "parked records are done"
-    );
+    let records = vec![record("ma", &a.order_key, a_body.clone()), record("mb", &b.order_key, register(&b))];
+    assert!(stack.run(records).await.is_empty(), "parked records are done");
 
     let mut parked = stack.parked().await;
     parked.sort_by(|x, y| x.attributes[attributes::STATUS].cmp(&y.attributes[attributes::STATUS]));
@@ -302,65 +229,35 @@ async fn a_404_or_409_is_parked_with_its_status_and_error_and_reported_as_succes
     let (p404, p409) = (&parked[0], &parked[1]);
     assert_eq!(p404.body, a_body, "the original body is parked");
     assert_eq!(p404.group_id, a.order_key.as_str());
-    assert!(
-        p404.dedup_id.contains("ma"),
-        "dedup id derives from the message id: {}",
-        p404.dedup_id
-    );
+    assert!(p404.dedup_id.contains("ma"), "dedup id derives from the message id: {}", p404.dedup_id);
     assert_eq!(p404.attributes[attributes::STATUS], "404");
-    assert_eq!(
-        p404.attributes[attributes::ERROR],
-        "not_found: no order with this key"
-    );
+    assert_eq!(p404.attributes[attributes::ERROR], "not_found: no order with this key");
     assert_eq!(p404.attributes[attributes::SOURCE_MESSAGE_ID], "ma");
     assert_eq!(p404.attributes[attributes::RECEIVE_COUNT], "3");
     let parked_at = &p404.attributes[attributes::PARKED_AT];
-    assert!(
-        parked_at.len() == 24 && parked_at.ends_with('Z') && parked_at.as_bytes()[10] == b'T',
-        "{parked_at}"
-    );
+    assert!(parked_at.len() == 24 && parked_at.ends_with('Z') && parked_at.as_bytes()[10] == b'T', "{parked_at}");
 
     assert_eq!(p409.body, register(&b));
     assert_eq!(p409.attributes[attributes::STATUS], "409");
-    assert_eq!(
-        p409.attributes[attributes::ERROR],
-        "conflict: same key, different content"
-    );
+    assert_eq!(p409.attributes[attributes::ERROR], "conflict: same key, different content");
     assert_eq!(p409.attributes[attributes::SOURCE_MESSAGE_ID], "mb");
 }
 
 #[tokio::test]
 async fn a_record_whose_park_fails_fails_so_nothing_is_lost() {
     let a = order(&unique("A"));
-    let mut stack = stack(vec![(
-        &a.order_key,
-        Reply::error(422, "invalid", "bad order"),
-    )])
-    .await;
-    let missing = format!(
-        "{}/123456789012/{}.fifo",
-        moto_endpoint(),
-        unique("no-such-queue")
-    );
+    let mut stack = stack(vec![(&a.order_key, Reply::error(422, "invalid", "bad order"))]).await;
+    let missing = format!("{}/123456789012/{}.fifo", moto_endpoint(), unique("no-such-queue"));
     stack.reader.pending = SqsFifoQueue::new(stack.sqs.clone(), missing);
-    assert_eq!(
-        stack
-            .run(vec![record("m1", &a.order_key, register(&a))])
-            .await,
-        ["m1"]
-    );
+    assert_eq!(stack.run(vec![record("m1", &a.order_key, register(&a))]).await, ["m1"]);
 }
 
 #[tokio::test]
 async fn a_timeout_fails_the_record() {
     let (a, b) = (order(&unique("A")), order(&unique("B")));
     let slow = Reply::created().after(Duration::from_secs(5));
-    let mut stack =
-        stack_with_timeout(vec![(&a.order_key, slow)], Duration::from_millis(300)).await;
-    let records = vec![
-        record("slow", &a.order_key, register(&a)),
-        record("fast", &b.order_key, register(&b)),
-    ];
+    let mut stack = stack_with_timeout(vec![(&a.order_key, slow)], Duration::from_millis(300)).await;
+    let records = vec![record("slow", &a.order_key, register(&a)), record("fast", &b.order_key, register(&b))];
     assert_eq!(stack.run(records).await, ["slow"]);
     assert_eq!(stack.api.received().len(), 2, "both were sent");
     assert!(stack.parked().await.is_empty());
@@ -370,39 +267,21 @@ async fn a_timeout_fails_the_record() {
 async fn a_duplicate_answer_counts_as_delivered() {
     let a = order(&unique("A"));
     let stack = stack(vec![(&a.order_key, Reply::duplicate())]).await;
-    assert!(
-        stack
-            .run(vec![record("m1", &a.order_key, register(&a))])
-            .await
-            .is_empty()
-    );
+    assert!(stack.run(vec![record("m1", &a.order_key, register(&a))]).await.is_empty());
     assert!(stack.parked().await.is_empty());
 }
 
 #[tokio::test]
 async fn a_body_that_is_not_an_order_command_is_a_failed_item() {
-    let (a, b, c) = (
-        order(&unique("A")),
-        order(&unique("B")),
-        order(&unique("C")),
-    );
+    let (a, b, c) = (order(&unique("A")), order(&unique("B")), order(&unique("C")));
     let mut stack = stack(vec![]).await;
     let records = vec![
         record("junk", &a.order_key, "not json at all".into()),
-        record(
-            "unknown",
-            &b.order_key,
-            r#"{"command":"ship","order_key":"x"}"#.into(),
-        ),
+        record("unknown", &b.order_key, r#"{"command":"ship","order_key":"x"}"#.into()),
         record("good", &c.order_key, register(&c)),
     ];
     assert_eq!(stack.run(records).await, ["junk", "unknown"]);
-    let sent: Vec<_> = stack
-        .api
-        .received()
-        .into_iter()
-        .map(|r| r.order_key)
-        .collect();
+    let sent: Vec<_> = stack.api.received().into_iter().map(|r| r.order_key).collect();
     assert_eq!(sent, [c.order_key.to_string()]);
 }
 
@@ -417,93 +296,49 @@ fn large_order() -> CanonicalOrder {
 async fn a_claim_checked_body_is_resolved_before_sending() {
     let big = large_order();
     let mut stack = stack(vec![]).await;
-    let message = OrderCommand::Register {
-        source: "s3://orders/incoming/big.xml".into(),
-        order: Box::new(big.clone()),
-    }
-    .to_message();
-    let pointer = claim_check::offload(&stack.reader.store, message)
-        .await
-        .expect("offload")
-        .body;
+    let message =
+        OrderCommand::Register { source: "s3://orders/incoming/big.xml".into(), order: Box::new(big.clone()) }
+            .to_message();
+    let pointer = claim_check::offload(&stack.reader.store, message).await.expect("offload").body;
     assert!(pointer.len() < 1024, "the message carries a pointer");
 
-    assert!(
-        stack
-            .run(vec![record("m1", &big.order_key, pointer)])
-            .await
-            .is_empty()
-    );
+    assert!(stack.run(vec![record("m1", &big.order_key, pointer)]).await.is_empty());
     let received = stack.api.received();
     assert_eq!(received.len(), 1);
-    assert_eq!(
-        received[0].body,
-        serde_json::to_value(&big).unwrap(),
-        "the API gets the whole order"
-    );
+    assert_eq!(received[0].body, serde_json::to_value(&big).unwrap(), "the API gets the whole order");
 }
 
 #[tokio::test]
 async fn a_refused_claim_checked_command_is_parked_as_its_pointer() {
     let big = large_order();
-    let stack = stack(vec![(
-        &big.order_key,
-        Reply::error(400, "invalid_order", "too many notes"),
-    )])
-    .await;
-    let message = OrderCommand::Register {
-        source: "s3://orders/incoming/big.xml".into(),
-        order: Box::new(big.clone()),
-    }
-    .to_message();
-    let pointer = claim_check::offload(&stack.reader.store, message)
-        .await
-        .expect("offload")
-        .body;
+    let stack = stack(vec![(&big.order_key, Reply::error(400, "invalid_order", "too many notes"))]).await;
+    let message =
+        OrderCommand::Register { source: "s3://orders/incoming/big.xml".into(), order: Box::new(big.clone()) }
+            .to_message();
+    let pointer = claim_check::offload(&stack.reader.store, message).await.expect("offload").body;
 
-    assert!(
-        stack
-            .run(vec![record("m1", &big.order_key, pointer.clone())])
-            .await
-            .is_empty()
-    );
+    assert!(stack.run(vec![record("m1", &big.order_key, pointer.clone())]).await.is_empty());
     let parked = stack.parked().await;
     assert_eq!(parked.len(), 1);
-    assert_eq!(
-        parked[0].body, pointer,
-        "the pending queue gets the message as it came"
-    );
+    assert_eq!(parked[0].body, pointer, "the pending queue gets the message as it came");
 }
 
 #[tokio::test]
 async fn the_bundled_batch_event_is_delivered() {
     let path = repo_path("events/queue-reader-batch.json");
-    let event: SqsEvent =
-        serde_json::from_slice(&std::fs::read(&path).unwrap()).expect("the event parses");
+    let event: SqsEvent = serde_json::from_slice(&std::fs::read(&path).unwrap()).expect("the event parses");
     assert!(event.records.len() >= 2);
     let mut stack = stack(vec![]).await;
     let response = handle(&stack.reader, event.clone()).await;
-    assert!(
-        response.batch_item_failures.is_empty(),
-        "{:?}",
-        response.batch_item_failures
-    );
+    assert!(response.batch_item_failures.is_empty(), "{:?}", response.batch_item_failures);
     assert_eq!(stack.api.received().len(), event.records.len());
 }
 
 // --- Secrets -------------------------------------------------------------------------------------
 
-async fn secret_store() -> (
-    aws_sdk_ssm::Client,
-    aws_sdk_secretsmanager::Client,
-    AwsSecretStore,
-) {
+async fn secret_store() -> (aws_sdk_ssm::Client, aws_sdk_secretsmanager::Client, AwsSecretStore) {
     let sdk = sdk_config().await;
-    (
-        aws_sdk_ssm::Client::new(&sdk),
-        aws_sdk_secretsmanager::Client::new(&sdk),
-        AwsSecretStore::new(&sdk),
-    )
+    (aws_sdk_ssm::Client::new(&sdk), aws_sdk_secretsmanager::Client::new(&sdk), AwsSecretStore::new(&sdk))
 }
 
 async fn put_parameter(ssm: &aws_sdk_ssm::Client, name: &str, value: &str) {
@@ -536,23 +371,13 @@ async fn cached_secrets_read_ssm_parameters_and_secrets_manager_secrets() {
 
     for (reference, expected) in [
         (format!("ssm:{name}"), "from-ssm"),
-        (
-            format!("arn:aws:ssm:us-west-2:123456789012:parameter{name}"),
-            "from-ssm",
-        ),
-        (
-            format!("secretsmanager:{secret_name}"),
-            "from-secrets-manager",
-        ),
+        (format!("arn:aws:ssm:us-west-2:123456789012:parameter{name}"), "from-ssm"),
+        (format!("secretsmanager:{secret_name}"), "from-secrets-manager"),
         (arn, "from-secrets-manager"),
     ] {
         let reference: SecretRef = reference.parse().expect("a secret reference");
         let cached = CachedSecret::new(store.clone(), reference.clone());
-        assert_eq!(
-            cached.get().await.expect("read").expose(),
-            expected,
-            "{reference}"
-        );
+        assert_eq!(cached.get().await.expect("read").expose(), expected, "{reference}");
     }
 }
 
@@ -560,10 +385,7 @@ async fn cached_secrets_read_ssm_parameters_and_secrets_manager_secrets() {
 async fn a_missing_secret_is_an_error_naming_the_reference() {
     let (_, _, store) = secret_store().await;
     let name = format!("/{}/absent", unique("orderflow"));
-    let err = CachedSecret::new(store, SecretRef::Ssm(name.clone()))
-        .get()
-        .await
-        .unwrap_err();
+    let err = CachedSecret::new(store, SecretRef::Ssm(name.clone())).get().await.unwrap_err();
     assert!(err.to_string().contains(&name), "{err}");
 }
 
@@ -578,14 +400,6 @@ async fn a_cached_secret_is_served_until_its_ttl_lapses() {
     assert_eq!(uncached.get().await.unwrap().expose(), "v1");
 
     put_parameter(&ssm, &name, "v2").await;
-    assert_eq!(
-        cached.get().await.unwrap().expose(),
-        "v1",
-        "served from the cache within the TTL"
-    );
-    assert_eq!(
-        uncached.get().await.unwrap().expose(),
-        "v2",
-        "a lapsed TTL reads the rotated value"
-    );
+    assert_eq!(cached.get().await.unwrap().expose(), "v1", "served from the cache within the TTL");
+    assert_eq!(uncached.get().await.unwrap().expose(), "v2", "a lapsed TTL reads the rotated value");
 }

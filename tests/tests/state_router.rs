@@ -51,7 +51,11 @@ impl Api {
     }
 
     async fn commands(&self) -> Vec<OrderCommand> {
-        drain(&self.sqs, self.service.queue.url()).await.iter().map(|m| serde_json::from_str(&m.body).unwrap()).collect()
+        drain(&self.sqs, self.service.queue.url())
+            .await
+            .iter()
+            .map(|m| serde_json::from_str(&m.body).unwrap())
+            .collect()
     }
 }
 
@@ -127,7 +131,13 @@ async fn bad_bodies_get_a_400_that_names_the_problem() {
     let (status, body) = api.post_order(&forged).await;
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_order")), "{body}");
 
-    let text = Call { method: "POST", path: "/orders", query: &[], headers: &[("content-type", "text/plain")], body: Some("{}") };
+    let text = Call {
+        method: "POST",
+        path: "/orders",
+        query: &[],
+        headers: &[("content-type", "text/plain")],
+        body: Some("{}"),
+    };
     assert_eq!(api.call(text).await.0, 415);
 }
 
@@ -259,7 +269,8 @@ async fn listing_by_state_pages_newest_first_without_gaps() {
         if let Some(c) = &cursor {
             query.push(("cursor", c));
         }
-        let (status, page) = api.call(Call { method: "GET", path: "/orders", query: &query, headers: &[], body: None }).await;
+        let (status, page) =
+            api.call(Call { method: "GET", path: "/orders", query: &query, headers: &[], body: None }).await;
         assert_eq!(status, 200, "{page}");
         let orders = page["orders"].as_array().unwrap();
         assert!(orders.len() <= 2);
@@ -275,7 +286,10 @@ async fn listing_by_state_pages_newest_first_without_gaps() {
     let bad = [("state", "registered"), ("cursor", "not-a-cursor")];
     assert_eq!(api.call(Call { method: "GET", path: "/orders", query: &bad, headers: &[], body: None }).await.0, 400);
     let unknown = [("state", "shipped")];
-    assert_eq!(api.call(Call { method: "GET", path: "/orders", query: &unknown, headers: &[], body: None }).await.0, 400);
+    assert_eq!(
+        api.call(Call { method: "GET", path: "/orders", query: &unknown, headers: &[], body: None }).await.0,
+        400
+    );
 }
 
 #[tokio::test]

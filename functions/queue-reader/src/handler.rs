@@ -37,17 +37,11 @@ pub mod attributes {
 /// The Orders API as the handler needs it; [`OrdersApiClient`] in production and tests,
 /// a scripted stand-in in unit tests.
 pub trait OrdersApi: Send + Sync {
-    fn deliver(
-        &self,
-        command: &OrderCommand,
-    ) -> impl Future<Output = Result<Delivered, ApiFailure>> + Send;
+    fn deliver(&self, command: &OrderCommand) -> impl Future<Output = Result<Delivered, ApiFailure>> + Send;
 }
 
 impl<K: SecretSource> OrdersApi for OrdersApiClient<K> {
-    fn deliver(
-        &self,
-        command: &OrderCommand,
-    ) -> impl Future<Output = Result<Delivered, ApiFailure>> + Send {
+    fn deliver(&self, command: &OrderCommand) -> impl Future<Output = Result<Delivered, ApiFailure>> + Send {
         OrdersApiClient::deliver(self, command)
     }
 }
@@ -79,10 +73,7 @@ pub enum RecordError {
     #[error(transparent)]
     Api(ApiFailure),
     #[error("parking in the pending queue after \"{failure}\" failed: {source}")]
-    Park {
-        failure: ApiFailure,
-        source: PortError,
-    },
+    Park { failure: ApiFailure, source: PortError },
 }
 
 #[instrument(skip_all, fields(records = event.records.len()))]
@@ -110,9 +101,7 @@ async fn process<S: ObjectStore, Q: FifoQueue, A: OrdersApi>(
     record: &SqsMessage,
 ) -> Result<Outcome, RecordError> {
     let raw = record.body.as_deref().ok_or(RecordError::NoBody)?;
-    let body = claim_check::resolve(&deps.store, raw.to_owned())
-        .await
-        .map_err(RecordError::ClaimCheck)?;
+    let body = claim_check::resolve(&deps.store, raw.to_owned()).await.map_err(RecordError::ClaimCheck)?;
     let command: OrderCommand = serde_json::from_str(&body).map_err(RecordError::NotACommand)?;
     let order_key = command.order_key();
     match deps.api.deliver(&command).await {
@@ -126,10 +115,7 @@ async fn process<S: ObjectStore, Q: FifoQueue, A: OrdersApi>(
             match deps.pending.send(parked).await {
                 Ok(pending_id) => {
                     warn!(%order_key, status = failure.status, code = %failure.code, %pending_id, "parked: {failure}");
-                    Ok(Outcome::Parked {
-                        status: failure.status,
-                        code: failure.code,
-                    })
+                    Ok(Outcome::Parked { status: failure.status, code: failure.code })
                 }
                 Err(source) => Err(RecordError::Park { failure, source }),
             }
@@ -139,31 +125,15 @@ async fn process<S: ObjectStore, Q: FifoQueue, A: OrdersApi>(
 
 /// The original message (a claim-check pointer stays a pointer) in its own group, deduplicated
 /// by the SQS message id so a retried park after a lost answer stays one message.
-fn parking_message(
-    record: &SqsMessage,
-    raw_body: &str,
-    order_key: &str,
-    failure: &ApiFailure,
-) -> OutgoingMessage {
+fn parking_message(record: &SqsMessage, raw_body: &str, order_key: &str, failure: &ApiFailure) -> OutgoingMessage {
     let message_id = record.message_id.as_deref().unwrap_or_default();
     let attribute = |name: &str| record.attributes.get(name).map(String::as_str);
     let group = attribute(MESSAGE_GROUP_ID).unwrap_or(order_key);
     OutgoingMessage::new(raw_body.to_owned(), group, format!("parked-{message_id}"))
-        .with_attribute(
-            attributes::STATUS,
-            failure
-                .status
-                .map_or_else(|| "none".to_owned(), |s| s.to_string()),
-        )
-        .with_attribute(
-            attributes::ERROR,
-            format!("{}: {}", failure.code, failure.message),
-        )
+        .with_attribute(attributes::STATUS, failure.status.map_or_else(|| "none".to_owned(), |s| s.to_string()))
+        .with_attribute(attributes::ERROR, format!("{}: {}", failure.code, failure.message))
         .with_attribute(attributes::SOURCE_MESSAGE_ID, message_id)
-        .with_attribute(
-            attributes::RECEIVE_COUNT,
-            attribute("ApproximateReceiveCount").unwrap_or("unknown"),
-        )
+        .with_attribute(attributes::RECEIVE_COUNT, attribute("ApproximateReceiveCount").unwrap_or("unknown"))
         .with_attribute(attributes::PARKED_AT, now_rfc3339())
 }
 
@@ -191,12 +161,7 @@ mod tests {
     }
 
     fn failure(status: u16, code: &str, retry: Retry) -> ApiFailure {
-        ApiFailure {
-            status: Some(status),
-            code: code.into(),
-            message: format!("{code} happened"),
-            retry,
-        }
+        ApiFailure { status: Some(status), code: code.into(), message: format!("{code} happened"), retry }
     }
 
     fn key(n: u8) -> String {
@@ -205,12 +170,7 @@ mod tests {
 
     fn stage_body(n: u8) -> String {
         let order_key = OrderKey::parse(&key(n)).unwrap();
-        serde_json::to_string(&OrderCommand::Stage {
-            order_key,
-            stage: Stage::IssuanceDte,
-            attempt: 1,
-        })
-        .unwrap()
+        serde_json::to_string(&OrderCommand::Stage { order_key, stage: Stage::IssuanceDte, attempt: 1 }).unwrap()
     }
 
     fn record(id: &str, group: &str, body: &str) -> SqsMessage {
@@ -218,14 +178,11 @@ mod tests {
         r.message_id = Some(id.into());
         r.body = Some(body.into());
         r.attributes.insert(MESSAGE_GROUP_ID.into(), group.into());
-        r.attributes
-            .insert("ApproximateReceiveCount".into(), "2".into());
+        r.attributes.insert("ApproximateReceiveCount".into(), "2".into());
         r
     }
 
-    fn reader(
-        script: &[(u8, ApiFailure)],
-    ) -> QueueReader<DirObjectStore, EmbeddedFifoQueue, Scripted> {
+    fn reader(script: &[(u8, ApiFailure)]) -> QueueReader<DirObjectStore, EmbeddedFifoQueue, Scripted> {
         let dir = std::env::temp_dir().join(format!("queue-reader-unit-{}", std::process::id()));
         QueueReader {
             store: DirObjectStore::new(dir),
@@ -240,39 +197,18 @@ mod tests {
     ) -> Vec<String> {
         let mut event = SqsEvent::default();
         event.records = records;
-        handle(deps, event)
-            .await
-            .batch_item_failures
-            .into_iter()
-            .map(|f| f.item_identifier)
-            .collect()
+        handle(deps, event).await.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()
     }
 
     #[tokio::test]
     async fn a_refusal_is_parked_with_the_original_body_and_reported_as_success() {
         let deps = reader(&[(1, failure(409, "conflict", Retry::Permanent))]);
-        let failed = run(
-            &deps,
-            vec![
-                record("m1", "g1", &stage_body(1)),
-                record("m2", "g1", &stage_body(2)),
-            ],
-        )
-        .await;
+        let failed = run(&deps, vec![record("m1", "g1", &stage_body(1)), record("m2", "g1", &stage_body(2))]).await;
         assert!(failed.is_empty(), "{failed:?}");
         let parked = deps.pending.peek_all();
         assert_eq!(parked.len(), 1);
-        assert_eq!(
-            (parked[0].body.as_str(), parked[0].group_id.as_str()),
-            (stage_body(1).as_str(), "g1")
-        );
-        let attr = |name| {
-            parked[0]
-                .attributes
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-        };
+        assert_eq!((parked[0].body.as_str(), parked[0].group_id.as_str()), (stage_body(1).as_str(), "g1"));
+        let attr = |name| parked[0].attributes.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
         assert_eq!(attr(attributes::STATUS), Some("409"));
         assert_eq!(attr(attributes::ERROR), Some("conflict: conflict happened"));
         assert_eq!(attr(attributes::SOURCE_MESSAGE_ID), Some("m1"));
@@ -295,10 +231,7 @@ mod tests {
     #[tokio::test]
     async fn a_body_that_is_not_a_command_fails() {
         let deps = reader(&[]);
-        let records = vec![
-            record("x", "a", "{\"command\":\"ship\"}"),
-            record("y", "b", "not json"),
-        ];
+        let records = vec![record("x", "a", "{\"command\":\"ship\"}"), record("y", "b", "not json")];
         assert_eq!(run(&deps, records).await, ["x", "y"]);
     }
 }

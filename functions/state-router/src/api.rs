@@ -10,8 +10,8 @@ use orderflow_shared::lifecycle::{Stage, State};
 use orderflow_shared::order::{CanonicalOrder, OrderKey};
 use orderflow_shared::order_service::{Applied, OrderService};
 use orderflow_shared::orders_api::SOURCE_HEADER;
-use percent_encoding::percent_decode_str;
 use orderflow_shared::ports::{DteProvider, FifoQueue, OrderStore, RecoveryStarter};
+use percent_encoding::percent_decode_str;
 use serde_json::json;
 use tracing::instrument;
 

@@ -26,11 +26,7 @@ const MAX_CODE: usize = 64;
 const MAX_MESSAGE: usize = 256;
 
 /// Everything but RFC 3986 unreserved characters is escaped, so a folio stays one path segment.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// How the adapter authenticates. Debug prints secrets as `***`.
 #[derive(Debug, Clone)]
@@ -85,10 +81,7 @@ pub struct HttpDteProvider {
 impl HttpDteProvider {
     /// `timeout` bounds each whole call, connect to last body byte.
     pub fn new(base_url: &str, auth: DteAuth, timeout: Duration) -> Result<Self, DteClientError> {
-        let invalid = |reason: String| DteClientError::BaseUrl {
-            url: base_url.to_owned(),
-            reason,
-        };
+        let invalid = |reason: String| DteClientError::BaseUrl { url: base_url.to_owned(), reason };
         let url = reqwest::Url::parse(base_url).map_err(|e| invalid(e.to_string()))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(invalid(format!("scheme {}", url.scheme())));
@@ -103,10 +96,7 @@ impl HttpDteProvider {
             // A redirect would carry the credential to wherever it points.
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(Self {
-            http,
-            base_url: base_url.trim_end_matches('/').to_owned(),
-        })
+        Ok(Self { http, base_url: base_url.trim_end_matches('/').to_owned() })
     }
 
     /// POSTs `body` and returns the string field `id_field` of a 2xx answer.
@@ -168,27 +158,20 @@ impl HttpDteProvider {
 
 impl fmt::Debug for HttpDteProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HttpDteProvider")
-            .field("base_url", &self.base_url)
-            .finish_non_exhaustive()
+        f.debug_struct("HttpDteProvider").field("base_url", &self.base_url).finish_non_exhaustive()
     }
 }
 
 impl DteProvider for HttpDteProvider {
     async fn issue(&self, record: &OrderRecord) -> Result<String, DteError> {
         let body = IssueRequest::of(&record.order);
-        self.call(Operation::Issue, record, "/v1/dte", &body, "folio")
-            .await
+        self.call(Operation::Issue, record, "/v1/dte", &body, "folio").await
     }
 
     async fn broadcast(&self, record: &OrderRecord) -> Result<String, DteError> {
-        let path = format!(
-            "/v1/dte/{}/broadcast",
-            utf8_percent_encode(folio(record)?, SEGMENT)
-        );
+        let path = format!("/v1/dte/{}/broadcast", utf8_percent_encode(folio(record)?, SEGMENT));
         let body = serde_json::json!({ "order_key": record.key });
-        self.call(Operation::Broadcast, record, &path, &body, "track_id")
-            .await
+        self.call(Operation::Broadcast, record, &path, &body, "track_id").await
     }
 }
 
@@ -242,10 +225,7 @@ impl<'a> IssueRequest<'a> {
             buyer: PartyRef::of(&order.buyer),
             seller: PartyRef::of(&order.seller),
             lines: order.lines.iter().map(LineRef::of).collect(),
-            totals: TotalsRef {
-                payable: &order.totals.payable,
-                tax_total: order.totals.tax_total.as_ref(),
-            },
+            totals: TotalsRef { payable: &order.totals.payable, tax_total: order.totals.tax_total.as_ref() },
         }
     }
 }
@@ -258,10 +238,7 @@ impl<'a> PartyRef<'a> {
             Some(company) => company.value.clone(),
             None => party.identity(),
         };
-        Self {
-            name: &party.name,
-            id,
-        }
+        Self { name: &party.name, id }
     }
 }
 
@@ -295,10 +272,7 @@ fn refusal(op: Operation, status: StatusCode, body: &[u8]) -> DteError {
     }
     let (code, message) = match serde_json::from_slice::<ErrorBody>(body) {
         Ok(ErrorBody { error }) if !error.code.trim().is_empty() => (error.code, error.message),
-        _ => (
-            format!("http_{}", status.as_u16()),
-            format!("the provider answered {status}"),
-        ),
+        _ => (format!("http_{}", status.as_u16()), format!("the provider answered {status}")),
     };
     let retry = match status.as_u16() {
         408 | 429 => Retry::Transient,
@@ -306,12 +280,7 @@ fn refusal(op: Operation, status: StatusCode, body: &[u8]) -> DteError {
         // 5xx, and redirects: a fault or a misconfiguration, not the document's fault.
         _ => Retry::Transient,
     };
-    DteError {
-        operation: op.as_str(),
-        code: tidy(&code, MAX_CODE),
-        message: tidy(&message, MAX_MESSAGE),
-        retry,
-    }
+    DteError { operation: op.as_str(), code: tidy(&code, MAX_CODE), message: tidy(&message, MAX_MESSAGE), retry }
 }
 
 /// No answer at all: never the document's fault.
@@ -331,8 +300,6 @@ fn transport(op: Operation, err: &reqwest::Error) -> DteError {
     }
 }
 
-
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,19 +309,10 @@ mod tests {
     #[test]
     fn auth_debug_hides_the_secret() {
         let bearer = DteAuth::Bearer(Secret::new("tok-123"));
-        let api_key = DteAuth::ApiKey {
-            header: "x-api-key".into(),
-            value: Secret::new("key-456"),
-        };
+        let api_key = DteAuth::ApiKey { header: "x-api-key".into(), value: Secret::new("key-456") };
         let shown = format!("{bearer:?} {api_key:?}");
-        assert!(
-            !shown.contains("tok-123") && !shown.contains("key-456"),
-            "{shown}"
-        );
-        assert!(
-            shown.contains("x-api-key"),
-            "the header name is not secret: {shown}"
-        );
+        assert!(!shown.contains("tok-123") && !shown.contains("key-456"), "{shown}");
+        assert!(shown.contains("x-api-key"), "the header name is not secret: {shown}");
         let provider = HttpDteProvider::new("http://localhost:1", bearer, TIMEOUT).unwrap();
         assert!(!format!("{provider:?}").contains("tok-123"));
     }
@@ -365,10 +323,7 @@ mod tests {
             let err = HttpDteProvider::new(bad, DteAuth::None, TIMEOUT).unwrap_err();
             assert!(matches!(err, DteClientError::BaseUrl { .. }), "{err}");
         }
-        let bad_name = DteAuth::ApiKey {
-            header: "x api key".into(),
-            value: Secret::new("k"),
-        };
+        let bad_name = DteAuth::ApiKey { header: "x api key".into(), value: Secret::new("k") };
         let err = HttpDteProvider::new("http://localhost", bad_name, TIMEOUT).unwrap_err();
         assert!(matches!(err, DteClientError::AuthHeaderName(_)), "{err}");
         let bad_value = DteAuth::Bearer(Secret::new("line\nbreak-secret"));
@@ -380,39 +335,24 @@ mod tests {
     fn request_timeouts_and_throttling_are_transient_and_other_refusals_permanent() {
         for status in [408, 429, 500, 502, 503, 504, 302] {
             let status = StatusCode::from_u16(status).unwrap();
-            assert_eq!(
-                refusal(Operation::Issue, status, b"").retry,
-                Retry::Transient,
-                "{status}"
-            );
+            assert_eq!(refusal(Operation::Issue, status, b"").retry, Retry::Transient, "{status}");
         }
         for status in [400, 401, 403, 404, 409, 422] {
             let status = StatusCode::from_u16(status).unwrap();
-            assert_eq!(
-                refusal(Operation::Issue, status, b"").retry,
-                Retry::Permanent,
-                "{status}"
-            );
+            assert_eq!(refusal(Operation::Issue, status, b"").retry, Retry::Permanent, "{status}");
         }
     }
 
     #[test]
     fn an_unstructured_error_body_is_dropped_not_echoed() {
-        let e = refusal(
-            Operation::Broadcast,
-            StatusCode::BAD_GATEWAY,
-            b"<html>buyer Jane Doe, RUT 1-9</html>",
-        );
+        let e = refusal(Operation::Broadcast, StatusCode::BAD_GATEWAY, b"<html>buyer Jane Doe, RUT 1-9</html>");
         assert_eq!((e.operation, e.code.as_str()), ("broadcast", "http_502"));
         assert_eq!(e.message, "the provider answered 502 Bad Gateway");
     }
 
     #[test]
     fn provider_codes_and_messages_are_kept_short() {
-        let body = format!(
-            r#"{{"error":{{"code":"{}","message":"a\nb"}}}}"#,
-            "c".repeat(100)
-        );
+        let body = format!(r#"{{"error":{{"code":"{}","message":"a\nb"}}}}"#, "c".repeat(100));
         let e = refusal(Operation::Issue, StatusCode::BAD_REQUEST, body.as_bytes());
         assert_eq!(e.code.chars().count(), MAX_CODE + 1);
         assert!(e.code.ends_with('…'));

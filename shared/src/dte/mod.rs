@@ -28,17 +28,10 @@ impl Operation {
 
 /// The folio a broadcast needs; without one there is nothing to send, and no retry changes that.
 fn folio(record: &crate::lifecycle::OrderRecord) -> Result<&str, crate::ports::DteError> {
-    record
-        .dte
-        .folio
-        .as_deref()
-        .ok_or_else(|| crate::ports::DteError {
-            operation: Operation::Broadcast.as_str(),
-            code: "no_folio".into(),
-            message: format!(
-                "order {} has no folio: the DTE must be issued first",
-                record.key
-            ),
-            retry: crate::error::Retry::Permanent,
-        })
+    record.dte.folio.as_deref().ok_or_else(|| crate::ports::DteError {
+        operation: Operation::Broadcast.as_str(),
+        code: "no_folio".into(),
+        message: format!("order {} has no folio: the DTE must be issued first", record.key),
+        retry: crate::error::Retry::Permanent,
+    })
 }

@@ -24,28 +24,17 @@ pub enum Failure {
 impl Failure {
     fn error(self, op: Operation) -> DteError {
         let (code, message, retry) = match (self, op) {
-            (Self::Transient, _) => (
-                "provider_unavailable",
-                "the DTE provider is temporarily unavailable (simulated)",
-                Retry::Transient,
-            ),
-            (Self::Permanent, Operation::Issue) => (
-                "rut_invalid",
-                "the buyer's RUT failed validation (simulated)",
-                Retry::Permanent,
-            ),
-            (Self::Permanent, Operation::Broadcast) => (
-                "dte_rejected",
-                "the tax authority rejected the document (simulated)",
-                Retry::Permanent,
-            ),
+            (Self::Transient, _) => {
+                ("provider_unavailable", "the DTE provider is temporarily unavailable (simulated)", Retry::Transient)
+            }
+            (Self::Permanent, Operation::Issue) => {
+                ("rut_invalid", "the buyer's RUT failed validation (simulated)", Retry::Permanent)
+            }
+            (Self::Permanent, Operation::Broadcast) => {
+                ("dte_rejected", "the tax authority rejected the document (simulated)", Retry::Permanent)
+            }
         };
-        DteError {
-            operation: op.as_str(),
-            code: code.into(),
-            message: message.into(),
-            retry,
-        }
+        DteError { operation: op.as_str(), code: code.into(), message: message.into(), retry }
     }
 }
 
@@ -78,21 +67,13 @@ impl RandomFailures {
     /// When either share is outside 0.0–1.0: a misconfigured simulation should not run.
     pub fn mixed(share: f64, permanent_share: f64, seed: u64) -> Self {
         for (name, value) in [("share", share), ("permanent_share", permanent_share)] {
-            assert!(
-                (0.0..=1.0).contains(&value),
-                "{name} {value} is outside 0.0–1.0"
-            );
+            assert!((0.0..=1.0).contains(&value), "{name} {value} is outside 0.0–1.0");
         }
-        Self {
-            share,
-            permanent_share,
-            seed,
-        }
+        Self { share, permanent_share, seed }
     }
 
     fn draw(&self, key: &OrderKey, op: Operation, attempt: u32) -> Option<Failure> {
-        let key_word =
-            u64::from_le_bytes(digest(&[key.as_str()])[..8].try_into().expect("8 bytes"));
+        let key_word = u64::from_le_bytes(digest(&[key.as_str()])[..8].try_into().expect("8 bytes"));
         let mut rng = SplitMix64(self.seed);
         for word in [key_word, op as u64, u64::from(attempt)] {
             rng = SplitMix64(rng.next() ^ word);
@@ -100,11 +81,7 @@ impl RandomFailures {
         if rng.unit() >= self.share {
             return None;
         }
-        Some(if rng.unit() < self.permanent_share {
-            Failure::Permanent
-        } else {
-            Failure::Transient
-        })
+        Some(if rng.unit() < self.permanent_share { Failure::Permanent } else { Failure::Transient })
     }
 }
 
@@ -172,10 +149,7 @@ impl SimulatedDteProvider {
     /// The next `times` calls of `op` for `key` fail (`None`: every call), then calls pass.
     /// Replaces an earlier rule for the same order and operation.
     pub fn fail_order(&self, key: &OrderKey, op: Operation, failure: Failure, times: Option<u32>) {
-        let rule = Rule {
-            failure,
-            remaining: times,
-        };
+        let rule = Rule { failure, remaining: times };
         self.lock().rules.insert((key.clone(), op), rule);
     }
 
@@ -203,10 +177,7 @@ impl SimulatedDteProvider {
             Operation::Issue => ("F-", "folio"),
             Operation::Broadcast => ("T-", "track"),
         };
-        Ok(format!(
-            "{prefix}{}",
-            &hex::encode(digest(&[tag, key.as_str()]))[..10]
-        ))
+        Ok(format!("{prefix}{}", &hex::encode(digest(&[tag, key.as_str()]))[..10]))
     }
 }
 
@@ -237,10 +208,7 @@ mod tests {
     use crate::ubl::{Limits, parse_order};
 
     fn record() -> OrderRecord {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../events/orders/small-clp.xml"
-        );
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../events/orders/small-clp.xml");
         let order = parse_order(&std::fs::read(path).unwrap(), &Limits::default()).unwrap();
         OrderRecord::register(order, "test", "test", "2026-11-25T10:00:00.000Z")
     }
@@ -249,18 +217,12 @@ mod tests {
     fn records(n: u64) -> Vec<OrderRecord> {
         let base = record();
         (0..n)
-            .map(|i| OrderRecord {
-                key: OrderKey::parse(&format!("PO-{i}-{i:016x}")).unwrap(),
-                ..base.clone()
-            })
+            .map(|i| OrderRecord { key: OrderKey::parse(&format!("PO-{i}-{i:016x}")).unwrap(), ..base.clone() })
             .collect()
     }
 
     /// Issue then broadcast, as the lifecycle does.
-    async fn run(
-        dte: &SimulatedDteProvider,
-        mut record: OrderRecord,
-    ) -> Result<(String, String), DteError> {
+    async fn run(dte: &SimulatedDteProvider, mut record: OrderRecord) -> Result<(String, String), DteError> {
         let folio = dte.issue(&record).await?;
         record.dte.folio = Some(folio.clone());
         Ok((folio, dte.broadcast(&record).await?))
@@ -278,55 +240,29 @@ mod tests {
     #[tokio::test]
     async fn ids_depend_on_the_order_key_alone() {
         let [a, b] = <[OrderRecord; 2]>::try_from(records(2)).unwrap();
-        let (folio, track_id) = run(&SimulatedDteProvider::default(), a.clone())
-            .await
-            .unwrap();
+        let (folio, track_id) = run(&SimulatedDteProvider::default(), a.clone()).await.unwrap();
         assert!(folio.starts_with("F-") && folio.len() == 12, "{folio}");
-        assert!(
-            track_id.starts_with("T-") && track_id.len() == 12,
-            "{track_id}"
-        );
+        assert!(track_id.starts_with("T-") && track_id.len() == 12, "{track_id}");
         let again = run(&SimulatedDteProvider::default(), a).await.unwrap();
-        assert_eq!(
-            again,
-            (folio.clone(), track_id),
-            "same key, same ids, even on another instance"
-        );
-        assert_ne!(
-            run(&SimulatedDteProvider::default(), b).await.unwrap().0,
-            folio
-        );
+        assert_eq!(again, (folio.clone(), track_id), "same key, same ids, even on another instance");
+        assert_ne!(run(&SimulatedDteProvider::default(), b).await.unwrap().0, folio);
     }
 
     #[tokio::test]
     async fn broadcast_without_a_folio_is_a_permanent_no_folio() {
         let dte = SimulatedDteProvider::default();
         let err = dte.broadcast(&record()).await.unwrap_err();
-        assert_eq!(
-            (err.code.as_str(), err.retry),
-            ("no_folio", Retry::Permanent)
-        );
+        assert_eq!((err.code.as_str(), err.retry), ("no_folio", Retry::Permanent));
         assert_eq!(dte.calls(Operation::Broadcast), 0, "nothing was sent");
     }
 
     #[tokio::test]
     async fn a_seeded_share_of_calls_fails_the_same_way_every_run() {
         let records = records(1000);
-        let seeded = |seed| {
-            SimulatedDteProvider::default()
-                .with_random_failures(RandomFailures::transient(0.3, seed))
-        };
+        let seeded = |seed| SimulatedDteProvider::default().with_random_failures(RandomFailures::transient(0.3, seed));
         let first = outcomes(&seeded(7), &records).await;
-        assert_eq!(
-            outcomes(&seeded(7), &records).await,
-            first,
-            "same seed, same failing calls"
-        );
-        assert_ne!(
-            outcomes(&seeded(8), &records).await,
-            first,
-            "another seed, other failing calls"
-        );
+        assert_eq!(outcomes(&seeded(7), &records).await, first, "same seed, same failing calls");
+        assert_ne!(outcomes(&seeded(8), &records).await, first, "another seed, other failing calls");
         let failed = first.iter().filter(|o| o.is_some()).count();
         // Binomial(1000, 0.3) has a standard deviation of 14.5; ±60 is four of them.
         assert!((240..=360).contains(&failed), "{failed} of 1000 failed");
@@ -335,34 +271,23 @@ mod tests {
 
     #[tokio::test]
     async fn a_retry_of_a_randomly_failed_call_gets_a_fresh_draw() {
-        let dte =
-            SimulatedDteProvider::default().with_random_failures(RandomFailures::transient(0.5, 1));
+        let dte = SimulatedDteProvider::default().with_random_failures(RandomFailures::transient(0.5, 1));
         let record = &records(1)[0];
         let mut attempts = 1;
         while dte.issue(record).await.is_err() {
             attempts += 1;
-            assert!(
-                attempts < 64,
-                "a share of 0.5 should let some attempt through"
-            );
+            assert!(attempts < 64, "a share of 0.5 should let some attempt through");
         }
         assert_eq!(dte.calls(Operation::Issue), attempts);
     }
 
     #[tokio::test]
     async fn a_mix_splits_failures_between_transient_and_permanent() {
-        let dte = SimulatedDteProvider::default()
-            .with_random_failures(RandomFailures::mixed(1.0, 0.25, 3));
+        let dte = SimulatedDteProvider::default().with_random_failures(RandomFailures::mixed(1.0, 0.25, 3));
         let all = outcomes(&dte, &records(400)).await;
-        assert!(
-            all.iter().all(Option::is_some),
-            "a share of 1.0 fails every call"
-        );
+        assert!(all.iter().all(Option::is_some), "a share of 1.0 fails every call");
         let permanent = all.iter().filter(|o| **o == Some(Retry::Permanent)).count();
-        assert!(
-            (60..=140).contains(&permanent),
-            "{permanent} of 400 permanent"
-        );
+        assert!((60..=140).contains(&permanent), "{permanent} of 400 permanent");
     }
 
     #[tokio::test]
@@ -378,10 +303,7 @@ mod tests {
             );
         }
         assert!(dte.issue(&flaky).await.is_ok(), "the third call passes");
-        assert!(
-            dte.issue(&other).await.is_ok(),
-            "other orders are untouched"
-        );
+        assert!(dte.issue(&other).await.is_ok(), "other orders are untouched");
         assert_eq!(dte.calls(Operation::Issue), 4);
     }
 
@@ -390,17 +312,10 @@ mod tests {
         let dte = SimulatedDteProvider::default();
         let mut record = record();
         dte.fail_order(&record.key, Operation::Broadcast, Failure::Permanent, None);
-        record.dte.folio = Some(
-            dte.issue(&record)
-                .await
-                .expect("issue is not scripted to fail"),
-        );
+        record.dte.folio = Some(dte.issue(&record).await.expect("issue is not scripted to fail"));
         for _ in 0..3 {
             let err = dte.broadcast(&record).await.unwrap_err();
-            assert_eq!(
-                (err.operation, err.code.as_str(), err.retry),
-                ("broadcast", "dte_rejected", Retry::Permanent)
-            );
+            assert_eq!((err.operation, err.code.as_str(), err.retry), ("broadcast", "dte_rejected", Retry::Permanent));
         }
         assert_eq!(dte.calls(Operation::Broadcast), 3);
     }

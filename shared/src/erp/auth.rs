@@ -18,18 +18,9 @@ use crate::secrets::Secret;
 /// Debug prints no secret: [`Secret`] and sensitive header values redact themselves.
 #[derive(Debug)]
 pub(crate) enum Authenticator {
-    Basic {
-        username: String,
-        password: Secret,
-    },
-    ApiKeyHeader {
-        name: HeaderName,
-        value: HeaderValue,
-    },
-    ApiKeyQuery {
-        name: String,
-        key: Secret,
-    },
+    Basic { username: String, password: Secret },
+    ApiKeyHeader { name: HeaderName, value: HeaderValue },
+    ApiKeyQuery { name: String, key: Secret },
     OAuth2(TokenCache),
     Session(SessionLogin),
     Digest(DigestAuth),
@@ -42,45 +33,28 @@ impl Authenticator {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, ConfigError> {
         Ok(match config {
-            AuthConfig::Basic {
-                username,
-                password_ref,
-            } => Self::Basic {
-                username: username.clone(),
-                password: secret(secrets, password_ref)?,
-            },
-            AuthConfig::ApiKey {
-                location: KeyLocation::Header,
-                name,
-                key_ref,
-            } => {
-                let name = HeaderName::try_from(name.as_str())
-                    .map_err(|_| ConfigError::BadHeaderName(name.clone()))?;
+            AuthConfig::Basic { username, password_ref } => {
+                Self::Basic { username: username.clone(), password: secret(secrets, password_ref)? }
+            }
+            AuthConfig::ApiKey { location: KeyLocation::Header, name, key_ref } => {
+                let name = HeaderName::try_from(name.as_str()).map_err(|_| ConfigError::BadHeaderName(name.clone()))?;
                 let mut value = HeaderValue::from_str(secret(secrets, key_ref)?.expose())
                     .map_err(|_| ConfigError::BadHeaderValue(key_ref.clone()))?;
                 value.set_sensitive(true);
                 Self::ApiKeyHeader { name, value }
             }
-            AuthConfig::ApiKey {
-                location: KeyLocation::Query,
-                name,
-                key_ref,
-            } => Self::ApiKeyQuery {
-                name: name.clone(),
-                key: secret(secrets, key_ref)?,
-            },
-            AuthConfig::OAuth2ClientCredentials {
-                token_url,
-                client_id,
-                client_secret_ref,
-                scope,
-            } => Self::OAuth2(TokenCache::new(
-                http_url("auth.token_url", token_url)?,
-                client_id.clone(),
-                secret(secrets, client_secret_ref)?,
-                scope.clone(),
-                clock,
-            )),
+            AuthConfig::ApiKey { location: KeyLocation::Query, name, key_ref } => {
+                Self::ApiKeyQuery { name: name.clone(), key: secret(secrets, key_ref)? }
+            }
+            AuthConfig::OAuth2ClientCredentials { token_url, client_id, client_secret_ref, scope } => {
+                Self::OAuth2(TokenCache::new(
+                    http_url("auth.token_url", token_url)?,
+                    client_id.clone(),
+                    secret(secrets, client_secret_ref)?,
+                    scope.clone(),
+                    clock,
+                ))
+            }
             AuthConfig::SessionLogin {
                 login_url,
                 username,
@@ -100,37 +74,25 @@ impl Authenticator {
                     cookies.clone(),
                 ))
             }
-            AuthConfig::Digest {
-                username,
-                password_ref,
-            } => Self::Digest(DigestAuth::new(
-                username.clone(),
-                secret(secrets, password_ref)?,
-            )),
+            AuthConfig::Digest { username, password_ref } => {
+                Self::Digest(DigestAuth::new(username.clone(), secret(secrets, password_ref)?))
+            }
         })
     }
 
     /// The request with credentials, first obtaining a token or a session when none is held.
-    pub(crate) async fn authorize(
-        &self,
-        client: &Client,
-        request: &Request,
-    ) -> Result<RequestBuilder, ErpError> {
+    pub(crate) async fn authorize(&self, client: &Client, request: &Request) -> Result<RequestBuilder, ErpError> {
         let mut url = request.url.clone();
         if let Self::ApiKeyQuery { name, key } = self {
             url.query_pairs_mut().append_pair(name, key.expose());
         }
         let builder = request.builder(client, url);
         Ok(match self {
-            Self::Basic { username, password } => {
-                builder.basic_auth(username, Some(password.expose()))
-            }
+            Self::Basic { username, password } => builder.basic_auth(username, Some(password.expose())),
             Self::ApiKeyHeader { name, value } => builder.header(name.clone(), value.clone()),
             Self::ApiKeyQuery { .. } => builder,
             Self::OAuth2(tokens) => builder.bearer_auth(tokens.token(client).await?.expose()),
-            Self::Session(session) => {
-                builder.header(reqwest::header::COOKIE, session.cookie(client).await?)
-            }
+            Self::Session(session) => builder.header(reqwest::header::COOKIE, session.cookie(client).await?),
             Self::Digest(digest) => match digest.authorization(request)? {
                 Some(value) => builder.header(reqwest::header::AUTHORIZATION, value),
                 // The first request goes without: the server's 401 carries the challenge.

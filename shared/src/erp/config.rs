@@ -58,9 +58,7 @@ impl ConnectorConfig {
             | AuthConfig::Digest { password_ref, .. }
             | AuthConfig::SessionLogin { password_ref, .. } => vec![password_ref],
             AuthConfig::ApiKey { key_ref, .. } => vec![key_ref],
-            AuthConfig::OAuth2ClientCredentials {
-                client_secret_ref, ..
-            } => vec![client_secret_ref],
+            AuthConfig::OAuth2ClientCredentials { client_secret_ref, .. } => vec![client_secret_ref],
         }
     }
 }
@@ -178,19 +176,14 @@ pub enum ConfigError {
 }
 
 pub(crate) fn secret(secrets: &impl SecretValues, reference: &str) -> Result<Secret, ConfigError> {
-    secrets
-        .secret(reference)
-        .ok_or_else(|| ConfigError::MissingSecret(reference.to_owned()))
+    secrets.secret(reference).ok_or_else(|| ConfigError::MissingSecret(reference.to_owned()))
 }
 
 pub(crate) fn http_url(field: &'static str, value: &str) -> Result<reqwest::Url, ConfigError> {
     reqwest::Url::parse(value)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
-        .ok_or_else(|| ConfigError::BadUrl {
-            field,
-            value: value.to_owned(),
-        })
+        .ok_or_else(|| ConfigError::BadUrl { field, value: value.to_owned() })
 }
 
 #[cfg(test)]
@@ -200,10 +193,7 @@ mod tests {
     #[test]
     fn the_shipped_connector_files_parse_and_name_their_secrets() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config");
-        for (file, prefix) in [
-            ("erp-connectors.json", "ssm:/orderflow/"),
-            ("erp-connectors.local.json", "local:"),
-        ] {
+        for (file, prefix) in [("erp-connectors.json", "ssm:/orderflow/"), ("erp-connectors.local.json", "local:")] {
             let text = std::fs::read_to_string(dir.join(file)).unwrap();
             let parsed = ConnectorsFile::from_json(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
             let names: Vec<&str> = parsed.connectors.keys().map(String::as_str).collect();
@@ -219,9 +209,7 @@ mod tests {
     #[test]
     fn unknown_auth_fields_are_refused() {
         let text = r#"{"type": "basic", "username": "u", "password": "plain"}"#;
-        let err = serde_json::from_str::<AuthConfig>(text)
-            .unwrap_err()
-            .to_string();
+        let err = serde_json::from_str::<AuthConfig>(text).unwrap_err().to_string();
         assert!(err.contains("unknown field `password`"), "{err}");
     }
 }

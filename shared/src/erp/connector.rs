@@ -40,11 +40,8 @@ impl<M: MappingSource> HttpConnector<M> {
     ) -> Result<Self, ConfigError> {
         let profile = config.profile.spec();
         let base = http_url("base_url", &config.base_url)?;
-        let orders_url = format!(
-            "{}/{}",
-            base.as_str().trim_end_matches('/'),
-            profile.orders_path.trim_start_matches('/')
-        );
+        let orders_url =
+            format!("{}/{}", base.as_str().trim_end_matches('/'), profile.orders_path.trim_start_matches('/'));
         let orders_url = http_url("profile.orders_path", &orders_url)?;
         let client = Client::builder()
             .timeout(Duration::from_millis(config.timeout_ms))
@@ -58,11 +55,7 @@ impl<M: MappingSource> HttpConnector<M> {
             orders_url,
             client,
             auth: Authenticator::new(&config.auth, secrets, clock.clone())?,
-            mapping: MappingStore::new(
-                mapping,
-                Duration::from_secs(config.mapping_ttl_secs),
-                clock,
-            ),
+            mapping: MappingStore::new(mapping, Duration::from_secs(config.mapping_ttl_secs), clock),
         })
     }
 
@@ -75,41 +68,22 @@ impl<M: MappingSource> HttpConnector<M> {
     async fn find(&self, reference: &str) -> Result<Option<PushOutcome>, ErpError> {
         let operation = format!("GET {}", self.profile.orders_path);
         // OData string literals double their quotes.
-        let filter = format!(
-            "{} eq '{}'",
-            self.profile.reference_field,
-            reference.replace('\'', "''")
-        );
+        let filter = format!("{} eq '{}'", self.profile.reference_field, reference.replace('\'', "''"));
         let mut url = self.orders_url.clone();
         // `%20` for spaces, which every OData server reads (a `+` is not).
         url.set_query(Some(&format!("$filter={}", encode(&filter))));
-        let answer = send(
-            &self.client,
-            &self.auth,
-            &operation,
-            &Request {
-                method: Method::GET,
-                url,
-                body: None,
-            },
-        )
-        .await?;
+        let answer =
+            send(&self.client, &self.auth, &operation, &Request { method: Method::GET, url, body: None }).await?;
         if !answer.is_success() {
-            return Err(ErpError::from_answer(
-                &operation,
-                answer.status,
-                &answer.body,
-            ));
+            return Err(ErpError::from_answer(&operation, answer.status, &answer.body));
         }
-        let json: serde_json::Value = serde_json::from_str(&answer.body)
-            .map_err(|_| bad_answer(&operation, "is not JSON"))?;
+        let json: serde_json::Value =
+            serde_json::from_str(&answer.body).map_err(|_| bad_answer(&operation, "is not JSON"))?;
         let records = json
             .get("value")
             .and_then(|v| v.as_array())
             .ok_or_else(|| bad_answer(&operation, "has no `value` list"))?;
-        Ok(records.first().map(|record| PushOutcome::AlreadyExists {
-            erp_id: self.id_of(record),
-        }))
+        Ok(records.first().map(|record| PushOutcome::AlreadyExists { erp_id: self.id_of(record) }))
     }
 
     fn id_of(&self, record: &serde_json::Value) -> Option<String> {
@@ -122,31 +96,20 @@ impl<M: MappingSource> HttpConnector<M> {
 
     async fn create(&self, body: &Value) -> Result<PushOutcome, ErpError> {
         let operation = format!("POST {}", self.profile.orders_path);
-        let request = Request {
-            method: Method::POST,
-            url: self.orders_url.clone(),
-            body: Some(body.to_json().into_bytes()),
-        };
+        let request =
+            Request { method: Method::POST, url: self.orders_url.clone(), body: Some(body.to_json().into_bytes()) };
         let answer = send(&self.client, &self.auth, &operation, &request).await?;
         if answer.is_success() {
             // Without an id the record still exists: a retry finds it by its reference.
-            let id = serde_json::from_str(&answer.body)
-                .ok()
-                .and_then(|json| self.id_of(&json));
+            let id = serde_json::from_str(&answer.body).ok().and_then(|json| self.id_of(&json));
             return id
                 .map(|erp_id| PushOutcome::Created { erp_id })
-                .ok_or_else(|| {
-                    bad_answer(&operation, &format!("has no `{}`", self.profile.id_field))
-                });
+                .ok_or_else(|| bad_answer(&operation, &format!("has no `{}`", self.profile.id_field)));
         }
         if self.profile.is_duplicate(answer.status, &answer.body) {
             return Ok(PushOutcome::AlreadyExists { erp_id: None });
         }
-        Err(ErpError::from_answer(
-            &operation,
-            answer.status,
-            &answer.body,
-        ))
+        Err(ErpError::from_answer(&operation, answer.status, &answer.body))
     }
 }
 
@@ -162,24 +125,19 @@ impl<M: MappingSource> fmt::Debug for HttpConnector<M> {
 }
 
 fn bad_answer(operation: &str, what: &str) -> ErpError {
-    ErpError::local(
-        Retry::Transient,
-        "bad_answer",
-        format!("the answer to {operation} {what}"),
-    )
+    ErpError::local(Retry::Transient, "bad_answer", format!("the answer to {operation} {what}"))
 }
 
 impl<M: MappingSource> ErpConnector for HttpConnector<M> {
     async fn push(&self, order: &CanonicalOrder) -> Result<PushOutcome, ErpError> {
         let key = order.order_key.as_str();
         // Mapped first: an order that cannot be mapped fails without a call to the ERP.
-        let mapping =
-            self.mapping.current().await.map_err(|e| {
-                ErpError::local(Retry::Transient, "mapping_unavailable", e.to_string())
-            })?;
-        let mut body = mapping
-            .apply(order)
-            .map_err(|e| ErpError::local(Retry::Permanent, "mapping", e.to_string()))?;
+        let mapping = self
+            .mapping
+            .current()
+            .await
+            .map_err(|e| ErpError::local(Retry::Transient, "mapping_unavailable", e.to_string()))?;
+        let mut body = mapping.apply(order).map_err(|e| ErpError::local(Retry::Permanent, "mapping", e.to_string()))?;
         body.set(&self.profile.reference_field, Value::String(key.to_owned()));
 
         let outcome = match self.find(key).await? {

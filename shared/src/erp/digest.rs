@@ -22,11 +22,7 @@ pub(crate) struct DigestAuth {
 
 impl DigestAuth {
     pub(crate) fn new(username: String, password: Secret) -> Self {
-        Self {
-            username,
-            password,
-            challenge: Mutex::new(None),
-        }
+        Self { username, password, challenge: Mutex::new(None) }
     }
 
     /// The `Authorization` header for `request`, once a challenge has been received.
@@ -43,17 +39,10 @@ impl DigestAuth {
             HttpMethod(request.method.as_str().into()),
         );
         let refused = |what: &str| {
-            ErpError::local(
-                Retry::Permanent,
-                "auth",
-                format!("cannot answer the Digest challenge: {what}"),
-            )
+            ErpError::local(Retry::Permanent, "auth", format!("cannot answer the Digest challenge: {what}"))
         };
-        let answer = challenge
-            .respond(&context)
-            .map_err(|e| refused(&e.to_string()))?;
-        let mut value = HeaderValue::from_str(&answer.to_header_string())
-            .map_err(|_| refused("not a header value"))?;
+        let answer = challenge.respond(&context).map_err(|e| refused(&e.to_string()))?;
+        let mut value = HeaderValue::from_str(&answer.to_header_string()).map_err(|_| refused("not a header value"))?;
         value.set_sensitive(true);
         Ok(Some(value))
     }
@@ -62,11 +51,7 @@ impl DigestAuth {
     pub(crate) fn take_challenge(&self, challenges: &[String]) -> bool {
         let parsed = challenges
             .iter()
-            .filter(|c| {
-                c.trim_start()
-                    .get(..6)
-                    .is_some_and(|s| s.eq_ignore_ascii_case("digest"))
-            })
+            .filter(|c| c.trim_start().get(..6).is_some_and(|s| s.eq_ignore_ascii_case("digest")))
             .find_map(|c| digest_auth::parse(c).ok());
         let found = parsed.is_some();
         *self.challenge.lock().unwrap_or_else(|e| e.into_inner()) = parsed;

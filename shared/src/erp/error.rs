@@ -28,31 +28,16 @@ pub struct ErpError {
 impl ErpError {
     /// A failure on our side of the wire, or an answer we cannot use.
     pub(crate) fn local(retry: Retry, code: &str, message: impl Into<String>) -> Self {
-        Self {
-            retry,
-            status: None,
-            code: code.to_owned(),
-            message: message.into(),
-            erp_answer: None,
-        }
+        Self { retry, status: None, code: code.to_owned(), message: message.into(), erp_answer: None }
     }
 
     /// A non-success answer to `operation` (e.g. `POST salesOrders`).
     pub(crate) fn from_answer(operation: &str, status: u16, body: &str) -> Self {
         let (code, message) = match detail(body) {
             Some((code, message)) => (code, format!("{operation} answered {status}: {message}")),
-            None => (
-                format!("http_{status}"),
-                format!("{operation} answered {status}"),
-            ),
+            None => (format!("http_{status}"), format!("{operation} answered {status}")),
         };
-        Self {
-            retry: retry_for_status(status),
-            status: Some(status),
-            code,
-            message,
-            erp_answer: Some(truncate(body)),
-        }
+        Self { retry: retry_for_status(status), status: Some(status), code, message, erp_answer: Some(truncate(body)) }
     }
 
     /// A request that got no answer. The URL is left out: it may carry an API key.
@@ -71,11 +56,7 @@ impl ErpError {
             causes.push_str(&format!(": {cause}"));
             source = cause.source();
         }
-        Self::local(
-            Retry::Transient,
-            code,
-            format!("{operation}: {}{causes}", err.without_url()),
-        )
+        Self::local(Retry::Transient, code, format!("{operation}: {}{causes}", err.without_url()))
     }
 }
 
@@ -109,10 +90,7 @@ pub(crate) fn detail(body: &str) -> Option<(String, String)> {
     let json: serde_json::Value = serde_json::from_str(body).ok()?;
     let error = json.get("error")?;
     if let Some(code) = error.as_str() {
-        let message = json
-            .get("error_description")
-            .and_then(|d| d.as_str())
-            .unwrap_or(code);
+        let message = json.get("error_description").and_then(|d| d.as_str()).unwrap_or(code);
         return Some((code.to_owned(), message.to_owned()));
     }
     let code = match error.get("code")? {
@@ -120,10 +98,7 @@ pub(crate) fn detail(body: &str) -> Option<(String, String)> {
         other => other.to_string(),
     };
     let message = error.get("message").map(|m| m.get("value").unwrap_or(m));
-    let message = message
-        .and_then(|m| m.as_str())
-        .unwrap_or_default()
-        .to_owned();
+    let message = message.and_then(|m| m.as_str()).unwrap_or_default().to_owned();
     Some((code, message))
 }
 
@@ -144,24 +119,16 @@ mod tests {
 
     #[test]
     fn answers_are_classified_by_status_and_keep_the_erp_code() {
-        let sap =
-            r#"{"error":{"code":-10,"message":{"lang":"en-us","value":"Invalid item code"}}}"#;
+        let sap = r#"{"error":{"code":-10,"message":{"lang":"en-us","value":"Invalid item code"}}}"#;
         let e = ErpError::from_answer("POST Orders", 400, sap);
         assert_eq!((e.retry, e.code.as_str()), (Retry::Permanent, "-10"));
         assert_eq!(e.message, "POST Orders answered 400: Invalid item code");
         assert_eq!(e.erp_answer.as_deref(), Some(sap));
 
-        let bc =
-            r#"{"error":{"code":"Internal_RecordNotFound","message":"The Item does not exist."}}"#;
-        assert_eq!(
-            ErpError::from_answer("POST salesOrders", 400, bc).code,
-            "Internal_RecordNotFound"
-        );
+        let bc = r#"{"error":{"code":"Internal_RecordNotFound","message":"The Item does not exist."}}"#;
+        assert_eq!(ErpError::from_answer("POST salesOrders", 400, bc).code, "Internal_RecordNotFound");
         let busy = ErpError::from_answer("POST salesOrders", 503, "<html>busy</html>");
-        assert_eq!(
-            (busy.retry, busy.code.as_str()),
-            (Retry::Transient, "http_503")
-        );
+        assert_eq!((busy.retry, busy.code.as_str()), (Retry::Transient, "http_503"));
         assert_eq!(retry_for_status(429), Retry::Transient);
         assert_eq!(retry_for_status(409), Retry::Permanent);
     }

@@ -9,22 +9,14 @@ use super::error::ErpError;
 
 /// application/x-www-form-urlencoded and query values: everything but the unreserved
 /// characters is escaped (reqwest's `form` and `query` features are not enabled).
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 pub(crate) fn encode(value: &str) -> String {
     utf8_percent_encode(value, COMPONENT).to_string()
 }
 
 pub(crate) fn form(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
 }
 
 /// A request that can be sent twice (once more after a 401).
@@ -38,13 +30,9 @@ pub(crate) struct Request {
 impl Request {
     /// The request without credentials; [`Authenticator::authorize`] adds them.
     pub(crate) fn builder(&self, client: &Client, url: Url) -> RequestBuilder {
-        let builder = client
-            .request(self.method.clone(), url)
-            .header(ACCEPT, "application/json");
+        let builder = client.request(self.method.clone(), url).header(ACCEPT, "application/json");
         match &self.body {
-            Some(body) => builder
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.clone()),
+            Some(body) => builder.header(CONTENT_TYPE, "application/json").body(body.clone()),
             None => builder,
         }
     }
@@ -85,18 +73,9 @@ pub(crate) async fn send(
     Ok(answer)
 }
 
-async fn once(
-    client: &Client,
-    auth: &Authenticator,
-    operation: &str,
-    request: &Request,
-) -> Result<Answer, ErpError> {
-    let response = auth
-        .authorize(client, request)
-        .await?
-        .send()
-        .await
-        .map_err(|e| ErpError::transport(operation, e))?;
+async fn once(client: &Client, auth: &Authenticator, operation: &str, request: &Request) -> Result<Answer, ErpError> {
+    let response =
+        auth.authorize(client, request).await?.send().await.map_err(|e| ErpError::transport(operation, e))?;
     let status = response.status().as_u16();
     let challenges = response
         .headers()
@@ -105,15 +84,8 @@ async fn once(
         .filter_map(|v| v.to_str().ok())
         .map(str::to_owned)
         .collect();
-    let body = response
-        .text()
-        .await
-        .map_err(|e| ErpError::transport(operation, e))?;
-    Ok(Answer {
-        status,
-        body,
-        challenges,
-    })
+    let body = response.text().await.map_err(|e| ErpError::transport(operation, e))?;
+    Ok(Answer { status, body, challenges })
 }
 
 #[cfg(test)]
@@ -122,10 +94,7 @@ mod tests {
 
     #[test]
     fn filters_and_form_values_are_escaped() {
-        assert_eq!(
-            encode("NumAtCard eq 'O''Neil-1'"),
-            "NumAtCard%20eq%20%27O%27%27Neil-1%27"
-        );
+        assert_eq!(encode("NumAtCard eq 'O''Neil-1'"), "NumAtCard%20eq%20%27O%27%27Neil-1%27");
         assert_eq!(
             form(&[("scope", "https://x/.default"), ("secret", "a+b c&d")]),
             "scope=https%3A%2F%2Fx%2F.default&secret=a%2Bb%20c%26d"

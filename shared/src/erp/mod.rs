@@ -27,10 +27,7 @@ mod session;
 
 use std::future::Future;
 
-pub use config::{
-    AuthConfig, ConfigError, ConnectorConfig, ConnectorsFile, KeyLocation, ProfileConfig,
-    SecretValues,
-};
+pub use config::{AuthConfig, ConfigError, ConnectorConfig, ConnectorsFile, KeyLocation, ProfileConfig, SecretValues};
 pub use connector::HttpConnector;
 pub use error::{ErpError, MAX_ANSWER_BYTES};
 pub use profile::ProfileSpec;
@@ -51,8 +48,5 @@ pub enum PushOutcome {
 
 /// Pushes orders into one ERP.
 pub trait ErpConnector: Send + Sync {
-    fn push(
-        &self,
-        order: &CanonicalOrder,
-    ) -> impl Future<Output = Result<PushOutcome, ErpError>> + Send;
+    fn push(&self, order: &CanonicalOrder) -> impl Future<Output = Result<PushOutcome, ErpError>> + Send;
 }

@@ -40,14 +40,7 @@ impl TokenCache {
         scope: Option<String>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self {
-            token_url,
-            client_id,
-            client_secret,
-            scope,
-            clock,
-            cached: Mutex::new(None),
-        }
+        Self { token_url, client_id, client_secret, scope, clock, cached: Mutex::new(None) }
     }
 
     pub(crate) async fn token(&self, client: &Client) -> Result<Secret, ErpError> {
@@ -60,10 +53,7 @@ impl TokenCache {
         }
         let (token, lifetime) = self.fetch(client).await?;
         let keep = lifetime - EXPIRY_MARGIN.min(lifetime / 2);
-        *cached = Some((
-            token.clone(),
-            now.saturating_add(u64::try_from(keep.as_millis()).unwrap_or(u64::MAX)),
-        ));
+        *cached = Some((token.clone(), now.saturating_add(u64::try_from(keep.as_millis()).unwrap_or(u64::MAX))));
         tracing::debug!(token_url = %self.token_url, lifetime_s = lifetime.as_secs(), "fetched an OAuth2 token");
         Ok(token)
     }
@@ -91,19 +81,12 @@ impl TokenCache {
             .await
             .map_err(|e| ErpError::transport(OPERATION, e))?;
         let status = response.status().as_u16();
-        let body = response
-            .text()
-            .await
-            .map_err(|e| ErpError::transport(OPERATION, e))?;
+        let body = response.text().await.map_err(|e| ErpError::transport(OPERATION, e))?;
         if !(200..300).contains(&status) {
             return Err(ErpError::from_answer(OPERATION, status, &body));
         }
         parse_token(&body).ok_or_else(|| {
-            ErpError::local(
-                Retry::Transient,
-                "bad_answer",
-                "the token answer has no bearer access_token",
-            )
+            ErpError::local(Retry::Transient, "bad_answer", "the token answer has no bearer access_token")
         })
     }
 }
@@ -111,11 +94,7 @@ impl TokenCache {
 /// `expires_in` is a number in the RFC, but some issuers (Entra ID v1) send a string.
 fn parse_token(body: &str) -> Option<(Secret, Duration)> {
     let json: serde_json::Value = serde_json::from_str(body).ok()?;
-    if json
-        .get("token_type")
-        .and_then(|t| t.as_str())
-        .is_some_and(|t| !t.eq_ignore_ascii_case("bearer"))
-    {
+    if json.get("token_type").and_then(|t| t.as_str()).is_some_and(|t| !t.eq_ignore_ascii_case("bearer")) {
         return None;
     }
     let token = json.get("access_token")?.as_str()?;
@@ -133,8 +112,7 @@ mod tests {
 
     #[test]
     fn token_answers_with_numeric_or_string_lifetimes_are_read() {
-        let (token, life) =
-            parse_token(r#"{"access_token":"t","token_type":"Bearer","expires_in":3599}"#).unwrap();
+        let (token, life) = parse_token(r#"{"access_token":"t","token_type":"Bearer","expires_in":3599}"#).unwrap();
         assert_eq!((token.expose(), life), ("t", Duration::from_secs(3599)));
         let (_, life) = parse_token(r#"{"access_token":"t","expires_in":"60"}"#).unwrap();
         assert_eq!(life, Duration::from_secs(60));

@@ -35,11 +35,7 @@ impl ProfileSpec {
             return false;
         }
         // The ERP's message rather than the whole body, which may echo the order's own text.
-        let message = detail(body)
-            .map_or_else(|| body.to_owned(), |(_, m)| m)
-            .to_lowercase();
-        self.duplicate_markers
-            .iter()
-            .any(|m| message.contains(&m.to_lowercase()))
+        let message = detail(body).map_or_else(|| body.to_owned(), |(_, m)| m).to_lowercase();
+        self.duplicate_markers.iter().any(|m| message.contains(&m.to_lowercase()))
     }
 }

@@ -30,14 +30,7 @@ impl SessionLogin {
         password: Secret,
         cookies: Vec<String>,
     ) -> Self {
-        Self {
-            login_url,
-            body,
-            password_field,
-            password,
-            cookies,
-            session: Mutex::new(None),
-        }
+        Self { login_url, body, password_field, password, cookies, session: Mutex::new(None) }
     }
 
     /// The `Cookie` header of the current session, logging in when there is none.
@@ -66,17 +59,9 @@ impl SessionLogin {
             .await
             .map_err(|e| ErpError::transport(OPERATION, e))?;
         let status = response.status().as_u16();
-        let set_cookies: Vec<String> = response
-            .headers()
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .collect();
-        let answer = response
-            .text()
-            .await
-            .map_err(|e| ErpError::transport(OPERATION, e))?;
+        let set_cookies: Vec<String> =
+            response.headers().get_all(SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect();
+        let answer = response.text().await.map_err(|e| ErpError::transport(OPERATION, e))?;
         if !(200..300).contains(&status) {
             return Err(ErpError::from_answer(OPERATION, status, &answer));
         }
@@ -89,17 +74,9 @@ impl SessionLogin {
                 format!("login answered {status} without a {session_cookie} cookie"),
             ));
         }
-        let header = kept
-            .iter()
-            .map(|(n, v)| format!("{n}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
+        let header = kept.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ");
         let mut value = HeaderValue::from_str(&header).map_err(|_| {
-            ErpError::local(
-                Retry::Permanent,
-                "auth",
-                "the session cookie cannot be sent back in a header",
-            )
+            ErpError::local(Retry::Permanent, "auth", "the session cookie cannot be sent back in a header")
         })?;
         value.set_sensitive(true);
         tracing::debug!(login_url = %self.login_url, "logged in");
@@ -116,13 +93,7 @@ fn keep_cookies(set_cookies: &[String], wanted: &[String]) -> Vec<(String, Strin
         .collect();
     wanted
         .iter()
-        .filter_map(|w| {
-            pairs
-                .iter()
-                .rev()
-                .find(|(n, _)| n == w)
-                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-        })
+        .filter_map(|w| pairs.iter().rev().find(|(n, _)| n == w).map(|(n, v)| ((*n).to_owned(), (*v).to_owned())))
         .collect()
 }
 
@@ -132,18 +103,12 @@ mod tests {
 
     #[test]
     fn only_the_wanted_cookies_are_kept_without_attributes() {
-        let headers = [
-            "B1SESSION=8f1c-77; HttpOnly".to_owned(),
-            "ROUTEID=.node2; path=/b1s".to_owned(),
-            "other=x".to_owned(),
-        ];
+        let headers =
+            ["B1SESSION=8f1c-77; HttpOnly".to_owned(), "ROUTEID=.node2; path=/b1s".to_owned(), "other=x".to_owned()];
         let wanted = ["B1SESSION".to_owned(), "ROUTEID".to_owned()];
         assert_eq!(
             keep_cookies(&headers, &wanted),
-            [
-                ("B1SESSION".to_owned(), "8f1c-77".to_owned()),
-                ("ROUTEID".to_owned(), ".node2".to_owned())
-            ]
+            [("B1SESSION".to_owned(), "8f1c-77".to_owned()), ("ROUTEID".to_owned(), ".node2".to_owned())]
         );
         assert!(keep_cookies(&headers[2..], &wanted).is_empty());
     }

@@ -29,11 +29,7 @@ pub(crate) fn apply(target: &Fields, order: &Json) -> Result<Value, ApplyError> 
 fn object(fields: &Fields, scope: Scope<'_>, at: &str) -> Result<Value, ApplyError> {
     let mut out = Vec::with_capacity(fields.0.len());
     for (name, target) in &fields.0 {
-        let at = if at.is_empty() {
-            name.clone()
-        } else {
-            format!("{at}.{name}")
-        };
+        let at = if at.is_empty() { name.clone() } else { format!("{at}.{name}") };
         match target {
             Target::Field(spec) => {
                 if let Some(v) = field(spec, scope, &at)? {
@@ -47,25 +43,13 @@ fn object(fields: &Fields, scope: Scope<'_>, at: &str) -> Result<Value, ApplyErr
                     None => &[][..],
                     Some(Json::Array(items)) => items,
                     Some(_) => {
-                        return Err(ApplyError {
-                            field: at,
-                            problem: format!("`{source}` is not a list"),
-                        });
+                        return Err(ApplyError { field: at, problem: format!("`{source}` is not a list") });
                     }
                 };
                 let mapped = items
                     .iter()
                     .enumerate()
-                    .map(|(i, item)| {
-                        object(
-                            fields,
-                            Scope {
-                                item: Some(item),
-                                ..scope
-                            },
-                            &format!("{at}[{i}]"),
-                        )
-                    })
+                    .map(|(i, item)| object(fields, Scope { item: Some(item), ..scope }, &format!("{at}[{i}]")))
                     .collect::<Result<_, _>>()?;
                 out.push((name.clone(), Value::Array(mapped)));
             }
@@ -76,10 +60,7 @@ fn object(fields: &Fields, scope: Scope<'_>, at: &str) -> Result<Value, ApplyErr
 
 /// `None` when the value is absent and the field optional.
 fn field(spec: &FieldSpec, scope: Scope<'_>, at: &str) -> Result<Option<Value>, ApplyError> {
-    let fail = |problem: String| ApplyError {
-        field: at.to_owned(),
-        problem,
-    };
+    let fail = |problem: String| ApplyError { field: at.to_owned(), problem };
     let value = match &spec.source {
         Source::Path(path) => path.resolve(scope.order, scope.item).map(Value::from_json),
         Source::Constant(v) => Some(v.clone()),
@@ -87,10 +68,7 @@ fn field(spec: &FieldSpec, scope: Scope<'_>, at: &str) -> Result<Option<Value>, 
             let mut texts = Vec::with_capacity(parts.len());
             for (i, part) in parts.iter().enumerate() {
                 if let Some(v) = field(part, scope, &format!("{at} (part {})", i + 1))? {
-                    texts.push(
-                        v.as_text()
-                            .ok_or_else(|| fail(format!("part {} is not text", i + 1)))?,
-                    );
+                    texts.push(v.as_text().ok_or_else(|| fail(format!("part {} is not text", i + 1)))?);
                 }
             }
             Some(Value::String(texts.join(separator)))
@@ -104,9 +82,7 @@ fn field(spec: &FieldSpec, scope: Scope<'_>, at: &str) -> Result<Option<Value>, 
         (None, WhenAbsent::Omit) => Ok(None),
         (None, WhenAbsent::Default(v)) => Ok(Some(v.clone())),
         (None, WhenAbsent::Fail) => {
-            let Source::Path(path) = &spec.source else {
-                unreachable!("only a path can be absent")
-            };
+            let Source::Path(path) = &spec.source else { unreachable!("only a path can be absent") };
             Err(fail(format!("`{path}` has no value in this order")))
         }
     }

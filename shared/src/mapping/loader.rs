@@ -61,10 +61,7 @@ pub struct ObjectSource<O> {
 
 impl<O: ObjectStore> ObjectSource<O> {
     pub fn new(store: O, key: impl Into<String>) -> Self {
-        Self {
-            store,
-            key: key.into(),
-        }
+        Self { store, key: key.into() }
     }
 }
 
@@ -75,12 +72,8 @@ impl<O: ObjectStore> MappingSource for ObjectSource<O> {
 
     async fn fetch(&self) -> Result<String, PortError> {
         let bytes = self.store.get(&self.key).await?;
-        String::from_utf8(bytes).map_err(|_| {
-            PortError::permanent(
-                "read mapping object",
-                format!("{} is not UTF-8 text", self.key),
-            )
-        })
+        String::from_utf8(bytes)
+            .map_err(|_| PortError::permanent("read mapping object", format!("{} is not UTF-8 text", self.key)))
     }
 }
 
@@ -103,21 +96,13 @@ impl FromStr for MappingRef {
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let refused = || NotAMappingRef(text.to_owned());
         if let Some(path) = text.strip_prefix("file:") {
-            return (!path.is_empty())
-                .then(|| Self::File(path.into()))
-                .ok_or_else(refused);
+            return (!path.is_empty()).then(|| Self::File(path.into())).ok_or_else(refused);
         }
-        let (bucket, key) = text
-            .strip_prefix("s3://")
-            .and_then(|rest| rest.split_once('/'))
-            .ok_or_else(refused)?;
+        let (bucket, key) = text.strip_prefix("s3://").and_then(|rest| rest.split_once('/')).ok_or_else(refused)?;
         if bucket.is_empty() || key.is_empty() {
             return Err(refused());
         }
-        Ok(Self::S3 {
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
-        })
+        Ok(Self::S3 { bucket: bucket.to_owned(), key: key.to_owned() })
     }
 }
 
@@ -150,9 +135,7 @@ impl<O: ObjectStore> ConfiguredSource<O> {
     pub fn new(reference: &MappingRef, object_store: impl FnOnce(&str) -> O) -> Self {
         match reference {
             MappingRef::File(path) => Self::File(FileSource::new(path.clone())),
-            MappingRef::S3 { bucket, key } => {
-                Self::Object(ObjectSource::new(object_store(bucket), key.clone()))
-            }
+            MappingRef::S3 { bucket, key } => Self::Object(ObjectSource::new(object_store(bucket), key.clone())),
         }
     }
 }
@@ -203,12 +186,7 @@ struct State {
 
 impl<S: MappingSource> MappingStore<S> {
     pub fn new(source: S, ttl: Duration, clock: Arc<dyn Clock>) -> Self {
-        Self {
-            source,
-            ttl,
-            clock,
-            state: Mutex::new(State::default()),
-        }
+        Self { source, ttl, clock, state: Mutex::new(State::default()) }
     }
 
     /// The mapping to use now. Fails only while no valid mapping has ever loaded.
@@ -249,21 +227,17 @@ impl<S: MappingSource> MappingStore<S> {
 
     async fn load(&self) -> Result<Arc<Mapping>, LoadError> {
         let origin = self.source.describe();
-        let text = self.source.fetch().await.map_err(|e| LoadError::Fetch {
-            origin: origin.clone(),
-            message: e.to_string(),
-        })?;
-        Mapping::from_json(&text)
-            .map(Arc::new)
-            .map_err(|error| LoadError::Invalid { origin, error })
+        let text = self
+            .source
+            .fetch()
+            .await
+            .map_err(|e| LoadError::Fetch { origin: origin.clone(), message: e.to_string() })?;
+        Mapping::from_json(&text).map(Arc::new).map_err(|error| LoadError::Invalid { origin, error })
     }
 }
 
 impl<S: MappingSource> fmt::Debug for MappingStore<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MappingStore")
-            .field("source", &self.source.describe())
-            .field("ttl", &self.ttl)
-            .finish()
+        f.debug_struct("MappingStore").field("source", &self.source.describe()).field("ttl", &self.ttl).finish()
     }
 }

@@ -20,8 +20,7 @@ mod tests;
 
 pub use apply::ApplyError;
 pub use loader::{
-    ConfiguredSource, FileSource, LoadError, MappingRef, MappingSource, MappingStore,
-    NotAMappingRef, ObjectSource,
+    ConfiguredSource, FileSource, LoadError, MappingRef, MappingSource, MappingStore, NotAMappingRef, ObjectSource,
 };
 pub use spec::SpecError;
 pub use value::Value;
@@ -36,11 +35,8 @@ pub struct Mapping {
 
 impl Mapping {
     pub fn from_json(text: &str) -> Result<Self, SpecError> {
-        let doc: node::Node =
-            serde_json::from_str(text).map_err(|e| SpecError::Syntax(e.to_string()))?;
-        Ok(Self {
-            target: spec::compile(&doc)?,
-        })
+        let doc: node::Node = serde_json::from_str(text).map_err(|e| SpecError::Syntax(e.to_string()))?;
+        Ok(Self { target: spec::compile(&doc)? })
     }
 
     /// The target document for one order: an object with the mapping's fields, in its order.

@@ -14,9 +14,7 @@ const ORDER_SCHEMA: &str = include_str!("../../../schema/canonical-order.schema.
 
 fn order_schema() -> &'static Json {
     static SCHEMA: OnceLock<Json> = OnceLock::new();
-    SCHEMA.get_or_init(|| {
-        serde_json::from_str(ORDER_SCHEMA).expect("the bundled order schema is JSON")
-    })
+    SCHEMA.get_or_init(|| serde_json::from_str(ORDER_SCHEMA).expect("the bundled order schema is JSON"))
 }
 
 /// Follows a `$ref` to `#/$defs/<name>`; the canonical schema uses no other kind.
@@ -75,22 +73,15 @@ impl SourcePath {
                 ));
             }
             (other, _) => {
-                let roots = if scope.item.is_some() {
-                    "`order` or `item`"
-                } else {
-                    "`order`"
-                };
-                return Err(format!(
-                    "path `{text}`: unknown root `{other}`; a path starts with {roots}"
-                ));
+                let roots = if scope.item.is_some() { "`order` or `item`" } else { "`order`" };
+                return Err(format!("path `{text}`: unknown root `{other}`; a path starts with {roots}"));
             }
         };
         let mut steps = Vec::new();
         let mut walked = root_word.to_owned();
         for word in words {
             for step in parse_word(word).map_err(|e| format!("path `{text}`: {e}"))? {
-                schema = descend(resolve(schema), &step, &walked)
-                    .map_err(|e| format!("path `{text}`: {e}"))?;
+                schema = descend(resolve(schema), &step, &walked).map_err(|e| format!("path `{text}`: {e}"))?;
                 match &step {
                     Step::Field(name) => {
                         walked.push('.');
@@ -101,12 +92,7 @@ impl SourcePath {
                 steps.push(step);
             }
         }
-        Ok(Self {
-            text: text.to_owned(),
-            root,
-            steps,
-            schema,
-        })
+        Ok(Self { text: text.to_owned(), root, steps, schema })
     }
 
     /// The scope inside an `each` over this path; refused unless the path is a list.
@@ -148,17 +134,11 @@ fn parse_word(word: &str) -> Result<Vec<Step>, String> {
     }
     let mut steps = vec![Step::Field(name.to_owned())];
     while !rest.is_empty() {
-        let (index, after) = rest
-            .split_once(']')
-            .ok_or_else(|| format!("`{word}` has an unclosed `[`"))?;
+        let (index, after) = rest.split_once(']').ok_or_else(|| format!("`{word}` has an unclosed `[`"))?;
         if index.is_empty() {
-            return Err(format!(
-                "`{word}`: `[]` is not a path step; map a list with `each`"
-            ));
+            return Err(format!("`{word}`: `[]` is not a path step; map a list with `each`"));
         }
-        let i = index
-            .parse()
-            .map_err(|_| format!("`{word}`: `{index}` is not a list index"))?;
+        let i = index.parse().map_err(|_| format!("`{word}`: `{index}` is not a list index"))?;
         steps.push(Step::Index(i));
         rest = match after.strip_prefix('[') {
             Some(next) => next,
@@ -173,17 +153,11 @@ fn descend(node: &'static Json, step: &Step, walked: &str) -> Result<&'static Js
     match step {
         Step::Field(name) => {
             let Some(props) = node.get("properties").and_then(Json::as_object) else {
-                return Err(format!(
-                    "`{walked}` is {}, it has no fields",
-                    describe(node)
-                ));
+                return Err(format!("`{walked}` is {}, it has no fields", describe(node)));
             };
             props.get(name).ok_or_else(|| {
                 let known: Vec<&str> = props.keys().map(String::as_str).collect();
-                format!(
-                    "`{walked}` has no field `{name}`; it has {}",
-                    known.join(", ")
-                )
+                format!("`{walked}` has no field `{name}`; it has {}", known.join(", "))
             })
         }
         Step::Index(_) => match (node.get("type").and_then(Json::as_str), node.get("items")) {

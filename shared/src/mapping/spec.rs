@@ -42,10 +42,7 @@ pub enum SpecError {
 }
 
 pub(crate) fn invalid(at: &str, problem: impl Into<String>) -> SpecError {
-    SpecError::Invalid {
-        at: at.to_owned(),
-        problem: problem.into(),
-    }
+    SpecError::Invalid { at: at.to_owned(), problem: problem.into() }
 }
 
 /// Target fields in document order.
@@ -98,20 +95,14 @@ pub(crate) struct Entries<'n> {
 impl<'n> Entries<'n> {
     pub(crate) fn of(node: &'n Node, at: &str) -> Result<Self, SpecError> {
         let Node::Object(entries) = node else {
-            return Err(invalid(
-                at,
-                format!("expected an object, found {}", node.kind()),
-            ));
+            return Err(invalid(at, format!("expected an object, found {}", node.kind())));
         };
         for (i, (key, _)) in entries.iter().enumerate() {
             if entries[..i].iter().any(|(k, _)| k == key) {
                 return Err(invalid(at, format!("duplicate key `{key}`")));
             }
         }
-        Ok(Self {
-            entries,
-            at: at.to_owned(),
-        })
+        Ok(Self { entries, at: at.to_owned() })
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&'n Node> {
@@ -119,21 +110,13 @@ impl<'n> Entries<'n> {
     }
 
     pub(crate) fn require(&self, key: &str) -> Result<&'n Node, SpecError> {
-        self.get(key)
-            .ok_or_else(|| invalid(&self.at, format!("missing required key `{key}`")))
+        self.get(key).ok_or_else(|| invalid(&self.at, format!("missing required key `{key}`")))
     }
 
     /// Refuses any key not in `allowed`.
     pub(crate) fn only(&self, allowed: &[&str]) -> Result<(), SpecError> {
-        match self
-            .entries
-            .iter()
-            .find(|(k, _)| !allowed.contains(&k.as_str()))
-        {
-            Some((key, _)) => Err(invalid(
-                &self.at,
-                format!("unknown key `{key}`; expected {}", quoted(allowed)),
-            )),
+        match self.entries.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
+            Some((key, _)) => Err(invalid(&self.at, format!("unknown key `{key}`; expected {}", quoted(allowed)))),
             None => Ok(()),
         }
     }
@@ -144,19 +127,13 @@ impl<'n> Entries<'n> {
 }
 
 fn quoted(keys: &[&str]) -> String {
-    keys.iter()
-        .map(|k| format!("`{k}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
 }
 
 pub(crate) fn string<'n>(node: &'n Node, at: &str) -> Result<&'n str, SpecError> {
     match node {
         Node::String(s) => Ok(s),
-        other => Err(invalid(
-            at,
-            format!("expected a string, found {}", other.kind()),
-        )),
+        other => Err(invalid(at, format!("expected a string, found {}", other.kind()))),
     }
 }
 
@@ -171,13 +148,9 @@ pub(crate) fn scalar(node: &Node, at: &str) -> Result<Value, SpecError> {
             at,
             "a fractional JSON number is read as a float and may lose digits; write it as a string, and add a `decimal` transform for a JSON number",
         )),
-        Node::Array(_) | Node::Object(_) => Err(invalid(
-            at,
-            format!(
-                "expected a string, number, boolean or null, found {}",
-                node.kind()
-            ),
-        )),
+        Node::Array(_) | Node::Object(_) => {
+            Err(invalid(at, format!("expected a string, number, boolean or null, found {}", node.kind())))
+        }
     }
 }
 
@@ -188,10 +161,7 @@ pub(crate) fn compile(doc: &Node) -> Result<Fields, SpecError> {
     match top.require("version")? {
         Node::Integer(VERSION) => {}
         other => {
-            return Err(invalid(
-                "version",
-                format!("expected {VERSION}, found {}", other.kind()),
-            ));
+            return Err(invalid("version", format!("expected {VERSION}, found {}", other.kind())));
         }
     }
     if let Some(d) = top.get("description") {
@@ -202,10 +172,7 @@ pub(crate) fn compile(doc: &Node) -> Result<Fields, SpecError> {
 
 fn compile_fields(node: &Node, at: &str, scope: Scope) -> Result<Fields, SpecError> {
     let Node::Object(entries) = node else {
-        return Err(invalid(
-            at,
-            format!("expected an object of target fields, found {}", node.kind()),
-        ));
+        return Err(invalid(at, format!("expected an object of target fields, found {}", node.kind())));
     };
     if entries.is_empty() {
         return Err(invalid(at, "no target fields"));
@@ -229,26 +196,20 @@ fn compile_target(node: &Node, at: &str, scope: Scope) -> Result<Target, SpecErr
     if let Some(each) = entries.get("each") {
         entries.only(&["each", "fields"])?;
         let each_at = format!("{at}.each");
-        let source =
-            SourcePath::parse(string(each, &each_at)?, scope).map_err(|p| invalid(&each_at, p))?;
+        let source = SourcePath::parse(string(each, &each_at)?, scope).map_err(|p| invalid(&each_at, p))?;
         let inner = source.each_scope().map_err(|p| invalid(&each_at, p))?;
         let fields = compile_fields(entries.require("fields")?, &format!("{at}.fields"), inner)?;
         return Ok(Target::Each { source, fields });
     }
     if let Some(fields) = entries.get("fields") {
         entries.only(&["fields"])?;
-        return Ok(Target::Object(compile_fields(
-            fields,
-            &format!("{at}.fields"),
-            scope,
-        )?));
+        return Ok(Target::Object(compile_fields(fields, &format!("{at}.fields"), scope)?));
     }
     compile_field(entries, at, scope).map(Target::Field)
 }
 
 fn compile_field(entries: Entries<'_>, at: &str, scope: Scope) -> Result<FieldSpec, SpecError> {
-    let known =
-        |k: &str| SOURCES.contains(&k) || transform::NAMES.contains(&k) || MODIFIERS.contains(&k);
+    let known = |k: &str| SOURCES.contains(&k) || transform::NAMES.contains(&k) || MODIFIERS.contains(&k);
     if let Some((key, _)) = entries.iter().find(|(k, _)| !known(k)) {
         return Err(invalid(
             at,
@@ -261,17 +222,11 @@ fn compile_field(entries: Entries<'_>, at: &str, scope: Scope) -> Result<FieldSp
     }
     let source = match one_of(&entries, &SOURCES, at, "source")? {
         None => {
-            return Err(invalid(
-                at,
-                format!("missing required key: one of {}", quoted(&SOURCES)),
-            ));
+            return Err(invalid(at, format!("missing required key: one of {}", quoted(&SOURCES))));
         }
         Some(("path", node)) => {
             let path_at = format!("{at}.path");
-            Source::Path(
-                SourcePath::parse(string(node, &path_at)?, scope)
-                    .map_err(|p| invalid(&path_at, p))?,
-            )
+            Source::Path(SourcePath::parse(string(node, &path_at)?, scope).map_err(|p| invalid(&path_at, p))?)
         }
         Some(("constant", node)) => Source::Constant(scalar(node, &format!("{at}.constant"))?),
         Some((_, node)) => compile_concat(node, &format!("{at}.concat"), scope)?,
@@ -287,17 +242,10 @@ fn compile_field(entries: Entries<'_>, at: &str, scope: Scope) -> Result<FieldSp
         (None, Some(Node::Bool(true))) => WhenAbsent::Omit,
         (None, Some(Node::Bool(false)) | None) => WhenAbsent::Fail,
         (None, Some(other)) => {
-            return Err(invalid(
-                &format!("{at}.optional"),
-                format!("expected true or false, found {}", other.kind()),
-            ));
+            return Err(invalid(&format!("{at}.optional"), format!("expected true or false, found {}", other.kind())));
         }
     };
-    Ok(FieldSpec {
-        source,
-        transform,
-        when_absent,
-    })
+    Ok(FieldSpec { source, transform, when_absent })
 }
 
 /// The one key of `names` present, if any; two of them is an error.
@@ -307,17 +255,11 @@ fn one_of<'n>(
     at: &str,
     what: &str,
 ) -> Result<Option<(&'static str, &'n Node)>, SpecError> {
-    let present: Vec<_> = names
-        .iter()
-        .filter_map(|n| entries.get(n).map(|node| (*n, node)))
-        .collect();
+    let present: Vec<_> = names.iter().filter_map(|n| entries.get(n).map(|node| (*n, node))).collect();
     match present[..] {
         [] => Ok(None),
         [one] => Ok(Some(one)),
-        [(a, _), (b, _), ..] => Err(invalid(
-            at,
-            format!("a field takes one {what}, found `{a}` and `{b}`"),
-        )),
+        [(a, _), (b, _), ..] => Err(invalid(at, format!("a field takes one {what}, found `{a}` and `{b}`"))),
     }
 }
 
@@ -329,10 +271,7 @@ fn compile_concat(node: &Node, at: &str, scope: Scope) -> Result<Source, SpecErr
         Node::Array(parts) if !parts.is_empty() => parts,
         Node::Array(_) => return Err(invalid(&parts_at, "no parts to concatenate")),
         other => {
-            return Err(invalid(
-                &parts_at,
-                format!("expected a list of fields, found {}", other.kind()),
-            ));
+            return Err(invalid(&parts_at, format!("expected a list of fields, found {}", other.kind())));
         }
     };
     let parts = parts

@@ -11,9 +11,7 @@ use crate::order::CanonicalOrder;
 use crate::ports::ObjectStore;
 
 fn repo(relative: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(relative)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(relative)
 }
 
 fn small_order() -> CanonicalOrder {
@@ -52,10 +50,7 @@ fn the_business_central_mapping_loads_and_maps_every_line() {
 fn the_sap_mapping_concatenates_and_formats_dates() {
     let body = mapped_json(&shipped("sap-b1"), &small_order());
     assert_eq!(body["CardCode"], "C20000");
-    assert_eq!(
-        body["Comments"],
-        "PO OC-2026-00417 02/03/2026 Entregar en horario de mañana & llamar antes de llegar"
-    );
+    assert_eq!(body["Comments"], "PO OC-2026-00417 02/03/2026 Entregar en horario de mañana & llamar antes de llegar");
     assert_eq!(body["DocumentLines"][1]["ItemCode"], "7801234567897");
 }
 
@@ -72,10 +67,7 @@ fn absent_values_fail_with_the_field_or_fall_back() {
     let mut order = small_order();
     order.lines[1].sku = None;
     let err = mapping.apply(&order).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "target field `lines[1].sku`: `item.sku` has no value in this order"
-    );
+    assert_eq!(err.to_string(), "target field `lines[1].sku`: `item.sku` has no value in this order");
     order.lines[1].sku = Some("X".into());
     let body = mapped_json(&mapping, &order);
     assert_eq!(body.get("street"), None);
@@ -90,14 +82,8 @@ fn invalid_mappings_are_refused_with_a_message_naming_the_place() {
             r#"{"version": 1, "target": {"a": {"path": "order.currency"}}"#,
             "not valid JSON: EOF while parsing an object at line 1 column 58",
         ),
-        (
-            r#"{"target": {"a": {"path": "order.currency"}}}"#,
-            "(top level): missing required key `version`",
-        ),
-        (
-            r#"{"version": 2, "target": {"a": {"path": "order.currency"}}}"#,
-            "version: expected 1, found a number",
-        ),
+        (r#"{"target": {"a": {"path": "order.currency"}}}"#, "(top level): missing required key `version`"),
+        (r#"{"version": 2, "target": {"a": {"path": "order.currency"}}}"#, "version: expected 1, found a number"),
         (
             r#"{"version": 1, "target": {"a": {"path": "order.currency"}}, "extra": 1}"#,
             "(top level): unknown key `extra`; expected `version`, `description`, `target`",
@@ -134,10 +120,7 @@ fn invalid_mappings_are_refused_with_a_message_naming_the_place() {
             r#"{"version": 1, "target": {"a": {"each": "order.buyer", "fields": {"n": {"path": "item.name"}}}}}"#,
             "target.a.each: `order.buyer` is an object, not a list",
         ),
-        (
-            r#"{"version": 1, "target": {"a": {"each": "order.lines"}}}"#,
-            "target.a: missing required key `fields`",
-        ),
+        (r#"{"version": 1, "target": {"a": {"each": "order.lines"}}}"#, "target.a: missing required key `fields`"),
         (
             r#"{"version": 1, "target": {"a": {"path": "order.currency"}, "a": {"constant": "x"}}}"#,
             "target: duplicate target field `a`",
@@ -186,9 +169,7 @@ fn invalid_mappings_are_refused_with_a_message_naming_the_place() {
     let wrong: Vec<String> = cases
         .iter()
         .filter_map(|(doc, expected)| {
-            let got = Mapping::from_json(doc)
-                .map(|_| ())
-                .map_err(|e| e.to_string());
+            let got = Mapping::from_json(doc).map(|_| ()).map_err(|e| e.to_string());
             (got.as_ref().err().map(String::as_str) != Some(*expected))
                 .then(|| format!("{doc}\n  expected: {expected}\n  got:      {got:?}"))
         })
@@ -204,10 +185,7 @@ struct Scripted {
 
 impl Scripted {
     fn new(text: &str) -> Arc<Self> {
-        Arc::new(Self {
-            text: Mutex::new(Ok(text.into())),
-            reads: Mutex::new(0),
-        })
+        Arc::new(Self { text: Mutex::new(Ok(text.into())), reads: Mutex::new(0) })
     }
 
     fn set(&self, text: Result<&str, &str>) {
@@ -226,11 +204,7 @@ impl MappingSource for Arc<Scripted> {
 
     async fn fetch(&self) -> Result<String, PortError> {
         *self.reads.lock().unwrap() += 1;
-        self.text
-            .lock()
-            .unwrap()
-            .clone()
-            .map_err(|e| PortError::transient("fetch", e))
+        self.text.lock().unwrap().clone().map_err(|e| PortError::transient("fetch", e))
     }
 }
 
@@ -239,13 +213,7 @@ fn constant_mapping(value: &str) -> String {
 }
 
 fn tag(mapping: &Mapping) -> String {
-    mapping
-        .apply(&small_order())
-        .unwrap()
-        .get("tag")
-        .and_then(Value::as_str)
-        .unwrap()
-        .to_owned()
+    mapping.apply(&small_order()).unwrap().get("tag").and_then(Value::as_str).unwrap().to_owned()
 }
 
 const TTL: Duration = Duration::from_secs(60);
@@ -259,11 +227,7 @@ async fn a_changed_mapping_is_picked_up_once_the_ttl_has_passed() {
 
     source.set(Ok(&constant_mapping("v2")));
     clock.advance(TTL - Duration::from_millis(1));
-    assert_eq!(
-        tag(&store.current().await.unwrap()),
-        "v1",
-        "still within the TTL"
-    );
+    assert_eq!(tag(&store.current().await.unwrap()), "v1", "still within the TTL");
     assert_eq!(source.reads(), 1);
 
     clock.advance(Duration::from_millis(1));
@@ -278,16 +242,13 @@ async fn a_refused_reload_keeps_the_previous_mapping_and_reports_why() {
     let store = MappingStore::new(source.clone(), TTL, Arc::new(clock.clone()));
     store.current().await.unwrap();
 
-    source.set(Ok(
-        r#"{"version": 1, "target": {"tag": {"constnt": "v2"}}}"#,
-    ));
+    source.set(Ok(r#"{"version": 1, "target": {"tag": {"constnt": "v2"}}}"#));
     clock.advance(TTL);
     assert_eq!(tag(&store.current().await.unwrap()), "v1");
     let err = store.last_reload_error().await.unwrap();
     assert!(
-        err.to_string().starts_with(
-            "the mapping from scripted is refused: target.tag: unknown transform or key `constnt`"
-        ),
+        err.to_string()
+            .starts_with("the mapping from scripted is refused: target.tag: unknown transform or key `constnt`"),
         "{err}"
     );
 
@@ -314,10 +275,7 @@ async fn without_a_valid_mapping_every_call_fails_and_tries_again() {
     let source = Scripted::new("{}");
     let store = MappingStore::new(source.clone(), TTL, Arc::new(ManualClock::new(0)));
     let err = store.current().await.unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "the mapping from scripted is refused: (top level): missing required key `version`"
-    );
+    assert_eq!(err.to_string(), "the mapping from scripted is refused: (top level): missing required key `version`");
     source.set(Ok(&constant_mapping("v1")));
     assert_eq!(tag(&store.current().await.unwrap()), "v1");
 }
@@ -326,14 +284,7 @@ async fn without_a_valid_mapping_every_call_fails_and_tries_again() {
 async fn mappings_load_from_a_file_or_an_object_named_by_reference() {
     let dir = std::env::temp_dir().join(format!("orderflow-mapping-{}", std::process::id()));
     let objects = DirObjectStore::new(&dir);
-    objects
-        .put(
-            "mappings/m.json",
-            constant_mapping("from-s3").into_bytes(),
-            "application/json",
-        )
-        .await
-        .unwrap();
+    objects.put("mappings/m.json", constant_mapping("from-s3").into_bytes(), "application/json").await.unwrap();
 
     let s3: MappingRef = "s3://config-bucket/mappings/m.json".parse().unwrap();
     let mut opened = None;
@@ -345,44 +296,15 @@ async fn mappings_load_from_a_file_or_an_object_named_by_reference() {
     let store = MappingStore::new(source, TTL, Arc::new(ManualClock::new(0)));
     assert_eq!(tag(&store.current().await.unwrap()), "from-s3");
 
-    let file: MappingRef = format!("file:{}", dir.join("mappings/m.json").display())
-        .parse()
-        .unwrap();
-    let source = ConfiguredSource::new(&file, |_| -> DirObjectStore {
-        unreachable!("a file needs no bucket")
-    });
-    assert_eq!(
-        tag(
-            &MappingStore::new(source, TTL, Arc::new(ManualClock::new(0)))
-                .current()
-                .await
-                .unwrap()
-        ),
-        "from-s3"
-    );
+    let file: MappingRef = format!("file:{}", dir.join("mappings/m.json").display()).parse().unwrap();
+    let source = ConfiguredSource::new(&file, |_| -> DirObjectStore { unreachable!("a file needs no bucket") });
+    assert_eq!(tag(&MappingStore::new(source, TTL, Arc::new(ManualClock::new(0))).current().await.unwrap()), "from-s3");
 
-    let missing = MappingStore::new(
-        FileSource::new(dir.join("nope.json")),
-        TTL,
-        Arc::new(ManualClock::new(0)),
-    );
-    assert!(
-        missing
-            .current()
-            .await
-            .unwrap_err()
-            .to_string()
-            .starts_with("reading the mapping from file ")
-    );
+    let missing = MappingStore::new(FileSource::new(dir.join("nope.json")), TTL, Arc::new(ManualClock::new(0)));
+    assert!(missing.current().await.unwrap_err().to_string().starts_with("reading the mapping from file "));
     std::fs::remove_dir_all(&dir).unwrap();
 
-    for bad in [
-        "ssm:/x",
-        "s3://bucket",
-        "s3:///key",
-        "file:",
-        "config/m.json",
-    ] {
+    for bad in ["ssm:/x", "s3://bucket", "s3:///key", "file:", "config/m.json"] {
         assert!(bad.parse::<MappingRef>().is_err(), "{bad}");
     }
 }

@@ -19,21 +19,11 @@ const ISO_DATE: &str = "[year]-[month]-[day]";
 #[derive(Debug)]
 pub(crate) enum Transform {
     /// Replaces a value by its entry in `table`, else `default`, else fails.
-    Lookup {
-        table: Vec<(String, Value)>,
-        default: Option<Value>,
-    },
+    Lookup { table: Vec<(String, Value)>, default: Option<Value> },
     /// Rounds to `scale` places, written with exactly that many.
-    Decimal {
-        scale: u32,
-        rounding: RoundingStrategy,
-        as_number: bool,
-    },
+    Decimal { scale: u32, rounding: RoundingStrategy, as_number: bool },
     /// Reads a date in one format and writes it in another.
-    Date {
-        input: OwnedFormatItem,
-        output: OwnedFormatItem,
-    },
+    Date { input: OwnedFormatItem, output: OwnedFormatItem },
 }
 
 /// Rounding names as a spreadsheet user knows them; `half_up` rounds 2.5 to 3 and -2.5 to -3.
@@ -59,10 +49,7 @@ impl Transform {
                     .iter()
                     .map(|(k, v)| Ok((k.clone(), scalar(v, &format!("{table_at}.{k}"))?)))
                     .collect::<Result<_, SpecError>>()?;
-                let default = entries
-                    .get("default")
-                    .map(|v| scalar(v, &format!("{at}.default")))
-                    .transpose()?;
+                let default = entries.get("default").map(|v| scalar(v, &format!("{at}.default"))).transpose()?;
                 Ok(Self::Lookup { table, default })
             }
             "decimal" => {
@@ -72,10 +59,7 @@ impl Transform {
                     other => {
                         return Err(invalid(
                             &format!("{at}.scale"),
-                            format!(
-                                "expected a whole number from 0 to 28, found {}",
-                                describe(other)
-                            ),
+                            format!("expected a whole number from 0 to 28, found {}", describe(other)),
                         ));
                     }
                 };
@@ -83,27 +67,16 @@ impl Transform {
                     None => RoundingStrategy::MidpointAwayFromZero,
                     Some(node) => {
                         let name = string(node, &format!("{at}.rounding"))?;
-                        ROUNDINGS
-                            .iter()
-                            .find(|(n, _)| *n == name)
-                            .map(|(_, r)| *r)
-                            .ok_or_else(|| {
-                                let known: Vec<&str> = ROUNDINGS.iter().map(|(n, _)| *n).collect();
-                                invalid(
-                                    &format!("{at}.rounding"),
-                                    format!(
-                                        "unknown rounding `{name}`; use one of {}",
-                                        known.join(", ")
-                                    ),
-                                )
-                            })?
+                        ROUNDINGS.iter().find(|(n, _)| *n == name).map(|(_, r)| *r).ok_or_else(|| {
+                            let known: Vec<&str> = ROUNDINGS.iter().map(|(n, _)| *n).collect();
+                            invalid(
+                                &format!("{at}.rounding"),
+                                format!("unknown rounding `{name}`; use one of {}", known.join(", ")),
+                            )
+                        })?
                     }
                 };
-                let as_number = match entries
-                    .get("as")
-                    .map(|n| string(n, &format!("{at}.as")))
-                    .transpose()?
-                {
+                let as_number = match entries.get("as").map(|n| string(n, &format!("{at}.as"))).transpose()? {
                     None | Some("string") => false,
                     Some("number") => true,
                     Some(other) => {
@@ -113,19 +86,12 @@ impl Transform {
                         ));
                     }
                 };
-                Ok(Self::Decimal {
-                    scale,
-                    rounding,
-                    as_number,
-                })
+                Ok(Self::Decimal { scale, rounding, as_number })
             }
             "date" => {
                 entries.only(&["input", "output"])?;
-                let input_text = entries
-                    .get("input")
-                    .map(|n| string(n, &format!("{at}.input")))
-                    .transpose()?
-                    .unwrap_or(ISO_DATE);
+                let input_text =
+                    entries.get("input").map(|n| string(n, &format!("{at}.input"))).transpose()?.unwrap_or(ISO_DATE);
                 let input = date_format(input_text, &format!("{at}.input"), Direction::Read)?;
                 let output = date_format(
                     string(entries.require("output")?, &format!("{at}.output"))?,
@@ -140,23 +106,15 @@ impl Transform {
 
     /// The problem, when there is one, is about the order's value: the caller names the field.
     pub(crate) fn apply(&self, value: Value) -> Result<Value, String> {
-        let text = value
-            .as_text()
-            .ok_or_else(|| "expected text or a number, found a list or an object".to_owned())?;
+        let text = value.as_text().ok_or_else(|| "expected text or a number, found a list or an object".to_owned())?;
         match self {
             Self::Lookup { table, default } => table
                 .iter()
                 .find(|(k, _)| *k == text)
                 .map(|(_, v)| v.clone())
                 .or_else(|| default.clone())
-                .ok_or_else(|| {
-                    format!("`{text}` is not in the lookup table, and there is no default")
-                }),
-            Self::Decimal {
-                scale,
-                rounding,
-                as_number,
-            } => {
+                .ok_or_else(|| format!("`{text}` is not in the lookup table, and there is no default")),
+            Self::Decimal { scale, rounding, as_number } => {
                 let exact = rust_decimal::Decimal::from_str_exact(text.trim())
                     .map_err(|_| format!("`{text}` is not a decimal number"))?;
                 let mut rounded = exact.round_dp_with_strategy(*scale, *rounding);
@@ -167,18 +125,12 @@ impl Transform {
                     rounded.set_sign_positive(true);
                 }
                 let text = rounded.to_string();
-                Ok(if *as_number {
-                    Value::Number(text)
-                } else {
-                    Value::String(text)
-                })
+                Ok(if *as_number { Value::Number(text) } else { Value::String(text) })
             }
             Self::Date { input, output } => {
                 let date = Date::parse(&text, input)
                     .map_err(|e| format!("`{text}` does not match the input date format: {e}"))?;
-                date.format(output)
-                    .map(Value::String)
-                    .map_err(|e| format!("formatting `{text}`: {e}"))
+                date.format(output).map(Value::String).map_err(|e| format!("formatting `{text}`: {e}"))
             }
         }
     }
@@ -200,24 +152,14 @@ enum Direction {
 /// Parses a `time` format description (version 2, e.g. `[day]/[month]/[year]`) and proves it
 /// on a sample date: an output must be writable from a date alone, an input must read one back.
 fn date_format(text: &str, at: &str, direction: Direction) -> Result<OwnedFormatItem, SpecError> {
-    let format = time::format_description::parse_owned::<2>(text).map_err(|e| {
-        invalid(
-            at,
-            format!("`{text}` is not a date format description: {e}"),
-        )
-    })?;
+    let format = time::format_description::parse_owned::<2>(text)
+        .map_err(|e| invalid(at, format!("`{text}` is not a date format description: {e}")))?;
     let sample = Date::from_calendar_date(2026, time::Month::December, 31).expect("a valid date");
-    let written = sample.format(&format).map_err(|_| {
-        invalid(
-            at,
-            format!("`{text}` asks for more than a date holds (a time of day or an offset)"),
-        )
-    })?;
+    let written = sample
+        .format(&format)
+        .map_err(|_| invalid(at, format!("`{text}` asks for more than a date holds (a time of day or an offset)")))?;
     if direction == Direction::Read && Date::parse(&written, &format).ok() != Some(sample) {
-        return Err(invalid(
-            at,
-            format!("`{text}` cannot read a whole date back; it needs the year, month and day"),
-        ));
+        return Err(invalid(at, format!("`{text}` cannot read a whole date back; it needs the year, month and day")));
     }
     Ok(format)
 }
@@ -243,34 +185,21 @@ mod tests {
         let even = compile("decimal", r#"{"scale": 0, "rounding": "half_even"}"#).unwrap();
         assert_eq!(apply(&even, "2.5"), Ok(Value::String("2".into())));
         assert_eq!(apply(&even, "12990.5"), Ok(Value::String("12990".into())));
-        assert_eq!(
-            apply(&even, "1e3").unwrap_err(),
-            "`1e3` is not a decimal number"
-        );
+        assert_eq!(apply(&even, "1e3").unwrap_err(), "`1e3` is not a decimal number");
     }
 
     #[test]
     fn date_reformats_and_rejects_other_shapes() {
         let t = compile("date", r#"{"output": "[day].[month].[year]"}"#).unwrap();
-        assert_eq!(
-            apply(&t, "2026-03-02"),
-            Ok(Value::String("02.03.2026".into()))
-        );
-        assert!(
-            apply(&t, "02/03/2026")
-                .unwrap_err()
-                .starts_with("`02/03/2026` does not match")
-        );
+        assert_eq!(apply(&t, "2026-03-02"), Ok(Value::String("02.03.2026".into())));
+        assert!(apply(&t, "02/03/2026").unwrap_err().starts_with("`02/03/2026` does not match"));
     }
 
     #[test]
     fn lookup_falls_back_to_its_default_or_fails() {
         let t = compile("lookup", r#"{"table": {"H87": "PCS", "KGM": "KG"}}"#).unwrap();
         assert_eq!(apply(&t, "KGM"), Ok(Value::String("KG".into())));
-        assert_eq!(
-            apply(&t, "XYZ").unwrap_err(),
-            "`XYZ` is not in the lookup table, and there is no default"
-        );
+        assert_eq!(apply(&t, "XYZ").unwrap_err(), "`XYZ` is not in the lookup table, and there is no default");
         let t = compile("lookup", r#"{"table": {}, "default": 1}"#).unwrap();
         assert_eq!(apply(&t, "XYZ"), Ok(Value::Number("1".into())));
     }

@@ -59,15 +59,10 @@ impl Value {
             serde_json::Value::Bool(b) => Self::Bool(*b),
             serde_json::Value::Number(n) => Self::Number(n.to_string()),
             serde_json::Value::String(s) => Self::String(s.clone()),
-            serde_json::Value::Array(items) => {
-                Self::Array(items.iter().map(Self::from_json).collect())
+            serde_json::Value::Array(items) => Self::Array(items.iter().map(Self::from_json).collect()),
+            serde_json::Value::Object(fields) => {
+                Self::Object(fields.iter().map(|(k, v)| (k.clone(), Self::from_json(v))).collect())
             }
-            serde_json::Value::Object(fields) => Self::Object(
-                fields
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Self::from_json(v)))
-                    .collect(),
-            ),
         }
     }
 

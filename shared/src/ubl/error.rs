@@ -20,10 +20,7 @@ pub enum ConvertError {
     InvalidUtf8 { position: u64 },
     #[error("document is encoded as {encoding:?}; only UTF-8 is accepted")]
     UnsupportedEncoding { encoding: String },
-    #[error(
-        "root element is {found}, expected a UBL 2.1 Order ({{{}}}Order)",
-        super::names::ORDER_NS
-    )]
+    #[error("root element is {found}, expected a UBL 2.1 Order ({{{}}}Order)", super::names::ORDER_NS)]
     WrongRoot { found: String },
     #[error("missing required field {path}{}", InLine(*line))]
     MissingField { path: &'static str, line: Option<usize> },

@@ -110,9 +110,7 @@ pub(super) fn classify(path: &[Tag]) -> Option<Node> {
         [T::BuyerCustomerParty, T::Party, rest @ ..] => Field::Party(Role::Buyer, party(rest)?),
         [T::SellerSupplierParty, T::Party, rest @ ..] => Field::Party(Role::Seller, party(rest)?),
         [T::Delivery] => return Some(Node::Delivery),
-        [T::Delivery, T::DeliveryLocation, T::Address, rest @ ..] => {
-            Field::DeliveryLocation(address(rest)?)
-        }
+        [T::Delivery, T::DeliveryLocation, T::Address, rest @ ..] => Field::DeliveryLocation(address(rest)?),
         [T::Delivery, T::DeliveryAddress, rest @ ..] => Field::DeliveryAddress(address(rest)?),
         [T::TaxTotal, T::TaxAmount] => Field::TaxTotal,
         [T::AnticipatedMonetaryTotal, total] => Field::Total(match total {

@@ -9,9 +9,7 @@ use std::mem;
 
 use super::error::{ConvertError, excerpt};
 use super::fields::{AddressField, Field, LineField, PartyField, Role, TotalField};
-use crate::order::{
-    Address, CanonicalOrder, Decimal, Identifier, OrderKey, OrderLine, Origin, Party, Totals,
-};
+use crate::order::{Address, CanonicalOrder, Decimal, Identifier, OrderKey, OrderLine, Origin, Party, Totals};
 
 const LINE_ID: &str = "cac:OrderLine/cac:LineItem/cbc:ID";
 const QUANTITY: &str = "cac:OrderLine/cac:LineItem/cbc:Quantity";
@@ -85,12 +83,7 @@ impl OrderBuilder {
     }
 
     /// Takes the trimmed text of a field, with the field's attribute when it has one.
-    pub(super) fn set(
-        &mut self,
-        field: Field,
-        text: &str,
-        attribute: Option<String>,
-    ) -> Result<(), ConvertError> {
+    pub(super) fn set(&mut self, field: Field, text: &str, attribute: Option<String>) -> Result<(), ConvertError> {
         if text.is_empty() {
             return Ok(());
         }
@@ -145,10 +138,7 @@ impl OrderBuilder {
         if !is_iso_date(&issue_date) {
             return Err(ConvertError::BadDate { value: excerpt(&issue_date) });
         }
-        let currency = self
-            .currency
-            .or(self.payable_currency)
-            .ok_or_else(|| missing("cbc:DocumentCurrencyCode"))?;
+        let currency = self.currency.or(self.payable_currency).ok_or_else(|| missing("cbc:DocumentCurrencyCode"))?;
         if !(currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_uppercase())) {
             return Err(ConvertError::BadCurrency { value: excerpt(&currency) });
         }
@@ -211,10 +201,7 @@ impl PartyDraft {
             Role::Seller => "cac:SellerSupplierParty/cac:Party/cac:PartyName/cbc:Name",
         };
         Ok(Party {
-            name: self
-                .name
-                .or(self.registration_name)
-                .ok_or(ConvertError::MissingField { path, line: None })?,
+            name: self.name.or(self.registration_name).ok_or(ConvertError::MissingField { path, line: None })?,
             endpoint_id: self.endpoint_id,
             ids: self.ids,
             company_id: self.company_id,
@@ -225,23 +212,14 @@ impl PartyDraft {
 }
 
 impl LineDraft {
-    fn set(
-        &mut self,
-        field: LineField,
-        text: &str,
-        unit: Option<String>,
-        number: usize,
-    ) -> Result<(), ConvertError> {
+    fn set(&mut self, field: LineField, text: &str, unit: Option<String>, number: usize) -> Result<(), ConvertError> {
         let line = Some(number);
         match field {
             LineField::Id => keep_first(&mut self.id, text),
             LineField::Quantity if self.quantity.is_none() => {
                 let quantity = amount(text, QUANTITY, line)?;
                 if !quantity.is_positive() {
-                    return Err(ConvertError::NonPositiveQuantity {
-                        line: number,
-                        value: excerpt(text),
-                    });
+                    return Err(ConvertError::NonPositiveQuantity { line: number, value: excerpt(text) });
                 }
                 self.quantity = Some(quantity);
                 self.unit = unit;
@@ -325,10 +303,7 @@ fn keep_first(slot: &mut Option<String>, text: &str) {
 }
 
 /// Like [`keep_first`] for values that need checking; later occurrences are not checked.
-fn first<T>(
-    slot: &mut Option<T>,
-    make: impl FnOnce() -> Result<T, ConvertError>,
-) -> Result<(), ConvertError> {
+fn first<T>(slot: &mut Option<T>, make: impl FnOnce() -> Result<T, ConvertError>) -> Result<(), ConvertError> {
     if slot.is_none() {
         *slot = Some(make()?);
     }
@@ -346,15 +321,12 @@ fn amount(text: &str, field: &'static str, line: Option<usize>) -> Result<Decima
 
 /// The declared line total must be the exact sum of the lines (`10.5` equals `10.50`).
 fn check_line_sum(declared: &Decimal, lines: &[OrderLine]) -> Result<(), ConvertError> {
-    let sum = lines
-        .iter()
-        .try_fold(rust_decimal::Decimal::ZERO, |acc, l| acc.checked_add(l.line_total.value()));
+    let sum = lines.iter().try_fold(rust_decimal::Decimal::ZERO, |acc, l| acc.checked_add(l.line_total.value()));
     match sum {
         Some(sum) if sum == declared.value() => Ok(()),
         _ => Err(ConvertError::TotalsMismatch {
             declared: declared.to_string(),
-            line_sum: sum
-                .map_or_else(|| "more than a decimal can hold".to_owned(), |s| s.to_string()),
+            line_sum: sum.map_or_else(|| "more than a decimal can hold".to_owned(), |s| s.to_string()),
         }),
     }
 }
@@ -365,13 +337,9 @@ fn is_iso_date(text: &str) -> bool {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return false;
     }
-    let number = |digits: &[u8]| {
-        digits
-            .iter()
-            .try_fold(0u32, |n, &d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')))
-    };
-    let (Some(year), Some(month), Some(day)) = (number(&b[..4]), number(&b[5..7]), number(&b[8..]))
-    else {
+    let number =
+        |digits: &[u8]| digits.iter().try_fold(0u32, |n, &d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')));
+    let (Some(year), Some(month), Some(day)) = (number(&b[..4]), number(&b[5..7]), number(&b[8..])) else {
         return false;
     };
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);

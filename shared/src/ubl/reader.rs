@@ -13,11 +13,7 @@ use super::mapping::OrderBuilder;
 use super::names::{ORDER_NS, Tag};
 
 /// Feeds the order fields of `xml` to `builder`, refusing the document at the first problem.
-pub(super) fn walk(
-    xml: &[u8],
-    max_depth: usize,
-    builder: &mut OrderBuilder,
-) -> Result<(), ConvertError> {
+pub(super) fn walk(xml: &[u8], max_depth: usize, builder: &mut OrderBuilder) -> Result<(), ConvertError> {
     let (body, offset) = strip_utf8_bom(xml)?;
     Walker {
         reader: NsReader::from_reader(body),
@@ -117,10 +113,7 @@ impl Walker<'_, '_> {
     fn open(&mut self, e: &BytesStart, start: u64) -> Result<(), ConvertError> {
         // Checked before anything grows, so absurd nesting costs only the bytes read so far.
         if self.path.len() >= self.max_depth {
-            return Err(ConvertError::TooDeep {
-                limit: self.max_depth,
-                position: self.offset + start,
-            });
+            return Err(ConvertError::TooDeep { limit: self.max_depth, position: self.offset + start });
         }
         let (namespace, local) = self.reader.resolver().resolve_element(e.name());
         let namespace = match namespace {
@@ -202,12 +195,7 @@ impl Walker<'_, '_> {
     }
 
     /// The value of an unprefixed attribute (attributes without a prefix have no namespace).
-    fn attribute(
-        &self,
-        e: &BytesStart,
-        name: &str,
-        start: u64,
-    ) -> Result<Option<String>, ConvertError> {
+    fn attribute(&self, e: &BytesStart, name: &str, start: u64) -> Result<Option<String>, ConvertError> {
         for attribute in e.attributes() {
             let attribute = attribute.map_err(|err| self.not_xml(err.to_string(), start))?;
             if attribute.key.as_ref() == name {
@@ -234,13 +222,11 @@ impl Walker<'_, '_> {
     fn end_of_document(&self) -> Result<(), ConvertError> {
         let end = self.body.len() as u64;
         if !self.path.is_empty() {
-            let message =
-                format!("unexpected end of document with {} elements still open", self.path.len());
+            let message = format!("unexpected end of document with {} elements still open", self.path.len());
             return Err(self.not_xml(message, end));
         }
         if !self.root_closed {
-            let message =
-                if self.body.is_empty() { "document is empty" } else { "no root element" };
+            let message = if self.body.is_empty() { "document is empty" } else { "no root element" };
             return Err(self.not_xml(message, end));
         }
         Ok(())
@@ -265,11 +251,8 @@ impl Walker<'_, '_> {
     }
 
     fn is_markup_declaration(&self, position: u64) -> bool {
-        let rest =
-            usize::try_from(position).ok().and_then(|p| self.body.get(p..)).unwrap_or_default();
-        ["<!ENTITY", "<!ELEMENT", "<!ATTLIST", "<!NOTATION"]
-            .iter()
-            .any(|decl| rest.starts_with(decl.as_bytes()))
+        let rest = usize::try_from(position).ok().and_then(|p| self.body.get(p..)).unwrap_or_default();
+        ["<!ENTITY", "<!ELEMENT", "<!ATTLIST", "<!NOTATION"].iter().any(|decl| rest.starts_with(decl.as_bytes()))
     }
 
     fn not_xml(&self, message: impl Into<String>, position: u64) -> ConvertError {

@@ -5,9 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::{ConvertError, Limits, parse_order};
-use crate::order::{
-    Address, CanonicalOrder, Decimal, Identifier, OrderKey, OrderLine, Origin, Party, Totals,
-};
+use crate::order::{Address, CanonicalOrder, Decimal, Identifier, OrderKey, OrderLine, Origin, Party, Totals};
 
 fn samples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/orders")
@@ -102,30 +100,9 @@ fn small_clp_maps_every_field() {
             ..Address::default()
         }),
         lines: vec![
-            line(
-                "1",
-                Some("DLA-CAFE-1000"),
-                "Café de grano tostado 1 kg",
-                ("4", "H87"),
-                Some("12990"),
-                "51960",
-            ),
-            line(
-                "2",
-                Some("7801234567897"),
-                "Azúcar rubia 1 kg",
-                ("10", "H87"),
-                Some("1490"),
-                "14900",
-            ),
-            line(
-                "3",
-                Some("PN-TE-07"),
-                "Té verde \"Sencha\" en hojas",
-                ("6", "H87"),
-                Some("3290"),
-                "19740",
-            ),
+            line("1", Some("DLA-CAFE-1000"), "Café de grano tostado 1 kg", ("4", "H87"), Some("12990"), "51960"),
+            line("2", Some("7801234567897"), "Azúcar rubia 1 kg", ("10", "H87"), Some("1490"), "14900"),
+            line("3", Some("PN-TE-07"), "Té verde \"Sencha\" en hojas", ("6", "H87"), Some("3290"), "19740"),
         ],
         totals: Totals {
             line_extension: Some(dec("86600")),
@@ -157,10 +134,7 @@ fn medium_eur_with_unusual_prefixes() {
     assert_eq!(order.seller.name, "Papier & Co. KG");
     assert_eq!(
         order.seller.ids,
-        vec![
-            id("0088", "4012345000009"),
-            Identifier { scheme: None, value: "LIEF-0815".to_owned() },
-        ]
+        vec![id("0088", "4012345000009"), Identifier { scheme: None, value: "LIEF-0815".to_owned() },]
     );
     assert_eq!(order.seller.email.as_deref(), Some("auftrag@papier-co.example"));
     // Only the first cac:Delivery counts; it has a DeliveryAddress and no DeliveryLocation.
@@ -177,38 +151,18 @@ fn medium_eur_with_unusual_prefixes() {
     );
     assert_eq!(order.lines.len(), 50);
     let kopierpapier = "Kopierpapier A4 80 g, 500 Blatt";
-    assert_eq!(
-        order.lines[0],
-        line("10", Some("PC-001"), kopierpapier, ("8", "C62"), Some("4.95"), "39.60")
-    );
+    assert_eq!(order.lines[0], line("10", Some("PC-001"), kopierpapier, ("8", "C62"), Some("4.95"), "39.60"));
     assert_eq!(
         order.lines[1],
-        line(
-            "20",
-            Some("PC-002"),
-            "Kugelschreiber blau, 10er Pack",
-            ("15", "C62"),
-            Some("3.49"),
-            "52.35"
-        )
+        line("20", Some("PC-002"), "Kugelschreiber blau, 10er Pack", ("15", "C62"), Some("3.49"), "52.35")
     );
     // SKU falls back to the buyer's id, then to the standard id.
     assert_eq!(order.lines[6].sku.as_deref(), Some("MB-0007"));
     assert_eq!(order.lines[9].sku.as_deref(), Some("4000000000010"));
-    assert_eq!(
-        order.lines[24],
-        line("250", Some("PC-005"), "Ordner A4 breit, rot", ("15", "C62"), None, "41.85")
-    );
+    assert_eq!(order.lines[24], line("250", Some("PC-005"), "Ordner A4 breit, rot", ("15", "C62"), None, "41.85"));
     assert_eq!(
         order.lines[49],
-        line(
-            "500",
-            Some("4000000000050"),
-            "Whiteboard-Marker, 4 Farben",
-            ("6", "C62"),
-            Some("7.25"),
-            "43.50"
-        )
+        line("500", Some("4000000000050"), "Whiteboard-Marker, 4 Farben", ("6", "C62"), Some("7.25"), "43.50")
     );
     assert_eq!(
         order.totals,
@@ -252,22 +206,8 @@ fn usd_with_default_namespaces_and_bom() {
     assert_eq!(
         order.lines,
         vec![
-            line(
-                "A-1",
-                Some("NRS-COF-ORG"),
-                "Organic coffee beans, whole",
-                ("2.500", "KGM"),
-                Some("18.40"),
-                "46.00"
-            ),
-            line(
-                "A-2",
-                Some("NRS-SUG-CANE"),
-                "Cane sugar",
-                ("10.000", "KGM"),
-                Some("2.15"),
-                "21.50"
-            ),
+            line("A-1", Some("NRS-COF-ORG"), "Organic coffee beans, whole", ("2.500", "KGM"), Some("18.40"), "46.00"),
+            line("A-2", Some("NRS-SUG-CANE"), "Cane sugar", ("10.000", "KGM"), Some("2.15"), "21.50"),
             line("A-3", None, "Loose-leaf green tea", ("0.750", "KGM"), Some("42.00"), "31.50"),
         ]
     );
@@ -318,10 +258,8 @@ fn malformed_samples_fail_with_their_code() {
         ("totals-mismatch.xml", "totals_mismatch"),
     ];
     let dir = samples().join("malformed");
-    let mut files: Vec<String> = fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
+    let mut files: Vec<String> =
+        fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     files.sort();
     let mut listed: Vec<String> = expected.iter().map(|(f, _)| (*f).to_owned()).collect();
     listed.sort();
@@ -344,33 +282,22 @@ fn malformed_samples_name_what_is_wrong() {
     };
     assert_eq!(
         err("wrong-root-invoice.xml"),
-        ConvertError::WrongRoot {
-            found: "{urn:oasis:names:specification:ubl:schema:xsd:Invoice-2}Invoice".to_owned()
-        }
+        ConvertError::WrongRoot { found: "{urn:oasis:names:specification:ubl:schema:xsd:Invoice-2}Invoice".to_owned() }
     );
     assert_eq!(
         err("missing-payable.xml"),
-        ConvertError::MissingField {
-            path: "cac:AnticipatedMonetaryTotal/cbc:PayableAmount",
-            line: None
-        }
+        ConvertError::MissingField { path: "cac:AnticipatedMonetaryTotal/cbc:PayableAmount", line: None }
     );
     assert_eq!(
         err("non-numeric-amount.xml").to_string(),
         r#"cac:OrderLine/cac:LineItem/cbc:LineExtensionAmount in order line 2: "14.900,00" is not a decimal number"#
     );
-    assert_eq!(
-        err("negative-quantity.xml"),
-        ConvertError::NonPositiveQuantity { line: 2, value: "-10".to_owned() }
-    );
+    assert_eq!(err("negative-quantity.xml"), ConvertError::NonPositiveQuantity { line: 2, value: "-10".to_owned() });
     assert_eq!(
         err("totals-mismatch.xml"),
         ConvertError::TotalsMismatch { declared: "66850".to_owned(), line_sum: "66860".to_owned() }
     );
-    assert_eq!(
-        err("utf16.xml"),
-        ConvertError::UnsupportedEncoding { encoding: "UTF-16LE".to_owned() }
-    );
+    assert_eq!(err("utf16.xml"), ConvertError::UnsupportedEncoding { encoding: "UTF-16LE".to_owned() });
     assert!(matches!(err("dtd-billion-laughs.xml"), ConvertError::DtdForbidden { position: 39 }));
     assert!(matches!(err("too-deep.xml"), ConvertError::TooDeep { limit: 64, .. }));
 }
@@ -462,28 +389,17 @@ fn field_rules() {
     let missing_unit = with(r#"<cbc:Quantity unitCode="EA">"#, "<cbc:Quantity>");
     assert_eq!(
         parse(&missing_unit).unwrap_err(),
-        ConvertError::MissingField {
-            path: "cac:OrderLine/cac:LineItem/cbc:Quantity/@unitCode",
-            line: Some(1)
-        }
+        ConvertError::MissingField { path: "cac:OrderLine/cac:LineItem/cbc:Quantity/@unitCode", line: Some(1) }
     );
     assert_eq!(
-        parse(&with("<cbc:Name>Widget</cbc:Name>", "<cbc:Name>  </cbc:Name>"))
-            .unwrap_err()
-            .to_string(),
+        parse(&with("<cbc:Name>Widget</cbc:Name>", "<cbc:Name>  </cbc:Name>")).unwrap_err().to_string(),
         "missing required field cac:OrderLine/cac:LineItem/cac:Item/cbc:Name in order line 1"
     );
     let cases = [
         (with("2026-03-02", "2026-02-30"), "bad_date"),
         (with("2026-03-02", "02/03/2026"), "bad_date"),
-        (
-            with(">EUR</cbc:DocumentCurrencyCode>", ">eur</cbc:DocumentCurrencyCode>"),
-            "bad_currency",
-        ),
-        (
-            with(">EUR</cbc:DocumentCurrencyCode>", ">EURO</cbc:DocumentCurrencyCode>"),
-            "bad_currency",
-        ),
+        (with(">EUR</cbc:DocumentCurrencyCode>", ">eur</cbc:DocumentCurrencyCode>"), "bad_currency"),
+        (with(">EUR</cbc:DocumentCurrencyCode>", ">EURO</cbc:DocumentCurrencyCode>"), "bad_currency"),
         (with(">12.50</cbc:PayableAmount>", ">-12.50</cbc:PayableAmount>"), "bad_amount"),
         (with(">12.50</cbc:PayableAmount>", ">1.2e1</cbc:PayableAmount>"), "bad_amount"),
         (with(">3</cbc:Quantity>", ">three</cbc:Quantity>"), "bad_amount"),
@@ -504,11 +420,7 @@ fn field_rules() {
     }
     // 10.5 and 10.50 are the same amount.
     assert!(
-        parse(&with(
-            ">10.50</cbc:LineExtensionAmount><cbc:Pay",
-            ">10.5</cbc:LineExtensionAmount><cbc:Pay"
-        ))
-        .is_ok()
+        parse(&with(">10.50</cbc:LineExtensionAmount><cbc:Pay", ">10.5</cbc:LineExtensionAmount><cbc:Pay")).is_ok()
     );
 }
 
@@ -523,10 +435,7 @@ fn xml_level_rejections() {
         (with("<cbc:ID>PO-1</cbc:ID>", "<u:ID>PO-1</u:ID>").into_bytes(), "not_xml"),
         (with("<cbc:ID>PO-1</cbc:ID>", "<cbc:ID>PO-1</cbc:Id>").into_bytes(), "not_xml"),
         (with("<cbc:ID>PO-1</cbc:ID>", "<!ENTITY x 'y'>").into_bytes(), "dtd_forbidden"),
-        (
-            b"<Order xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:Order-3\"/>".to_vec(),
-            "wrong_root",
-        ),
+        (b"<Order xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:Order-3\"/>".to_vec(), "wrong_root"),
         (b"<Order/>".to_vec(), "wrong_root"),
         (with("UTF-8", "ISO-8859-1").into_bytes(), "unsupported_encoding"),
         (b"\xFE\xFF\x00<\x00O".to_vec(), "unsupported_encoding"),
@@ -543,21 +452,14 @@ fn xml_level_rejections() {
 
 #[test]
 fn invalid_utf8_is_reported_at_its_byte() {
-    let mut xml =
-        with("<cbc:Name>Widget</cbc:Name>", "<cbc:Name>Wid\u{e9}get</cbc:Name>").into_bytes();
+    let mut xml = with("<cbc:Name>Widget</cbc:Name>", "<cbc:Name>Wid\u{e9}get</cbc:Name>").into_bytes();
     let at = xml.windows(3).position(|w| w == "d\u{e9}".as_bytes()).unwrap() + 1;
     xml[at] = 0xE9; // Latin-1 é: a lone lead byte
     xml.remove(at + 1);
     let mut with_bom = b"\xEF\xBB\xBF".to_vec();
     with_bom.extend_from_slice(&xml);
-    assert_eq!(
-        parse_order(&xml, &Limits::default()),
-        Err(ConvertError::InvalidUtf8 { position: at as u64 })
-    );
-    assert_eq!(
-        parse_order(&with_bom, &Limits::default()),
-        Err(ConvertError::InvalidUtf8 { position: at as u64 + 3 })
-    );
+    assert_eq!(parse_order(&xml, &Limits::default()), Err(ConvertError::InvalidUtf8 { position: at as u64 }));
+    assert_eq!(parse_order(&with_bom, &Limits::default()), Err(ConvertError::InvalidUtf8 { position: at as u64 + 3 }));
 }
 
 /// What keeps hostile input cheap, checked without timing anything: where the walk stops.
@@ -565,10 +467,7 @@ fn invalid_utf8_is_reported_at_its_byte() {
 fn hostile_input_is_refused_early() {
     // Size is checked before a byte is parsed: this is not even XML.
     let limits = Limits { max_bytes: 1024, max_depth: 64 };
-    assert_eq!(
-        parse_order(&[b'x'; 1025], &limits),
-        Err(ConvertError::TooLarge { size: 1025, limit: 1024 })
-    );
+    assert_eq!(parse_order(&[b'x'; 1025], &limits), Err(ConvertError::TooLarge { size: 1025, limit: 1024 }));
     // 100 000 levels deep: refused at the 65th opening tag, long before the end.
     let open = "<cac:X>".repeat(100_000);
     let deep = with("<cbc:ID>PO-1</cbc:ID>", &format!("{open}{}", "</cac:X>".repeat(100_000)));

@@ -18,12 +18,9 @@ mod signature;
 mod source;
 
 pub use payload::{PayloadError, Refund, WebhookEvent, WebhookOrder, map_event};
-pub use signature::{
-    Headers, InvalidSecret, SigningKey, Verified, VerifyError, check_size, verify,
-};
+pub use signature::{Headers, InvalidSecret, SigningKey, Verified, VerifyError, check_size, verify};
 pub use source::{
-    Encoding, EventTypeFrom, GenericHmac, Scheme, SourceConfig, SourceConfigError, TimestampHeader,
-    WebhookSources,
+    Encoding, EventTypeFrom, GenericHmac, Scheme, SourceConfig, SourceConfigError, TimestampHeader, WebhookSources,
 };
 
 /// What a verified webhook says happened.

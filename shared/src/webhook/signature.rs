@@ -29,17 +29,13 @@ pub trait Headers {
 
 impl<K: AsRef<str>, V: AsRef<str>> Headers for [(K, V)] {
     fn header(&self, name: &str) -> Option<&str> {
-        self.iter()
-            .find(|(k, _)| k.as_ref().eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_ref())
+        self.iter().find(|(k, _)| k.as_ref().eq_ignore_ascii_case(name)).map(|(_, v)| v.as_ref())
     }
 }
 
 impl<S: BuildHasher> Headers for HashMap<String, String, S> {
     fn header(&self, name: &str) -> Option<&str> {
-        self.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -106,11 +102,7 @@ impl VerifyError {
 
 /// The first check on a request, before the body is read further.
 pub fn check_size(len: usize, limit: usize) -> Result<(), VerifyError> {
-    if len > limit {
-        Err(VerifyError::BodyTooLarge { size: len, limit })
-    } else {
-        Ok(())
-    }
+    if len > limit { Err(VerifyError::BodyTooLarge { size: len, limit }) } else { Ok(()) }
 }
 
 /// The HMAC key of one source, decoded once from its secret.
@@ -135,13 +127,9 @@ impl SigningKey {
         let key = match scheme {
             Scheme::StandardWebhooks { .. } => {
                 let encoded = secret.strip_prefix("whsec_").unwrap_or(secret);
-                BASE64
-                    .decode(encoded)
-                    .map_err(|_| InvalidSecret("expected whsec_ followed by base64"))?
+                BASE64.decode(encoded).map_err(|_| InvalidSecret("expected whsec_ followed by base64"))?
             }
-            Scheme::Shopify {} | Scheme::WooCommerce {} | Scheme::GenericHmac(_) => {
-                secret.as_bytes().to_vec()
-            }
+            Scheme::Shopify {} | Scheme::WooCommerce {} | Scheme::GenericHmac(_) => secret.as_bytes().to_vec(),
         };
         // Anyone can compute an HMAC under the empty key.
         if key.is_empty() {
@@ -161,9 +149,7 @@ pub fn verify<H: Headers + ?Sized>(
     now: OffsetDateTime,
 ) -> Result<Verified, VerifyError> {
     match scheme {
-        Scheme::StandardWebhooks { tolerance_seconds } => {
-            standard(*tolerance_seconds, key, headers, body, now)
-        }
+        Scheme::StandardWebhooks { tolerance_seconds } => standard(*tolerance_seconds, key, headers, body, now),
         Scheme::Shopify {} => {
             body_signed_base64(key, headers, body, "X-Shopify-Hmac-Sha256")?;
             let dedup_id = ["X-Shopify-Event-Id", "X-Shopify-Webhook-Id"]
@@ -172,21 +158,13 @@ pub fn verify<H: Headers + ?Sized>(
                 .ok_or_else(|| VerifyError::MissingDedupId("X-Shopify-Event-Id".into()))?;
             let topic = required(headers, "X-Shopify-Topic")?;
             let event = EventType::from_shopify_topic(topic);
-            Ok(Verified {
-                dedup_id: dedup_id.to_owned(),
-                event,
-                timestamp: None,
-            })
+            Ok(Verified { dedup_id: dedup_id.to_owned(), event, timestamp: None })
         }
         Scheme::WooCommerce {} => {
             body_signed_base64(key, headers, body, "X-WC-Webhook-Signature")?;
             let dedup_id = dedup_id(headers, "X-WC-Webhook-Delivery-ID")?;
             let event = EventType::from_name(required(headers, "X-WC-Webhook-Topic")?);
-            Ok(Verified {
-                dedup_id,
-                event,
-                timestamp: None,
-            })
+            Ok(Verified { dedup_id, event, timestamp: None })
         }
         Scheme::GenericHmac(generic) => generic_hmac(generic, key, headers, body, now),
     }
@@ -227,11 +205,7 @@ fn standard<H: Headers + ?Sized>(
         });
     }
     let event = event_from_body(body, "type")?;
-    Ok(Verified {
-        dedup_id: id.to_owned(),
-        event,
-        timestamp: Some(timestamp),
-    })
+    Ok(Verified { dedup_id: id.to_owned(), event, timestamp: Some(timestamp) })
 }
 
 fn generic_hmac<H: Headers + ?Sized>(
@@ -243,9 +217,7 @@ fn generic_hmac<H: Headers + ?Sized>(
 ) -> Result<Verified, VerifyError> {
     let header = required(headers, &config.signature_header)?;
     let encoded = match &config.prefix {
-        Some(prefix) => header
-            .strip_prefix(prefix.as_str())
-            .ok_or(VerifyError::MalformedSignature)?,
+        Some(prefix) => header.strip_prefix(prefix.as_str()).ok_or(VerifyError::MalformedSignature)?,
         None => header,
     };
     let tag = match config.encoding {
@@ -270,11 +242,7 @@ fn generic_hmac<H: Headers + ?Sized>(
         EventTypeFrom::Header(name) => EventType::from_name(required(headers, name)?),
         EventTypeFrom::BodyField(field) => event_from_body(body, field)?,
     };
-    Ok(Verified {
-        dedup_id,
-        event,
-        timestamp,
-    })
+    Ok(Verified { dedup_id, event, timestamp })
 }
 
 /// Shopify and WooCommerce: base64 HMAC of the raw body in one header.
@@ -284,27 +252,18 @@ fn body_signed_base64<H: Headers + ?Sized>(
     body: &[u8],
     header: &str,
 ) -> Result<(), VerifyError> {
-    let tag = BASE64
-        .decode(required(headers, header)?)
-        .map_err(|_| VerifyError::MalformedSignature)?;
-    if mac_matches_any(key, &[body], &[tag]) {
-        Ok(())
-    } else {
-        Err(VerifyError::BadSignature)
-    }
+    let tag = BASE64.decode(required(headers, header)?).map_err(|_| VerifyError::MalformedSignature)?;
+    if mac_matches_any(key, &[body], &[tag]) { Ok(()) } else { Err(VerifyError::BadSignature) }
 }
 
 /// The only place a received signature meets the expected one. `verify_slice` compares in
 /// constant time; the MAC is computed once and cloned per candidate.
 fn mac_matches_any(key: &SigningKey, signed: &[&[u8]], candidates: &[Vec<u8>]) -> bool {
-    let mut mac =
-        <Hmac<Sha256> as KeyInit>::new_from_slice(&key.0).expect("HMAC accepts keys of any length");
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&key.0).expect("HMAC accepts keys of any length");
     for part in signed {
         mac.update(part);
     }
-    candidates
-        .iter()
-        .any(|tag| mac.clone().verify_slice(tag).is_ok())
+    candidates.iter().any(|tag| mac.clone().verify_slice(tag).is_ok())
 }
 
 /// Parses unix seconds and checks them against `now`; returns the seconds and the instant.
@@ -318,17 +277,13 @@ fn within_tolerance(
     if skew_seconds.unsigned_abs() > u64::from(tolerance_seconds) {
         return Err(VerifyError::TimestampOutOfTolerance { skew_seconds });
     }
-    let instant = OffsetDateTime::from_unix_timestamp(seconds)
-        .map_err(|_| VerifyError::MalformedTimestamp)?;
+    let instant = OffsetDateTime::from_unix_timestamp(seconds).map_err(|_| VerifyError::MalformedTimestamp)?;
     Ok((seconds, instant))
 }
 
 /// A header's trimmed value, treating blank as absent.
 fn present<'h, H: Headers + ?Sized>(headers: &'h H, name: &str) -> Option<&'h str> {
-    headers
-        .header(name)
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
+    headers.header(name).map(str::trim).filter(|v| !v.is_empty())
 }
 
 fn required<'h, H: Headers + ?Sized>(headers: &'h H, name: &str) -> Result<&'h str, VerifyError> {
@@ -336,9 +291,7 @@ fn required<'h, H: Headers + ?Sized>(headers: &'h H, name: &str) -> Result<&'h s
 }
 
 fn dedup_id<H: Headers + ?Sized>(headers: &H, name: &str) -> Result<String, VerifyError> {
-    present(headers, name)
-        .map(str::to_owned)
-        .ok_or_else(|| VerifyError::MissingDedupId(name.to_owned()))
+    present(headers, name).map(str::to_owned).ok_or_else(|| VerifyError::MissingDedupId(name.to_owned()))
 }
 
 /// Reads the event type from a verified body. Numbers parse as f64 here, which is harmless:

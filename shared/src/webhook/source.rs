@@ -46,10 +46,7 @@ pub struct SourceConfig {
 
 impl SourceConfig {
     pub fn seller(&self) -> Party {
-        Party {
-            ids: vec![self.seller_id.clone()],
-            ..Party::named(self.seller_name.as_str())
-        }
+        Party { ids: vec![self.seller_id.clone()], ..Party::named(self.seller_name.as_str()) }
     }
 }
 
@@ -130,10 +127,7 @@ pub enum SourceConfigError {
     #[error("webhook source {0:?} is configured twice")]
     DuplicateName(String),
     #[error("webhook source {source_name:?}: {reason}")]
-    Invalid {
-        source_name: String,
-        reason: &'static str,
-    },
+    Invalid { source_name: String, reason: &'static str },
 }
 
 /// The configured sources, checked as a whole.
@@ -165,27 +159,17 @@ impl WebhookSources {
 
 fn check(source: &SourceConfig) -> Result<(), SourceConfigError> {
     let name = &source.name;
-    let name_ok = (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_'));
+    let name_ok =
+        (1..=64).contains(&name.len()) && name.bytes().all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_'));
     if !name_ok {
         return Err(SourceConfigError::BadName(name.clone()));
     }
-    let invalid = |reason| {
-        Err(SourceConfigError::Invalid {
-            source_name: name.clone(),
-            reason,
-        })
-    };
+    let invalid = |reason| Err(SourceConfigError::Invalid { source_name: name.clone(), reason });
     // A reference always has a `<kind>:` prefix; a pasted secret usually has none. The value
     // is left out of the error either way.
-    let ref_ok = source
-        .secret_ref
-        .split_once(':')
-        .is_some_and(|(kind, rest)| {
-            !kind.is_empty() && kind.bytes().all(|b| b.is_ascii_lowercase()) && !rest.is_empty()
-        });
+    let ref_ok = source.secret_ref.split_once(':').is_some_and(|(kind, rest)| {
+        !kind.is_empty() && kind.bytes().all(|b| b.is_ascii_lowercase()) && !rest.is_empty()
+    });
     if !ref_ok {
         return invalid("secret_ref must be a reference such as `ssm:/path` or `local:<name>`");
     }
@@ -208,15 +192,7 @@ fn check(source: &SourceConfig) -> Result<(), SourceConfigError> {
             EventTypeFrom::Header(h) | EventTypeFrom::BodyField(h) => h,
         };
         let timestamp = g.timestamp.as_ref().map_or("x", |t| t.header.as_str());
-        if [
-            &g.signature_header,
-            &g.dedup_id_header,
-            event_source,
-            timestamp,
-        ]
-        .iter()
-        .any(|n| n.trim().is_empty())
-        {
+        if [&g.signature_header, &g.dedup_id_header, event_source, timestamp].iter().any(|n| n.trim().is_empty()) {
             return invalid("header and field names must not be empty");
         }
     }
@@ -236,16 +212,12 @@ mod tests {
 
     #[test]
     fn a_generic_source_is_described_by_configuration_alone() {
-        let json = one(
-            r#"{"kind": "generic_hmac", "signature_header": "x-sig", "encoding": "base64",
-                "dedup_id_header": "x-delivery", "event_type": {"header": "x-event"}}"#,
-        );
+        let json = one(r#"{"kind": "generic_hmac", "signature_header": "x-sig", "encoding": "base64",
+                "dedup_id_header": "x-delivery", "event_type": {"header": "x-event"}}"#);
         let sources = WebhookSources::from_json(&json).unwrap();
         let source = sources.get("shop").unwrap();
         assert_eq!(source.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
-        let Scheme::GenericHmac(g) = &source.scheme else {
-            panic!("{:?}", source.scheme)
-        };
+        let Scheme::GenericHmac(g) = &source.scheme else { panic!("{:?}", source.scheme) };
         assert_eq!(g.encoding, Encoding::Base64);
         assert_eq!(g.prefix, None);
         assert_eq!(g.event_type, EventTypeFrom::Header("x-event".into()));
@@ -255,12 +227,7 @@ mod tests {
     #[test]
     fn standard_webhooks_tolerance_defaults_to_five_minutes() {
         let sources = WebhookSources::from_json(&one(r#"{"kind": "standard_webhooks"}"#)).unwrap();
-        assert_eq!(
-            sources.get("shop").unwrap().scheme,
-            Scheme::StandardWebhooks {
-                tolerance_seconds: 300
-            }
-        );
+        assert_eq!(sources.get("shop").unwrap().scheme, Scheme::StandardWebhooks { tolerance_seconds: 300 });
     }
 
     #[test]
@@ -280,8 +247,7 @@ mod tests {
 
     #[test]
     fn a_secret_pasted_into_secret_ref_is_refused_without_echoing_it() {
-        let json = one(r#"{"kind": "shopify"}"#)
-            .replace("ssm:/orderflow/dev/webhooks/shop", "shpss_0123abcd");
+        let json = one(r#"{"kind": "shopify"}"#).replace("ssm:/orderflow/dev/webhooks/shop", "shpss_0123abcd");
         let err = WebhookSources::from_json(&json).unwrap_err();
         assert!(matches!(err, SourceConfigError::Invalid { .. }), "{err}");
         assert!(!err.to_string().contains("shpss_0123abcd"));
@@ -291,14 +257,8 @@ mod tests {
     fn duplicate_and_unsafe_names_are_refused() {
         let json = one(r#"{"kind": "shopify"}"#);
         let twice = format!("[{0},{0}]", &json[1..json.len() - 1]);
-        assert_eq!(
-            WebhookSources::from_json(&twice).unwrap_err(),
-            SourceConfigError::DuplicateName("shop".into())
-        );
+        assert_eq!(WebhookSources::from_json(&twice).unwrap_err(), SourceConfigError::DuplicateName("shop".into()));
         let bad = json.replace("\"shop\"", "\"../shop\"");
-        assert!(matches!(
-            WebhookSources::from_json(&bad),
-            Err(SourceConfigError::BadName(_))
-        ));
+        assert!(matches!(WebhookSources::from_json(&bad), Err(SourceConfigError::BadName(_))));
     }
 }

@@ -69,10 +69,7 @@ pub struct DynamoOrderStore {
 
 impl DynamoOrderStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
+        Self { client, table: table.into() }
     }
 
     pub fn table(&self) -> &str {
@@ -145,15 +142,9 @@ impl OrderStore for DynamoOrderStore {
     }
 
     async fn put(&self, record: &OrderRecord, expected: Option<u64>) -> Result<(), WriteError> {
-        let req = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item_of(record)?));
+        let req = self.client.put_item().table_name(&self.table).set_item(Some(item_of(record)?));
         let req = match expected {
-            None => req
-                .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", ATTR_PK),
+            None => req.condition_expression("attribute_not_exists(#pk)").expression_attribute_names("#pk", ATTR_PK),
             Some(version) => req
                 .condition_expression("#version = :expected")
                 .expression_attribute_names("#version", ATTR_VERSION)
@@ -161,22 +152,14 @@ impl OrderStore for DynamoOrderStore {
         };
         match req.send().await {
             Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
                 Err(WriteError::VersionConflict)
             }
             Err(e) => Err(classify("dynamodb:PutItem", e).into()),
         }
     }
 
-    async fn list_by_state(
-        &self,
-        state: State,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<OrderPage, PortError> {
+    async fn list_by_state(&self, state: State, limit: usize, cursor: Option<&str>) -> Result<OrderPage, PortError> {
         let limit = limit.clamp(1, MAX_PAGE);
         let start = cursor.map(|c| decode_cursor(c, state)).transpose()?;
         // One more than asked: only an extra item proves there is a next page, so the last
@@ -205,16 +188,8 @@ impl OrderStore for DynamoOrderStore {
         let mut stats = Vec::with_capacity(State::ALL.len());
         for state in State::ALL {
             let count = self.count(state).await?;
-            let oldest = if count == 0 {
-                None
-            } else {
-                self.oldest(state).await?
-            };
-            stats.push(StateStats {
-                state,
-                count,
-                oldest,
-            });
+            let oldest = if count == 0 { None } else { self.oldest(state).await? };
+            stats.push(StateStats { state, count, oldest });
         }
         Ok(stats)
     }
@@ -227,19 +202,11 @@ fn string(value: &str) -> AttributeValue {
     AttributeValue::S(value.to_owned())
 }
 
-fn string_attr<'a>(
-    item: &'a HashMap<String, AttributeValue>,
-    name: &str,
-) -> Result<&'a str, PortError> {
+fn string_attr<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) -> Result<&'a str, PortError> {
     item.get(name)
         .and_then(|v| v.as_s().ok())
         .map(String::as_str)
-        .ok_or_else(|| {
-            PortError::permanent(
-                DECODE,
-                format!("attribute {name} is missing or not a string"),
-            )
-        })
+        .ok_or_else(|| PortError::permanent(DECODE, format!("attribute {name} is missing or not a string")))
 }
 
 fn item_of(record: &OrderRecord) -> Result<HashMap<String, AttributeValue>, PortError> {
@@ -247,24 +214,12 @@ fn item_of(record: &OrderRecord) -> Result<HashMap<String, AttributeValue>, Port
     let mut item = HashMap::from([
         (ATTR_PK.to_owned(), string(key)),
         (ATTR_STATE.to_owned(), string(record.state.as_str())),
-        (
-            ATTR_VERSION.to_owned(),
-            AttributeValue::N(record.version.to_string()),
-        ),
+        (ATTR_VERSION.to_owned(), AttributeValue::N(record.version.to_string())),
         (ATTR_STATE_AT.to_owned(), string(&record.state_at)),
         (ATTR_CREATED_AT.to_owned(), string(&record.created_at)),
-        (
-            ATTR_ORDER_NUMBER.to_owned(),
-            string(&record.order.order_number),
-        ),
-        (
-            ATTR_STATE_SORT.to_owned(),
-            string(&format!("{}#{key}", record.state_at)),
-        ),
-        (
-            ATTR_RECORD.to_owned(),
-            AttributeValue::B(Blob::new(compress(record)?)),
-        ),
+        (ATTR_ORDER_NUMBER.to_owned(), string(&record.order.order_number)),
+        (ATTR_STATE_SORT.to_owned(), string(&format!("{}#{key}", record.state_at))),
+        (ATTR_RECORD.to_owned(), AttributeValue::B(Blob::new(compress(record)?))),
     ]);
     if let Some(at) = &record.notified_at {
         item.insert(ATTR_NOTIFIED_AT.to_owned(), string(at));
@@ -273,14 +228,10 @@ fn item_of(record: &OrderRecord) -> Result<HashMap<String, AttributeValue>, Port
 }
 
 fn compress(record: &OrderRecord) -> Result<Vec<u8>, PortError> {
-    let fail = |e: &dyn std::fmt::Display| {
-        PortError::permanent("encode order record", format!("{}: {e}", record.key))
-    };
+    let fail = |e: &dyn std::fmt::Display| PortError::permanent("encode order record", format!("{}: {e}", record.key));
     let json = serde_json::to_vec(record).map_err(|e| fail(&e))?;
     let mut gz = GzEncoder::new(Vec::with_capacity(json.len() / 4), Compression::default());
-    gz.write_all(&json)
-        .and_then(|()| gz.finish())
-        .map_err(|e| fail(&e))
+    gz.write_all(&json).and_then(|()| gz.finish()).map_err(|e| fail(&e))
 }
 
 fn record_of(item: &HashMap<String, AttributeValue>) -> Result<OrderRecord, PortError> {
@@ -291,9 +242,7 @@ fn record_of(item: &HashMap<String, AttributeValue>) -> Result<OrderRecord, Port
         .and_then(|v| v.as_b().ok())
         .ok_or_else(|| fail(&format!("attribute {ATTR_RECORD} is missing or not binary")))?;
     let mut json = Vec::new();
-    GzDecoder::new(blob.as_ref())
-        .read_to_end(&mut json)
-        .map_err(|e| fail(&e))?;
+    GzDecoder::new(blob.as_ref()).read_to_end(&mut json).map_err(|e| fail(&e))?;
     serde_json::from_slice(&json).map_err(|e| fail(&e))
 }
 
@@ -303,8 +252,7 @@ fn encode_cursor(item: &HashMap<String, AttributeValue>) -> Result<String, PortE
     for name in CURSOR_ATTRS {
         key.insert(name, string_attr(item, name)?);
     }
-    let json = serde_json::to_vec(&key)
-        .map_err(|e| PortError::permanent(LIST, format!("encode cursor: {e}")))?;
+    let json = serde_json::to_vec(&key).map_err(|e| PortError::permanent(LIST, format!("encode cursor: {e}")))?;
     Ok(URL_SAFE_NO_PAD.encode(json))
 }
 
@@ -319,13 +267,7 @@ fn decode_cursor(cursor: &str, state: State) -> Result<HashMap<String, Attribute
         })
         .ok_or_else(|| invalid("it is not one a listing returned".into()))?;
     if key[ATTR_STATE] != state.as_str() {
-        return Err(invalid(format!(
-            "it continues the {} list, not {state}",
-            key[ATTR_STATE]
-        )));
+        return Err(invalid(format!("it continues the {} list, not {state}", key[ATTR_STATE])));
     }
-    Ok(key
-        .into_iter()
-        .map(|(name, value)| (name, AttributeValue::S(value)))
-        .collect())
+    Ok(key.into_iter().map(|(name, value)| (name, AttributeValue::S(value))).collect())
 }

@@ -59,20 +59,13 @@ impl ObjectStore for S3ObjectStore {
 
     async fn copy(&self, from: &str, to: &str) -> Result<(), PortError> {
         let source = format!("{}/{}", self.bucket, utf8_percent_encode(from, COPY_SOURCE));
-        self.client
-            .copy_object()
-            .bucket(&self.bucket)
-            .copy_source(source)
-            .key(to)
-            .send()
-            .await
-            .map_err(|e| {
-                if e.as_service_error().is_some_and(|s| s.code() == Some("NoSuchKey")) {
-                    PortError::not_found("s3:CopyObject", format!("s3://{}/{from} does not exist", self.bucket))
-                } else {
-                    classify("s3:CopyObject", e)
-                }
-            })?;
+        self.client.copy_object().bucket(&self.bucket).copy_source(source).key(to).send().await.map_err(|e| {
+            if e.as_service_error().is_some_and(|s| s.code() == Some("NoSuchKey")) {
+                PortError::not_found("s3:CopyObject", format!("s3://{}/{from} does not exist", self.bucket))
+            } else {
+                classify("s3:CopyObject", e)
+            }
+        })?;
         Ok(())
     }
 

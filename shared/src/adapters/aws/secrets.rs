@@ -11,10 +11,7 @@ pub struct AwsSecretStore {
 
 impl AwsSecretStore {
     pub fn new(config: &aws_config::SdkConfig) -> Self {
-        Self {
-            ssm: aws_sdk_ssm::Client::new(config),
-            secrets_manager: aws_sdk_secretsmanager::Client::new(config),
-        }
+        Self { ssm: aws_sdk_ssm::Client::new(config), secrets_manager: aws_sdk_secretsmanager::Client::new(config) }
     }
 }
 
@@ -31,12 +28,9 @@ impl SecretStore for AwsSecretStore {
                     .await
                     .map_err(|e| classify("ssm:GetParameter", e))?;
                 let value = out.parameter().and_then(|p| p.value());
-                value.map(Secret::new).ok_or_else(|| {
-                    PortError::permanent(
-                        "ssm:GetParameter",
-                        format!("parameter {name} has no value"),
-                    )
-                })
+                value
+                    .map(Secret::new)
+                    .ok_or_else(|| PortError::permanent("ssm:GetParameter", format!("parameter {name} has no value")))
             }
             SecretRef::SecretsManager(id) => {
                 let out = self
@@ -47,10 +41,7 @@ impl SecretStore for AwsSecretStore {
                     .await
                     .map_err(|e| classify("secretsmanager:GetSecretValue", e))?;
                 out.secret_string().map(Secret::new).ok_or_else(|| {
-                    PortError::permanent(
-                        "secretsmanager:GetSecretValue",
-                        format!("secret {id} has no string value"),
-                    )
+                    PortError::permanent("secretsmanager:GetSecretValue", format!("secret {id} has no string value"))
                 })
             }
         }

@@ -73,9 +73,7 @@ fn to_received(m: &aws_sdk_sqs::types::Message) -> ReceivedMessage {
     let system = |name: MessageSystemAttributeName| m.attributes().and_then(|a| a.get(&name)).cloned();
     let mut attributes: Vec<(String, String)> = m
         .message_attributes()
-        .map(|attrs| {
-            attrs.iter().filter_map(|(k, v)| v.string_value().map(|s| (k.clone(), s.to_owned()))).collect()
-        })
+        .map(|attrs| attrs.iter().filter_map(|(k, v)| v.string_value().map(|s| (k.clone(), s.to_owned()))).collect())
         .unwrap_or_default();
     attributes.sort();
     ReceivedMessage {

@@ -17,9 +17,7 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now_ms(&self) -> u64 {
         // A clock set before 1970 is a host fault; 0 keeps the queue usable rather than panicking.
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, duration_ms)
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, duration_ms)
     }
 }
 
@@ -32,9 +30,7 @@ pub struct ManualClock {
 
 impl ManualClock {
     pub fn new(start_ms: u64) -> Self {
-        Self {
-            now_ms: Arc::new(AtomicU64::new(start_ms)),
-        }
+        Self { now_ms: Arc::new(AtomicU64::new(start_ms)) }
     }
 
     pub fn advance(&self, by: Duration) {

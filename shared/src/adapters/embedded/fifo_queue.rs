@@ -60,9 +60,7 @@ struct Receipt {
 
 impl Stored {
     fn in_flight(&self, now_ms: u64) -> bool {
-        self.receipt
-            .as_ref()
-            .is_some_and(|r| now_ms < r.visible_at_ms)
+        self.receipt.as_ref().is_some_and(|r| now_ms < r.visible_at_ms)
     }
 
     fn snapshot(&self, now_ms: u64) -> QueuedMessage {
@@ -123,10 +121,7 @@ impl EmbeddedFifoQueue {
 
     /// A message about to be received for the `max_receive_count + 1`-th time moves to `dlq`.
     pub fn with_redrive(mut self, dlq: Arc<EmbeddedFifoQueue>, max_receive_count: u32) -> Self {
-        self.redrive = Some(Redrive {
-            dlq,
-            max_receive_count,
-        });
+        self.redrive = Some(Redrive { dlq, max_receive_count });
         self
     }
 
@@ -146,22 +141,13 @@ impl EmbeddedFifoQueue {
     /// Every message in send order, without changing visibility or receive counts.
     pub fn peek_all(&self) -> Vec<QueuedMessage> {
         let now = self.clock.now_ms();
-        self.lock()
-            .messages
-            .iter()
-            .map(|m| m.snapshot(now))
-            .collect()
+        self.lock().messages.iter().map(|m| m.snapshot(now)).collect()
     }
 
     /// Age of the message that has been in this queue longest, in flight or not.
     pub fn approximate_age_of_oldest(&self) -> Option<Duration> {
         let now = self.clock.now_ms();
-        let oldest = self
-            .lock()
-            .messages
-            .iter()
-            .map(|m| m.enqueued_at_ms)
-            .min()?;
+        let oldest = self.lock().messages.iter().map(|m| m.enqueued_at_ms).min()?;
         Some(Duration::from_millis(now.saturating_sub(oldest)))
     }
 
@@ -183,17 +169,12 @@ impl EmbeddedFifoQueue {
 impl FifoQueue for EmbeddedFifoQueue {
     async fn send(&self, msg: OutgoingMessage) -> Result<String, PortError> {
         if msg.group_id.is_empty() || msg.dedup_id.is_empty() {
-            return Err(PortError::permanent(
-                "send",
-                "group id and dedup id are required on a FIFO queue",
-            ));
+            return Err(PortError::permanent("send", "group id and dedup id are required on a FIFO queue"));
         }
         let now = self.clock.now_ms();
         let window = duration_ms(DEDUP_WINDOW);
         let mut state = self.lock();
-        state
-            .dedup
-            .retain(|_, (_, first)| now.saturating_sub(*first) < window);
+        state.dedup.retain(|_, (_, first)| now.saturating_sub(*first) < window);
         if let Some((id, _)) = state.dedup.get(&msg.dedup_id) {
             return Ok(id.clone());
         }
@@ -215,10 +196,7 @@ impl FifoQueue for EmbeddedFifoQueue {
 
     async fn receive(&self, max: usize) -> Result<Vec<ReceivedMessage>, PortError> {
         if !(1..=MAX_RECEIVE_BATCH).contains(&max) {
-            return Err(PortError::permanent(
-                "receive",
-                format!("max must be 1 to {MAX_RECEIVE_BATCH}, got {max}"),
-            ));
+            return Err(PortError::permanent("receive", format!("max must be 1 to {MAX_RECEIVE_BATCH}, got {max}")));
         }
         let now = self.clock.now_ms();
         let visible_at_ms = now.saturating_add(duration_ms(self.visibility_timeout));
@@ -229,12 +207,8 @@ impl FifoQueue for EmbeddedFifoQueue {
             let state = &mut *guard;
             // Groups blocked before this call stay blocked; a group first delivered in this
             // call may contribute further messages, in order, as SQS batches do.
-            let blocked: HashSet<String> = state
-                .messages
-                .iter()
-                .filter(|m| m.in_flight(now))
-                .map(|m| m.group_id.clone())
-                .collect();
+            let blocked: HashSet<String> =
+                state.messages.iter().filter(|m| m.in_flight(now)).map(|m| m.group_id.clone()).collect();
             let mut i = 0;
             while i < state.messages.len() && batch.len() < max {
                 let m = &mut state.messages[i];
@@ -251,10 +225,7 @@ impl FifoQueue for EmbeddedFifoQueue {
                 state.receipts += 1;
                 let handle = format!("{}#{}", m.message_id, state.receipts);
                 m.receive_count += 1;
-                m.receipt = Some(Receipt {
-                    handle: handle.clone(),
-                    visible_at_ms,
-                });
+                m.receipt = Some(Receipt { handle: handle.clone(), visible_at_ms });
                 batch.push(ReceivedMessage {
                     message_id: m.message_id.clone(),
                     receipt_handle: handle,
@@ -277,26 +248,20 @@ impl FifoQueue for EmbeddedFifoQueue {
     }
 
     async fn delete(&self, receipt_handle: &str) -> Result<(), PortError> {
-        let unknown =
-            || PortError::not_found("delete", format!("unknown receipt handle {receipt_handle}"));
+        let unknown = || PortError::not_found("delete", format!("unknown receipt handle {receipt_handle}"));
         let (message_id, _) = receipt_handle.rsplit_once('#').ok_or_else(unknown)?;
         let now = self.clock.now_ms();
         let mut state = self.lock();
-        let i = state
-            .messages
-            .iter()
-            .position(|m| m.message_id == message_id)
-            .ok_or_else(unknown)?;
+        let i = state.messages.iter().position(|m| m.message_id == message_id).ok_or_else(unknown)?;
         match &state.messages[i].receipt {
             Some(r) if r.handle == receipt_handle && now < r.visible_at_ms => {
                 state.messages.remove(i);
                 Ok(())
             }
             // SQS FIFO refuses these too: the message may already be in other hands.
-            Some(r) if r.handle == receipt_handle => Err(PortError::permanent(
-                "delete",
-                format!("receipt handle {receipt_handle} has expired"),
-            )),
+            Some(r) if r.handle == receipt_handle => {
+                Err(PortError::permanent("delete", format!("receipt handle {receipt_handle} has expired")))
+            }
             _ => Err(PortError::permanent(
                 "delete",
                 format!("stale receipt handle {receipt_handle}: the message was received again"),
@@ -384,9 +349,7 @@ mod tests {
         let clock = ManualClock::new(START_MS);
         let q = queue(&clock);
         for i in 0..12 {
-            q.send(msg(&format!("m{i}"), &format!("g{i}")))
-                .await
-                .unwrap();
+            q.send(msg(&format!("m{i}"), &format!("g{i}"))).await.unwrap();
         }
         assert_eq!(q.receive(10).await.unwrap().len(), 10);
         assert_eq!(q.receive(10).await.unwrap().len(), 2);
@@ -398,15 +361,9 @@ mod tests {
     async fn duplicate_dedup_id_within_window_returns_the_first_id() {
         let clock = ManualClock::new(START_MS);
         let q = queue(&clock);
-        let first = q
-            .send(OutgoingMessage::new("one".into(), "a", "d"))
-            .await
-            .unwrap();
+        let first = q.send(OutgoingMessage::new("one".into(), "a", "d")).await.unwrap();
         clock.advance(DEDUP_WINDOW - Duration::from_millis(1));
-        let second = q
-            .send(OutgoingMessage::new("two".into(), "b", "d"))
-            .await
-            .unwrap();
+        let second = q.send(OutgoingMessage::new("two".into(), "b", "d")).await.unwrap();
         assert_eq!(first, second);
         assert_eq!(q.len(), 1);
         assert_eq!(q.peek_all()[0].body, "one");
@@ -564,12 +521,7 @@ mod tests {
         q.send(msg("a1", "a")).await.unwrap();
         let batch = q.receive(1).await.unwrap();
         q.delete(&batch[0].receipt_handle).await.unwrap();
-        assert!(
-            q.delete(&batch[0].receipt_handle)
-                .await
-                .unwrap_err()
-                .not_found
-        );
+        assert!(q.delete(&batch[0].receipt_handle).await.unwrap_err().not_found);
     }
 
     #[tokio::test]
@@ -588,10 +540,7 @@ mod tests {
         assert_eq!(got.sent_at_ms, START_MS);
         assert_eq!(
             got.attributes,
-            [
-                ("status".to_owned(), "registered".to_owned()),
-                ("reason".to_owned(), "none".to_owned())
-            ]
+            [("status".to_owned(), "registered".to_owned()), ("reason".to_owned(), "none".to_owned())]
         );
     }
 
@@ -617,14 +566,8 @@ mod tests {
     #[tokio::test]
     async fn send_without_group_or_dedup_id_is_rejected() {
         let q = EmbeddedFifoQueue::new("orders");
-        assert_eq!(
-            q.send(msg("", "a")).await.unwrap_err().retry,
-            Retry::Permanent
-        );
-        assert_eq!(
-            q.send(msg("a1", "")).await.unwrap_err().retry,
-            Retry::Permanent
-        );
+        assert_eq!(q.send(msg("", "a")).await.unwrap_err().retry, Retry::Permanent);
+        assert_eq!(q.send(msg("a1", "")).await.unwrap_err().retry, Retry::Permanent);
         assert!(q.is_empty());
     }
 
@@ -637,10 +580,7 @@ mod tests {
         q.receive(1).await.unwrap();
         let peeked = q.peek_all();
         assert_eq!(
-            peeked
-                .iter()
-                .map(|m| (m.body.as_str(), m.in_flight, m.receive_count))
-                .collect::<Vec<_>>(),
+            peeked.iter().map(|m| (m.body.as_str(), m.in_flight, m.receive_count)).collect::<Vec<_>>(),
             [("a1", true, 1), ("b1", false, 0)]
         );
         let _ = q.peek_all();
@@ -683,10 +623,7 @@ mod tests {
         clock.advance(Duration::from_secs(100));
         assert!(q.receive(1).await.unwrap().is_empty());
         clock.advance(Duration::from_secs(7));
-        assert_eq!(
-            dlq.approximate_age_of_oldest(),
-            Some(Duration::from_secs(7))
-        );
+        assert_eq!(dlq.approximate_age_of_oldest(), Some(Duration::from_secs(7)));
         assert_eq!(dlq.peek_all()[0].sent_at_ms, START_MS);
     }
 

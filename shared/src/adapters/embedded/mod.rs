@@ -19,9 +19,7 @@ mod outbox;
 pub mod recovery;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use fifo_queue::{
-    DEDUP_WINDOW, DEFAULT_VISIBILITY_TIMEOUT, EmbeddedFifoQueue, MAX_RECEIVE_BATCH, QueuedMessage,
-};
+pub use fifo_queue::{DEDUP_WINDOW, DEFAULT_VISIBILITY_TIMEOUT, EmbeddedFifoQueue, MAX_RECEIVE_BATCH, QueuedMessage};
 pub use object_store::DirObjectStore;
 pub use order_store::{Change, EmbeddedOrderStore};
 pub use outbox::OutboxMailer;

@@ -41,9 +41,7 @@ impl DirObjectStore {
         let path = self.path_of(operation, key)?;
         tokio::fs::read(&path).await.map_err(|e| match e.kind() {
             // A "directory" in S3 terms is only a prefix: no object by that name.
-            io::ErrorKind::NotFound
-            | io::ErrorKind::IsADirectory
-            | io::ErrorKind::NotADirectory => {
+            io::ErrorKind::NotFound | io::ErrorKind::IsADirectory | io::ErrorKind::NotADirectory => {
                 PortError::not_found(operation, format!("no object {key}"))
             }
             _ => io_error(operation, key, &e),
@@ -52,19 +50,10 @@ impl DirObjectStore {
 
     /// Writes a temp file, syncs it, then renames it over the key: readers and crashes see
     /// the old object or the whole new one, never a part.
-    async fn write(
-        &self,
-        operation: &'static str,
-        key: &str,
-        body: Vec<u8>,
-    ) -> Result<(), PortError> {
+    async fn write(&self, operation: &'static str, key: &str, body: Vec<u8>) -> Result<(), PortError> {
         let path = self.path_of(operation, key)?;
         let tmp_dir = self.root.join(TMP_DIR);
-        let tmp = tmp_dir.join(format!(
-            "{}-{}",
-            std::process::id(),
-            TMP_SEQ.fetch_add(1, Ordering::Relaxed)
-        ));
+        let tmp = tmp_dir.join(format!("{}-{}", std::process::id(), TMP_SEQ.fetch_add(1, Ordering::Relaxed)));
         // One blocking task for the whole sequence instead of a thread hop per step.
         let result = tokio::task::spawn_blocking(move || {
             let result = write_then_rename(&tmp_dir, &tmp, &path, &body);
@@ -78,12 +67,9 @@ impl DirObjectStore {
         .map_err(|e| PortError::transient(operation, format!("{key}: write task failed: {e}")))?;
         result.map_err(|e| match e.kind() {
             // S3 allows both `a` and `a/b`; a directory tree cannot hold both.
-            io::ErrorKind::IsADirectory
-            | io::ErrorKind::NotADirectory
-            | io::ErrorKind::AlreadyExists => PortError::permanent(
-                operation,
-                format!("{key} collides with an object or prefix: {e}"),
-            ),
+            io::ErrorKind::IsADirectory | io::ErrorKind::NotADirectory | io::ErrorKind::AlreadyExists => {
+                PortError::permanent(operation, format!("{key} collides with an object or prefix: {e}"))
+            }
             _ => io_error(operation, key, &e),
         })
     }
@@ -131,21 +117,12 @@ impl ObjectStore for DirObjectStore {
         while let Some((dir, dir_key)) = pending.pop() {
             let mut entries = match tokio::fs::read_dir(&dir).await {
                 Ok(entries) => entries,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-                    ) =>
-                {
+                Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => {
                     continue;
                 }
                 Err(e) => return Err(io_error("list", prefix, &e)),
             };
-            while let Some(entry) = entries
-                .next_entry()
-                .await
-                .map_err(|e| io_error("list", prefix, &e))?
-            {
+            while let Some(entry) = entries.next_entry().await.map_err(|e| io_error("list", prefix, &e))? {
                 // Names that are not UTF-8 cannot have been written through this store.
                 let Ok(name) = entry.file_name().into_string() else {
                     continue;
@@ -153,15 +130,8 @@ impl ObjectStore for DirObjectStore {
                 if dir_key.is_empty() && name == TMP_DIR {
                     continue;
                 }
-                let key = if dir_key.is_empty() {
-                    name
-                } else {
-                    format!("{dir_key}/{name}")
-                };
-                let file_type = entry
-                    .file_type()
-                    .await
-                    .map_err(|e| io_error("list", prefix, &e))?;
+                let key = if dir_key.is_empty() { name } else { format!("{dir_key}/{name}") };
+                let file_type = entry.file_type().await.map_err(|e| io_error("list", prefix, &e))?;
                 if file_type.is_dir() {
                     pending.push((entry.path(), key));
                 } else if file_type.is_file() && key.starts_with(prefix) {
@@ -186,10 +156,7 @@ fn validate_key(operation: &'static str, key: &str) -> Result<(), PortError> {
         Some("contains a NUL byte")
     } else if key.starts_with('/') {
         Some("is absolute")
-    } else if key
-        .split('/')
-        .any(|s| s.is_empty() || s == "." || s == "..")
-    {
+    } else if key.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
         Some("has an empty, `.` or `..` segment")
     } else if key.split('/').next() == Some(TMP_DIR) {
         Some("is in the reserved temp directory")
@@ -197,10 +164,7 @@ fn validate_key(operation: &'static str, key: &str) -> Result<(), PortError> {
         None
     };
     match reason {
-        Some(reason) => Err(PortError::permanent(
-            operation,
-            format!("invalid key {key:?}: {reason}"),
-        )),
+        Some(reason) => Err(PortError::permanent(operation, format!("invalid key {key:?}: {reason}"))),
         None => Ok(()),
     }
 }
@@ -208,9 +172,9 @@ fn validate_key(operation: &'static str, key: &str) -> Result<(), PortError> {
 fn io_error(operation: &'static str, key: &str, e: &io::Error) -> PortError {
     let message = format!("{key}: {e}");
     match e.kind() {
-        io::ErrorKind::PermissionDenied
-        | io::ErrorKind::InvalidInput
-        | io::ErrorKind::InvalidFilename => PortError::permanent(operation, message),
+        io::ErrorKind::PermissionDenied | io::ErrorKind::InvalidInput | io::ErrorKind::InvalidFilename => {
+            PortError::permanent(operation, message)
+        }
         _ => PortError::transient(operation, message),
     }
 }
@@ -225,8 +189,7 @@ mod tests {
 
     impl TestDir {
         fn new(name: &str) -> Self {
-            let path = std::env::temp_dir()
-                .join(format!("orderflow-dirstore-{}-{name}", std::process::id()));
+            let path = std::env::temp_dir().join(format!("orderflow-dirstore-{}-{name}", std::process::id()));
             let _ = std::fs::remove_dir_all(&path);
             std::fs::create_dir_all(&path).expect("create test dir");
             Self(path)
@@ -247,33 +210,17 @@ mod tests {
     async fn put_then_get_returns_the_body_at_the_mapped_path() {
         let dir = TestDir::new("roundtrip");
         let store = dir.store();
-        store
-            .put("incoming/a.xml", b"<Order/>".to_vec(), "application/xml")
-            .await
-            .unwrap();
+        store.put("incoming/a.xml", b"<Order/>".to_vec(), "application/xml").await.unwrap();
         assert_eq!(store.get("incoming/a.xml").await.unwrap(), b"<Order/>");
-        assert_eq!(
-            std::fs::read(dir.0.join("incoming/a.xml")).unwrap(),
-            b"<Order/>"
-        );
+        assert_eq!(std::fs::read(dir.0.join("incoming/a.xml")).unwrap(), b"<Order/>");
     }
 
     #[tokio::test]
     async fn put_replaces_an_existing_object_and_leaves_no_temp_file_behind() {
         let dir = TestDir::new("atomic");
         let store = dir.store();
-        store
-            .put(
-                "k.json",
-                b"old, and longer than the new body".to_vec(),
-                "application/json",
-            )
-            .await
-            .unwrap();
-        store
-            .put("k.json", b"new".to_vec(), "application/json")
-            .await
-            .unwrap();
+        store.put("k.json", b"old, and longer than the new body".to_vec(), "application/json").await.unwrap();
+        store.put("k.json", b"new".to_vec(), "application/json").await.unwrap();
         assert_eq!(store.get("k.json").await.unwrap(), b"new");
         let leftovers = std::fs::read_dir(dir.0.join(TMP_DIR)).unwrap().count();
         assert_eq!(leftovers, 0);
@@ -283,15 +230,9 @@ mod tests {
     async fn failed_put_keeps_the_previous_object_whole() {
         let dir = TestDir::new("failed-put");
         let store = dir.store();
-        store
-            .put("a", b"first".to_vec(), "text/plain")
-            .await
-            .unwrap();
+        store.put("a", b"first".to_vec(), "text/plain").await.unwrap();
         // `a` is a file, so `a/b` cannot be created: the write fails after the temp file exists.
-        let err = store
-            .put("a/b", b"second".to_vec(), "text/plain")
-            .await
-            .unwrap_err();
+        let err = store.put("a/b", b"second".to_vec(), "text/plain").await.unwrap_err();
         assert_eq!(err.retry, Retry::Permanent);
         assert_eq!(store.get("a").await.unwrap(), b"first");
         assert_eq!(std::fs::read_dir(dir.0.join(TMP_DIR)).unwrap().count(), 0);
@@ -309,10 +250,7 @@ mod tests {
     async fn get_of_a_prefix_is_not_found() {
         let dir = TestDir::new("prefix-get");
         let store = dir.store();
-        store
-            .put("incoming/a.xml", b"x".to_vec(), "application/xml")
-            .await
-            .unwrap();
+        store.put("incoming/a.xml", b"x".to_vec(), "application/xml").await.unwrap();
         assert!(store.get("incoming").await.unwrap_err().not_found);
     }
 
@@ -320,21 +258,8 @@ mod tests {
     async fn keys_that_escape_the_root_are_rejected_as_permanent() {
         let dir = TestDir::new("escape");
         let store = dir.store();
-        for key in [
-            "../outside",
-            "a/../../outside",
-            "/etc/passwd",
-            "a\\..\\b",
-            "",
-            "a//b",
-            "./a",
-            "a/",
-            ".tmp/x",
-        ] {
-            let err = store
-                .put(key, b"x".to_vec(), "text/plain")
-                .await
-                .unwrap_err();
+        for key in ["../outside", "a/../../outside", "/etc/passwd", "a\\..\\b", "", "a//b", "./a", "a/", ".tmp/x"] {
+            let err = store.put(key, b"x".to_vec(), "text/plain").await.unwrap_err();
             assert_eq!(err.retry, Retry::Permanent, "key {key:?}");
             assert!(!err.not_found, "key {key:?}");
             assert!(store.get(key).await.is_err(), "key {key:?}");
@@ -347,22 +272,10 @@ mod tests {
     async fn list_returns_matching_keys_sorted_with_slashes() {
         let dir = TestDir::new("list");
         let store = dir.store();
-        for key in [
-            "incoming/b.xml",
-            "incoming/a.xml",
-            "incoming/sub/c.xml",
-            "incomings/x",
-            "rejected/a.xml",
-        ] {
-            store
-                .put(key, b"x".to_vec(), "application/xml")
-                .await
-                .unwrap();
+        for key in ["incoming/b.xml", "incoming/a.xml", "incoming/sub/c.xml", "incomings/x", "rejected/a.xml"] {
+            store.put(key, b"x".to_vec(), "application/xml").await.unwrap();
         }
-        assert_eq!(
-            store.list("incoming/").await.unwrap(),
-            ["incoming/a.xml", "incoming/b.xml", "incoming/sub/c.xml"]
-        );
+        assert_eq!(store.list("incoming/").await.unwrap(), ["incoming/a.xml", "incoming/b.xml", "incoming/sub/c.xml"]);
         assert_eq!(store.list("incoming").await.unwrap().len(), 4);
         assert_eq!(store.list("incoming/a").await.unwrap(), ["incoming/a.xml"]);
         assert_eq!(store.list("").await.unwrap().len(), 5);
@@ -372,13 +285,7 @@ mod tests {
     async fn list_of_an_absent_prefix_or_root_is_empty() {
         let dir = TestDir::new("list-empty");
         assert!(dir.store().list("nothing/").await.unwrap().is_empty());
-        assert!(
-            DirObjectStore::new(dir.0.join("never-created"))
-                .list("")
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert!(DirObjectStore::new(dir.0.join("never-created")).list("").await.unwrap().is_empty());
     }
 
     #[tokio::test]
@@ -397,14 +304,8 @@ mod tests {
         let dir = TestDir::new("copy");
         let store = dir.store();
         let body = b"\xEF\xBB\xBF<Order>\r\n</Order>".to_vec();
-        store
-            .put("incoming/a.xml", body.clone(), "application/xml")
-            .await
-            .unwrap();
-        store
-            .copy("incoming/a.xml", "rejected/a.xml")
-            .await
-            .unwrap();
+        store.put("incoming/a.xml", body.clone(), "application/xml").await.unwrap();
+        store.copy("incoming/a.xml", "rejected/a.xml").await.unwrap();
         assert_eq!(store.get("rejected/a.xml").await.unwrap(), body);
         assert_eq!(store.get("incoming/a.xml").await.unwrap(), body);
     }
@@ -413,10 +314,7 @@ mod tests {
     async fn copy_of_a_missing_source_is_not_found_and_writes_nothing() {
         let dir = TestDir::new("copy-missing");
         let store = dir.store();
-        let err = store
-            .copy("incoming/none.xml", "rejected/none.xml")
-            .await
-            .unwrap_err();
+        let err = store.copy("incoming/none.xml", "rejected/none.xml").await.unwrap_err();
         assert!(err.not_found);
         assert!(store.list("").await.unwrap().is_empty());
     }

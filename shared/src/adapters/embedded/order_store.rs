@@ -51,9 +51,7 @@ impl EmbeddedOrderStore {
     pub fn changes_since(&self, sequence: u64) -> Vec<Change> {
         let table = self.lock();
         // Sequences are dense from 1, so change `n` sits at index `n - 1`.
-        let from = usize::try_from(sequence)
-            .unwrap_or(usize::MAX)
-            .min(table.changes.len());
+        let from = usize::try_from(sequence).unwrap_or(usize::MAX).min(table.changes.len());
         table.changes[from..].to_vec()
     }
 
@@ -85,51 +83,28 @@ impl OrderStore for EmbeddedOrderStore {
         {
             list.remove(&state_sort(old));
         }
-        table
-            .by_state
-            .entry(record.state)
-            .or_default()
-            .insert(state_sort(record), record.key.clone());
+        table.by_state.entry(record.state).or_default().insert(state_sort(record), record.key.clone());
         let sequence = table.changes.len() as u64 + 1;
-        table.changes.push(Change {
-            sequence,
-            old,
-            new: record.clone(),
-        });
+        table.changes.push(Change { sequence, old, new: record.clone() });
         Ok(())
     }
 
-    async fn list_by_state(
-        &self,
-        state: State,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<OrderPage, PortError> {
+    async fn list_by_state(&self, state: State, limit: usize, cursor: Option<&str>) -> Result<OrderPage, PortError> {
         let limit = limit.clamp(1, MAX_PAGE);
         let after = cursor.map(|c| Cursor::decode(c, state)).transpose()?;
         let table = self.lock();
         let Some(list) = table.by_state.get(&state) else {
-            return Ok(OrderPage {
-                orders: Vec::new(),
-                cursor: None,
-            });
+            return Ok(OrderPage { orders: Vec::new(), cursor: None });
         };
         let upper = after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
-        let mut page: Vec<_> = list
-            .range::<str, _>((Bound::Unbounded, upper))
-            .rev()
-            .take(limit + 1)
-            .collect();
+        let mut page: Vec<_> = list.range::<str, _>((Bound::Unbounded, upper)).rev().take(limit + 1).collect();
         let more = page.len() > limit;
         page.truncate(limit);
         let cursor = match page.last() {
             Some((sort, _)) if more => Some(Cursor::encode(state, sort)),
             _ => None,
         };
-        let orders = page
-            .iter()
-            .filter_map(|(_, key)| table.records.get(*key).cloned())
-            .collect();
+        let orders = page.iter().filter_map(|(_, key)| table.records.get(*key).cloned()).collect();
         Ok(OrderPage { orders, cursor })
     }
 
@@ -141,11 +116,7 @@ impl OrderStore for EmbeddedOrderStore {
                 .and_then(BTreeMap::first_key_value)
                 .and_then(|(_, key)| table.records.get(key))
                 .map(|r| (r.key.clone(), r.state_at.clone()));
-            StateStats {
-                state,
-                count: list.map_or(0, |l| l.len() as u64),
-                oldest,
-            }
+            StateStats { state, count: list.map_or(0, |l| l.len() as u64), oldest }
         });
         Ok(stats.collect())
     }
@@ -165,19 +136,12 @@ impl Cursor {
     }
 
     fn decode(cursor: &str, state: State) -> Result<String, PortError> {
-        let invalid = |why: String| {
-            PortError::permanent("list orders by state", format!("invalid cursor: {why}"))
-        };
-        let json = URL_SAFE_NO_PAD
-            .decode(cursor)
-            .map_err(|_| invalid("it is not one a listing returned".into()))?;
-        let decoded: Cursor = serde_json::from_slice(&json)
-            .map_err(|_| invalid("it is not one a listing returned".into()))?;
+        let invalid = |why: String| PortError::permanent("list orders by state", format!("invalid cursor: {why}"));
+        let json = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid("it is not one a listing returned".into()))?;
+        let decoded: Cursor =
+            serde_json::from_slice(&json).map_err(|_| invalid("it is not one a listing returned".into()))?;
         if decoded.state != state {
-            return Err(invalid(format!(
-                "it continues the {} list, not {state}",
-                decoded.state
-            )));
+            return Err(invalid(format!("it continues the {} list, not {state}", decoded.state)));
         }
         Ok(decoded.after)
     }

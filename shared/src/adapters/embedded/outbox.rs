@@ -21,10 +21,7 @@ pub struct OutboxMailer {
 impl OutboxMailer {
     /// The folder is created on the first send.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self {
-            dir: dir.into(),
-            sent: AtomicU64::new(0),
-        }
+        Self { dir: dir.into(), sent: AtomicU64::new(0) }
     }
 
     pub fn dir(&self) -> &Path {
@@ -43,9 +40,7 @@ impl Mailer for OutboxMailer {
         tokio::fs::create_dir_all(&self.dir).await.map_err(fail)?;
         let tmp = self.dir.join(format!(".{id}.eml.tmp"));
         tokio::fs::write(&tmp, &mime).await.map_err(fail)?;
-        tokio::fs::rename(&tmp, self.dir.join(format!("{id}.eml")))
-            .await
-            .map_err(fail)?;
+        tokio::fs::rename(&tmp, self.dir.join(format!("{id}.eml"))).await.map_err(fail)?;
         Ok(id)
     }
 }
@@ -69,17 +64,12 @@ mod tests {
         let first = outbox.send(&email).await.unwrap();
         let second = outbox.send(&email).await.unwrap();
         assert_ne!(first, second);
-        let mut names: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
+        let mut names: Vec<_> =
+            std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
         names.sort();
         assert_eq!(names, [format!("{first}.eml"), format!("{second}.eml")]);
         let eml = std::fs::read_to_string(dir.join(&names[0])).unwrap();
-        assert!(
-            eml.contains("To: <buyer@example.cl>") && eml.contains("multipart/alternative"),
-            "{eml}"
-        );
+        assert!(eml.contains("To: <buyer@example.cl>") && eml.contains("multipart/alternative"), "{eml}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -66,10 +66,7 @@ pub(super) struct Node<'a> {
 
 impl<'a> Node<'a> {
     pub(super) fn root(value: &'a Value) -> Self {
-        Self {
-            path: String::new(),
-            value: Some(value),
-        }
+        Self { path: String::new(), value: Some(value) }
     }
 
     pub(super) fn path(&self) -> &str {
@@ -78,17 +75,10 @@ impl<'a> Node<'a> {
 
     /// A member of this object; absent when this node is absent or null.
     pub(super) fn get(&self, key: &str) -> Result<Node<'a>, PayloadError> {
-        let path = if self.path.is_empty() {
-            key.to_owned()
-        } else {
-            format!("{}.{key}", self.path)
-        };
+        let path = if self.path.is_empty() { key.to_owned() } else { format!("{}.{key}", self.path) };
         match self.present() {
             None => Ok(Node { path, value: None }),
-            Some(Value::Object(map)) => Ok(Node {
-                path,
-                value: map.get(key),
-            }),
+            Some(Value::Object(map)) => Ok(Node { path, value: map.get(key) }),
             Some(_) => Err(self.wrong_type("an object")),
         }
     }
@@ -96,16 +86,11 @@ impl<'a> Node<'a> {
     /// The elements of a required array.
     pub(super) fn items(&self) -> Result<Vec<Node<'a>>, PayloadError> {
         match self.present() {
-            None => Err(PayloadError::Missing {
-                field: self.path.clone(),
-            }),
+            None => Err(PayloadError::Missing { field: self.path.clone() }),
             Some(Value::Array(items)) => Ok(items
                 .iter()
                 .enumerate()
-                .map(|(i, value)| Node {
-                    path: format!("{}[{i}]", self.path),
-                    value: Some(value),
-                })
+                .map(|(i, value)| Node { path: format!("{}[{i}]", self.path), value: Some(value) })
                 .collect()),
             Some(_) => Err(self.wrong_type("an array")),
         }
@@ -121,26 +106,20 @@ impl<'a> Node<'a> {
     }
 
     pub(super) fn text(&self) -> Result<&'a str, PayloadError> {
-        self.opt_text()?.ok_or_else(|| PayloadError::Missing {
-            field: self.path.clone(),
-        })
+        self.opt_text()?.ok_or_else(|| PayloadError::Missing { field: self.path.clone() })
     }
 
     pub(super) fn opt_decimal(&self) -> Result<Option<Decimal>, PayloadError> {
         self.opt_text()?
             .map(|text| {
-                Decimal::parse(text).map_err(|_| PayloadError::BadAmount {
-                    field: self.path.clone(),
-                    value: text.to_owned(),
-                })
+                Decimal::parse(text)
+                    .map_err(|_| PayloadError::BadAmount { field: self.path.clone(), value: text.to_owned() })
             })
             .transpose()
     }
 
     pub(super) fn decimal(&self) -> Result<Decimal, PayloadError> {
-        self.opt_decimal()?.ok_or_else(|| PayloadError::Missing {
-            field: self.path.clone(),
-        })
+        self.opt_decimal()?.ok_or_else(|| PayloadError::Missing { field: self.path.clone() })
     }
 
     fn present(&self) -> Option<&'a Value> {
@@ -148,10 +127,7 @@ impl<'a> Node<'a> {
     }
 
     fn wrong_type(&self, expected: &'static str) -> PayloadError {
-        PayloadError::WrongType {
-            field: self.path.clone(),
-            expected,
-        }
+        PayloadError::WrongType { field: self.path.clone(), expected }
     }
 }
 
@@ -161,9 +137,7 @@ mod tests {
 
     #[test]
     fn numbers_keep_their_exact_text() {
-        let v =
-            parse(br#"{"a": 0.1, "b": 19.90, "c": [-3, 1e5], "d": 12345678901234567890.123456}"#)
-                .unwrap();
+        let v = parse(br#"{"a": 0.1, "b": 19.90, "c": [-3, 1e5], "d": 12345678901234567890.123456}"#).unwrap();
         assert_eq!(v["a"], "0.1");
         assert_eq!(v["b"], "19.90");
         assert_eq!(v["c"], serde_json::json!(["-3", "1e5"]));
@@ -173,19 +147,13 @@ mod tests {
     #[test]
     fn digits_and_quotes_inside_strings_are_left_alone() {
         let v = parse(br#"{"s": "a \"1\" \\", "t": "-2", "u": true, "n": null}"#).unwrap();
-        assert_eq!(
-            v,
-            serde_json::json!({"s": "a \"1\" \\", "t": "-2", "u": true, "n": null})
-        );
+        assert_eq!(v, serde_json::json!({"s": "a \"1\" \\", "t": "-2", "u": true, "n": null}));
     }
 
     #[test]
     fn malformed_numbers_are_refused_before_the_rewrite() {
         for bad in [&b"{\"a\": 01}"[..], b"{\"a\": 1.}", b"{\"a\": -}", b"[1,]"] {
-            assert!(
-                matches!(parse(bad), Err(PayloadError::NotJson(_))),
-                "{bad:?}"
-            );
+            assert!(matches!(parse(bad), Err(PayloadError::NotJson(_))), "{bad:?}");
         }
     }
 

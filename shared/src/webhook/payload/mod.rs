@@ -57,10 +57,7 @@ pub enum PayloadError {
     #[error("missing required field {field}")]
     Missing { field: String },
     #[error("{field} must be {expected}")]
-    WrongType {
-        field: String,
-        expected: &'static str,
-    },
+    WrongType { field: String, expected: &'static str },
     #[error("{field}: {:?} is not a decimal amount", excerpt(.value))]
     BadAmount { field: String, value: String },
     #[error("{field}: quantity {value} must be greater than zero")]
@@ -98,11 +95,7 @@ impl PayloadError {
 }
 
 /// Maps a verified body. Call only after [`super::verify`] succeeded for the same bytes.
-pub fn map_event(
-    source: &SourceConfig,
-    event: &EventType,
-    body: &[u8],
-) -> Result<WebhookEvent, PayloadError> {
+pub fn map_event(source: &SourceConfig, event: &EventType, body: &[u8]) -> Result<WebhookEvent, PayloadError> {
     if let EventType::Unhandled(name) = event {
         return Ok(WebhookEvent::Unhandled(name.clone()));
     }
@@ -126,9 +119,7 @@ pub fn map_event(
                 woocommerce::order(source, &root).map(|o| WebhookEvent::Order(Box::new(o)))
             }
         }
-        Scheme::StandardWebhooks { .. } | Scheme::GenericHmac(_) => {
-            standard::map(source, event, body)
-        }
+        Scheme::StandardWebhooks { .. } | Scheme::GenericHmac(_) => standard::map(source, event, body),
     }
 }
 
@@ -148,10 +139,7 @@ fn currency(field: &str, value: &str) -> Result<String, PayloadError> {
     if value.len() == 3 && value.bytes().all(|b| b.is_ascii_uppercase()) {
         Ok(value.to_owned())
     } else {
-        Err(PayloadError::BadCurrency {
-            field: field.to_owned(),
-            value: value.to_owned(),
-        })
+        Err(PayloadError::BadCurrency { field: field.to_owned(), value: value.to_owned() })
     }
 }
 
@@ -163,10 +151,7 @@ fn issue_date(field: &str, value: &str) -> Result<String, PayloadError> {
     if time::Date::parse(date, format).is_ok() && (rest.is_empty() || rest.starts_with('T')) {
         Ok(date.to_owned())
     } else {
-        Err(PayloadError::BadDate {
-            field: field.to_owned(),
-            value: value.to_owned(),
-        })
+        Err(PayloadError::BadDate { field: field.to_owned(), value: value.to_owned() })
     }
 }
 
@@ -174,10 +159,7 @@ fn positive_quantity(field: &str, quantity: Decimal) -> Result<Decimal, PayloadE
     if quantity.is_positive() {
         Ok(quantity)
     } else {
-        Err(PayloadError::NonPositiveQuantity {
-            field: field.to_owned(),
-            value: quantity,
-        })
+        Err(PayloadError::NonPositiveQuantity { field: field.to_owned(), value: quantity })
     }
 }
 
@@ -186,10 +168,7 @@ fn times(field: &str, price: &Decimal, quantity: &Decimal) -> Result<Decimal, Pa
     let product = price.value().checked_mul(quantity.value());
     product
         .and_then(|p| Decimal::parse(&p.to_string()).ok())
-        .ok_or_else(|| PayloadError::BadAmount {
-            field: field.to_owned(),
-            value: format!("{price} × {quantity}"),
-        })
+        .ok_or_else(|| PayloadError::BadAmount { field: field.to_owned(), value: format!("{price} × {quantity}") })
 }
 
 /// A customer as buyer. E-mail is the identity when there is one (lower-cased, so case
@@ -197,10 +176,7 @@ fn times(field: &str, price: &Decimal, quantity: &Decimal) -> Result<Decimal, Pa
 fn customer(name: String, email: Option<&str>, customer_id: Option<Identifier>) -> Party {
     let mut buyer = Party::named(name);
     buyer.email = email.map(str::to_owned);
-    buyer.endpoint_id = email.map(|e| Identifier {
-        scheme: Some("EM".into()),
-        value: e.to_lowercase(),
-    });
+    buyer.endpoint_id = email.map(|e| Identifier { scheme: Some("EM".into()), value: e.to_lowercase() });
     buyer.ids = customer_id.into_iter().collect();
     buyer
 }

@@ -2,12 +2,9 @@
 
 use super::json::Node;
 use super::{
-    PIECE, PayloadError, Refund, WebhookOrder, currency, customer, issue_date, positive_quantity,
-    times, validated,
+    PIECE, PayloadError, Refund, WebhookOrder, currency, customer, issue_date, positive_quantity, times, validated,
 };
-use crate::order::{
-    Address, CanonicalOrder, Decimal, Identifier, OrderKey, OrderLine, Origin, Party, Totals,
-};
+use crate::order::{Address, CanonicalOrder, Decimal, Identifier, OrderKey, OrderLine, Origin, Party, Totals};
 use crate::webhook::SourceConfig;
 
 pub(super) fn order(source: &SourceConfig, root: &Node) -> Result<WebhookOrder, PayloadError> {
@@ -42,10 +39,7 @@ pub(super) fn order(source: &SourceConfig, root: &Node) -> Result<WebhookOrder, 
         },
     };
     let external_order_id = root.get("id")?.text()?.to_owned();
-    Ok(WebhookOrder {
-        external_order_id,
-        order: validated(order)?,
-    })
+    Ok(WebhookOrder { external_order_id, order: validated(order)? })
 }
 
 /// The money refunded is the sum of the successful `refund` transactions. The payload names
@@ -105,24 +99,19 @@ fn buyer(root: &Node) -> Result<Party, PayloadError> {
         Some(name) => name,
         None => full_name(&billing)?
             .or_else(|| email.map(str::to_owned))
-            .ok_or_else(|| PayloadError::Missing {
-                field: "customer".into(),
-            })?,
+            .ok_or_else(|| PayloadError::Missing { field: "customer".into() })?,
     };
-    let customer_id = customer_field.get("id")?.opt_text()?.map(|id| Identifier {
-        scheme: Some("shopify:customer".into()),
-        value: id.to_owned(),
-    });
+    let customer_id = customer_field
+        .get("id")?
+        .opt_text()?
+        .map(|id| Identifier { scheme: Some("shopify:customer".into()), value: id.to_owned() });
     let mut buyer = customer(name, email, customer_id);
     buyer.address = address(&billing)?;
     Ok(buyer)
 }
 
 fn full_name(node: &Node) -> Result<Option<String>, PayloadError> {
-    let parts = [
-        node.get("first_name")?.opt_text()?,
-        node.get("last_name")?.opt_text()?,
-    ];
+    let parts = [node.get("first_name")?.opt_text()?, node.get("last_name")?.opt_text()?];
     let name = parts.into_iter().flatten().collect::<Vec<_>>().join(" ");
     Ok(Some(name).filter(|n| !n.is_empty()))
 }
@@ -144,9 +133,7 @@ fn lines(root: &Node) -> Result<Vec<OrderLine>, PayloadError> {
     let line_items = root.get("line_items")?;
     let items = line_items.items()?;
     if items.is_empty() {
-        return Err(PayloadError::NoLines {
-            field: line_items.path().to_owned(),
-        });
+        return Err(PayloadError::NoLines { field: line_items.path().to_owned() });
     }
     items
         .iter()

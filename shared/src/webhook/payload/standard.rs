@@ -22,8 +22,7 @@
 use serde::Deserialize;
 
 use super::{
-    PayloadError, Refund, WebhookEvent, WebhookOrder, currency, customer, issue_date,
-    positive_quantity, validated,
+    PayloadError, Refund, WebhookEvent, WebhookOrder, currency, customer, issue_date, positive_quantity, validated,
 };
 use crate::order::{Address, CanonicalOrder, Decimal, OrderKey, OrderLine, Origin, Party, Totals};
 use crate::webhook::{EventType, SourceConfig};
@@ -67,20 +66,13 @@ struct RefundData {
     reason: Option<String>,
 }
 
-pub(super) fn map(
-    source: &SourceConfig,
-    event: &EventType,
-    body: &[u8],
-) -> Result<WebhookEvent, PayloadError> {
-    let envelope: Envelope =
-        serde_json::from_slice(body).map_err(|e| PayloadError::Invalid(e.to_string()))?;
+pub(super) fn map(source: &SourceConfig, event: &EventType, body: &[u8]) -> Result<WebhookEvent, PayloadError> {
+    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| PayloadError::Invalid(e.to_string()))?;
     match (envelope, event) {
         (Envelope::Created(data), EventType::OrderCreated) => {
             order(source, *data).map(|o| WebhookEvent::Order(Box::new(o)))
         }
-        (Envelope::Refunded(data), EventType::OrderRefunded) => {
-            refund(source, *data).map(WebhookEvent::Refund)
-        }
+        (Envelope::Refunded(data), EventType::OrderRefunded) => refund(source, *data).map(WebhookEvent::Refund),
         (envelope, _) => Err(PayloadError::EventMismatch {
             found: match envelope {
                 Envelope::Created(_) => EventType::OrderCreated,
@@ -95,9 +87,7 @@ pub(super) fn map(
 
 fn order(source: &SourceConfig, data: OrderData) -> Result<WebhookOrder, PayloadError> {
     if data.lines.is_empty() {
-        return Err(PayloadError::NoLines {
-            field: "data.lines".into(),
-        });
+        return Err(PayloadError::NoLines { field: "data.lines".into() });
     }
     for (i, line) in data.lines.iter().enumerate() {
         positive_quantity(&format!("data.lines[{i}].quantity"), line.quantity.clone())?;
@@ -118,20 +108,13 @@ fn order(source: &SourceConfig, data: OrderData) -> Result<WebhookOrder, Payload
         lines: data.lines,
         totals: data.totals,
     };
-    Ok(WebhookOrder {
-        external_order_id: data.order_id,
-        order: validated(order)?,
-    })
+    Ok(WebhookOrder { external_order_id: data.order_id, order: validated(order)? })
 }
 
 fn refund(source: &SourceConfig, data: RefundData) -> Result<Refund, PayloadError> {
     let buyer = identified(data.buyer);
     Ok(Refund {
-        order_key: Some(OrderKey::derive(
-            &source.seller(),
-            &buyer,
-            &data.order_number,
-        )),
+        order_key: Some(OrderKey::derive(&source.seller(), &buyer, &data.order_number)),
         external_order_id: data.order_id,
         amount: data.amount,
         currency: currency("data.currency", &data.currency)?,
@@ -143,10 +126,7 @@ fn refund(source: &SourceConfig, data: RefundData) -> Result<Refund, PayloadErro
 fn exact_date(value: &str) -> Result<String, PayloadError> {
     match issue_date("data.issue_date", value)? {
         date if date == value => Ok(date),
-        _ => Err(PayloadError::BadDate {
-            field: "data.issue_date".into(),
-            value: value.to_owned(),
-        }),
+        _ => Err(PayloadError::BadDate { field: "data.issue_date".into(), value: value.to_owned() }),
     }
 }
 

@@ -5,13 +5,10 @@ use crate::order::{Address, OrderLine, Origin, Totals};
 use crate::webhook::WebhookSources;
 
 const SHOPIFY_ORDER: &str = include_str!("../../../../events/webhooks/shopify-order-created.json");
-const SHOPIFY_REFUND: &str =
-    include_str!("../../../../events/webhooks/shopify-refund-created.json");
+const SHOPIFY_REFUND: &str = include_str!("../../../../events/webhooks/shopify-refund-created.json");
 const WOO_ORDER: &str = include_str!("../../../../events/webhooks/woocommerce-order-created.json");
-const STANDARD_ORDER: &str =
-    include_str!("../../../../events/webhooks/standard-order-created.json");
-const ZEPHYRCART_ORDER: &str =
-    include_str!("../../../../events/webhooks/zephyrcart-order-created.json");
+const STANDARD_ORDER: &str = include_str!("../../../../events/webhooks/standard-order-created.json");
+const ZEPHYRCART_ORDER: &str = include_str!("../../../../events/webhooks/zephyrcart-order-created.json");
 
 fn source(name: &str) -> SourceConfig {
     let scheme = match name {
@@ -23,28 +20,15 @@ fn source(name: &str) -> SourceConfig {
     };
     let config = json!([{"name": name, "seller_name": "Demo Store", "seller_id": {"value": "S-1"},
                          "secret_ref": format!("local:{name}"), "scheme": scheme}]);
-    WebhookSources::from_json(&config.to_string())
-        .unwrap()
-        .get(name)
-        .unwrap()
-        .clone()
+    WebhookSources::from_json(&config.to_string()).unwrap().get(name).unwrap().clone()
 }
 
 fn seller() -> Party {
-    Party {
-        ids: vec![Identifier {
-            scheme: None,
-            value: "S-1".into(),
-        }],
-        ..Party::named("Demo Store")
-    }
+    Party { ids: vec![Identifier { scheme: None, value: "S-1".into() }], ..Party::named("Demo Store") }
 }
 
 fn email_id(email: &str) -> Option<Identifier> {
-    Some(Identifier {
-        scheme: Some("EM".into()),
-        value: email.into(),
-    })
+    Some(Identifier { scheme: Some("EM".into()), value: email.into() })
 }
 
 fn decimal(text: &str) -> Decimal {
@@ -79,10 +63,7 @@ fn a_shopify_order_maps_to_the_canonical_order_with_exact_decimals() {
     let o = mapped.order;
     let buyer = Party {
         endpoint_id: email_id("jane.doe@example.com"),
-        ids: vec![Identifier {
-            scheme: Some("shopify:customer".into()),
-            value: "7391822934072".into(),
-        }],
+        ids: vec![Identifier { scheme: Some("shopify:customer".into()), value: "7391822934072".into() }],
         email: Some("Jane.Doe@example.com".into()),
         address: Some(Address {
             street: Some("123 Amoebobacterium St".into()),
@@ -156,10 +137,8 @@ fn a_shopify_refund_sums_its_successful_refund_transactions() {
     );
     let body = edited(SHOPIFY_REFUND, |v| {
         let first = v["transactions"][0].clone();
-        let failed =
-            json!({"kind": "refund", "status": "failure", "amount": "99.00", "currency": "USD"});
-        let second =
-            json!({"kind": "refund", "status": "success", "amount": "5.01", "currency": "USD"});
+        let failed = json!({"kind": "refund", "status": "failure", "amount": "99.00", "currency": "USD"});
+        let second = json!({"kind": "refund", "status": "success", "amount": "5.01", "currency": "USD"});
         v["transactions"] = json!([first, failed, second]);
     });
     assert_eq!(refund("shopify", &body).unwrap().amount, decimal("26.50"));
@@ -167,14 +146,10 @@ fn a_shopify_refund_sums_its_successful_refund_transactions() {
 
 #[test]
 fn a_shopify_refund_without_a_successful_refund_transaction_is_refused() {
-    let body = edited(SHOPIFY_REFUND, |v| {
-        v["transactions"][0]["status"] = json!("pending")
-    });
+    let body = edited(SHOPIFY_REFUND, |v| v["transactions"][0]["status"] = json!("pending"));
     assert_eq!(
         refund("shopify", &body).unwrap_err(),
-        PayloadError::Missing {
-            field: "transactions[kind=refund, status=success]".into()
-        }
+        PayloadError::Missing { field: "transactions[kind=refund, status=success]".into() }
     );
 }
 
@@ -189,27 +164,13 @@ fn a_woocommerce_order_keeps_number_prices_as_written() {
     assert_eq!(o.note.as_deref(), Some("Bitte vor 18 Uhr liefern."));
     assert_eq!(o.buyer.name, "Hans Müller");
     assert_eq!(o.buyer.identity(), "EM:hans.mueller@example.de");
-    assert_eq!(
-        o.buyer.ids,
-        [Identifier {
-            scheme: Some("woocommerce:customer".into()),
-            value: "26".into()
-        }]
-    );
-    assert_eq!(
-        o.buyer.address.as_ref().unwrap().additional_street,
-        None,
-        "empty strings are absent"
-    );
+    assert_eq!(o.buyer.ids, [Identifier { scheme: Some("woocommerce:customer".into()), value: "26".into() }]);
+    assert_eq!(o.buyer.address.as_ref().unwrap().additional_street, None, "empty strings are absent");
     assert_eq!(o.order_key, OrderKey::derive(&seller(), &o.buyer, "727"));
     let delivery = o.delivery.unwrap();
     assert_eq!(delivery.street.as_deref(), Some("Torstraße 44"));
     assert_eq!(delivery.postal_code.as_deref(), Some("10119"));
-    let prices: Vec<_> = o
-        .lines
-        .iter()
-        .map(|l| l.price.as_ref().unwrap().as_str())
-        .collect();
+    let prices: Vec<_> = o.lines.iter().map(|l| l.price.as_ref().unwrap().as_str()).collect();
     assert_eq!(prices, ["18.9", "24.95"]);
     let totals: Vec<_> = o.lines.iter().map(|l| l.line_total.as_str()).collect();
     assert_eq!(totals, ["37.80", "24.95"]);
@@ -240,12 +201,7 @@ fn a_woocommerce_refund_announces_the_newest_refund_of_the_order() {
         }
     );
     let err = refund("woocommerce", WOO_ORDER.as_bytes()).unwrap_err();
-    assert_eq!(
-        err,
-        PayloadError::Missing {
-            field: "refunds[0]".into()
-        }
-    );
+    assert_eq!(err, PayloadError::Missing { field: "refunds[0]".into() });
 }
 
 #[test]
@@ -257,21 +213,11 @@ fn a_standard_order_keeps_the_canonical_fields_it_was_sent() {
     assert_eq!(o.issue_date, "2026-03-14");
     assert_eq!(o.currency, "CLP");
     assert_eq!(o.language.as_deref(), Some("es-CL"));
-    assert_eq!(
-        o.buyer.identity(),
-        "CL:RUT:76543210-K",
-        "the sender's identifier wins over e-mail"
-    );
+    assert_eq!(o.buyer.identity(), "CL:RUT:76543210-K", "the sender's identifier wins over e-mail");
     assert_eq!(o.buyer.endpoint_id, None);
     assert_eq!(o.seller, seller());
-    assert_eq!(
-        o.order_key,
-        OrderKey::derive(&seller(), &o.buyer, "SO-2026-0042")
-    );
-    assert_eq!(
-        o.delivery.unwrap().additional_street.as_deref(),
-        Some("Bodega 3")
-    );
+    assert_eq!(o.order_key, OrderKey::derive(&seller(), &o.buyer, "SO-2026-0042"));
+    assert_eq!(o.delivery.unwrap().additional_street.as_deref(), Some("Bodega 3"));
     assert_eq!(o.lines.len(), 2);
     assert_eq!(o.lines[1].name, "Filtros de papel N°102 (100 u.)");
     assert_eq!(o.lines[1].line_total, decimal("14900"));
@@ -281,15 +227,10 @@ fn a_standard_order_keeps_the_canonical_fields_it_was_sent() {
 
 #[test]
 fn a_zephyrcart_buyer_without_identifiers_is_identified_by_email() {
-    let o = order("zephyrcart", ZEPHYRCART_ORDER.as_bytes())
-        .unwrap()
-        .order;
+    let o = order("zephyrcart", ZEPHYRCART_ORDER.as_bytes()).unwrap().order;
     assert_eq!(o.buyer.identity(), "EM:camille.laurent@example.fr");
     assert_eq!(o.buyer.email.as_deref(), Some("Camille.Laurent@example.fr"));
-    assert_eq!(
-        o.buyer.address.as_ref().unwrap().city.as_deref(),
-        Some("Lyon")
-    );
+    assert_eq!(o.buyer.address.as_ref().unwrap().city.as_deref(), Some("Lyon"));
     assert_eq!(o.lines[0].price, Some(decimal("9.95")));
     assert_eq!(o.lines[0].line_total, decimal("19.90"));
     assert_eq!(o.totals.charge_total, Some(decimal("4.50")));
@@ -298,9 +239,7 @@ fn a_zephyrcart_buyer_without_identifiers_is_identified_by_email() {
 
 #[test]
 fn a_standard_refund_derives_the_same_key_as_its_order() {
-    let placed = order("zephyrcart", ZEPHYRCART_ORDER.as_bytes())
-        .unwrap()
-        .order;
+    let placed = order("zephyrcart", ZEPHYRCART_ORDER.as_bytes()).unwrap().order;
     let body = json!({"type": "order.refunded", "data": {
         "order_id": "zc_5f3a9e21", "order_number": "ZC-100482",
         "buyer": {"name": "Camille Laurent", "email": "camille.laurent@EXAMPLE.fr"},
@@ -331,21 +270,11 @@ fn unhandled_events_are_acknowledged_without_reading_the_body() {
 #[test]
 fn platform_orders_without_lines_are_refused_naming_the_field() {
     let none = edited(SHOPIFY_ORDER, |v| v["line_items"] = json!([]));
-    assert_eq!(
-        order("shopify", &none).unwrap_err(),
-        PayloadError::NoLines {
-            field: "line_items".into()
-        }
-    );
+    assert_eq!(order("shopify", &none).unwrap_err(), PayloadError::NoLines { field: "line_items".into() });
     let missing = edited(WOO_ORDER, |v| {
         v.as_object_mut().unwrap().remove("line_items");
     });
-    assert_eq!(
-        order("woocommerce", &missing).unwrap_err(),
-        PayloadError::Missing {
-            field: "line_items".into()
-        }
-    );
+    assert_eq!(order("woocommerce", &missing).unwrap_err(), PayloadError::Missing { field: "line_items".into() });
 }
 
 #[test]
@@ -353,17 +282,11 @@ fn a_zero_or_negative_quantity_is_refused_naming_the_line() {
     let zero = edited(SHOPIFY_ORDER, |v| v["line_items"][1]["quantity"] = json!(0));
     assert_eq!(
         order("shopify", &zero).unwrap_err(),
-        PayloadError::NonPositiveQuantity {
-            field: "line_items[1].quantity".into(),
-            value: decimal("0")
-        }
+        PayloadError::NonPositiveQuantity { field: "line_items[1].quantity".into(), value: decimal("0") }
     );
     let negative = edited(WOO_ORDER, |v| v["line_items"][0]["quantity"] = json!(-1));
     let err = order("woocommerce", &negative).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "line_items[0].quantity: quantity -1 must be greater than zero"
-    );
+    assert_eq!(err.to_string(), "line_items[0].quantity: quantity -1 must be greater than zero");
 }
 
 #[test]
@@ -372,19 +295,11 @@ fn a_currency_that_is_not_three_uppercase_letters_is_refused() {
         let body = edited(SHOPIFY_ORDER, |v| v["currency"] = json!(bad));
         assert_eq!(
             order("shopify", &body).unwrap_err(),
-            PayloadError::BadCurrency {
-                field: "currency".into(),
-                value: bad.into()
-            }
+            PayloadError::BadCurrency { field: "currency".into(), value: bad.into() }
         );
     }
     let body = edited(WOO_ORDER, |v| v["currency"] = Value::Null);
-    assert_eq!(
-        order("woocommerce", &body).unwrap_err(),
-        PayloadError::Missing {
-            field: "currency".into()
-        }
-    );
+    assert_eq!(order("woocommerce", &body).unwrap_err(), PayloadError::Missing { field: "currency".into() });
 }
 
 #[test]
@@ -394,50 +309,31 @@ fn fields_of_the_wrong_type_are_refused_naming_the_field() {
         (
             "shopify",
             |v| v["line_items"] = json!({}),
-            PayloadError::WrongType {
-                field: "line_items".into(),
-                expected: "an array",
-            },
+            PayloadError::WrongType { field: "line_items".into(), expected: "an array" },
         ),
         (
             "shopify",
             |v| v["line_items"][0]["quantity"] = json!(true),
-            PayloadError::WrongType {
-                field: "line_items[0].quantity".into(),
-                expected: "a string or number",
-            },
+            PayloadError::WrongType { field: "line_items[0].quantity".into(), expected: "a string or number" },
         ),
         (
             "shopify",
             |v| v["customer"] = json!("Jane"),
-            PayloadError::WrongType {
-                field: "customer".into(),
-                expected: "an object",
-            },
+            PayloadError::WrongType { field: "customer".into(), expected: "an object" },
         ),
         (
             "shopify",
             |v| v["total_price"] = json!("52,84"),
-            PayloadError::BadAmount {
-                field: "total_price".into(),
-                value: "52,84".into(),
-            },
+            PayloadError::BadAmount { field: "total_price".into(), value: "52,84".into() },
         ),
         (
             "woocommerce",
             |v| v["line_items"][1]["price"] = json!({"amount": 24.95}),
-            PayloadError::WrongType {
-                field: "line_items[1].price".into(),
-                expected: "a string or number",
-            },
+            PayloadError::WrongType { field: "line_items[1].price".into(), expected: "a string or number" },
         ),
     ];
     for (name, edit, expected) in cases {
-        let sample = if name == "shopify" {
-            SHOPIFY_ORDER
-        } else {
-            WOO_ORDER
-        };
+        let sample = if name == "shopify" { SHOPIFY_ORDER } else { WOO_ORDER };
         assert_eq!(order(name, &edited(sample, edit)).unwrap_err(), expected);
     }
 }
@@ -447,101 +343,53 @@ fn an_amount_in_exponent_form_is_refused_rather_than_rounded() {
     let body = WOO_ORDER.replace("\"price\": 18.9,", "\"price\": 1.89e1,");
     assert_eq!(
         order("woocommerce", body.as_bytes()).unwrap_err(),
-        PayloadError::BadAmount {
-            field: "line_items[0].price".into(),
-            value: "1.89e1".into()
-        }
+        PayloadError::BadAmount { field: "line_items[0].price".into(), value: "1.89e1".into() }
     );
 }
 
 #[test]
 fn a_date_that_does_not_start_with_a_calendar_date_is_refused() {
-    let body = edited(SHOPIFY_ORDER, |v| {
-        v["created_at"] = json!("14/03/2026 09:26")
-    });
+    let body = edited(SHOPIFY_ORDER, |v| v["created_at"] = json!("14/03/2026 09:26"));
     assert_eq!(order("shopify", &body).unwrap_err().code(), "bad_date");
-    let body = edited(STANDARD_ORDER, |v| {
-        v["data"]["issue_date"] = json!("2026-03-14T10:00:00Z")
-    });
+    let body = edited(STANDARD_ORDER, |v| v["data"]["issue_date"] = json!("2026-03-14T10:00:00Z"));
     assert_eq!(
         order("standard", &body).unwrap_err(),
-        PayloadError::BadDate {
-            field: "data.issue_date".into(),
-            value: "2026-03-14T10:00:00Z".into()
-        }
+        PayloadError::BadDate { field: "data.issue_date".into(), value: "2026-03-14T10:00:00Z".into() }
     );
 }
 
 #[test]
 fn the_standard_format_refuses_unknown_fields_and_numeric_amounts() {
-    let unknown = edited(STANDARD_ORDER, |v| {
-        v["data"]["lines"][0]["discount"] = json!("1.00")
-    });
+    let unknown = edited(STANDARD_ORDER, |v| v["data"]["lines"][0]["discount"] = json!("1.00"));
     let err = order("standard", &unknown).unwrap_err();
     assert_eq!(err.code(), "invalid_payload");
-    assert!(
-        err.to_string().contains("unknown field `discount`"),
-        "{err}"
-    );
-    let numeric = edited(STANDARD_ORDER, |v| {
-        v["data"]["totals"]["payable"] = json!(64105)
-    });
+    assert!(err.to_string().contains("unknown field `discount`"), "{err}");
+    let numeric = edited(STANDARD_ORDER, |v| v["data"]["totals"]["payable"] = json!(64105));
     let err = order("standard", &numeric).unwrap_err();
     assert!(err.to_string().contains("expected a string"), "{err}");
-    let extra = edited(STANDARD_ORDER, |v| {
-        v["timestamp"] = json!("2026-03-14T10:00:00Z")
-    });
-    assert_eq!(
-        order("standard", &extra).unwrap_err().code(),
-        "invalid_payload"
-    );
+    let extra = edited(STANDARD_ORDER, |v| v["timestamp"] = json!("2026-03-14T10:00:00Z"));
+    assert_eq!(order("standard", &extra).unwrap_err().code(), "invalid_payload");
 }
 
 #[test]
 fn the_standard_format_checks_lines_quantities_and_currency() {
     let empty = edited(STANDARD_ORDER, |v| v["data"]["lines"] = json!([]));
-    assert_eq!(
-        order("standard", &empty).unwrap_err(),
-        PayloadError::NoLines {
-            field: "data.lines".into()
-        }
-    );
-    let zero = edited(STANDARD_ORDER, |v| {
-        v["data"]["lines"][1]["quantity"] = json!("0.000")
-    });
+    assert_eq!(order("standard", &empty).unwrap_err(), PayloadError::NoLines { field: "data.lines".into() });
+    let zero = edited(STANDARD_ORDER, |v| v["data"]["lines"][1]["quantity"] = json!("0.000"));
     assert_eq!(
         order("standard", &zero).unwrap_err(),
-        PayloadError::NonPositiveQuantity {
-            field: "data.lines[1].quantity".into(),
-            value: decimal("0.000")
-        }
+        PayloadError::NonPositiveQuantity { field: "data.lines[1].quantity".into(), value: decimal("0.000") }
     );
     let currency = edited(STANDARD_ORDER, |v| v["data"]["currency"] = json!("clp"));
-    assert_eq!(
-        order("standard", &currency).unwrap_err().code(),
-        "bad_currency"
-    );
-    let twice = edited(STANDARD_ORDER, |v| {
-        v["data"]["lines"][1]["line_id"] = json!("1")
-    });
-    assert!(
-        order("standard", &twice)
-            .unwrap_err()
-            .to_string()
-            .contains("line id 1 appears twice")
-    );
+    assert_eq!(order("standard", &currency).unwrap_err().code(), "bad_currency");
+    let twice = edited(STANDARD_ORDER, |v| v["data"]["lines"][1]["line_id"] = json!("1"));
+    assert!(order("standard", &twice).unwrap_err().to_string().contains("line id 1 appears twice"));
 }
 
 #[test]
 fn a_standard_body_whose_type_differs_from_the_signed_event_is_refused() {
     let err = refund("standard", STANDARD_ORDER.as_bytes()).unwrap_err();
-    assert_eq!(
-        err,
-        PayloadError::EventMismatch {
-            found: "order.created".into(),
-            expected: "order.refunded".into()
-        }
-    );
+    assert_eq!(err, PayloadError::EventMismatch { found: "order.created".into(), expected: "order.refunded".into() });
 }
 
 #[test]

@@ -1,13 +1,8 @@
 //! WooCommerce order webhook payloads (REST API v3 order JSON).
 
 use super::json::Node;
-use super::{
-    PIECE, PayloadError, Refund, WebhookOrder, currency, customer, issue_date, positive_quantity,
-    validated,
-};
-use crate::order::{
-    Address, CanonicalOrder, Decimal, Identifier, OrderKey, OrderLine, Origin, Party, Totals,
-};
+use super::{PIECE, PayloadError, Refund, WebhookOrder, currency, customer, issue_date, positive_quantity, validated};
+use crate::order::{Address, CanonicalOrder, Decimal, Identifier, OrderKey, OrderLine, Origin, Party, Totals};
 use crate::webhook::SourceConfig;
 
 pub(super) fn order(source: &SourceConfig, root: &Node) -> Result<WebhookOrder, PayloadError> {
@@ -40,10 +35,7 @@ pub(super) fn order(source: &SourceConfig, root: &Node) -> Result<WebhookOrder, 
         },
     };
     let external_order_id = root.get("id")?.text()?.to_owned();
-    Ok(WebhookOrder {
-        external_order_id,
-        order: validated(order)?,
-    })
+    Ok(WebhookOrder { external_order_id, order: validated(order)? })
 }
 
 /// An `order.refunded` delivery carries the whole order, with `refunds` newest first; the
@@ -52,12 +44,10 @@ pub(super) fn refund(source: &SourceConfig, root: &Node) -> Result<Refund, Paylo
     let placed = order(source, root)?;
     let refunds = root.get("refunds")?;
     let items = refunds.items()?;
-    let latest = items.first().ok_or_else(|| PayloadError::Missing {
-        field: format!("{}[0]", refunds.path()),
-    })?;
+    let latest = items.first().ok_or_else(|| PayloadError::Missing { field: format!("{}[0]", refunds.path()) })?;
     let total = latest.get("total")?.decimal()?;
-    let amount = Decimal::parse(total.as_str().trim_start_matches('-'))
-        .expect("a decimal without its sign is a decimal");
+    let amount =
+        Decimal::parse(total.as_str().trim_start_matches('-')).expect("a decimal without its sign is a decimal");
     Ok(Refund {
         order_key: Some(placed.order.order_key),
         external_order_id: placed.external_order_id,
@@ -70,23 +60,14 @@ pub(super) fn refund(source: &SourceConfig, root: &Node) -> Result<Refund, Paylo
 fn buyer(root: &Node) -> Result<Party, PayloadError> {
     let billing = root.get("billing")?;
     let email = billing.get("email")?.opt_text()?;
-    let parts = [
-        billing.get("first_name")?.opt_text()?,
-        billing.get("last_name")?.opt_text()?,
-    ];
+    let parts = [billing.get("first_name")?.opt_text()?, billing.get("last_name")?.opt_text()?];
     let full_name = parts.into_iter().flatten().collect::<Vec<_>>().join(" ");
-    let name = match (
-        full_name.is_empty(),
-        billing.get("company")?.opt_text()?,
-        email,
-    ) {
+    let name = match (full_name.is_empty(), billing.get("company")?.opt_text()?, email) {
         (false, _, _) => full_name,
         (true, Some(company), _) => company.to_owned(),
         (true, None, Some(email)) => email.to_owned(),
         (true, None, None) => {
-            return Err(PayloadError::Missing {
-                field: "billing.email".into(),
-            });
+            return Err(PayloadError::Missing { field: "billing.email".into() });
         }
     };
     // Guests have customer_id 0.
@@ -94,10 +75,7 @@ fn buyer(root: &Node) -> Result<Party, PayloadError> {
         .get("customer_id")?
         .opt_text()?
         .filter(|id| *id != "0")
-        .map(|id| Identifier {
-            scheme: Some("woocommerce:customer".into()),
-            value: id.to_owned(),
-        });
+        .map(|id| Identifier { scheme: Some("woocommerce:customer".into()), value: id.to_owned() });
     let mut buyer = customer(name, email, customer_id);
     buyer.address = address(&billing)?;
     Ok(buyer)
@@ -121,9 +99,7 @@ fn lines(root: &Node) -> Result<Vec<OrderLine>, PayloadError> {
     let line_items = root.get("line_items")?;
     let items = line_items.items()?;
     if items.is_empty() {
-        return Err(PayloadError::NoLines {
-            field: line_items.path().to_owned(),
-        });
+        return Err(PayloadError::NoLines { field: line_items.path().to_owned() });
     }
     items
         .iter()

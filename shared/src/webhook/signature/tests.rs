@@ -22,11 +22,7 @@ fn a_truncated_signature_does_not_match() {
     let mut full = <Hmac<Sha256> as KeyInit>::new_from_slice(b"k").unwrap();
     full.update(b"body");
     let tag = full.finalize().into_bytes().to_vec();
-    assert!(mac_matches_any(
-        &key,
-        &[b"bo", b"dy"],
-        std::slice::from_ref(&tag)
-    ));
+    assert!(mac_matches_any(&key, &[b"bo", b"dy"], std::slice::from_ref(&tag)));
     assert!(!mac_matches_any(&key, &[b"body"], &[tag[..16].to_vec()]));
     assert!(!mac_matches_any(&key, &[b"body"], &[]));
 }
@@ -65,9 +61,7 @@ fn signing_keys_never_show_in_debug_output() {
 
 #[test]
 fn empty_or_undecodable_secrets_are_refused() {
-    let standard = Scheme::StandardWebhooks {
-        tolerance_seconds: 300,
-    };
+    let standard = Scheme::StandardWebhooks { tolerance_seconds: 300 };
     assert!(SigningKey::from_secret(&Scheme::WooCommerce {}, "").is_err());
     assert!(SigningKey::from_secret(&standard, "whsec_").is_err());
     let err = SigningKey::from_secret(&standard, "whsec_not base64!").unwrap_err();

@@ -1,0 +1,298 @@
+//! Orders that reached `issuance_dte` in, one "your order is being processed" email each out.
+//!
+//! # Exactly once, as near as SES allows
+//!
+//! SES has no idempotency key, so the order record carries the guarantee:
+//!
+//! 1. **Claim.** Read the record; if `notified_at` is set or an outcome is already on its
+//!    history, this is a replay: done. Otherwise write a [`NotificationClaim`] conditionally on
+//!    the version read. Of two concurrent invocations only one wins the write.
+//! 2. **Send** through the [`Mailer`].
+//! 3. **Settle.** Set `notified_at`, drop the claim and add a history line, again
+//!    conditionally (re-reading and re-applying if the state router wrote in between).
+//!
+//! A claim younger than the claim timeout makes other invocations fail the record, so the
+//! stream retries it later. An older one means its owner died between claim and settle: the
+//! next invocation takes it over (`attempt + 1`) and sends. The timeout exceeds the function
+//! timeout, so a live send is never taken over. The price is at-least-once in one window: a
+//! crash after SES accepted the message but before the settle write sends it twice. We chose
+//! that over the alternative (settle before send), which loses the email on such a crash.
+//!
+//! A missing or malformed address, or one SES refuses, is recorded on the history as a
+//! notification failure and the record succeeds: retrying cannot fix the order's data.
+//! Throttling and 5xx release the claim and fail the record, so the stream retries it.
+
+use std::time::Duration;
+
+use aws_lambda_events::event::dynamodb::{Event, EventRecord};
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use orderflow_shared::adapters::aws::{ATTR_PK, ATTR_STATE};
+use orderflow_shared::adapters::embedded::Change;
+use orderflow_shared::email::{self, ComposeError, RenderError};
+use orderflow_shared::error::PortError;
+use orderflow_shared::lifecycle::{HistoryKind, NotificationClaim, OrderRecord, State, now_rfc3339};
+use orderflow_shared::order::OrderKey;
+use orderflow_shared::ports::{MailError, Mailer, OrderStore, WriteError};
+use orderflow_shared::telemetry::Metrics;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use tracing::{Instrument, info, info_span, instrument, warn};
+
+pub const FUNCTION: &str = "email-notifier";
+
+/// Conditional writes tried before giving up on a record that keeps changing.
+const WRITE_ATTEMPTS: usize = 5;
+
+pub struct Notifier<S, M> {
+    pub store: S,
+    pub mailer: M,
+    /// The verified identity the email comes from.
+    pub sender: String,
+    pub claim_timeout: Duration,
+}
+
+/// What became of one order's notification; every variant lets the stream move on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notified {
+    Sent {
+        message_id: String,
+    },
+    /// Sent or recorded as failed before: a replay or a duplicate record.
+    AlreadySettled,
+    /// No usable address; recorded on the order's history.
+    RecipientRejected,
+    /// The order is not in the table (deleted since the change).
+    Missing,
+}
+
+/// Why a record must come back.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    #[error("stream record without {0}")]
+    BadRecord(&'static str),
+    #[error("another invocation claimed this email at {0}; retrying after the claim timeout")]
+    ClaimHeld(String),
+    #[error("the order changed under {WRITE_ATTEMPTS} conditional writes in a row")]
+    Contended,
+    #[error(transparent)]
+    Store(#[from] PortError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error("sending: {0}")]
+    Mail(#[source] MailError),
+}
+
+/// One stream batch in; the records that must come back out, by sequence number. Lambda
+/// retries from the lowest one (`ReportBatchItemFailures`), and replays are harmless.
+pub async fn handle<S: OrderStore, M: Mailer>(deps: &Notifier<S, M>, event: Event) -> DynamoDbEventResponse {
+    let mut metrics = Metrics::new(FUNCTION);
+    let mut response = DynamoDbEventResponse::default();
+    for record in &event.records {
+        let sequence = record.change.sequence_number.as_deref().unwrap_or_default();
+        let span = info_span!("stream_record", sequence, event = %record.event_name);
+        match process_record(deps, record).instrument(span).await {
+            Ok(outcome) => {
+                metrics.count(metric(outcome.as_ref()), 1);
+            }
+            Err(error) => {
+                warn!(sequence, %error, "record failed; the stream will deliver it again");
+                metrics.count("NotificationFailed", 1);
+                // An empty identifier (no sequence number) fails the whole batch: retried, not lost.
+                let mut failure = DynamoDbBatchItemFailure::default();
+                failure.item_identifier = Some(sequence.to_owned());
+                response.batch_item_failures.push(failure);
+            }
+        }
+    }
+    metrics.flush();
+    response
+}
+
+/// The changes of the embedded store that the stream filter would let through, notified in
+/// order. For `orderflow demo`: same rule and same [`notify`] as the Lambda.
+pub async fn notify_changes<S: OrderStore, M: Mailer>(
+    deps: &Notifier<S, M>,
+    changes: &[Change],
+) -> Vec<(OrderKey, Result<Notified, NotifyError>)> {
+    let mut results = Vec::new();
+    for change in changes {
+        if enters_issuance(change.old.as_ref().map(|r| r.state.as_str()), Some(change.new.state.as_str())) {
+            results.push((change.new.key.clone(), notify(deps, &change.new.key).await));
+        }
+    }
+    results
+}
+
+/// The template's FilterCriteria, again: the new image is `issuance_dte`, the old one is not.
+fn enters_issuance(old: Option<&str>, new: Option<&str>) -> bool {
+    let target = Some(State::IssuanceDte.as_str());
+    new == target && old != target
+}
+
+fn metric(outcome: Option<&Notified>) -> &'static str {
+    match outcome {
+        None => "NotificationFiltered",
+        Some(Notified::Sent { .. }) => "NotificationSent",
+        Some(Notified::AlreadySettled) => "NotificationReplayed",
+        Some(Notified::RecipientRejected) => "NotificationRecipientRejected",
+        Some(Notified::Missing) => "NotificationOrderMissing",
+    }
+}
+
+/// `None` when the record is not an entry into `issuance_dte` (the filter should not let
+/// such records through; a test event may).
+async fn process_record<S: OrderStore, M: Mailer>(
+    deps: &Notifier<S, M>,
+    record: &EventRecord,
+) -> Result<Option<Notified>, NotifyError> {
+    let old = image_string(&record.change.old_image, ATTR_STATE);
+    let new = image_string(&record.change.new_image, ATTR_STATE);
+    if !enters_issuance(old.as_deref(), new.as_deref()) {
+        return Ok(None);
+    }
+    let pk = image_string(&record.change.new_image, ATTR_PK).ok_or(NotifyError::BadRecord("NewImage.pk"))?;
+    let key = OrderKey::parse(&pk).map_err(|_| NotifyError::BadRecord("a valid order key in NewImage.pk"))?;
+    // Boxed: claim, send and settle nest deep enough to overflow the layout query otherwise.
+    Box::pin(notify(deps, &key)).await.map(Some)
+}
+
+/// A string attribute of a stream image, which arrives in DynamoDB JSON (`{"S": "…"}`).
+fn image_string(image: &impl serde::Serialize, name: &str) -> Option<String> {
+    let json = serde_json::to_value(image).ok()?;
+    json.get(name)?.get("S")?.as_str().map(str::to_owned)
+}
+
+/// Claim, send and settle one order's email. Both entry points end here.
+#[instrument(skip_all, fields(order_key = %key))]
+pub async fn notify<S: OrderStore, M: Mailer>(deps: &Notifier<S, M>, key: &OrderKey) -> Result<Notified, NotifyError> {
+    let (claimed, email) = match claim(deps, key).await? {
+        Claim::Won(won) => *won,
+        Claim::Done(outcome) => return Ok(outcome),
+    };
+    match deps.mailer.send(&email).await {
+        Ok(message_id) => {
+            let now = now_rfc3339();
+            let detail = format!("email sent to {} (message id {message_id})", email.to);
+            settle(&deps.store, claimed, |r| {
+                r.notified_at = Some(now.clone());
+                r.notification_claim = None;
+                r.note(HistoryKind::Notification, FUNCTION, detail.clone(), &now);
+            })
+            .await?;
+            info!(message_id, to = %email.to, "order email sent");
+            Ok(Notified::Sent { message_id })
+        }
+        Err(MailError::InvalidRecipient(why)) => {
+            record_failure(deps, claimed, &why).await?;
+            Ok(Notified::RecipientRejected)
+        }
+        Err(error) => {
+            // Let the retry claim at once instead of waiting out the timeout.
+            if let Err(release) = settle(&deps.store, claimed, |r| {
+                r.notification_claim = None;
+                r.version += 1;
+            })
+            .await
+            {
+                warn!(%release, "could not release the claim; a retry takes it over after the timeout");
+            }
+            Err(NotifyError::Mail(error))
+        }
+    }
+}
+
+enum Claim {
+    Won(Box<(OrderRecord, email::Email)>),
+    Done(Notified),
+}
+
+async fn claim<S: OrderStore, M: Mailer>(deps: &Notifier<S, M>, key: &OrderKey) -> Result<Claim, NotifyError> {
+    for _ in 0..WRITE_ATTEMPTS {
+        let Some(mut record) = deps.store.get(key).await? else {
+            warn!("the order is not in the table");
+            return Ok(Claim::Done(Notified::Missing));
+        };
+        if settled(&record) {
+            info!("already notified: nothing to send");
+            return Ok(Claim::Done(Notified::AlreadySettled));
+        }
+        let attempt = match &record.notification_claim {
+            Some(held) if !expired(held, deps.claim_timeout) => {
+                return Err(NotifyError::ClaimHeld(held.claimed_at.clone()));
+            }
+            Some(stale) => {
+                warn!(claimed_at = stale.claimed_at, "taking over an unfinished claim");
+                stale.attempt + 1
+            }
+            None => 1,
+        };
+        let email = match email::order_processing(&record.order, &deps.sender) {
+            Ok(email) => email,
+            Err(ComposeError::Render(e)) => return Err(e.into()),
+            Err(recipient) => {
+                record_failure(deps, record, &recipient.to_string()).await?;
+                return Ok(Claim::Done(Notified::RecipientRejected));
+            }
+        };
+        let expected = record.version;
+        record.notification_claim = Some(NotificationClaim { claimed_at: now_rfc3339(), attempt });
+        record.version += 1;
+        match deps.store.put(&record, Some(expected)).await {
+            Ok(()) => return Ok(Claim::Won(Box::new((record, email)))),
+            Err(WriteError::VersionConflict) => continue,
+            Err(WriteError::Port(e)) => return Err(e.into()),
+        }
+    }
+    Err(NotifyError::Contended)
+}
+
+/// The email went out, or a failure that retrying cannot fix was recorded.
+fn settled(record: &OrderRecord) -> bool {
+    record.notified_at.is_some()
+        || record.history.iter().any(|h| h.kind == HistoryKind::Notification && h.by == FUNCTION)
+}
+
+fn expired(claim: &NotificationClaim, timeout: Duration) -> bool {
+    // A timestamp we cannot read cannot prove the owner alive.
+    OffsetDateTime::parse(&claim.claimed_at, &Rfc3339).map_or(true, |at| OffsetDateTime::now_utc() - at >= timeout)
+}
+
+/// `why` names the address masked only (see `EmailAddress`'s Display).
+async fn record_failure<S: OrderStore, M: Mailer>(
+    deps: &Notifier<S, M>,
+    record: OrderRecord,
+    why: &str,
+) -> Result<(), NotifyError> {
+    warn!(reason = why, "no usable recipient; recorded on the order, not retried");
+    let now = now_rfc3339();
+    let detail = format!("email not sent: {why}");
+    settle(&deps.store, record, |r| {
+        r.notification_claim = None;
+        r.note(HistoryKind::Notification, FUNCTION, detail.clone(), &now);
+    })
+    .await
+}
+
+/// Applies `change` (which must bump the version) and writes it conditionally, re-reading and
+/// re-applying when another writer got in between.
+async fn settle<S: OrderStore>(
+    store: &S,
+    mut record: OrderRecord,
+    change: impl Fn(&mut OrderRecord),
+) -> Result<(), NotifyError> {
+    for _ in 0..WRITE_ATTEMPTS {
+        let expected = record.version;
+        change(&mut record);
+        match store.put(&record, Some(expected)).await {
+            Ok(()) => return Ok(()),
+            Err(WriteError::VersionConflict) => {
+                record = store
+                    .get(&record.key)
+                    .await?
+                    .ok_or_else(|| PortError::permanent("settle notification", "the order disappeared"))?;
+            }
+            Err(WriteError::Port(e)) => return Err(e.into()),
+        }
+    }
+    Err(NotifyError::Contended)
+}

@@ -1,0 +1,22 @@
+use lambda_http::{Error, service_fn};
+use orderflow_shared::adapters::aws::{self, AwsSecretStore, SqsFifoQueue, dynamodb_client};
+use orderflow_shared::config::WebhookConfig;
+use orderflow_shared::telemetry;
+use webhook_bridge::{DynamoReplayGuard, Receiver, StoreKeys};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let config = WebhookConfig::from_env()?;
+    let sdk = aws::sdk_config().await;
+    let keys = StoreKeys::new(&config.sources, AwsSecretStore::new(&sdk))?;
+    let receiver = Receiver {
+        sources: config.sources,
+        keys,
+        guard: DynamoReplayGuard::new(dynamodb_client(&sdk), &config.dedup_table),
+        erp_sync: SqsFifoQueue::new(aws::sqs_client(&sdk), &config.erp_sync_queue_url),
+        orders: SqsFifoQueue::new(aws::sqs_client(&sdk), &config.orders_queue_url),
+        retention: config.dedup_retention,
+    };
+    lambda_http::run(service_fn(|req| webhook_bridge::handle(&receiver, req))).await
+}

@@ -1,0 +1,24 @@
+//! Messages on the erp-sync FIFO queue, from the receiver to the worker.
+
+use orderflow_shared::order::CanonicalOrder;
+use orderflow_shared::webhook::Refund;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ErpSyncMessage {
+    /// Push this order into the ERP (idempotent by order key).
+    Order {
+        /// `webhook:<source>/<dedup id>`, for the audit trail.
+        source: String,
+        external_order_id: String,
+        order: Box<CanonicalOrder>,
+    },
+    /// A refund the platform reported.
+    Refund { source: String, refund: Refund },
+}
+
+/// SQS caps group and deduplication ids at 128 characters.
+pub(crate) fn sqs_id(id: &str) -> String {
+    id.chars().take(128).collect()
+}

@@ -1,0 +1,270 @@
+//! `POST /webhooks/{source}`: signed webhooks in, queued work out, acknowledged early.
+//!
+//! Checks run in this order, each before anything further looks at the body:
+//! 1. unknown source → 404;
+//! 2. body size against the source's limit → 413;
+//! 3. signature over the raw bytes with the source's secret → 401 (400 when a signed body
+//!    names no event type);
+//! 4. payload mapping (pure, so a refused payload never holds a replay claim) → 400, or 200
+//!    `ignored` for a topic this system does not act on;
+//! 5. replay claim on `<source>#<dedup id>` → 200 `duplicate` when already processed, 409
+//!    `in_progress` while another delivery of it is being queued;
+//! 6. queueing: erp-sync (group = external order id, dedup = webhook dedup id), then the
+//!    orders queue (`Register`, or a `Refund` stage command) → 202 `queued`.
+//!
+//! Never lost, never doubled: the claim is taken before queueing, so concurrent deliveries of
+//! one event queue once. If any send fails, the claim is released and the answer is 503, so
+//! the platform's retry is processed again; sends that did succeed are then repeated with the
+//! same FIFO dedup ids (SQS drops them within its 5-minute window), and beyond that window
+//! both consumers are idempotent (the ERP push by order key, `Register` by order content).
+//! Only after every send succeeded is the claim completed.
+//!
+//! Bodies, signatures and secrets are never logged.
+
+use std::time::Duration;
+
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, RequestExt, Response};
+use orderflow_shared::command::OrderCommand;
+use orderflow_shared::error::{Classify, PortError};
+use orderflow_shared::lifecycle::Stage;
+use orderflow_shared::ports::{FifoQueue, OutgoingMessage};
+use orderflow_shared::telemetry::Metrics;
+use orderflow_shared::webhook::{SourceConfig, WebhookEvent, WebhookSources, check_size, map_event, verify};
+use serde_json::json;
+use time::OffsetDateTime;
+use tracing::{info, instrument, warn};
+
+use crate::keys::KeySource;
+use crate::message::{ErpSyncMessage, sqs_id};
+use crate::replay_guard::{Claim, ReplayGuard};
+
+pub const FUNCTION: &str = "webhook-bridge";
+
+/// Default retention of replay claims.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(72 * 3600);
+
+/// Everything the receiver needs, built once per cold start.
+pub struct Receiver<K, G, E, O> {
+    pub sources: WebhookSources,
+    pub keys: K,
+    pub guard: G,
+    /// The erp-sync FIFO queue the worker consumes.
+    pub erp_sync: E,
+    /// The orders FIFO queue the queue reader consumes.
+    pub orders: O,
+    /// How long a processed dedup id is answered as a duplicate.
+    pub retention: Duration,
+}
+
+/// What became of one request: the status and the JSON body answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: serde_json::Value,
+}
+
+impl Reply {
+    fn status(status: StatusCode, text: &str) -> Self {
+        Self { status, body: json!({ "status": text }) }
+    }
+
+    fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Self { status, body: json!({"error": {"code": code, "message": message.into()}}) }
+    }
+
+    pub fn into_response(self) -> Response<Body> {
+        Response::builder()
+            .status(self.status)
+            .header("content-type", "application/json")
+            .body(Body::Text(self.body.to_string()))
+            .expect("static response parts are valid")
+    }
+}
+
+/// The lambda_http entry point: routes `POST /webhooks/{source}` to [`Receiver::receive`].
+#[instrument(skip_all, fields(method = %req.method()))]
+pub async fn handle<K: KeySource, G: ReplayGuard, E: FifoQueue, O: FifoQueue>(
+    receiver: &Receiver<K, G, E, O>,
+    req: Request,
+) -> Result<Response<Body>, lambda_http::Error> {
+    let path = match req.raw_http_path() {
+        "" => req.uri().path().to_owned(),
+        raw => raw.to_owned(),
+    };
+    let segments: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let reply = match (req.method(), segments.as_slice()) {
+        (&Method::POST, ["webhooks", source]) => {
+            let headers: Vec<(String, String)> = req
+                .headers()
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+                .collect();
+            let body: &[u8] = req.body().as_ref();
+            receiver.receive(source, &headers, body, OffsetDateTime::now_utc()).await
+        }
+        (_, ["webhooks", _]) => {
+            Reply::error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "webhooks are POSTed")
+        }
+        _ => Reply::error(StatusCode::NOT_FOUND, "unknown_route", format!("no route for {} {path}", req.method())),
+    };
+    Ok(reply.into_response())
+}
+
+impl<K: KeySource, G: ReplayGuard, E: FifoQueue, O: FifoQueue> Receiver<K, G, E, O> {
+    /// Handles one delivery for `source`. `now` is passed in for the timestamp check and the
+    /// claim's expiry, so tests are deterministic.
+    #[instrument(skip_all, fields(source = %source))]
+    pub async fn receive(&self, source: &str, headers: &[(String, String)], body: &[u8], now: OffsetDateTime) -> Reply {
+        let mut metrics = Metrics::new(FUNCTION);
+        metrics.count("WebhooksReceived", 1);
+        let reply = self.run(source, headers, body, now, &mut metrics).await;
+        info!(status = reply.status.as_u16(), "answered");
+        metrics.flush();
+        reply
+    }
+
+    async fn run(
+        &self,
+        name: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+        now: OffsetDateTime,
+        metrics: &mut Metrics,
+    ) -> Reply {
+        let Some(source) = self.sources.get(name) else {
+            return Reply::error(StatusCode::NOT_FOUND, "unknown_source", format!("no webhook source named {name}"));
+        };
+        if let Err(e) = check_size(body.len(), source.max_body_bytes) {
+            metrics.count("WebhookVerificationFailures", 1);
+            return Reply::error(StatusCode::PAYLOAD_TOO_LARGE, e.code(), e.to_string());
+        }
+        let key = match self.keys.key(source).await {
+            Ok(key) => key,
+            Err(e) => {
+                warn!(error = %e, "no signing key");
+                return unavailable_or_internal(e.is_transient(), "signing key unavailable");
+            }
+        };
+        let verified = match verify(&source.scheme, &key, headers, body, now) {
+            Ok(verified) => verified,
+            Err(e) => {
+                metrics.count("WebhookVerificationFailures", 1);
+                warn!(code = e.code(), "verification failed");
+                let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
+                return Reply::error(status, e.code(), e.to_string());
+            }
+        };
+        let dedup_id = verified.dedup_id;
+        let event = match map_event(source, &verified.event, body) {
+            Ok(event) => event,
+            Err(e) => {
+                metrics.count("WebhooksRejected", 1);
+                warn!(%dedup_id, code = e.code(), "payload refused");
+                return Reply::error(StatusCode::BAD_REQUEST, e.code(), e.to_string());
+            }
+        };
+        if let WebhookEvent::Unhandled(topic) = &event {
+            metrics.count("WebhooksIgnored", 1);
+            info!(%dedup_id, %topic, "ignored");
+            return Reply::status(StatusCode::OK, "ignored");
+        }
+
+        let claim_key = format!("{}#{dedup_id}", source.name);
+        let now_s = now.unix_timestamp();
+        let expires_at = now_s.saturating_add(i64::try_from(self.retention.as_secs()).unwrap_or(i64::MAX));
+        match self.guard.claim(&claim_key, now_s, expires_at).await {
+            Ok(Claim::Claimed) => {}
+            Ok(Claim::Duplicate) => {
+                metrics.count("WebhooksDuplicate", 1);
+                info!(%dedup_id, "duplicate delivery");
+                return Reply::status(StatusCode::OK, "duplicate");
+            }
+            Ok(Claim::InProgress) => {
+                metrics.count("WebhooksDuplicate", 1);
+                info!(%dedup_id, "delivery already in progress");
+                return Reply::error(
+                    StatusCode::CONFLICT,
+                    "in_progress",
+                    "another delivery of this event is being processed; retry later",
+                );
+            }
+            Err(e) => {
+                warn!(%dedup_id, error = %e, "replay claim failed");
+                return unavailable_or_internal(e.is_transient(), "replay guard unavailable");
+            }
+        }
+
+        if let Err(e) = self.enqueue(source, &dedup_id, event).await {
+            warn!(%dedup_id, error = %e, "queueing failed; releasing the claim");
+            if let Err(release) = self.guard.release(&claim_key).await {
+                // The claim lapses after its lease, and a retry is then processed.
+                warn!(%dedup_id, error = %release, "releasing the claim failed");
+            }
+            metrics.count("WebhooksQueueFailures", 1);
+            return Reply::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the webhook could not be queued; retry later",
+            );
+        }
+        if let Err(e) = self.guard.complete(&claim_key).await {
+            // Queued: a redelivery after the lease is caught by the FIFO dedup ids and the
+            // consumers' idempotency.
+            warn!(%dedup_id, error = %e, "completing the claim failed");
+        }
+        metrics.count("WebhooksQueued", 1);
+        info!(%dedup_id, "queued");
+        Reply::status(StatusCode::ACCEPTED, "queued")
+    }
+
+    async fn enqueue(&self, source: &SourceConfig, dedup_id: &str, event: WebhookEvent) -> Result<(), PortError> {
+        let origin = format!("webhook:{}/{dedup_id}", source.name);
+        match event {
+            WebhookEvent::Order(order) => {
+                let order = *order;
+                let command = OrderCommand::Register { source: origin.clone(), order: Box::new(order.order.clone()) };
+                let group = sqs_id(&order.external_order_id);
+                let message = ErpSyncMessage::Order {
+                    source: origin,
+                    external_order_id: order.external_order_id,
+                    order: Box::new(order.order),
+                };
+                self.erp_sync.send(OutgoingMessage::new(to_json(&message), group, sqs_id(dedup_id))).await?;
+                self.orders.send(command.to_message()).await?;
+            }
+            WebhookEvent::Refund(refund) => {
+                let group = sqs_id(&refund.external_order_id);
+                let stage = refund.order_key.clone().map(|order_key| OrderCommand::Stage {
+                    order_key,
+                    stage: Stage::Refund,
+                    attempt: 0,
+                });
+                if stage.is_none() {
+                    // The lifecycle needs the order key; the ERP gets the refund regardless.
+                    info!(external_order_id = %refund.external_order_id,
+                        "refund without order key: queued for the ERP only");
+                }
+                let message = ErpSyncMessage::Refund { source: origin, refund };
+                self.erp_sync.send(OutgoingMessage::new(to_json(&message), group, sqs_id(dedup_id))).await?;
+                if let Some(command) = stage {
+                    self.orders.send(command.to_message()).await?;
+                }
+            }
+            WebhookEvent::Unhandled(_) => {}
+        }
+        Ok(())
+    }
+}
+
+fn to_json(message: &ErpSyncMessage) -> String {
+    serde_json::to_string(message).expect("erp-sync messages always serialise")
+}
+
+fn unavailable_or_internal(transient: bool, message: &str) -> Reply {
+    if transient {
+        Reply::error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+    } else {
+        Reply::error(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    }
+}

@@ -1,0 +1,131 @@
+//! The erp-sync worker: one SQS batch of [`ErpSyncMessage`]s in, one ERP push per order out.
+//!
+//! - Created, or AlreadyExists (a duplicate delivery, a retry after a lost answer): done.
+//! - A transient failure (5xx, 408, 429, timeout, no connection): the record fails and SQS
+//!   delivers it again; after the queue's `maxReceiveCount` SQS moves it to the ERP DLQ.
+//! - A permanent failure (a business 4xx, an order the mapping cannot map): the original
+//!   message goes to the ERP DLQ now, with `orderflow.status`, `orderflow.error` and
+//!   `orderflow.erp_answer` attached, and the record counts as done. If that send fails, the
+//!   record fails: nothing is dropped.
+//! - Refunds: [`ErpConnector`] has no refund call yet, so a refund is acknowledged, logged and
+//!   counted (`RefundsNotPushed`); the lifecycle side (`refunded`) goes through the orders
+//!   queue, not here.
+//! - A body that is not an erp-sync message fails (and ends in the DLQ through redrive).
+//!
+//! Ordering within an external order (one message group) is kept by [`process_batch`].
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use orderflow_shared::batch::{MESSAGE_GROUP_ID, RecordOutcome, process_batch};
+use orderflow_shared::erp::{ErpConnector, ErpError, PushOutcome};
+use orderflow_shared::error::{Classify, PortError};
+use orderflow_shared::lifecycle::now_rfc3339;
+use orderflow_shared::ports::{FifoQueue, OutgoingMessage};
+use orderflow_shared::telemetry::Metrics;
+use tracing::{info, instrument, warn};
+
+use crate::message::{ErpSyncMessage, sqs_id};
+
+pub const FUNCTION: &str = "erp-sync-worker";
+
+/// Message attributes on a message parked in the ERP DLQ.
+pub mod attributes {
+    pub const STATUS: &str = "orderflow.status";
+    pub const ERROR: &str = "orderflow.error";
+    pub const ERP_ANSWER: &str = "orderflow.erp_answer";
+    pub const SOURCE_MESSAGE_ID: &str = "orderflow.source_message_id";
+    pub const PARKED_AT: &str = "orderflow.parked_at";
+}
+
+pub struct Worker<C, Q> {
+    pub connector: C,
+    /// Where permanently refused messages go, with the ERP's answer.
+    pub dlq: Q,
+}
+
+/// What became of a record SQS may now delete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Pushed(PushOutcome),
+    Parked { status: Option<u16>, code: String },
+    RefundNotPushed,
+}
+
+/// Why a record must come back.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("the record has no body")]
+    NoBody,
+    #[error("the body is not an erp-sync message: {0}")]
+    NotAMessage(#[source] serde_json::Error),
+    #[error("ERP push failed, may pass on retry: {0}")]
+    Erp(ErpError),
+    #[error("parking in the ERP DLQ after \"{failure}\" failed: {source}")]
+    Park { failure: ErpError, source: PortError },
+}
+
+#[instrument(skip_all, fields(records = event.records.len()))]
+pub async fn handle<C: ErpConnector, Q: FifoQueue>(worker: &Worker<C, Q>, event: SqsEvent) -> SqsBatchResponse {
+    let report = process_batch(&event.records, |record| process(worker, record)).await;
+    let mut metrics = Metrics::new(FUNCTION);
+    for outcome in &report.outcomes {
+        let metric = match outcome {
+            RecordOutcome::Done(Outcome::Pushed(PushOutcome::Created { .. })) => "ErpCreated",
+            RecordOutcome::Done(Outcome::Pushed(PushOutcome::AlreadyExists { .. })) => "ErpAlreadyExists",
+            RecordOutcome::Done(Outcome::Parked { .. }) => "ErpParked",
+            RecordOutcome::Done(Outcome::RefundNotPushed) => "RefundsNotPushed",
+            RecordOutcome::Failed(RecordError::NoBody | RecordError::NotAMessage(_)) => "Malformed",
+            RecordOutcome::Failed(_) | RecordOutcome::Skipped => "Retried",
+        };
+        metrics.count(metric, 1);
+    }
+    metrics.flush();
+    report.response
+}
+
+async fn process<C: ErpConnector, Q: FifoQueue>(
+    worker: &Worker<C, Q>,
+    record: &SqsMessage,
+) -> Result<Outcome, RecordError> {
+    let raw = record.body.as_deref().ok_or(RecordError::NoBody)?;
+    let message: ErpSyncMessage = serde_json::from_str(raw).map_err(RecordError::NotAMessage)?;
+    let order = match message {
+        ErpSyncMessage::Order { order, .. } => order,
+        ErpSyncMessage::Refund { refund, .. } => {
+            info!(external_order_id = %refund.external_order_id,
+                "refund not pushed: the ERP connector has no refund call");
+            return Ok(Outcome::RefundNotPushed);
+        }
+    };
+    let order_key = &order.order_key;
+    match worker.connector.push(&order).await {
+        Ok(outcome) => {
+            info!(%order_key, ?outcome, "pushed");
+            Ok(Outcome::Pushed(outcome))
+        }
+        Err(failure) if failure.is_transient() => Err(RecordError::Erp(failure)),
+        Err(failure) => match worker.dlq.send(parking_message(record, raw, &failure)).await {
+            Ok(dlq_id) => {
+                warn!(%order_key, status = ?failure.status, code = %failure.code, %dlq_id,
+                    "parked in the ERP DLQ: {failure}");
+                Ok(Outcome::Parked { status: failure.status, code: failure.code })
+            }
+            Err(source) => Err(RecordError::Park { failure, source }),
+        },
+    }
+}
+
+/// The original message in its own group, deduplicated by the SQS message id so a retried
+/// park after a lost answer stays one message.
+fn parking_message(record: &SqsMessage, raw: &str, failure: &ErpError) -> OutgoingMessage {
+    let message_id = record.message_id.as_deref().unwrap_or_default();
+    let group = record.attributes.get(MESSAGE_GROUP_ID).map_or("erp-sync", String::as_str);
+    let status = failure.status.map_or_else(|| "none".to_owned(), |s| s.to_string());
+    // SQS refuses empty attribute values.
+    let answer = failure.erp_answer.clone().filter(|a| !a.is_empty()).unwrap_or_else(|| "none".to_owned());
+    OutgoingMessage::new(raw.to_owned(), sqs_id(group), sqs_id(&format!("erp-dlq-{message_id}")))
+        .with_attribute(attributes::STATUS, status)
+        .with_attribute(attributes::ERROR, format!("{}: {}", failure.code, failure.message))
+        .with_attribute(attributes::ERP_ANSWER, answer)
+        .with_attribute(attributes::SOURCE_MESSAGE_ID, message_id)
+        .with_attribute(attributes::PARKED_AT, now_rfc3339())
+}
