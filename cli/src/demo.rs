@@ -1,7 +1,19 @@
 //! `orderflow demo`: the bundled samples through the pipeline, on embedded adapters.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use email_notifier::{Notified, Notifier};
+use error_handler::backoff::Backoff;
+use error_handler::config::AlertConfig;
+use error_handler::local::LocalTasks;
+use error_handler::not_granted::NotGranted;
+use orderflow_shared::adapters::embedded::OutboxMailer;
+use orderflow_shared::asl::SkipSleeper;
+use orderflow_shared::dte::{Failure, Operation};
+use orderflow_shared::email::EmailAddress;
+use orderflow_shared::order::OrderKey;
+use orderflow_shared::order_service::OrderService;
 
 use orderflow_shared::ports::OrderStore;
 use xml_order_converter::Outcome;
@@ -25,8 +37,17 @@ pub async fn run(orders: &Path, out: &Path) -> Result<(), String> {
         for outcome in pipeline.upload(relative, bytes).await?.outcomes {
             println!("   {}", describe(relative, &outcome));
             if let Outcome::Queued { order_key, .. } = outcome {
-                queued.push(order_key);
+                queued.push((relative.clone(), order_key));
             }
+        }
+    }
+
+    // Two orders meet a failing tax authority: one recovers after two retries, one is refused.
+    let flaky = queued_key(&queued, "medium-eur.xml");
+    let refused = queued_key(&queued, "usd-default-ns.xml");
+    for (key, failure, times) in [(&flaky, Failure::Transient, 2), (&refused, Failure::Permanent, 1)] {
+        if let Some(key) = key {
+            pipeline.dte.fail_order(key, Operation::Broadcast, failure, Some(times));
         }
     }
 
@@ -43,11 +64,27 @@ pub async fn run(orders: &Path, out: &Path) -> Result<(), String> {
     );
 
     println!();
-    println!("3. Orders table");
+    println!("3. broadcast_dte failures -> recovery workflow (statemachines/broadcast-recovery.asl.json)");
+    recover(&pipeline, out).await?;
+
+    println!();
+    println!("4. orders table stream -> email-notifier (issuance_dte reached)");
+    let notifier = Notifier {
+        store: pipeline.store.clone(),
+        mailer: OutboxMailer::new(out.join("outbox")),
+        sender: "orders@orderflow.local".into(),
+        claim_timeout: Duration::from_secs(300),
+    };
+    let results = email_notifier::notify_changes(&notifier, &pipeline.store.changes_since(0)).await;
+    let sent = results.iter().filter(|(_, r)| matches!(r, Ok(Notified::Sent { .. }))).count();
+    println!("   {sent} customer emails written to {}", out.join("outbox").display());
+
+    println!();
+    println!("5. Orders table");
     println!("   {:<34} {:<14} {:>7} {:<14} {:<14}", "order key", "state", "version", "folio", "track id");
     let mut transitions = 0;
-    for key in &queued {
-        let key = orderflow_shared::order::OrderKey::parse(key).map_err(|e| e.to_string())?;
+    for (_, key) in &queued {
+        let key = OrderKey::parse(key).map_err(|e| e.to_string())?;
         let record = pipeline.store.get(&key).await.map_err(|e| e.to_string())?.ok_or("queued order not stored")?;
         transitions += record.history.iter().filter(|h| h.to.is_some()).count();
         println!(
@@ -65,6 +102,43 @@ pub async fn run(orders: &Path, out: &Path) -> Result<(), String> {
         elapsed.as_secs_f64() * 1e3,
         elapsed.as_secs_f64() * 1e6 / transitions.max(1) as f64
     );
+    Ok(())
+}
+
+fn queued_key(queued: &[(String, String)], relative: &str) -> Option<OrderKey> {
+    queued.iter().find(|(r, _)| r == relative).and_then(|(_, k)| OrderKey::parse(k).ok())
+}
+
+/// Runs every workflow execution the router started, with the real task handlers in process
+/// and waits skipped, then lets the lifecycle continue.
+async fn recover(pipeline: &Pipeline, out: &Path) -> Result<(), String> {
+    let deps = error_handler::Deps {
+        service: OrderService {
+            store: pipeline.store.clone(),
+            queue: pipeline.orders.clone(),
+            dte: pipeline.dte.clone(),
+            recovery: NotGranted,
+        },
+        backoff: Backoff { base_seconds: 30, cap_seconds: 900, max_attempts: 5 },
+        mailer: OutboxMailer::new(out.join("ops-outbox")),
+        alert: AlertConfig {
+            to: EmailAddress::parse("ops@orderflow.local").map_err(|e| e.to_string())?,
+            from: "orders@orderflow.local".into(),
+            configuration_set: "local".into(),
+        },
+    };
+    let sleeper = SkipSleeper::default();
+    let runs = pipeline.service.recovery.run_pending(&LocalTasks::new(&deps, 1), &sleeper).await;
+    if runs.is_empty() {
+        println!("   no broadcast failed");
+    }
+    for (name, execution) in runs {
+        let end = execution.cause.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
+        println!("   {name}: {:?}{end}", execution.status);
+        println!("     path: {}", execution.path.join(" -> "));
+    }
+    println!("   simulated waits: {} s (skipped)", sleeper.waited_seconds());
+    pipeline.drain().await?;
     Ok(())
 }
 

@@ -157,9 +157,10 @@ def watch(resources, dte_url):
     (REPO / ".cache").mkdir(exist_ok=True)
     log = open(REPO / ".cache" / "cargo-lambda-watch.log", "w")
     args = ["cargo", "lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port", str(port)]
-    for k, v in env.items():
-        args += ["--env-var", f"{k}={v}"]
-    proc = subprocess.Popen(args, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    # Inherited rather than passed with --env-var, which splits values on commas (JSON has many).
+    proc = subprocess.Popen(
+        args, cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     deadline = time.time() + 120
     while time.time() < deadline:
         assert proc.poll() is None, f"cargo lambda watch exited; see {log.name}"
