@@ -78,6 +78,9 @@ pub async fn run(orders: &Path, out: &Path) -> Result<(), String> {
     let results = email_notifier::notify_changes(&notifier, &pipeline.store.changes_since(0)).await;
     let sent = results.iter().filter(|(_, r)| matches!(r, Ok(Notified::Sent { .. }))).count();
     println!("   {sent} customer emails written to {}", out.join("outbox").display());
+    for (key, result) in results.iter().filter(|(_, r)| !matches!(r, Ok(Notified::Sent { .. }))) {
+        println!("   {key}: {result:?}");
+    }
 
     println!();
     println!("5. Orders table");
