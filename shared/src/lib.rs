@@ -11,6 +11,7 @@ pub mod dte;
 pub mod email;
 pub mod erp;
 pub mod error;
+pub mod http_answer;
 pub mod lifecycle;
 pub mod mapping;
 pub mod order;

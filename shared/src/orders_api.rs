@@ -1,13 +1,13 @@
 //! The Orders API as seen by its callers: one HTTPS POST per queued command, authenticated
 //! with `x-api-key`, and every answer sorted into delivered, retry later, or never.
 
+use crate::http_answer::{error_body, retry_for_status, transport_code};
 use crate::text::{error_chain, tidy};
 use std::fmt;
 use std::time::Duration;
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
-use serde::Deserialize;
 
 use crate::command::OrderCommand;
 use crate::error::{Classify, Retry};
@@ -45,41 +45,21 @@ impl ApiFailure {
     /// Sorts a non-2xx answer: throttling, timeouts and faults may pass; any other refusal is
     /// about this command and will be repeated.
     pub fn from_response(status: u16, body: &[u8]) -> Self {
-        #[derive(Deserialize)]
-        struct ErrorBody {
-            error: ErrorDetail,
-        }
-        #[derive(Deserialize)]
-        struct ErrorDetail {
-            code: String,
-            #[serde(default)]
-            message: String,
-        }
-        let (code, message, from_api) = match serde_json::from_slice::<ErrorBody>(body) {
-            Ok(ErrorBody { error }) => (error.code, error.message, true),
-            Err(_) => (format!("http_{status}"), String::from_utf8_lossy(body).into_owned(), false),
+        let (code, message, from_api) = match error_body(body) {
+            Some((code, message)) => (code, message, true),
+            None => (format!("http_{status}"), String::from_utf8_lossy(body).into_owned(), false),
         };
         let retry = match status {
-            408 | 429 => Retry::Transient,
             // API Gateway's own 401/403 (no error body of ours) means a wrong or rotated key:
             // the deployment's fault, so the commands wait in the queue instead of being parked.
             401 | 403 if !from_api => Retry::Transient,
-            400..=499 => Retry::Permanent,
-            // 5xx, and redirects, which are a misconfiguration rather than the command's fault.
-            _ => Retry::Transient,
+            _ => retry_for_status(status),
         };
         Self { status: Some(status), code: tidy(&code, MAX_CODE), message: tidy(&message, MAX_MESSAGE), retry }
     }
 
     fn from_transport(err: reqwest::Error) -> Self {
-        let code = if err.is_timeout() {
-            "timeout"
-        } else if err.is_connect() {
-            "connect"
-        } else {
-            "request"
-        };
-        Self::local(code, error_chain(&err))
+        Self::local(transport_code(&err), error_chain(&err))
     }
 
     /// A failure on this side of the wire; never the command's fault, so always retried.

@@ -1,6 +1,7 @@
 //! The DTE provider over HTTP(S): one JSON POST per call, an idempotency key per order and
 //! operation, and every failure sorted into "retry later" or "never".
 
+use crate::http_answer::{error_body, retry_for_status, transport_code};
 use crate::text::{error_chain, tidy};
 use std::fmt;
 use std::time::Duration;
@@ -8,7 +9,7 @@ use std::time::Duration;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tracing::warn;
 
 use super::{Operation, folio};
@@ -260,41 +261,17 @@ impl<'a> LineRef<'a> {
 /// about this document and would be repeated. The body is read only for the provider's
 /// `{"error": {"code", "message"}}`; anything else in it is dropped, never logged.
 fn refusal(op: Operation, status: StatusCode, body: &[u8]) -> DteError {
-    #[derive(Deserialize)]
-    struct ErrorBody {
-        error: ErrorDetail,
-    }
-    #[derive(Deserialize)]
-    struct ErrorDetail {
-        code: String,
-        #[serde(default)]
-        message: String,
-    }
-    let (code, message) = match serde_json::from_slice::<ErrorBody>(body) {
-        Ok(ErrorBody { error }) if !error.code.trim().is_empty() => (error.code, error.message),
-        _ => (format!("http_{}", status.as_u16()), format!("the provider answered {status}")),
-    };
-    let retry = match status.as_u16() {
-        408 | 429 => Retry::Transient,
-        400..=499 => Retry::Permanent,
-        // 5xx, and redirects: a fault or a misconfiguration, not the document's fault.
-        _ => Retry::Transient,
-    };
+    let (code, message) = error_body(body)
+        .unwrap_or_else(|| (format!("http_{}", status.as_u16()), format!("the provider answered {status}")));
+    let retry = retry_for_status(status.as_u16());
     DteError { operation: op.as_str(), code: tidy(&code, MAX_CODE), message: tidy(&message, MAX_MESSAGE), retry }
 }
 
 /// No answer at all: never the document's fault.
 fn transport(op: Operation, err: &reqwest::Error) -> DteError {
-    let code = if err.is_timeout() {
-        "timeout"
-    } else if err.is_connect() {
-        "connect"
-    } else {
-        "request"
-    };
     DteError {
         operation: op.as_str(),
-        code: code.into(),
+        code: transport_code(err).into(),
         message: tidy(&error_chain(err), MAX_MESSAGE),
         retry: Retry::Transient,
     }
