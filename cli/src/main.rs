@@ -1,6 +1,7 @@
 //! `orderflow`: convert UBL orders, run the pipeline locally, and operate queues.
 
 mod convert;
+mod dead_letters;
 mod demo;
 mod pipeline;
 mod serve;
@@ -35,6 +36,25 @@ enum Command {
         #[arg(long, default_value = "out/demo")]
         out: PathBuf,
     },
+    /// The orders pending queue: what the queue reader could not deliver.
+    Pending {
+        #[command(subcommand)]
+        action: dead_letters::Action,
+        #[arg(long, env = "PENDING_QUEUE_URL")]
+        queue_url: String,
+        /// Where redriven messages go.
+        #[arg(long, env = "ORDERS_QUEUE_URL")]
+        to: String,
+    },
+    /// The ERP dead-letter queue: orders the ERP refused; replay them once fixed.
+    Replay {
+        #[command(subcommand)]
+        action: dead_letters::Action,
+        #[arg(long, env = "ERP_DLQ_URL")]
+        queue_url: String,
+        #[arg(long, env = "ERP_SYNC_QUEUE_URL")]
+        to: String,
+    },
     /// Serve the Orders API on localhost, with the pipeline running behind it.
     Serve {
         #[arg(long, default_value_t = 8080)]
@@ -54,6 +74,12 @@ async fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Convert { file, max_bytes } => convert::run(&file, max_bytes),
         Command::Demo { orders, out } => demo::run(&orders, &out).await,
+        Command::Pending { action, queue_url, to } => {
+            dead_letters::run(action, dead_letters::Queues { dead_letters: queue_url, target: to }).await
+        }
+        Command::Replay { action, queue_url, to } => {
+            dead_letters::run(action, dead_letters::Queues { dead_letters: queue_url, target: to }).await
+        }
         Command::Serve { port, api_keys, state } => serve::run(port, api_keys, &state).await,
     };
     match result {

@@ -14,6 +14,7 @@ pub mod error;
 pub mod http_answer;
 pub mod lifecycle;
 pub mod mapping;
+pub mod operator;
 pub mod order;
 pub mod order_service;
 pub mod orders_api;

@@ -67,6 +67,10 @@ pub trait FifoQueue: Send + Sync {
     fn receive(&self, max: usize) -> impl Future<Output = Result<Vec<ReceivedMessage>, PortError>> + Send;
 
     fn delete(&self, receipt_handle: &str) -> impl Future<Output = Result<(), PortError>> + Send;
+
+    /// Makes a received message visible again at once (SQS `ChangeMessageVisibility` to 0), for
+    /// operators who look at a queue without taking anything from it.
+    fn release(&self, receipt_handle: &str) -> impl Future<Output = Result<(), PortError>> + Send;
 }
 
 /// Why a conditional write did not happen.
@@ -186,6 +190,9 @@ mod shared_impls {
         }
         fn delete(&self, receipt_handle: &str) -> impl Future<Output = Result<(), PortError>> + Send {
             (**self).delete(receipt_handle)
+        }
+        fn release(&self, receipt_handle: &str) -> impl Future<Output = Result<(), PortError>> + Send {
+            (**self).release(receipt_handle)
         }
     }
 

@@ -278,6 +278,9 @@ impl FifoQueue for Broken {
     async fn delete(&self, _: &str) -> Result<(), orderflow_shared::error::PortError> {
         Ok(())
     }
+    async fn release(&self, _: &str) -> Result<(), orderflow_shared::error::PortError> {
+        Ok(())
+    }
 }
 
 #[tokio::test]

@@ -67,6 +67,18 @@ impl FifoQueue for SqsFifoQueue {
             .map_err(|e| classify("sqs:DeleteMessage", e))?;
         Ok(())
     }
+
+    async fn release(&self, receipt_handle: &str) -> Result<(), PortError> {
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(0)
+            .send()
+            .await
+            .map_err(|e| classify("sqs:ChangeMessageVisibility", e))?;
+        Ok(())
+    }
 }
 
 fn to_received(m: &aws_sdk_sqs::types::Message) -> ReceivedMessage {

@@ -268,6 +268,21 @@ impl FifoQueue for EmbeddedFifoQueue {
             )),
         }
     }
+
+    async fn release(&self, receipt_handle: &str) -> Result<(), PortError> {
+        let unknown = || PortError::not_found("release", format!("unknown receipt handle {receipt_handle}"));
+        let (message_id, _) = receipt_handle.rsplit_once('#').ok_or_else(unknown)?;
+        let now = self.clock.now_ms();
+        let mut state = self.lock();
+        let message = state.messages.iter_mut().find(|m| m.message_id == message_id).ok_or_else(unknown)?;
+        match &mut message.receipt {
+            Some(r) if r.handle == receipt_handle => {
+                r.visible_at_ms = r.visible_at_ms.min(now);
+                Ok(())
+            }
+            _ => Err(PortError::permanent("release", format!("stale receipt handle {receipt_handle}"))),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -303,6 +318,17 @@ mod tests {
             q.delete(&batch[0].receipt_handle).await.unwrap();
         }
         assert!(q.receive(10).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_released_message_is_visible_again_at_once() {
+        let q = EmbeddedFifoQueue::new("q.fifo");
+        q.send(OutgoingMessage::new("a".into(), "g", "d")).await.unwrap();
+        let first = q.receive(10).await.unwrap();
+        assert!(q.receive(10).await.unwrap().is_empty());
+        q.release(&first[0].receipt_handle).await.unwrap();
+        let again = q.receive(10).await.unwrap();
+        assert_eq!((again[0].body.as_str(), again[0].receive_count), ("a", 2));
     }
 
     #[tokio::test]
