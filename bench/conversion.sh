@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Conversion benchmark, every figure in one run on one corpus:
 #
-#   bench/conversion.sh           full run, ~4 min after the release build; table for docs/PERFORMANCE.md
-#   bench/conversion.sh --smoke   CI: proves the bench and the peers build and run; figures meaningless
+#   bench/conversion.sh           full run, ~3 min after the release build → docs/PERFORMANCE.md
+#   bench/conversion.sh --smoke   CI: ~10 s after the build; proves everything builds and runs,
+#                                 its figures mean nothing
 #
 #   1. corpus      bench/gen-corpus.py → bench/corpus/{small,medium,large}.xml
 #   2. peers       pinned xmltodict in bench/.venv-peers, pinned fast-xml-parser in
@@ -26,10 +27,12 @@ case "${1:-}" in
     --smoke)
         CRITERION_ARGS=(--warm-up-time 0.1 --measurement-time 0.2 --sample-size 10)
         PEER_ARGS=(--warm-up 0.05 --measure 0.2)
+        HEADER="Smoke run: too short to measure anything, these figures only prove it all runs."
         ;;
     "")
         CRITERION_ARGS=(--warm-up-time 3 --measurement-time 10)
         PEER_ARGS=(--warm-up 3 --measure 10)
+        HEADER="Conversion benchmark."
         ;;
     *)
         echo "usage: bench/conversion.sh [--smoke]" >&2
@@ -60,13 +63,16 @@ cd "$ROOT"
 cargo bench --package orderflow-bench --bench convert -- --noplot "${CRITERION_ARGS[@]}"
 
 echo "Python peer…"
-"$VENV/bin/python" "$BENCH/peers/python/convert.py" "${PEER_ARGS[@]}" "${CORPUS[@]}" >"$OUT/python.json"
+"$VENV/bin/python" "$BENCH/peers/python/convert.py" "${PEER_ARGS[@]}" "${CORPUS[@]}" \
+    >"$OUT/python.json"
 echo "Node peer…"
 node "$NODE_DIR/convert.mjs" "${PEER_ARGS[@]}" "${CORPUS[@]}" >"$OUT/node.json"
 
 {
     # The load average tells whether something else shared the cores during the run.
-    echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
+    cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+    echo "$HEADER $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $cpu," \
         "load average $(cut -d' ' -f1-3 /proc/loadavg), $(rustc --version)."
-    python3 "$BENCH/report.py" "$CARGO_TARGET_DIR/criterion/conversion" "$OUT/python.json" "$OUT/node.json"
+    python3 "$BENCH/report.py" "$CARGO_TARGET_DIR/criterion/conversion" \
+        "$OUT/python.json" "$OUT/node.json"
 } | tee "$OUT/table.md"

@@ -56,12 +56,12 @@ def main() -> None:
         py, js = python["results"][size_class], node["results"][size_class]
         vs_py, vs_js = mb_s(ours) / mb_s(py), mb_s(ours) / mb_s(js)
         share = mb_s(ours) / mb_s(tok)
-        if vs_py < PEER_TARGET:
-            misses.append(f"{size_class}: {vs_py:.1f}× Python (target {PEER_TARGET:.0f}×)")
-        if vs_js < PEER_TARGET:
-            misses.append(f"{size_class}: {vs_js:.1f}× Node (target {PEER_TARGET:.0f}×)")
-        if share < TOKENIZER_TARGET:
-            misses.append(f"{size_class}: {share:.1%} of the tokenizer (target {TOKENIZER_TARGET:.0%})")
+        checks = [
+            (vs_py >= PEER_TARGET, f"{vs_py:.1f}× Python (target {PEER_TARGET:.0f}×)"),
+            (vs_js >= PEER_TARGET, f"{vs_js:.1f}× Node (target {PEER_TARGET:.0f}×)"),
+            (share >= TOKENIZER_TARGET, f"{share:.1%} of the tokenizer (target {TOKENIZER_TARGET:.0%})"),
+        ]
+        misses += [f"{size_class}: {what}" for met, what in checks if not met]
         rows.append(
             f"| {size_class} | {size:,} | {cell(ours)} | {cell(tok)} | {cell(py)} | {cell(js)} "
             f"| {vs_py:.1f}× | {vs_js:.1f}× | {share:.1%} |"

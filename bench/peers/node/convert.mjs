@@ -66,4 +66,5 @@ for (const path of positionals) {
 // The package's exports hide its package.json, so it is read from the install folder.
 const manifest = new URL("node_modules/fast-xml-parser/package.json", import.meta.url);
 const fxp = JSON.parse(readFileSync(manifest)).version;
-console.log(JSON.stringify({ peer: `Node ${process.versions.node}, fast-xml-parser ${fxp}`, results }));
+const peer = `Node ${process.versions.node}, fast-xml-parser ${fxp}`;
+console.log(JSON.stringify({ peer, results }));
