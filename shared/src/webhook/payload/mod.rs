@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::EventType;
 use super::source::{Scheme, SourceConfig};
-use crate::order::{CanonicalOrder, Decimal, Identifier, OrderKey, Party};
+use crate::order::{Address, CanonicalOrder, Decimal, Identifier, OrderKey, Party};
 
 /// What a verified webhook asks of the system.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,6 +182,22 @@ fn customer(name: String, email: Option<&str>, customer_id: Option<Identifier>) 
 }
 
 /// The canonical order's own invariants (duplicate line ids…), after the field checks.
+/// An address from a platform object whose field names are given in `Address` order (street,
+/// additional street, city, postal code, region, country); `None` when every field is empty, as
+/// platforms send empty strings rather than no address.
+fn address(node: &json::Node, keys: [&str; 6]) -> Result<Option<Address>, PayloadError> {
+    let text = |key: &str| Ok::<_, PayloadError>(node.get(key)?.opt_text()?.map(str::to_owned));
+    let address = Address {
+        street: text(keys[0])?,
+        additional_street: text(keys[1])?,
+        city: text(keys[2])?,
+        postal_code: text(keys[3])?,
+        region: text(keys[4])?,
+        country: text(keys[5])?,
+    };
+    Ok(Some(address).filter(|a| *a != Address::default()))
+}
+
 fn validated(order: CanonicalOrder) -> Result<CanonicalOrder, PayloadError> {
     order.validate().map_err(PayloadError::Invalid)?;
     Ok(order)

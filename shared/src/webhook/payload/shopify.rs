@@ -2,10 +2,13 @@
 
 use super::json::Node;
 use super::{
-    PIECE, PayloadError, Refund, WebhookOrder, currency, customer, issue_date, positive_quantity, times, validated,
+    PIECE, PayloadError, Refund, WebhookOrder, address, currency, customer, issue_date, positive_quantity, times,
+    validated,
 };
-use crate::order::{Address, CanonicalOrder, Decimal, Identifier, OrderKey, OrderLine, Origin, Party, Totals};
+use crate::order::{CanonicalOrder, Decimal, Identifier, OrderKey, OrderLine, Origin, Party, Totals};
 use crate::webhook::SourceConfig;
+
+const SHOPIFY_ADDRESS: [&str; 6] = ["address1", "address2", "city", "zip", "province_code", "country_code"];
 
 pub(super) fn order(source: &SourceConfig, root: &Node) -> Result<WebhookOrder, PayloadError> {
     let created_at = root.get("created_at")?;
@@ -24,7 +27,7 @@ pub(super) fn order(source: &SourceConfig, root: &Node) -> Result<WebhookOrder, 
         origin: Origin::Webhook,
         buyer,
         seller,
-        delivery: address(&root.get("shipping_address")?)?,
+        delivery: address(&root.get("shipping_address")?, SHOPIFY_ADDRESS)?,
         lines: lines(root)?,
         // A line's `price` is before discounts, so the lines add up to
         // `total_line_items_price`; order and line discounts together are `total_discounts`.
@@ -106,7 +109,7 @@ fn buyer(root: &Node) -> Result<Party, PayloadError> {
         .opt_text()?
         .map(|id| Identifier { scheme: Some("shopify:customer".into()), value: id.to_owned() });
     let mut buyer = customer(name, email, customer_id);
-    buyer.address = address(&billing)?;
+    buyer.address = address(&billing, SHOPIFY_ADDRESS)?;
     Ok(buyer)
 }
 
@@ -114,19 +117,6 @@ fn full_name(node: &Node) -> Result<Option<String>, PayloadError> {
     let parts = [node.get("first_name")?.opt_text()?, node.get("last_name")?.opt_text()?];
     let name = parts.into_iter().flatten().collect::<Vec<_>>().join(" ");
     Ok(Some(name).filter(|n| !n.is_empty()))
-}
-
-fn address(node: &Node) -> Result<Option<Address>, PayloadError> {
-    let text = |key: &str| Ok::<_, PayloadError>(node.get(key)?.opt_text()?.map(str::to_owned));
-    let address = Address {
-        street: text("address1")?,
-        additional_street: text("address2")?,
-        city: text("city")?,
-        postal_code: text("zip")?,
-        region: text("province_code")?,
-        country: text("country_code")?,
-    };
-    Ok(Some(address).filter(|a| *a != Address::default()))
 }
 
 fn lines(root: &Node) -> Result<Vec<OrderLine>, PayloadError> {

@@ -1,9 +1,13 @@
 //! WooCommerce order webhook payloads (REST API v3 order JSON).
 
 use super::json::Node;
-use super::{PIECE, PayloadError, Refund, WebhookOrder, currency, customer, issue_date, positive_quantity, validated};
-use crate::order::{Address, CanonicalOrder, Decimal, Identifier, OrderKey, OrderLine, Origin, Party, Totals};
+use super::{
+    PIECE, PayloadError, Refund, WebhookOrder, address, currency, customer, issue_date, positive_quantity, validated,
+};
+use crate::order::{CanonicalOrder, Decimal, Identifier, OrderKey, OrderLine, Origin, Party, Totals};
 use crate::webhook::SourceConfig;
+
+const WOOCOMMERCE_ADDRESS: [&str; 6] = ["address_1", "address_2", "city", "postcode", "state", "country"];
 
 pub(super) fn order(source: &SourceConfig, root: &Node) -> Result<WebhookOrder, PayloadError> {
     let date_created = root.get("date_created")?;
@@ -22,7 +26,7 @@ pub(super) fn order(source: &SourceConfig, root: &Node) -> Result<WebhookOrder, 
         origin: Origin::Webhook,
         buyer,
         seller,
-        delivery: address(&root.get("shipping")?)?,
+        delivery: address(&root.get("shipping")?, WOOCOMMERCE_ADDRESS)?,
         lines: lines(root)?,
         totals: Totals {
             line_extension: None,
@@ -77,22 +81,8 @@ fn buyer(root: &Node) -> Result<Party, PayloadError> {
         .filter(|id| *id != "0")
         .map(|id| Identifier { scheme: Some("woocommerce:customer".into()), value: id.to_owned() });
     let mut buyer = customer(name, email, customer_id);
-    buyer.address = address(&billing)?;
+    buyer.address = address(&billing, WOOCOMMERCE_ADDRESS)?;
     Ok(buyer)
-}
-
-fn address(node: &Node) -> Result<Option<Address>, PayloadError> {
-    let text = |key: &str| Ok::<_, PayloadError>(node.get(key)?.opt_text()?.map(str::to_owned));
-    let address = Address {
-        street: text("address_1")?,
-        additional_street: text("address_2")?,
-        city: text("city")?,
-        postal_code: text("postcode")?,
-        region: text("state")?,
-        country: text("country")?,
-    };
-    // WooCommerce sends every address field, as empty strings when there is no address.
-    Ok(Some(address).filter(|a| *a != Address::default()))
 }
 
 fn lines(root: &Node) -> Result<Vec<OrderLine>, PayloadError> {
