@@ -12,36 +12,23 @@ indented lines are ~680 bytes, which puts 50 lines at 34 KB.
     bench/gen-corpus.py OUT_DIR
 """
 
-import random
+import importlib.util
 import sys
 from pathlib import Path
 
 SIZES = {"small": 1, "medium": 50, "large": 3000}
 
-PRODUCTS = [
-    ("Harina de trigo 25 kg", 18990),
-    ("Levadura seca 500 g", 3490),
-    ("Mantequilla sin sal 1 kg", 8990),
-    ("Azúcar flor 1 kg", 1890),
-    ("Chocolate cobertura 70 % 2,5 kg", 24990),
-    ("Crema de leche 1 L", 3290),
-    ("Huevos frescos, bandeja 30 u.", 5490),
-    ("Manjar colonial 1 kg", 4190),
-    ("Nueces mariposa 1 kg", 12490),
-    ("Sal fina 1 kg", 590),
-]
+# The sample generator's products and exact totals: the first ten products, as this corpus
+# has always used, so its documents stay byte-identical.
+_spec = importlib.util.spec_from_file_location("gen_large_order", Path(__file__).resolve().parent.parent / "scripts" / "gen-large-order.py")
+_sample = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_sample)
+PRODUCTS = _sample.PRODUCTS[:10]
 
 
 def generate(n_lines: int) -> str:
-    rng = random.Random(20260302)
-    lines = []
-    for i in range(1, n_lines + 1):
-        name, price = PRODUCTS[rng.randrange(len(PRODUCTS))]
-        qty = rng.randint(1, 60)
-        lines.append((i, name, price, qty, price * qty))
-    net = sum(line[4] for line in lines)
-    tax = (net * 19 + 50) // 100  # 19 % IVA, rounded half up to whole pesos
-    gross = net + tax
+    lines = _sample.draw_lines(n_lines, PRODUCTS)
+    net, tax, gross = _sample.totals(lines)
 
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',

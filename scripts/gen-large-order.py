@@ -28,16 +28,27 @@ PRODUCTS = [
 ]
 
 
-def generate(n_lines: int) -> str:
+def draw_lines(n_lines: int, products=PRODUCTS):
+    """(line id, name, unit price, quantity, line total) for n lines, the same on every run."""
     rng = random.Random(20260302)
     lines = []
     for i in range(1, n_lines + 1):
-        name, price = PRODUCTS[rng.randrange(len(PRODUCTS))]
+        name, price = products[rng.randrange(len(products))]
         qty = rng.randint(1, 60)
         lines.append((i, name, price, qty, price * qty))
+    return lines
+
+
+def totals(lines):
+    """Net, 19 % IVA rounded half up to whole pesos, and gross."""
     net = sum(line[4] for line in lines)
-    tax = (net * 19 + 50) // 100  # 19 % IVA, rounded half up to whole pesos
-    gross = net + tax
+    tax = (net * 19 + 50) // 100
+    return net, tax, net + tax
+
+
+def generate(n_lines: int) -> str:
+    lines = draw_lines(n_lines)
+    net, tax, gross = totals(lines)
 
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
