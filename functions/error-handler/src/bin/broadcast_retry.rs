@@ -3,11 +3,8 @@
 use error_handler::not_granted::NotGranted;
 use error_handler::task::{self, RetryInput, TaskError};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use orderflow_shared::adapters::aws::{self, AwsSecretStore, DynamoOrderStore, SqsFifoQueue, dynamodb_client};
+use orderflow_shared::adapters::aws;
 use orderflow_shared::config::RouterConfig;
-use orderflow_shared::dte::{DteAuth, HttpDteProvider};
-use orderflow_shared::order_service::OrderService;
-use orderflow_shared::secrets::SecretStore;
 use orderflow_shared::telemetry;
 use serde_json::Value;
 
@@ -17,13 +14,7 @@ async fn main() -> Result<(), Error> {
     // The same table, queue and DTE provider settings as the router, whose stage it reruns.
     let config = RouterConfig::from_env()?;
     let sdk = aws::sdk_config().await;
-    let token = AwsSecretStore::new(&sdk).fetch(&config.dte_token_ref).await?;
-    let service = OrderService {
-        store: DynamoOrderStore::new(dynamodb_client(&sdk), &config.table),
-        queue: SqsFifoQueue::new(aws::sqs_client(&sdk), &config.orders_queue_url),
-        dte: HttpDteProvider::new(&config.dte_base_url, DteAuth::Bearer(token), config.dte_timeout)?,
-        recovery: NotGranted,
-    };
+    let service = aws::order_service(&sdk, &config, NotGranted).await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let service = &service;
         async move {

@@ -1,6 +1,7 @@
 //! AWS SDK implementations of the ports, and client construction.
 
 mod dynamodb;
+mod order_service;
 mod s3;
 mod secrets;
 mod ses;
@@ -8,6 +9,7 @@ mod sfn;
 mod sqs;
 
 pub use dynamodb::*;
+pub use order_service::{AwsOrderService, order_service};
 pub use s3::S3ObjectStore;
 pub use secrets::AwsSecretStore;
 pub use ses::*;
