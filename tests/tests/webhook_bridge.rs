@@ -472,3 +472,26 @@ async fn a_signed_webhook_reaches_the_erp_as_exactly_one_record_even_when_delive
     }
     assert_eq!(erp.fake.orders().len(), 1, "{:?}", erp.fake.orders());
 }
+
+#[tokio::test]
+async fn a_refund_the_connector_cannot_push_is_parked_for_replay_not_acknowledged() {
+    let erp = erp().await;
+    let refund = orderflow_shared::webhook::Refund {
+        order_key: None,
+        external_order_id: "5792384213048".into(),
+        amount: orderflow_shared::order::Decimal::parse("19.90").unwrap(),
+        currency: "CLP".into(),
+        reason: Some("damaged".into()),
+    };
+    let message = serde_json::to_string(&webhook_bridge::message::ErpSyncMessage::Refund {
+        source: "webhook:shopify/evt-1".into(),
+        refund,
+    })
+    .unwrap();
+    let response = worker::handle(&erp.worker, sqs_records(&[("m-3", "5792384213048", &message)])).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert!(erp.fake.orders().is_empty());
+    let parked = drain(&erp.sqs, &erp.dlq_url).await;
+    assert_eq!(parked.len(), 1);
+    assert_eq!(parked[0].body, message, "the refund waits in the ERP DLQ, unchanged");
+}

@@ -7,8 +7,9 @@
 //!   message goes to the ERP DLQ now, with `orderflow.status`, `orderflow.error` and
 //!   `orderflow.erp_answer` attached, and the record counts as done. If that send fails, the
 //!   record fails: nothing is dropped.
-//! - Refunds: [`ErpConnector`] has no refund call yet, so a refund is acknowledged, logged and
-//!   counted (`RefundsNotPushed`); the lifecycle side (`refunded`) goes through the orders
+//! - Refunds: [`ErpConnector`] has no refund call yet, so a refund is parked in the ERP DLQ with
+//!   code `refund_unsupported` — kept for `orderflow replay`, never acknowledged unprocessed;
+//!   the lifecycle side (`refunded`) goes through the orders
 //!   queue, not here.
 //! - A body that is not an erp-sync message fails (and ends in the DLQ through redrive).
 //!
@@ -17,7 +18,7 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use orderflow_shared::batch::{MESSAGE_GROUP_ID, RecordOutcome, process_batch};
 use orderflow_shared::erp::{ErpConnector, ErpError, PushOutcome};
-use orderflow_shared::error::{Classify, PortError};
+use orderflow_shared::error::{Classify, PortError, Retry};
 use orderflow_shared::lifecycle::now_rfc3339;
 use orderflow_shared::ports::{FifoQueue, OutgoingMessage};
 use orderflow_shared::telemetry::Metrics;
@@ -47,7 +48,6 @@ pub struct Worker<C, Q> {
 pub enum Outcome {
     Pushed(PushOutcome),
     Parked { status: Option<u16>, code: String },
-    RefundNotPushed,
 }
 
 /// Why a record must come back.
@@ -72,7 +72,6 @@ pub async fn handle<C: ErpConnector, Q: FifoQueue>(worker: &Worker<C, Q>, event:
             RecordOutcome::Done(Outcome::Pushed(PushOutcome::Created { .. })) => "ErpCreated",
             RecordOutcome::Done(Outcome::Pushed(PushOutcome::AlreadyExists { .. })) => "ErpAlreadyExists",
             RecordOutcome::Done(Outcome::Parked { .. }) => "ErpParked",
-            RecordOutcome::Done(Outcome::RefundNotPushed) => "RefundsNotPushed",
             RecordOutcome::Failed(RecordError::NoBody | RecordError::NotAMessage(_)) => "Malformed",
             RecordOutcome::Failed(_) | RecordOutcome::Skipped => "Retried",
         };
@@ -88,24 +87,29 @@ async fn process<C: ErpConnector, Q: FifoQueue>(
 ) -> Result<Outcome, RecordError> {
     let raw = record.body.as_deref().ok_or(RecordError::NoBody)?;
     let message: ErpSyncMessage = serde_json::from_str(raw).map_err(RecordError::NotAMessage)?;
-    let order = match message {
-        ErpSyncMessage::Order { order, .. } => order,
+    let (reference, pushed) = match message {
+        ErpSyncMessage::Order { order, .. } => (order.order_key.to_string(), worker.connector.push(&order).await),
+        // Kept where an operator can replay it once the connector can push refunds.
         ErpSyncMessage::Refund { refund, .. } => {
-            info!(external_order_id = %refund.external_order_id,
-                "refund not pushed: the ERP connector has no refund call");
-            return Ok(Outcome::RefundNotPushed);
+            let unsupported = ErpError {
+                retry: Retry::Permanent,
+                status: None,
+                code: "refund_unsupported".into(),
+                message: "the ERP connector has no refund call".into(),
+                erp_answer: None,
+            };
+            (refund.external_order_id, Err(unsupported))
         }
     };
-    let order_key = &order.order_key;
-    match worker.connector.push(&order).await {
+    match pushed {
         Ok(outcome) => {
-            info!(%order_key, ?outcome, "pushed");
+            info!(%reference, ?outcome, "pushed");
             Ok(Outcome::Pushed(outcome))
         }
         Err(failure) if failure.is_transient() => Err(RecordError::Erp(failure)),
         Err(failure) => match worker.dlq.send(parking_message(record, raw, &failure)).await {
             Ok(dlq_id) => {
-                warn!(%order_key, status = ?failure.status, code = %failure.code, %dlq_id,
+                warn!(%reference, status = ?failure.status, code = %failure.code, %dlq_id,
                     "parked in the ERP DLQ: {failure}");
                 Ok(Outcome::Parked { status: failure.status, code: failure.code })
             }
