@@ -6,7 +6,9 @@ pub mod apigw;
 pub mod dynamo;
 pub mod fake_api;
 pub mod fake_dte;
-pub mod fake_erp;
+
+/// The local ERP servers live in their own crate, so the demo can run them too.
+pub use orderflow_erp_doubles as fake_erp;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
