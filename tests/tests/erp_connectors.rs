@@ -386,7 +386,7 @@ async fn a_profile_without_refunds_refuses_them_permanently_without_calling_the_
     let bc = bc_with(|config| {
         let mut spec = config.profile.spec();
         spec.refunds = None;
-        config.profile = ProfileConfig::Custom(spec);
+        config.profile = ProfileConfig::Custom(Box::new(spec));
     })
     .await;
     let err = bc.connector.refund(&refund(None, "1"), &refund_reference("webhook:x/1")).await.unwrap_err();
