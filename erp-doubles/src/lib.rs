@@ -29,8 +29,9 @@ use orderflow_shared::adapters::embedded::{Clock, ManualClock};
 use serde_json::{Map, Value, json};
 use tokio::task::JoinHandle;
 
-/// Item numbers both fakes know: the SKUs of `events/orders/small-clp.xml`.
-pub const KNOWN_ITEMS: [&str; 3] = ["DLA-CAFE-1000", "7801234567897", "PN-TE-07"];
+/// Item numbers both fakes know: the SKUs of `events/orders/small-clp.xml`, then those of
+/// `events/webhooks/standard-order-created.json`.
+pub const KNOWN_ITEMS: [&str; 5] = ["DLA-CAFE-1000", "7801234567897", "PN-TE-07", "CAF-GRANO-1KG", "FILT-102"];
 
 pub const BC_CLIENT_ID: &str = "orderflow-local";
 pub const BC_CLIENT_SECRET: &str = "bc-s3cret";
