@@ -204,6 +204,29 @@ fn next(store: &mut Store, kind: Kind) -> Next {
     }
 }
 
+/// A fake's state, shared by its handlers, and the clock its credentials expire on.
+struct App<S> {
+    state: Arc<Mutex<S>>,
+    clock: ManualClock,
+}
+
+// By hand: a derive would require `S: Clone`.
+impl<S> Clone for App<S> {
+    fn clone(&self) -> Self {
+        Self { state: self.state.clone(), clock: self.clock.clone() }
+    }
+}
+
+impl<S: Default> App<S> {
+    fn new(clock: ManualClock) -> Self {
+        Self { state: Arc::default(), clock }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, S> {
+        self.state.lock().expect("fake ERP state")
+    }
+}
+
 /// Serves on `port` of the loopback interface (0: any free port).
 async fn serve(router: Router, port: u16) -> std::io::Result<(String, JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
@@ -253,17 +276,7 @@ struct BcState {
     nonces: HashSet<String>,
 }
 
-#[derive(Clone)]
-struct BcApp {
-    state: Arc<Mutex<BcState>>,
-    clock: ManualClock,
-}
-
-impl BcApp {
-    fn lock(&self) -> MutexGuard<'_, BcState> {
-        self.state.lock().expect("fake BC state")
-    }
-}
+type BcApp = App<BcState>;
 
 const BC_DIALECT: Dialect = Dialect {
     orders: "salesOrders",
@@ -310,7 +323,7 @@ impl FakeBc {
 
     /// On a given loopback port, as the local connector configuration expects.
     pub async fn start_on(port: u16, clock: ManualClock) -> std::io::Result<Self> {
-        let app = BcApp { state: Arc::default(), clock };
+        let app = BcApp::new(clock);
         let router = Router::new().route("/token", post(bc_token)).fallback(bc_documents).with_state(app.clone());
         let (url, server) = serve(router, port).await?;
         Ok(Self { url, app, server })
@@ -513,17 +526,7 @@ struct SapState {
     logins: u32,
 }
 
-#[derive(Clone)]
-struct SapApp {
-    state: Arc<Mutex<SapState>>,
-    clock: ManualClock,
-}
-
-impl SapApp {
-    fn lock(&self) -> MutexGuard<'_, SapState> {
-        self.state.lock().expect("fake SAP state")
-    }
-}
+type SapApp = App<SapState>;
 
 const SAP_DIALECT: Dialect = Dialect {
     orders: "Orders",
@@ -571,7 +574,7 @@ impl FakeSap {
 
     /// On a given loopback port, as the local connector configuration expects.
     pub async fn start_on(port: u16, clock: ManualClock) -> std::io::Result<Self> {
-        let app = SapApp { state: Arc::default(), clock };
+        let app = SapApp::new(clock);
         let router =
             Router::new().route("/b1s/v1/Login", post(sap_login)).fallback(sap_documents).with_state(app.clone());
         let (url, server) = serve(router, port).await?;
