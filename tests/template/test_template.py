@@ -423,7 +423,16 @@ def test_orders_table_has_the_state_index_stream_pitr_and_encryption(cfn):
     assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
     assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert table["SSESpecification"]["SSEEnabled"] is True
-    assert table["DeletionProtectionEnabled"] == {"Fn::If": ["IsProd", True, False]}
+
+
+def test_every_table_is_encrypted_recoverable_and_protected_from_deletion_in_prod(cfn):
+    tables = resources_of_type(cfn, "AWS::DynamoDB::Table")
+    assert {"OrdersTable", "WebhookDedupTable"} <= set(tables)
+    for name, table in tables.items():
+        p = table["Properties"]
+        assert p["SSESpecification"]["SSEEnabled"] is True, name
+        assert p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, name
+        assert p["DeletionProtectionEnabled"] == {"Fn::If": ["IsProd", True, False]}, name
     assert load_sam_template()["Conditions"]["IsProd"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
 
 
