@@ -291,6 +291,8 @@ STAGE_SPECIFIC_PARAMETERS = {
 def test_samconfig_has_an_environment_per_stage(stage):
     env = _samconfig()[stage]
     assert env["global"]["parameters"]["stack_name"] == f"orderflow-{stage}"
+    # SAM CLI expands the Fn::ForEach loops only when asked; without it `sam build` fails.
+    assert env["global"]["parameters"]["language_extensions"] is True
     overrides = _overrides(stage)
     assert overrides["Stage"] == stage
     parameters = load_sam_template()["Parameters"]
