@@ -34,7 +34,7 @@ use tokio::task::JoinHandle;
 pub const KNOWN_ITEMS: [&str; 5] = ["DLA-CAFE-1000", "7801234567897", "PN-TE-07", "CAF-GRANO-1KG", "FILT-102"];
 
 pub const BC_CLIENT_ID: &str = "orderflow-local";
-pub const BC_CLIENT_SECRET: &str = "bc-s3cret";
+pub const BC_CLIENT_SECRET: &str = "local-dev-only-bc-client-secret";
 /// How long a Business Central token lives, as the token answer's `expires_in`.
 pub const BC_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 pub const BASIC_USER: &str = "orderflow";
@@ -44,7 +44,7 @@ pub const DIGEST_USER: &str = "orderflow";
 pub const DIGEST_PASSWORD: &str = "digest-s3cret";
 pub const SAP_COMPANY: &str = "SBODEMOUS";
 pub const SAP_USER: &str = "manager";
-pub const SAP_PASSWORD: &str = "sap-s3cret";
+pub const SAP_PASSWORD: &str = "local-dev-only-sap-b1-password";
 /// SAP's default idle timeout, after which a session is refused with 401.
 pub const SAP_SESSION_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 

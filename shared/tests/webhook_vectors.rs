@@ -594,7 +594,7 @@ mod samples {
             }
             seen += 1;
         }
-        assert_eq!(seen, 5);
+        assert_eq!(seen, 6);
     }
 
     #[test]
