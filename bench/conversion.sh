@@ -2,8 +2,8 @@
 # Conversion benchmark, every figure in one run on one corpus:
 #
 #   bench/conversion.sh           full run, ~3 min after the release build → docs/PERFORMANCE.md
-#   bench/conversion.sh --smoke   CI: ~10 s after the build; proves everything builds and runs,
-#                                 its figures mean nothing
+#   bench/conversion.sh --smoke   CI: the debug build in target/ (no release build), ~10 s;
+#                                 proves everything builds and runs, its figures mean nothing
 #
 #   1. corpus      bench/gen-corpus.py → bench/corpus/{small,medium,large}.xml
 #   2. peers       pinned xmltodict in bench/.venv-peers, pinned fast-xml-parser in
@@ -13,23 +13,26 @@
 #   4. peers       Python, then Node, one after the other so nothing competes for the cores
 #   5. table       bench/report.py; also saved to target-bench/conversion/table.md
 #
-# Outside scripts/test on purpose: timings depend on the machine and never fail a build.
+# Outside scripts/test on purpose (which runs only --smoke): timings depend on the machine and
+# never fail a build.
 set -euo pipefail
 
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$BENCH")"
-export CARGO_TARGET_DIR="$ROOT/target-bench"
-OUT="$CARGO_TARGET_DIR/conversion"
 VENV="$BENCH/.venv-peers"
 NODE_DIR="$BENCH/peers/node"
 
 case "${1:-}" in
     --smoke)
+        export CARGO_TARGET_DIR="$ROOT/target"
+        PROFILE=dev
         CRITERION_ARGS=(--warm-up-time 0.1 --measurement-time 0.2 --sample-size 10)
         PEER_ARGS=(--warm-up 0.05 --measure 0.2)
         HEADER="Smoke run: too short to measure anything, these figures only prove it all runs."
         ;;
     "")
+        export CARGO_TARGET_DIR="$ROOT/target-bench"
+        PROFILE=bench
         CRITERION_ARGS=(--warm-up-time 3 --measurement-time 10)
         PEER_ARGS=(--warm-up 3 --measure 10)
         HEADER="Conversion benchmark."
@@ -40,27 +43,21 @@ case "${1:-}" in
         ;;
 esac
 
+OUT="$CARGO_TARGET_DIR/conversion"
+
 python3 "$BENCH/gen-corpus.py" "$BENCH/corpus"
 CORPUS=("$BENCH"/corpus/{small,medium,large}.xml)
 
-# A copy of the pin next to the install says which pin is installed.
-if ! cmp -s "$BENCH/peers/python/requirements.txt" "$VENV/requirements.txt"; then
-    rm -rf "$VENV"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check --require-hashes \
-        -r "$BENCH/peers/python/requirements.txt"
-    cp "$BENCH/peers/python/requirements.txt" "$VENV/requirements.txt"
-fi
-if ! cmp -s "$NODE_DIR/package-lock.json" "$NODE_DIR/node_modules/.installed-lock.json"; then
-    (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error)
-    cp "$NODE_DIR/package-lock.json" "$NODE_DIR/node_modules/.installed-lock.json"
-fi
+# shellcheck source=bench/peers/install.sh
+source "$BENCH/peers/install.sh"
+install_python_peers "$VENV" "$BENCH/peers/python/requirements.txt"
+install_node_peers "$NODE_DIR"
 
 # Stale samples from an earlier run must not reach the table.
 rm -rf "$CARGO_TARGET_DIR/criterion/conversion" "$OUT"
 mkdir -p "$OUT"
 cd "$ROOT"
-cargo bench --package orderflow-bench --bench convert -- --noplot "${CRITERION_ARGS[@]}"
+cargo bench --profile "$PROFILE" --package orderflow-bench --bench convert -- --noplot "${CRITERION_ARGS[@]}"
 
 echo "Python peer…"
 "$VENV/bin/python" "$BENCH/peers/python/convert.py" "${PEER_ARGS[@]}" "${CORPUS[@]}" \

@@ -41,8 +41,9 @@ impl Decimal {
         rust_decimal::Decimal::from_str_exact(&self.0).expect("parse() admits only exact decimals")
     }
 
+    /// Read off the text, which `parse` normalised (no `+`, trimmed): no arithmetic needed.
     pub fn is_positive(&self) -> bool {
-        self.value() > rust_decimal::Decimal::ZERO
+        !self.0.starts_with('-') && self.0.bytes().any(|b| matches!(b, b'1'..=b'9'))
     }
 }
 
@@ -271,7 +272,12 @@ pub struct CanonicalOrder {
 impl CanonicalOrder {
     /// The canonical JSON bytes; stable for identical content, so its hash deduplicates.
     pub fn to_json(&self) -> Vec<u8> {
-        serde_json::to_vec(self).expect("canonical order always serialises")
+        // Sized for a typical line up front, so a large order is not copied on every regrowth.
+        const FIXED: usize = 1024;
+        const PER_LINE: usize = 256;
+        let mut json = Vec::with_capacity(FIXED + PER_LINE * self.lines.len());
+        serde_json::to_writer(&mut json, self).expect("canonical order always serialises");
+        json
     }
 
     /// The invariants the parser guarantees, checked again for orders that arrive as JSON.
@@ -322,6 +328,21 @@ mod tests {
         assert_eq!(Decimal::parse("10.50").unwrap().as_str(), "10.50");
         assert_eq!(Decimal::parse(" +3 ").unwrap().as_str(), "3");
         assert_eq!(Decimal::parse(".5").unwrap().value().to_string(), "0.5");
+    }
+
+    #[test]
+    fn decimal_is_positive_only_above_zero() {
+        for (text, positive) in [
+            ("1", true),
+            ("0.001", true),
+            ("+2.50", true),
+            ("0", false),
+            ("-0.00", false),
+            (".0", false),
+            ("-3", false),
+        ] {
+            assert_eq!(Decimal::parse(text).unwrap().is_positive(), positive, "{text}");
+        }
     }
 
     #[test]

@@ -1,3 +1,7 @@
+//! The queue reader's Lambda: delivers orders-queue commands to the Orders API.
+// The runtime future around the lazily read API key is too deep for the default limit.
+#![recursion_limit = "256"]
+
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{LambdaEvent, service_fn};
 use orderflow_shared::adapters::aws::{self, AwsSecretStore, S3ObjectStore, SqsFifoQueue};
@@ -12,9 +16,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     telemetry::init();
     let config = QueueReaderConfig::from_env()?;
     let sdk = aws::sdk_config().await;
+    // Read on the first delivery, not at cold start: a cold start makes no AWS call.
     let api_key = CachedSecret::new(AwsSecretStore::new(&sdk), config.api_key_ref.clone());
-    // Fail the cold start, not every record, when the key cannot be read.
-    api_key.get().await?;
     let deps = QueueReader {
         store: S3ObjectStore::new(aws::s3_client(&sdk), &config.bucket),
         pending: SqsFifoQueue::new(aws::sqs_client(&sdk), &config.pending_queue_url),

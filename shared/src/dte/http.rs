@@ -73,7 +73,7 @@ pub enum DteClientError {
     Http(#[from] reqwest::Error),
 }
 
-/// The real provider, built once per cold start and shared by every call.
+/// The real provider, built once and shared by every call.
 pub struct HttpDteProvider {
     http: reqwest::Client,
     base_url: String,
@@ -82,11 +82,7 @@ pub struct HttpDteProvider {
 impl HttpDteProvider {
     /// `timeout` bounds each whole call, connect to last body byte.
     pub fn new(base_url: &str, auth: DteAuth, timeout: Duration) -> Result<Self, DteClientError> {
-        let invalid = |reason: String| DteClientError::BaseUrl { url: base_url.to_owned(), reason };
-        let url = reqwest::Url::parse(base_url).map_err(|e| invalid(e.to_string()))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(invalid(format!("scheme {}", url.scheme())));
-        }
+        check_base_url(base_url)?;
         let mut headers = HeaderMap::new();
         if let Some((name, value)) = auth.header()? {
             headers.insert(name, value);
@@ -155,6 +151,16 @@ impl HttpDteProvider {
             retry: Retry::Transient,
         })
     }
+}
+
+/// An absolute http(s) URL, or why not.
+pub(super) fn check_base_url(base_url: &str) -> Result<(), DteClientError> {
+    let invalid = |reason: String| DteClientError::BaseUrl { url: base_url.to_owned(), reason };
+    let url = reqwest::Url::parse(base_url).map_err(|e| invalid(e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid(format!("scheme {}", url.scheme())));
+    }
+    Ok(())
 }
 
 impl fmt::Debug for HttpDteProvider {

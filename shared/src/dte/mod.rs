@@ -2,9 +2,11 @@
 //! real service; [`SimulatedDteProvider`] stands in for it in local runs and tests.
 
 mod http;
+mod lazy;
 mod simulated;
 
 pub use http::{DteAuth, DteClientError, HttpDteProvider};
+pub use lazy::LazyDteProvider;
 pub use simulated::{Failure, RandomFailures, SimulatedDteProvider};
 
 /// The two calls a provider offers, in lifecycle order.

@@ -1,6 +1,6 @@
 //! UBL 2.1 Order (Peppol BIS Ordering 3) → canonical order.
 //!
-//! The document is streamed once with quick-xml's namespace-aware reader; elements are
+//! The document is streamed once with quick-xml's reader and namespace resolver; elements are
 //! matched by namespace URI and local name, never by prefix.
 
 mod error;

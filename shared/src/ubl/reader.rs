@@ -1,11 +1,11 @@
-//! The streaming walk over the document: encoding checks, the depth limit, the element path,
-//! and the text of the fields the mapping wants. There is no DOM: memory is the path stack
-//! plus the values kept.
+//! The streaming walk over the document: encoding checks, the depth limit, namespace scopes,
+//! the element path, and the text of the fields the mapping wants. There is no DOM: memory is
+//! the path stack plus the values kept.
 
 use quick_xml::escape::resolve_xml_entity;
 use quick_xml::events::{BytesDecl, BytesRef, BytesStart, Event};
-use quick_xml::name::ResolveResult;
-use quick_xml::{NsReader, XmlVersion};
+use quick_xml::name::{NamespaceResolver, ResolveResult};
+use quick_xml::{Reader, XmlVersion};
 
 use super::error::{ConvertError, excerpt};
 use super::fields::{Field, Node, classify};
@@ -16,7 +16,9 @@ use super::names::{ORDER_NS, Tag};
 pub(super) fn walk(xml: &[u8], max_depth: usize, builder: &mut OrderBuilder) -> Result<(), ConvertError> {
     let (body, offset) = strip_utf8_bom(xml)?;
     Walker {
-        reader: NsReader::from_reader(body),
+        reader: Reader::from_reader(body),
+        namespaces: NamespaceResolver::default(),
+        scopes: Vec::new(),
         body,
         offset,
         max_depth,
@@ -44,7 +46,12 @@ fn strip_utf8_bom(xml: &[u8]) -> Result<(&[u8], u64), ConvertError> {
 }
 
 struct Walker<'i, 'b> {
-    reader: NsReader<&'i [u8]>,
+    reader: Reader<&'i [u8]>,
+    namespaces: NamespaceResolver,
+    /// The depths of the open elements that declare namespaces, each a scope in `namespaces`.
+    /// Only those open one: unlike `NsReader`, which scans every tag's attributes for
+    /// declarations, the biggest cost after tokenizing (most UBL elements have no attributes).
+    scopes: Vec<usize>,
     body: &'i [u8],
     /// Length of the byte order mark stripped before `body`, so positions count from the file start.
     offset: u64,
@@ -115,7 +122,12 @@ impl Walker<'_, '_> {
         if self.path.len() >= self.max_depth {
             return Err(ConvertError::TooDeep { limit: self.max_depth, position: self.offset + start });
         }
-        let (namespace, local) = self.reader.resolver().resolve_element(e.name());
+        // A declaration's name is `xmlns` or `xmlns:…`, so a tag without the word declares none.
+        if e.attributes_raw().contains("xmlns") {
+            self.namespaces.push(e).map_err(|err| self.not_xml(quick_xml::Error::Namespace(err).to_string(), start))?;
+            self.scopes.push(self.path.len() + 1);
+        }
+        let (namespace, local) = self.namespaces.resolve_element(e.name());
         let namespace = match namespace {
             ResolveResult::Bound(ns) => ns.0,
             ResolveResult::Unbound => "",
@@ -163,6 +175,10 @@ impl Walker<'_, '_> {
         }
         if matches!(self.path[1..], [Tag::OrderLine, Tag::LineItem]) {
             self.builder.end_line()?;
+        }
+        if self.scopes.last() == Some(&depth) {
+            self.scopes.pop();
+            self.namespaces.pop();
         }
         self.path.pop();
         self.root_closed = self.path.is_empty();

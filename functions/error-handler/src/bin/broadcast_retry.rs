@@ -1,4 +1,6 @@
 //! Task 2 of the recovery workflow: retry the DTE broadcast through the router's stage code.
+// The runtime future around the lazily built DTE provider is too deep for the default limit.
+#![recursion_limit = "256"]
 
 use error_handler::not_granted::NotGranted;
 use error_handler::task::{self, RetryInput, TaskError};
@@ -14,7 +16,7 @@ async fn main() -> Result<(), Error> {
     // The same table, queue and DTE provider settings as the router, whose stage it reruns.
     let config = RouterConfig::from_env()?;
     let sdk = aws::sdk_config().await;
-    let service = aws::order_service(&sdk, &config, NotGranted).await?;
+    let service = aws::order_service(&sdk, &config, NotGranted)?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let service = &service;
         async move {

@@ -82,6 +82,9 @@ struct State {
     messages: VecDeque<Stored>,
     /// dedup id → (message id, first send). Outlives deletion, as in SQS.
     dedup: HashMap<String, (String, u64)>,
+    /// The dedup ids by first send, oldest first, so expiry looks only at those due rather
+    /// than at every id on every send (which made a long run quadratic).
+    dedup_expiry: VecDeque<(u64, String)>,
     sent: u64,
     receipts: u64,
 }
@@ -174,12 +177,19 @@ impl FifoQueue for EmbeddedFifoQueue {
         let now = self.clock.now_ms();
         let window = duration_ms(DEDUP_WINDOW);
         let mut state = self.lock();
-        state.dedup.retain(|_, (_, first)| now.saturating_sub(*first) < window);
+        while let Some((first, _)) = state.dedup_expiry.front()
+            && now.saturating_sub(*first) >= window
+        {
+            if let Some((_, id)) = state.dedup_expiry.pop_front() {
+                state.dedup.remove(&id);
+            }
+        }
         if let Some((id, _)) = state.dedup.get(&msg.dedup_id) {
             return Ok(id.clone());
         }
         state.sent += 1;
         let message_id = format!("{}-{:06}", self.name, state.sent);
+        state.dedup_expiry.push_back((now, msg.dedup_id.clone()));
         state.dedup.insert(msg.dedup_id, (message_id.clone(), now));
         state.messages.push_back(Stored {
             message_id: message_id.clone(),

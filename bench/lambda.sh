@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Lambda benchmarks, every figure in one run: cold start against a Python peer, peak memory and
+# warm duration over repeated invocations, arm64 release size, and the cost per million orders.
+#
+#   bench/lambda.sh           full run → docs/PERFORMANCE.md; builds release binaries first
+#   bench/lambda.sh --smoke   CI: debug binaries, 1 cold start and 5 invocations each, no arm64
+#                             build; proves the harness runs, its figures mean nothing
+#
+#   1. peers       pinned boto3 in bench/.venv-peers (bench/peers/python/requirements.txt)
+#   2. build       x86_64 release binaries into target-bench/ (the machine that measures);
+#                  arm64 with `cargo lambda build --release --arm64` into target/lambda/ for sizes
+#   3. moto        the one at AWS_ENDPOINT_URL, else one started here; bench/lambda-env.py
+#                  creates the tables, queues, bucket and secrets and writes the environment
+#   4. cold start  cold-start: process start → first GET …/invocation/next, interleaved with
+#                  the Python peer (boto3 import + the same clients), RUNS times each
+#   5. warm        warm-memory: each function's events/ file, INVOCATIONS times; VmHWM, durations
+#   6. table       bench/lambda-report.py; also saved to target-bench/lambda/table.md
+#
+# Outside scripts/test on purpose (which runs only --smoke): timings depend on the machine and
+# never fail a build.
+set -euo pipefail
+
+BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$BENCH")"
+OUT="$ROOT/target-bench/lambda"
+VENV="$BENCH/.venv-peers"
+FUNCTIONS=(xml-order-converter queue-reader state-router error-handler email-notifier webhook-bridge)
+PACKAGES=()
+for f in "${FUNCTIONS[@]}"; do PACKAGES+=(-p "$f"); done
+
+case "${1:-}" in
+    --smoke) RUNS=1 INVOCATIONS=5 HEADER="Smoke run: too short to measure anything, these figures only prove it all runs." ;;
+    "") RUNS=20 INVOCATIONS=1000 HEADER="Lambda benchmark." ;;
+    *)
+        echo "usage: bench/lambda.sh [--smoke]" >&2
+        exit 2
+        ;;
+esac
+
+export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-testing}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-testing}"
+export AWS_REGION="${AWS_REGION:-us-west-2}" AWS_EC2_METADATA_DISABLED=true
+export PATH="$ROOT/.venv/bin:$PATH"
+
+# shellcheck source=bench/peers/install.sh
+source "$BENCH/peers/install.sh"
+install_python_peers "$VENV" "$BENCH/peers/python/requirements.txt"
+
+cd "$ROOT"
+rm -rf "$OUT"
+mkdir -p "$OUT"
+if [[ "${1:-}" == --smoke ]]; then
+    # A no-op after scripts/test's cargo-test step, which built these.
+    cargo build --quiet "${PACKAGES[@]}" -p orderflow-bench --bins
+    BIN_DIR="$ROOT/target/debug"
+    HARNESS="$BIN_DIR"
+    SIZES=()
+else
+    # The bench profile is release unchanged; it reuses what the conversion bench built.
+    CARGO_TARGET_DIR="$ROOT/target-bench" cargo build --profile bench "${PACKAGES[@]}" -p orderflow-bench --bins
+    BIN_DIR="$ROOT/target-bench/release"
+    HARNESS="$BIN_DIR"
+    cargo lambda build --release --arm64 "${PACKAGES[@]}"
+    SIZES=(--sizes "$ROOT/target/lambda")
+fi
+
+if [[ -z "${AWS_ENDPOINT_URL:-}" ]]; then
+    # shellcheck source=scripts/moto
+    source "$ROOT/scripts/moto"
+    moto_start
+    trap moto_stop EXIT
+    export AWS_ENDPOINT_URL="$MOTO_ENDPOINT"
+fi
+python "$BENCH/lambda-env.py" >"$OUT/env.json"
+
+"$HARNESS/cold-start" "$BIN_DIR" "$OUT/env.json" "$VENV/bin/python" \
+    "$BENCH/peers/python/lambda_cold_start.py" "$RUNS" >"$OUT/cold-start.json"
+"$HARNESS/warm-memory" "$BIN_DIR" "$OUT/env.json" "$ROOT/events" "$INVOCATIONS" >"$OUT/warm-memory.json"
+
+{
+    cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+    echo "$HEADER $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $cpu," \
+        "load average $(cut -d' ' -f1-3 /proc/loadavg), $(rustc --version)."
+    python3 "$BENCH/lambda-report.py" "$OUT/cold-start.json" "$OUT/warm-memory.json" "${SIZES[@]}"
+} | tee "$OUT/table.md"

@@ -1,0 +1,5 @@
+//! Harness pieces shared by the Lambda benchmarks (`cold-start`, `warm-memory`).
+
+pub mod functions;
+pub mod runtime_api;
+pub mod stats;

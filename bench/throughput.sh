@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# End-to-end local throughput: ORDERS distinct UBL orders through the embedded pipeline
+# (S3 upload → converter → orders.fifo → queue reader → state router with the simulated DTE
+# provider → email notifier), in one process, wall clock, on however many cores the machine has.
+#
+#   bench/throughput.sh [ORDERS]    release build in target-bench/, 20,000 orders by default,
+#                                   5 runs; prints each run and the median
+#   bench/throughput.sh --smoke     CI: the debug build, 50 orders, 1 run; the figure means nothing
+#
+# Outside scripts/test on purpose (which runs only --smoke): timings depend on the machine and
+# never fail a build.
+set -euo pipefail
+
+BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(dirname "$BENCH")"
+OUT="$ROOT/target-bench/throughput"
+cd "$ROOT"
+
+case "${1:-}" in
+    --smoke)
+        cargo build --quiet -p orderflow-bench --bin throughput
+        BIN="$ROOT/target/debug/throughput" ORDERS=50 RUNS=1
+        ;;
+    *)
+        CARGO_TARGET_DIR="$ROOT/target-bench" cargo build --profile bench -p orderflow-bench --bin throughput
+        BIN="$ROOT/target-bench/release/throughput" ORDERS="${1:-20000}" RUNS=5
+        ;;
+esac
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+for ((run = 1; run <= RUNS; run++)); do
+    # The handlers print their CloudWatch metric lines (EMF) on stdout, as in Lambda; the
+    # result is the last line.
+    "$BIN" "$ORDERS" "$OUT/work" | tail -n 1 | tee -a "$OUT/runs.jsonl"
+done
+python3 - "$OUT/runs.jsonl" <<'PY'
+import json, statistics, sys
+runs = [json.loads(line) for line in open(sys.argv[1])]
+rates = sorted(r["orders_per_second"] for r in runs)
+print(f"{runs[0]['orders']} orders, {len(runs)} runs: median {statistics.median(rates):,.0f} orders/s "
+      f"(min {rates[0]:,.0f}, max {rates[-1]:,.0f}); per order: {runs[0]['per_order']}")
+PY
