@@ -3,10 +3,12 @@
 //! `AWS_ENDPOINT_URL`. Without it the tests fail loudly rather than skip.
 
 pub mod apigw;
+pub mod chaos;
 pub mod dynamo;
 pub mod fake_api;
 pub mod fake_dte;
 pub mod fake_erp;
+pub mod hostile;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
