@@ -231,5 +231,5 @@ async fn the_same_faults_through_moto_leave_every_order_accounted_for() {
         CrashPlan::default(),
     )
     .await;
-    run(stack, 60, 20, 4).await;
+    run(stack, 40, 12, 4).await;
 }

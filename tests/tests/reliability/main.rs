@@ -6,5 +6,6 @@ mod accounting;
 mod crash;
 mod crashes;
 mod faults;
+mod hostile_api;
 mod stack;
 mod workload;
