@@ -19,6 +19,7 @@ use crate::accounting::{Ledger, account};
 use crate::crash::CrashPlan;
 use crate::stack::{Inspect, Queues, Stack, Time};
 use crate::workload::{self, Webhook};
+use crate::{logs, security};
 
 const FAULTS: Faults = Faults { share: 0.3, seed: 0x0F1A_2026 };
 /// The whole run, debug build included; exceeding it fails the test.
@@ -51,6 +52,7 @@ where
     Q: FifoQueue + Inspect + Clone + 'static,
     O: ObjectStore + Clone + 'static,
 {
+    logs::capture();
     let run = unique("f");
     let documents = workload::documents(&run, documents);
     let webhooks: Vec<Webhook> = (0..webhooks).map(|n| workload::order_webhook(&run, n)).collect();
@@ -89,6 +91,10 @@ where
         webhooks.iter().all(|w| answers.get(&w.id) == Some(&vec![202])),
         "every webhook accepted once: {answers:?}"
     );
+    let mut needles = security::secrets();
+    needles.extend(stack.signatures.lock().unwrap().iter().map(|s| ("signature header".to_owned(), s.clone())));
+    needles.extend(security::input_needles(&documents, &webhooks));
+    logs::assert_none_contains(&needles);
     let emails = stack.emails.sent();
     let mut subjects: Vec<_> = emails.iter().map(|e| (e.to.to_string(), e.subject.clone())).collect();
     subjects.sort();

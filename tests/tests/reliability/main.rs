@@ -7,5 +7,7 @@ mod crash;
 mod crashes;
 mod faults;
 mod hostile_api;
+mod logs;
+mod security;
 mod stack;
 mod workload;

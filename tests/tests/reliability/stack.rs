@@ -136,6 +136,8 @@ pub struct Stack<S, Q, O> {
     pub erp: FakeBc,
     pub erp_chaos: ChaosProxy,
     pub emails: Outbox,
+    /// Every signature header value sent, for the log scan.
+    pub signatures: Mutex<Vec<String>>,
     /// The answers that ended each delivery of a webhook, by dedup id.
     pub answers: Mutex<HashMap<String, Vec<u16>>>,
     /// Orders the notifier was asked about.
@@ -267,6 +269,7 @@ where
             erp,
             erp_chaos,
             emails,
+            signatures: Mutex::default(),
             answers: Mutex::default(),
             notify_keys: Mutex::default(),
             inbox: Mutex::default(),
@@ -366,6 +369,8 @@ where
         for (i, webhook) in webhooks.iter().enumerate() {
             let now = self.time.now();
             let headers = webhook.signed_headers(now.unix_timestamp());
+            let signatures = headers.iter().filter(|(k, _)| is_signature(k)).map(|(_, v)| v.clone());
+            self.signatures.lock().unwrap().extend(signatures);
             let reply = self.receiver.receive(&webhook.source, &headers, &webhook.body, now).await;
             let status = reply.status.as_u16();
             if !matches!(status, 409 | 429 | 500..=599) {
@@ -439,6 +444,11 @@ where
         }
         progress
     }
+}
+
+pub fn is_signature(header: &str) -> bool {
+    let header = header.to_ascii_lowercase();
+    header.contains("signature") || header.contains("hmac")
 }
 
 /// A queue read for the accounting, without taking part in the run.
