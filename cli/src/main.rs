@@ -1,15 +1,10 @@
 //! `orderflow`: convert UBL orders, run the pipeline locally, and operate queues.
 
-mod convert;
-mod dead_letters;
-mod demo;
-mod pipeline;
-mod serve;
-
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use orderflow_cli::{bridge, convert, dead_letters, demo, erp_doubles, serve};
 
 #[derive(Parser)]
 #[command(name = "orderflow", version, about = "Purchase orders in, processed traceable orders out")]
@@ -65,7 +60,40 @@ enum Command {
         /// Where the embedded bucket is kept.
         #[arg(long, default_value = "out/serve")]
         state: PathBuf,
+        /// Push webhook orders and refunds to this connector of the connectors file
+        /// (e.g. `business-central`, with `orderflow erp-doubles` running); without it they
+        /// wait in the erp-sync queue.
+        #[arg(long)]
+        erp: Option<String>,
+        #[command(flatten)]
+        config: LocalFiles,
     },
+    /// Run the local ERP test servers (Business Central style, SAP Business One style) on the
+    /// ports `config/erp-connectors.local.json` expects.
+    ErpDoubles {
+        #[arg(long, default_value_t = 18080)]
+        bc_port: u16,
+        #[arg(long, default_value_t = 18081)]
+        sap_port: u16,
+    },
+}
+
+/// The local configuration files (webhook sources, their secrets, ERP connectors).
+#[derive(clap::Args)]
+struct LocalFiles {
+    #[arg(long, default_value_os_t = bridge::LocalConfig::default().sources)]
+    webhook_sources: PathBuf,
+    /// A flat JSON object of `local:<name>` secret values.
+    #[arg(long, default_value_os_t = bridge::LocalConfig::default().secrets)]
+    secrets: PathBuf,
+    #[arg(long, default_value_os_t = bridge::LocalConfig::default().connectors)]
+    erp_connectors: PathBuf,
+}
+
+impl From<LocalFiles> for bridge::LocalConfig {
+    fn from(files: LocalFiles) -> Self {
+        Self { sources: files.webhook_sources, secrets: files.secrets, connectors: files.erp_connectors }
+    }
 }
 
 #[tokio::main]
@@ -80,7 +108,10 @@ async fn main() -> ExitCode {
         Command::Replay { action, queue_url, to } => {
             dead_letters::run(action, dead_letters::Queues { dead_letters: queue_url, target: to }).await
         }
-        Command::Serve { port, api_keys, state } => serve::run(port, api_keys, &state).await,
+        Command::Serve { port, api_keys, state, erp, config } => {
+            serve::run(serve::Options { port, api_keys, state, erp, config: config.into() }).await
+        }
+        Command::ErpDoubles { bc_port, sap_port } => erp_doubles::run(bc_port, sap_port).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

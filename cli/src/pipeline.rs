@@ -2,6 +2,7 @@
 //! wired to a directory bucket, in-memory FIFO queues, an in-memory orders table and the
 //! simulated DTE provider. Lambda's SQS event source is emulated by polling.
 
+use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use orderflow_shared::adapters::embedded::{
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::config::ConverterConfig;
 use orderflow_shared::dte::SimulatedDteProvider;
+use orderflow_shared::error::PortError;
 use orderflow_shared::order_service::OrderService;
 use orderflow_shared::orders_api::{ApiFailure, Call, Delivered, SOURCE_HEADER};
 use orderflow_shared::ports::ObjectStore;
@@ -50,14 +52,27 @@ pub struct Pipeline {
     reader: QueueReader<DirObjectStore, Queue, LocalOrdersApi>,
 }
 
-impl Pipeline {
-    pub fn new(root: &Path, time: Time) -> Self {
-        let queue = |name: &str| match &time {
+impl Time {
+    /// An embedded queue on this time.
+    pub fn queue(&self, name: &str) -> EmbeddedFifoQueue {
+        match self {
             Time::Real => EmbeddedFifoQueue::new(name),
             Time::Manual(clock) => EmbeddedFifoQueue::new(name).with_clock(clock.clone()),
-        };
-        let pending = Arc::new(queue("orders-pending.fifo"));
-        let orders = Arc::new(queue("orders.fifo").with_redrive(pending.clone(), 10));
+        }
+    }
+
+    fn share(&self) -> Self {
+        match self {
+            Time::Real => Time::Real,
+            Time::Manual(clock) => Time::Manual(clock.clone()),
+        }
+    }
+}
+
+impl Pipeline {
+    pub fn new(root: &Path, time: Time) -> Self {
+        let pending = Arc::new(time.queue("orders-pending.fifo"));
+        let orders = Arc::new(time.queue("orders.fifo").with_redrive(pending.clone(), 10));
         let bucket = DirObjectStore::new(root.join("bucket"));
         let store = Arc::new(EmbeddedOrderStore::new());
         let dte = Arc::new(SimulatedDteProvider::default());
@@ -92,36 +107,54 @@ impl Pipeline {
             .map_err(|e| e.to_string())
     }
 
-    /// Feeds the orders queue to the queue reader until nothing is left to deliver. With a
-    /// manual clock, in-flight failures are waited out by advancing time.
+    /// Feeds the orders queue to the queue reader until nothing is left to deliver.
     pub async fn drain(&self) -> Result<Polled, String> {
-        let mut total = Polled::default();
-        for _ in 0..MAX_POLLS {
-            let polled = poll_once(&*self.orders, 10, ORDERS_ARN, |event| async {
+        drain_queue(&self.orders, &self.time, |queue| {
+            poll_once(queue, 10, ORDERS_ARN, |event| async {
                 Ok::<_, std::convert::Infallible>(queue_reader::handle(&self.reader, event).await)
             })
-            .await
-            .map_err(|e| e.to_string())?;
-            total.received += polled.received;
-            total.deleted += polled.deleted;
-            total.failed += polled.failed;
-            if polled.received == 0 {
-                match &self.time {
-                    Time::Manual(clock) if !self.orders.is_empty() => clock.advance(DEFAULT_VISIBILITY_TIMEOUT),
-                    _ => return Ok(total),
-                }
-            }
-        }
-        Err(format!("the orders queue did not drain in {MAX_POLLS} polls"))
+        })
+        .await
+    }
+
+    /// The time the pipeline's queues run on, for components that join it.
+    pub fn time(&self) -> Time {
+        self.time.share()
     }
 
     /// One Orders API request, answered in process.
     pub async fn api(&self, req: lambda_http::Request) -> Response<Body> {
-        state_router::handle(&*self.service, req).await.unwrap_or_else(|e| {
-            let body = serde_json::json!({"error": {"code": "internal", "message": e.to_string()}});
-            Response::builder().status(500).body(Body::Text(body.to_string())).expect("static response")
-        })
+        state_router::handle(&*self.service, req).await.unwrap_or_else(|e| internal_error(&e.to_string()))
     }
+}
+
+/// Polls `queue` until it is empty, as Lambda's event source would. With a manual clock,
+/// in-flight failures are waited out by advancing time instead of sleeping.
+pub async fn drain_queue<'q, F, Fut>(queue: &'q Queue, time: &Time, mut poll: F) -> Result<Polled, String>
+where
+    F: FnMut(&'q EmbeddedFifoQueue) -> Fut,
+    Fut: Future<Output = Result<Polled, PortError>>,
+{
+    let mut total = Polled::default();
+    for _ in 0..MAX_POLLS {
+        let polled = poll(queue).await.map_err(|e| e.to_string())?;
+        total.received += polled.received;
+        total.deleted += polled.deleted;
+        total.failed += polled.failed;
+        if polled.received == 0 {
+            match time {
+                Time::Manual(clock) if !queue.is_empty() => clock.advance(DEFAULT_VISIBILITY_TIMEOUT),
+                _ => return Ok(total),
+            }
+        }
+    }
+    Err(format!("the queue did not drain in {MAX_POLLS} polls"))
+}
+
+/// What a handler error becomes, as API Gateway answers a failed integration.
+pub fn internal_error(message: &str) -> Response<Body> {
+    let body = serde_json::json!({"error": {"code": "internal", "message": message}});
+    Response::builder().status(500).body(Body::Text(body.to_string())).expect("static response")
 }
 
 /// The Orders API as the queue reader sees it, called in process instead of over HTTPS.

@@ -1,12 +1,14 @@
-//! `orderflow serve`: the Orders API on localhost over the embedded pipeline.
+//! `orderflow serve`: the Orders API and `POST /webhooks/{source}` on localhost over the
+//! embedded pipeline.
 //!
 //! Like API Gateway, it refuses requests without a known `x-api-key` (403) before they reach
-//! the router; `/webhooks/*` authenticate by signature instead. The queue reader runs in the
-//! background, so a posted order moves through its stages by itself.
+//! the router; `/webhooks/*` go to the webhook bridge, which authenticates by signature
+//! instead (sources and secrets from the local config files). The queue reader and the ERP
+//! worker run in the background, so a posted order moves through its stages by itself.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,33 +19,56 @@ use axum::response::{IntoResponse, Response};
 use lambda_http::RequestExt;
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 
+use crate::bridge::{Bridge, LocalConfig};
 use crate::pipeline::{Pipeline, Time};
 
 /// API Gateway's own payload limit; the router applies the smaller Lambda limit itself.
 const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
 const QUEUE_POLL: Duration = Duration::from_millis(20);
 
+pub struct Options {
+    pub port: u16,
+    pub api_keys: Vec<String>,
+    pub state: PathBuf,
+    /// The ERP connector webhook orders are pushed to, by name.
+    pub erp: Option<String>,
+    pub config: LocalConfig,
+}
+
 struct App {
     pipeline: Pipeline,
+    bridge: Bridge,
     api_keys: Vec<String>,
 }
 
-pub async fn run(port: u16, api_keys: Vec<String>, state_dir: &Path) -> Result<(), String> {
+pub async fn run(options: Options) -> Result<(), String> {
+    let Options { port, api_keys, state, erp, config } = options;
     if api_keys.is_empty() {
         return Err("give at least one API key: --api-key KEY or ORDERFLOW_API_KEYS=k1,k2".into());
     }
-    let app = Arc::new(App { pipeline: Pipeline::new(state_dir, Time::Real), api_keys });
+    let pipeline = Pipeline::new(&state, Time::Real);
+    let connector = erp.as_deref().map(|name| config.connector(name, None)).transpose()?;
+    let bridge = Bridge::new(&config, pipeline.orders.clone(), connector, pipeline.time())?;
+    let app = Arc::new(App { pipeline, bridge, api_keys });
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
         .await
         .map_err(|e| format!("binding 127.0.0.1:{port}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    println!("orderflow serve: Orders API on http://{addr} (embedded adapters, state in {})", state_dir.display());
+    println!("orderflow serve: Orders API on http://{addr} (embedded adapters, state in {})", state.display());
+    println!(
+        "orderflow serve: webhooks on http://{addr}/webhooks/{{source}} (sources in {}); ERP: {}",
+        config.sources.display(),
+        erp.as_deref().unwrap_or("none, orders wait in erp-sync")
+    );
 
     let worker = app.clone();
     tokio::spawn(async move {
         loop {
             if let Err(e) = worker.pipeline.drain().await {
                 eprintln!("orderflow serve: queue reader: {e}");
+            }
+            if let Err(e) = worker.bridge.drain_erp().await {
+                eprintln!("orderflow serve: erp-sync worker: {e}");
             }
             tokio::time::sleep(QUEUE_POLL).await;
         }
@@ -57,7 +82,8 @@ async fn forward(State(app): State<Arc<App>>, req: Request) -> Response {
     let path = req.uri().path().to_owned();
     let key = req.headers().get("x-api-key").and_then(|v| v.to_str().ok());
     let keyed = key.is_some_and(|k| app.api_keys.iter().any(|known| known == k));
-    if !keyed && !path.starts_with("/webhooks/") {
+    let is_webhook = path.starts_with("/webhooks/");
+    if !keyed && !is_webhook {
         return (StatusCode::FORBIDDEN, axum::Json(serde_json::json!({"message": "Forbidden"}))).into_response();
     }
     let query = Query::<Vec<(String, String)>>::try_from_uri(req.uri()).map(|q| q.0).unwrap_or_default();
@@ -72,7 +98,7 @@ async fn forward(State(app): State<Arc<App>>, req: Request) -> Response {
     };
     let mut lambda_req = lambda_http::Request::from_parts(parts, lambda_http::Body::from(bytes.to_vec()));
     lambda_req = lambda_req.with_raw_http_path(path).with_query_string_parameters(QueryMap::from(params));
-    let resp = app.pipeline.api(lambda_req).await;
+    let resp = if is_webhook { app.bridge.handle(lambda_req).await } else { app.pipeline.api(lambda_req).await };
     let (parts, body) = resp.into_parts();
     Response::from_parts(parts, AxumBody::from(body.to_vec()))
 }

@@ -7,8 +7,10 @@ pub mod chaos;
 pub mod dynamo;
 pub mod fake_api;
 pub mod fake_dte;
-pub mod fake_erp;
 pub mod hostile;
+
+/// The local ERP servers live in their own crate, so the demo can run them too.
+pub use orderflow_erp_doubles as fake_erp;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};

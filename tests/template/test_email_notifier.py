@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from translate import as_list, iam_statements, is_get_att, is_ref, props, resources_of_type, role_of_function
+from translate import as_list, iam_statements, is_get_att, is_ref, names, props, resources_of_type, role_of_function
 
 NOTIFIER = "EmailNotifierFunction"
 
@@ -82,9 +82,11 @@ def test_notifier_errors_and_its_dlq_raise_alarms(cfn):
             if a["MetricName"] == metric and any(dimension_matches(d["Value"]) for d in a["Dimensions"])
         ]
 
-    errors = alarm_on("Errors", lambda v: is_ref(v, NOTIFIER))
-    dlq = alarm_on("ApproximateNumberOfMessagesVisible", lambda v: is_get_att(v, "EmailNotifierDeadLetterQueue", "QueueName"))
+    errors = alarm_on("Errors", lambda v: names(v, NOTIFIER))
+    dlq = alarm_on("ApproximateNumberOfMessagesVisible", lambda v: names(v, "EmailNotifierDeadLetterQueue", "QueueName"))
     for alarm in errors + dlq:
-        assert alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
         assert [is_ref(a, "AlarmTopic") for a in alarm["AlarmActions"]] == [True]
     assert len(errors) == 1 and len(dlq) == 1
+    assert is_ref(errors[0]["Threshold"], "LambdaErrorsThreshold")
+    assert dlq[0]["Threshold"] == 0, "the first parked record raises the alarm"

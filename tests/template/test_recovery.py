@@ -2,7 +2,7 @@
 
 import json
 
-from translate import REPO_ROOT, as_list, is_get_att, is_ref, props, resources_of_type
+from translate import REPO_ROOT, as_list, is_get_att, is_ref, names, props, resources_of_type
 
 MACHINE = "BroadcastRecoveryStateMachine"
 TASK_FUNCTIONS = {"ErrorHandlerFunction", "BroadcastRetryFunction"}
@@ -82,7 +82,7 @@ def test_failed_executions_and_the_pending_queue_raise_alarms(cfn):
     [failed] = _alarm(cfn, "AWS/States", "ExecutionsFailed")
     assert is_ref(failed["Dimensions"][0]["Value"], MACHINE)
     for metric in ("ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"):
-        pending = [a for a in _alarm(cfn, "AWS/SQS", metric) if is_get_att(a["Dimensions"][0]["Value"], "OrdersPendingQueue", "QueueName")]
+        pending = [a for a in _alarm(cfn, "AWS/SQS", metric) if names(a["Dimensions"][0]["Value"], "OrdersPendingQueue", "QueueName")]
         assert len(pending) == 1, metric
         assert pending[0]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
     assert failed["AlarmActions"] == [{"Ref": "AlarmTopic"}]

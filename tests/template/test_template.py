@@ -7,6 +7,7 @@ import re
 import tomllib
 
 import pytest
+from samcli.cli.types import CfnParameterOverridesType
 
 from translate import (
     ALLOWED_MANAGED_POLICIES,
@@ -28,6 +29,8 @@ CONVERTER = "XmlOrderConverterFunction"
 # The queue reader's Lambda timeout; the orders queue's visibility timeout must be 6x it.
 QUEUE_READER_TIMEOUT_SECONDS = 30
 STAGES = ("dev", "qa", "prod")
+# The source system's measured peak: about 500 orders a minute.
+PEAK_ORDERS_PER_SECOND = 500 / 60
 
 
 def _bucket_name_sub(cfn):
@@ -270,19 +273,47 @@ def _samconfig():
     return tomllib.loads((REPO_ROOT / "samconfig.toml").read_text())
 
 
+def _overrides(stage):
+    """The stage's parameter_overrides, parsed by SAM CLI's own option type."""
+    raw = _samconfig()[stage]["global"]["parameters"]["parameter_overrides"]
+    return CfnParameterOverridesType().convert(raw, None, None)
+
+
+# Alarm thresholds, log retention and API limits differ per stage: each stage sets them.
+STAGE_SPECIFIC_PARAMETERS = {
+    "LogLevel", "LogRetentionDays", "ApiClients", "Api5xxErrorsThreshold", "Api4xxErrorRateThreshold",
+    "ApiLatencyP99ThresholdMs", "ApiIntegrationLatencyP99ThresholdMs", "LambdaErrorsThreshold",
+    "LambdaThrottlesThreshold", "ParkedMessageAgeThresholdSeconds", "DteTokenSecretArn", "AlarmEmail",
+}
+
+
 @pytest.mark.parametrize("stage", STAGES)
 def test_samconfig_has_an_environment_per_stage(stage):
     env = _samconfig()[stage]
     assert env["global"]["parameters"]["stack_name"] == f"orderflow-{stage}"
-    overrides = dict(kv.split("=", 1) for kv in env["global"]["parameters"]["parameter_overrides"].split())
+    overrides = _overrides(stage)
     assert overrides["Stage"] == stage
-    assert set(overrides) <= set(load_sam_template()["Parameters"]), "override of an unknown parameter"
-    assert env["build"]["parameters"] == {"cached": True, "parallel": True}
+    parameters = load_sam_template()["Parameters"]
+    assert set(overrides) <= set(parameters), "override of an unknown parameter"
+    assert STAGE_SPECIFIC_PARAMETERS <= set(overrides), "a stage-specific value is left to the template default"
+    for name, value in overrides.items():
+        allowed = parameters[name].get("AllowedValues")
+        assert allowed is None or value in map(str, allowed), f"{stage}: {name}={value} is not allowed"
+    # cached is false on purpose (samconfig.toml says why); it must be set, not left to SAM.
+    assert env["build"]["parameters"] == {"cached": False, "parallel": True}
     assert env["validate"]["parameters"]["lint"] is True
     deploy = env["deploy"]["parameters"]
     assert deploy["confirm_changeset"] is True
-    assert deploy["capabilities"] == "CAPABILITY_IAM"
+    # AUTO_EXPAND for the AWS::LanguageExtensions transform (the Fn::ForEach loops).
+    assert deploy["capabilities"].split() == ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
     assert deploy["resolve_s3"] is True
+
+
+def test_prod_keeps_logs_a_year_and_alarms_on_the_first_failure():
+    prod = _overrides("prod")
+    assert prod["LogRetentionDays"] == "365"
+    assert prod["Api5xxErrorsThreshold"] == prod["LambdaErrorsThreshold"] == prod["LambdaThrottlesThreshold"] == "0"
+    assert int(_overrides("dev")["LogRetentionDays"]) < 365
 
 
 def test_samconfig_default_environment_is_dev():
@@ -310,6 +341,78 @@ def test_every_api_method_except_webhooks_requires_an_api_key(cfn):
                 assert keyed or path.startswith("/webhooks/"), f"{api_name} {verb.upper()} {path} needs no key"
 
 
+def _resolve(value, clients):
+    """Evaluates the Fn::Select / Fn::Split / Ref ApiClients expressions of the usage plans."""
+    if isinstance(value, dict) and list(value) == ["Ref"] and value["Ref"] == "ApiClients":
+        return clients
+    if isinstance(value, dict) and list(value) == ["Fn::Split"]:
+        separator, source = value["Fn::Split"]
+        return _resolve(source, clients).split(separator)
+    if isinstance(value, dict) and list(value) == ["Fn::Select"]:
+        index, source = value["Fn::Select"]
+        return _resolve(source, clients)[int(index)]
+    if isinstance(value, dict) and list(value) == ["Fn::Sub"] and isinstance(value["Fn::Sub"], list):
+        text, variables = value["Fn::Sub"]
+        for name, expression in variables.items():
+            text = text.replace("${%s}" % name, _resolve(expression, clients))
+        return text
+    return value
+
+
+def _client_lists():
+    default = load_sam_template()["Parameters"]["ApiClients"]["Default"]
+    return {"default": default, **{stage: _overrides(stage)["ApiClients"] for stage in STAGES}}
+
+
+def _clients(raw):
+    """{name: (rate, burst, quota, period)} of an ApiClients value, in order."""
+    clients = {}
+    for entry in raw.split(","):
+        name, rate, burst, quota, period = entry.split(":")
+        assert name not in clients, f"client {name} listed twice"
+        clients[name] = (float(rate), int(burst), int(quota), period)
+    return clients
+
+
+@pytest.mark.parametrize("which", ["default", *STAGES])
+def test_every_api_client_gets_its_own_key_and_a_usage_plan_with_throttle_and_quota(cfn, which):
+    raw = _client_lists()[which]
+    clients = _clients(raw)
+    plans = resources_of_type(cfn, "AWS::ApiGateway::UsagePlan")
+    assert len(plans) == len(clients), f"{which}: {len(clients)} clients but {len(plans)} usage plans"
+    plan_keys = [k["Properties"] for k in resources_of_type(cfn, "AWS::ApiGateway::UsagePlanKey").values()]
+    seen = set()
+    for plan_id, plan in plans.items():
+        p = plan["Properties"]
+        values = raw.split(",")
+        name = _resolve(p["UsagePlanName"], values).removeprefix("orderflow-${Stage}-")
+        rate, burst, quota, period = clients[name]
+        assert float(_resolve(p["Throttle"]["RateLimit"], values)) == rate > 0
+        assert int(_resolve(p["Throttle"]["BurstLimit"], values)) == burst >= rate
+        assert int(_resolve(p["Quota"]["Limit"], values)) == quota > 0
+        assert _resolve(p["Quota"]["Period"], values) == period and period in ("DAY", "WEEK", "MONTH")
+        assert [(is_ref(s["ApiId"], "OrdersApi"), is_ref(s["Stage"], "Stage")) for s in p["ApiStages"]] == [(True, True)]
+        (key,) = [k["KeyId"]["Ref"] for k in plan_keys if is_ref(k["UsagePlanId"], plan_id)]
+        key_props = props(cfn, key)
+        assert _resolve(key_props["Name"], values) == f"orderflow-${{Stage}}-{name}", f"{key} is not {name}'s key"
+        assert [is_ref(s["RestApiId"], "OrdersApi") for s in key_props["StageKeys"]] == [True]
+        seen.add(name)
+    assert seen == set(clients)
+    # The queue reader's key is the one the stack generates into Secrets Manager.
+    assert list(clients)[0] == "queue-reader"
+    assert _resolve(props(cfn, "QueueReaderUsagePlan")["UsagePlanName"], raw.split(",")).endswith("-queue-reader")
+
+
+@pytest.mark.parametrize("which", ["default", "qa", "prod"])
+def test_api_limits_fit_the_peak_with_headroom_for_the_queue_reader(which):
+    clients = _clients(_client_lists()[which])
+    # Orders posted directly arrive at most at the peak rate; each order is then 3 to 5 commands
+    # from the queue reader (register, DTE issuance, DTE broadcast, fulfilment).
+    assert clients["order-entry"][0] >= PEAK_ORDERS_PER_SECOND
+    assert clients["queue-reader"][0] >= 3 * PEAK_ORDERS_PER_SECOND
+    assert clients["queue-reader"][0] == max(rate for rate, *_ in clients.values())
+
+
 def test_orders_table_has_the_state_index_stream_pitr_and_encryption(cfn):
     table = props(cfn, "OrdersTable")
     assert table["BillingMode"] == "PAY_PER_REQUEST"
@@ -320,6 +423,17 @@ def test_orders_table_has_the_state_index_stream_pitr_and_encryption(cfn):
     assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
     assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert table["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_every_table_is_encrypted_recoverable_and_protected_from_deletion_in_prod(cfn):
+    tables = resources_of_type(cfn, "AWS::DynamoDB::Table")
+    assert {"OrdersTable", "WebhookDedupTable"} <= set(tables)
+    for name, table in tables.items():
+        p = table["Properties"]
+        assert p["SSESpecification"]["SSEEnabled"] is True, name
+        assert p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, name
+        assert p["DeletionProtectionEnabled"] == {"Fn::If": ["IsProd", True, False]}, name
+    assert load_sam_template()["Conditions"]["IsProd"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
 
 
 def test_queue_reader_reads_the_orders_queue_in_batches_of_10_with_partial_failures(cfn):

@@ -2,7 +2,10 @@
 
 samtranslator runs in-process with no AWS credentials: it only needs a boto3 session that knows a
 region (for pseudo parameters and partitions). Local CodeUri values (`./`) are swapped for an
-s3:// placeholder first, because the translator only understands S3 locations.
+s3:// placeholder first, because the translator only understands S3 locations. The template's
+Fn::ForEach loops (AWS::LanguageExtensions) are expanded first with SAM CLI's own expander, the
+one `sam build` and `sam validate` use; nothing else of the language extensions is resolved, so
+intrinsics stay as written.
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ from typing import Any, Iterator
 import boto3
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
+from samcli.lib.cfn_language_extensions.api import create_default_intrinsic_resolver
+from samcli.lib.cfn_language_extensions.models import TemplateProcessingContext
+from samcli.lib.cfn_language_extensions.pipeline import ProcessingPipeline
+from samcli.lib.cfn_language_extensions.processors import ForEachProcessor, TemplateParsingProcessor
 from samtranslator.yaml_helper import yaml_parse
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -47,6 +54,16 @@ def load_sam_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     return yaml_parse(path.read_text(encoding="utf-8"))
 
 
+def expand_for_each(template: dict[str, Any]) -> dict[str, Any]:
+    """The template with its Fn::ForEach loops replaced by the resources they generate."""
+    context = TemplateProcessingContext(fragment=copy.deepcopy(template), parameter_values={})
+    expander = ForEachProcessor(intrinsic_resolver=create_default_intrinsic_resolver(context))
+    expanded = ProcessingPipeline([TemplateParsingProcessor(), expander]).process_template(context)
+    # What is left is for the SAM transform alone.
+    expanded["Transform"] = [t for t in as_list(expanded["Transform"]) if t != "AWS::LanguageExtensions"]
+    return expanded
+
+
 def _with_placeholder_code_uris(template: dict[str, Any]) -> dict[str, Any]:
     template = copy.deepcopy(template)
     for resource in template.get("Resources", {}).values():
@@ -66,7 +83,7 @@ def _with_placeholder_code_uris(template: dict[str, Any]) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=None)
 def _translate_cached(path: str, parameters_json: str, region: str) -> str:
-    template = _with_placeholder_code_uris(load_sam_template(Path(path)))
+    template = _with_placeholder_code_uris(expand_for_each(load_sam_template(Path(path))))
     session = boto3.session.Session(
         region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing"
     )
@@ -120,6 +137,14 @@ def is_get_att(value: Any, logical_id: str, attribute: str = "Arn") -> bool:
 
 def is_ref(value: Any, logical_id: str) -> bool:
     return value == {"Ref": logical_id}
+
+
+def names(value: Any, logical_id: str, attribute: str | None = None) -> bool:
+    """True if value is the resource's Ref (attribute None) or attribute, written as Ref, GetAtt
+    or a Fn::Sub of exactly "${logical_id}" / "${logical_id.attribute}" (as the ForEach loops do)."""
+    if attribute is None:
+        return is_ref(value, logical_id) or value == {"Fn::Sub": "${%s}" % logical_id}
+    return is_get_att(value, logical_id, attribute) or value == {"Fn::Sub": "${%s.%s}" % (logical_id, attribute)}
 
 
 def role_of_function(cfn: dict[str, Any], function_id: str) -> str:

@@ -7,11 +7,15 @@ use std::sync::Arc;
 use orderflow_e2e::fake_erp::{self, BcAuth, FakeBc, FakeSap, Scripted};
 use orderflow_e2e::repo_path;
 use orderflow_shared::adapters::embedded::ManualClock;
-use orderflow_shared::erp::{ConnectorConfig, ConnectorsFile, ErpConnector, ErpError, HttpConnector, PushOutcome};
+use orderflow_shared::erp::{
+    ConnectorConfig, ConnectorsFile, ErpConnector, ErpError, HttpConnector, ProfileConfig, PushOutcome,
+    refund_reference,
+};
 use orderflow_shared::error::Retry;
 use orderflow_shared::mapping::FileSource;
-use orderflow_shared::order::{CanonicalOrder, OrderKey};
+use orderflow_shared::order::{CanonicalOrder, Decimal, OrderKey};
 use orderflow_shared::secrets::Secret;
+use orderflow_shared::webhook::Refund;
 use serde_json::json;
 
 const START_MS: u64 = 1_772_409_600_000;
@@ -329,4 +333,63 @@ async fn wrong_client_credentials_are_permanent_and_name_the_token_request() {
     assert_eq!((err.retry, err.status, err.code.as_str()), (Retry::Permanent, Some(401), "invalid_client"));
     assert!(err.message.starts_with("token request answered 401: AADSTS7000215"), "{err}");
     assert!(!format!("{err:?} {:?}", bc.connector).contains(fake_erp::BC_CLIENT_SECRET));
+}
+
+// ---- refunds, as credit memos ----
+
+fn refund(order_key: Option<OrderKey>, amount: &str) -> Refund {
+    Refund {
+        order_key,
+        external_order_id: "5792384213048".into(),
+        amount: Decimal::parse(amount).unwrap(),
+        currency: "CLP".into(),
+        reason: Some("damaged in transit".into()),
+    }
+}
+
+#[tokio::test]
+async fn a_refund_becomes_one_business_central_credit_memo_however_often_it_is_pushed() {
+    let bc = bc().await;
+    let key = order("PO-7").order_key;
+    let reference = refund_reference("webhook:shopify/evt-1");
+    let id = created_id(bc.connector.refund(&refund(Some(key.clone()), "19990"), &reference).await);
+    let again = bc.connector.refund(&refund(Some(key.clone()), "19990"), &reference).await.unwrap();
+    assert_eq!(again, PushOutcome::AlreadyExists { erp_id: Some(id) });
+
+    let memos = bc.fake.credit_memos();
+    assert_eq!(memos.len(), 1, "{memos:?}");
+    assert_eq!(memos[0]["externalDocumentNumber"], reference.as_str());
+    assert_eq!(memos[0]["yourReference"], key.as_str());
+    // The decimal's digits as a JSON number, never through a float.
+    assert_eq!(memos[0]["totalAmountIncludingTax"].to_string(), "19990");
+    assert_eq!(memos[0]["currencyCode"], "CLP");
+    assert!(bc.fake.orders().is_empty(), "a refund creates no sales order");
+}
+
+#[tokio::test]
+async fn two_refunds_of_one_order_are_two_sap_credit_notes_with_the_reason() {
+    let sap = sap().await;
+    for (origin, amount) in [("webhook:shopify/evt-1", "10.50"), ("webhook:shopify/evt-2", "4.25")] {
+        created_id(sap.connector.refund(&refund(None, amount), &refund_reference(origin)).await);
+    }
+    let notes = sap.fake.credit_memos();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert_ne!(notes[0]["NumAtCard"], notes[1]["NumAtCard"]);
+    // Without an order key, the platform's order id links the note to its order.
+    assert_eq!(notes[0]["Reference2"], "5792384213048");
+    assert_eq!(notes[1]["DocTotal"].to_string(), "4.25");
+    assert_eq!(notes[0]["Comments"], "damaged in transit");
+}
+
+#[tokio::test]
+async fn a_profile_without_refunds_refuses_them_permanently_without_calling_the_erp() {
+    let bc = bc_with(|config| {
+        let mut spec = config.profile.spec();
+        spec.refunds = None;
+        config.profile = ProfileConfig::Custom(Box::new(spec));
+    })
+    .await;
+    let err = bc.connector.refund(&refund(None, "1"), &refund_reference("webhook:x/1")).await.unwrap_err();
+    assert_eq!((err.retry, err.code.as_str()), (Retry::Permanent, "refund_unsupported"));
+    assert!(bc.fake.log().is_empty(), "{:?}", bc.fake.log());
 }

@@ -13,7 +13,7 @@ use orderflow_e2e::{create_fifo, drain, repo_path, sdk_config, unique};
 use orderflow_shared::adapters::aws::{SqsFifoQueue, dynamodb_client, sqs_client};
 use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, ManualClock};
 use orderflow_shared::command::OrderCommand;
-use orderflow_shared::erp::{ConnectorsFile, HttpConnector};
+use orderflow_shared::erp::{ConnectorsFile, HttpConnector, refund_reference};
 use orderflow_shared::mapping::FileSource;
 use orderflow_shared::ports::FifoQueue;
 use orderflow_shared::secrets::Secret;
@@ -474,7 +474,7 @@ async fn a_signed_webhook_reaches_the_erp_as_exactly_one_record_even_when_delive
 }
 
 #[tokio::test]
-async fn a_refund_the_connector_cannot_push_is_parked_for_replay_not_acknowledged() {
+async fn a_refund_reaches_the_erp_as_one_credit_memo_even_when_delivered_twice() {
     let erp = erp().await;
     let refund = orderflow_shared::webhook::Refund {
         order_key: None,
@@ -488,10 +488,13 @@ async fn a_refund_the_connector_cannot_push_is_parked_for_replay_not_acknowledge
         refund,
     })
     .unwrap();
-    let response = worker::handle(&erp.worker, sqs_records(&[("m-3", "5792384213048", &message)])).await;
-    assert!(response.batch_item_failures.is_empty());
+    for attempt in ["m-3", "m-4"] {
+        let response = worker::handle(&erp.worker, sqs_records(&[(attempt, "5792384213048", &message)])).await;
+        assert!(response.batch_item_failures.is_empty(), "{attempt}");
+    }
+    let memos = erp.fake.credit_memos();
+    assert_eq!(memos.len(), 1, "{memos:?}");
+    assert_eq!(memos[0]["externalDocumentNumber"], refund_reference("webhook:shopify/evt-1").as_str());
     assert!(erp.fake.orders().is_empty());
-    let parked = drain(&erp.sqs, &erp.dlq_url).await;
-    assert_eq!(parked.len(), 1);
-    assert_eq!(parked[0].body, message, "the refund waits in the ERP DLQ, unchanged");
+    assert!(drain(&erp.sqs, &erp.dlq_url).await.is_empty(), "nothing parked");
 }

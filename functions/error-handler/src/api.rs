@@ -4,10 +4,10 @@
 
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
-use orderflow_shared::error::Classify;
-use orderflow_shared::order_service::{OrderService, ReportedError, ServiceError};
+use orderflow_shared::order_service::{OrderService, ReportedError};
 use orderflow_shared::ports::{DteProvider, FifoQueue, OrderStore, RecoveryStarter};
-use serde_json::json;
+// The Orders API's own answers, so POST /errors fails exactly as the other routes do.
+use state_router::responses::{error, from_service, json};
 use tracing::instrument;
 
 /// An error report is a few hundred bytes; anything near this is not one.
@@ -50,30 +50,4 @@ fn parse(req: &Request) -> Result<ReportedError, Rejection> {
         return Err((StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message));
     }
     serde_json::from_slice(bytes).map_err(|e| (StatusCode::BAD_REQUEST, "invalid_body", e.to_string()))
-}
-
-fn from_service(err: &ServiceError) -> Response<Body> {
-    let message = err.to_string();
-    match err {
-        ServiceError::NotFound(_) => error(StatusCode::NOT_FOUND, "not_found", message),
-        ServiceError::Illegal(illegal) => json(
-            StatusCode::CONFLICT,
-            &json!({"error": {"code": "illegal_transition", "message": message, "current_state": illegal.from}}),
-        ),
-        e if e.is_transient() => error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message),
-        _ => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", message),
-    }
-}
-
-fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response<Body> {
-    let body = serde_json::to_string(value).expect("responses serialise");
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(Body::Text(body))
-        .expect("static response parts are valid")
-}
-
-fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response<Body> {
-    json(status, &json!({"error": {"code": code, "message": message.into()}}))
 }

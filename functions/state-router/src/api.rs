@@ -11,11 +11,14 @@ use orderflow_shared::order::{CanonicalOrder, OrderKey};
 use orderflow_shared::order_service::{Applied, OrderService};
 use orderflow_shared::orders_api::SOURCE_HEADER;
 use orderflow_shared::ports::{DteProvider, FifoQueue, OrderStore, RecoveryStarter};
+use orderflow_shared::telemetry::Metrics;
 use percent_encoding::percent_decode_str;
 use serde_json::json;
 use tracing::instrument;
 
 use crate::responses::{error, from_service, json};
+
+pub const FUNCTION: &str = "state-router";
 
 /// Lambda's synchronous payload limit; API Gateway itself stops at 10 MB.
 pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
@@ -93,7 +96,10 @@ async fn register<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarte
         .and_then(|v| v.to_str().ok())
         .map_or_else(|| "api".into(), |v| percent_decode_str(v).decode_utf8_lossy().into_owned());
     match service.register(order, &source, "POST /orders").await {
-        Ok(Applied::Created(record)) => json(StatusCode::CREATED, &record),
+        Ok(Applied::Created(record)) => {
+            count("OrdersRegistered");
+            json(StatusCode::CREATED, &record)
+        }
         Ok(applied) => json(StatusCode::OK, &json!({"duplicate": true, "order": applied.record()})),
         Err(e) => from_service(&e),
     }
@@ -108,10 +114,33 @@ async fn run_stage<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStart
     match service.run_stage(key, stage, &by).await {
         Ok(Applied::Unchanged(record)) => json(StatusCode::OK, &json!({"duplicate": true, "order": record})),
         // The broadcast failed and the recovery workflow owns the order now.
-        Ok(Applied::HandedOver(record)) => json(StatusCode::ACCEPTED, &record),
-        Ok(applied) => json(StatusCode::OK, applied.record()),
+        Ok(Applied::HandedOver(record)) => {
+            count("BroadcastsHandedOver");
+            json(StatusCode::ACCEPTED, &record)
+        }
+        Ok(applied) => {
+            count(reached_metric(stage));
+            json(StatusCode::OK, applied.record())
+        }
         Err(e) => from_service(&e),
     }
+}
+
+/// The EMF counter of orders that reached a stage's target state (the dashboard's "orders per
+/// stage"; the dashboard in template.yaml names these).
+fn reached_metric(stage: Stage) -> &'static str {
+    match stage {
+        Stage::IssuanceDte => "OrdersIssuanceDte",
+        Stage::BroadcastDte => "OrdersBroadcastDte",
+        Stage::Dispatch => "OrdersDispatched",
+        Stage::Deliver => "OrdersDelivered",
+        Stage::Cancel => "OrdersCancelled",
+        Stage::Refund => "OrdersRefunded",
+    }
+}
+
+fn count(metric: &'static str) {
+    Metrics::new(FUNCTION).count(metric, 1).flush();
 }
 
 async fn list<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter>(

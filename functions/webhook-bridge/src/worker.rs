@@ -7,18 +7,19 @@
 //!   message goes to the ERP DLQ now, with `orderflow.status`, `orderflow.error` and
 //!   `orderflow.erp_answer` attached, and the record counts as done. If that send fails, the
 //!   record fails: nothing is dropped.
-//! - Refunds: [`ErpConnector`] has no refund call yet, so a refund is parked in the ERP DLQ with
-//!   code `refund_unsupported` — kept for `orderflow replay`, never acknowledged unprocessed;
-//!   the lifecycle side (`refunded`) goes through the orders
-//!   queue, not here.
+//! - Refunds become credit memos ([`ErpConnector::refund`]) under a reference derived from the
+//!   webhook ([`refund_reference`]), with the same outcomes. A connector whose profile has no
+//!   refunds section refuses them permanently (`refund_unsupported`), so they are parked for
+//!   `orderflow replay`, never acknowledged unprocessed. The lifecycle side (`refunded`) goes
+//!   through the orders queue, not here.
 //! - A body that is not an erp-sync message fails (and ends in the DLQ through redrive).
 //!
 //! Ordering within an external order (one message group) is kept by [`process_batch`].
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use orderflow_shared::batch::{MESSAGE_GROUP_ID, RecordOutcome, process_batch};
-use orderflow_shared::erp::{ErpConnector, ErpError, PushOutcome};
-use orderflow_shared::error::{Classify, PortError, Retry};
+use orderflow_shared::erp::{ErpConnector, ErpError, PushOutcome, refund_reference};
+use orderflow_shared::error::{Classify, PortError};
 use orderflow_shared::lifecycle::now_rfc3339;
 use orderflow_shared::ports::{FifoQueue, OutgoingMessage};
 use orderflow_shared::telemetry::Metrics;
@@ -89,16 +90,10 @@ async fn process<C: ErpConnector, Q: FifoQueue>(
     let message: ErpSyncMessage = serde_json::from_str(raw).map_err(RecordError::NotAMessage)?;
     let (reference, pushed) = match message {
         ErpSyncMessage::Order { order, .. } => (order.order_key.to_string(), worker.connector.push(&order).await),
-        // Kept where an operator can replay it once the connector can push refunds.
-        ErpSyncMessage::Refund { refund, .. } => {
-            let unsupported = ErpError {
-                retry: Retry::Permanent,
-                status: None,
-                code: "refund_unsupported".into(),
-                message: "the ERP connector has no refund call".into(),
-                erp_answer: None,
-            };
-            (refund.external_order_id, Err(unsupported))
+        ErpSyncMessage::Refund { source, refund } => {
+            let reference = refund_reference(&source);
+            let pushed = worker.connector.refund(&refund, &reference).await;
+            (reference, pushed)
         }
     };
     match pushed {

@@ -69,7 +69,7 @@ impl ConnectorConfig {
 pub enum ProfileConfig {
     BusinessCentral,
     SapB1,
-    Custom(ProfileSpec),
+    Custom(Box<ProfileSpec>),
 }
 
 impl ProfileConfig {
@@ -77,7 +77,7 @@ impl ProfileConfig {
         match self {
             Self::BusinessCentral => super::business_central::profile(),
             Self::SapB1 => super::sap_b1::profile(),
-            Self::Custom(spec) => spec.clone(),
+            Self::Custom(spec) => (**spec).clone(),
         }
     }
 }

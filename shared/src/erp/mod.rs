@@ -5,6 +5,9 @@
 //! ([`crate::mapping`]). Two profiles ship, modelled on the ERPs most deployments use:
 //! [`business_central`] and [`sap_b1`]; [`ProfileSpec`] describes any other OData-shaped ERP.
 //!
+//! Refunds are pushed as credit memos ([`RefundSpec`]), idempotently by a reference derived
+//! from the webhook that reported them ([`refund_reference`]).
+//!
 //! Outcomes, for the worker that pushes:
 //! - [`PushOutcome::Created`], or [`PushOutcome::AlreadyExists`] when the ERP already holds an
 //!   order with this key (a duplicate delivery, or a retry after a lost answer): both success.
@@ -30,9 +33,12 @@ use std::future::Future;
 pub use config::{AuthConfig, ConfigError, ConnectorConfig, ConnectorsFile, KeyLocation, ProfileConfig, SecretValues};
 pub use connector::HttpConnector;
 pub use error::{ErpError, MAX_ANSWER_BYTES};
-pub use profile::ProfileSpec;
+pub use profile::{ProfileSpec, RefundSpec};
+
+use sha2::{Digest, Sha256};
 
 use crate::order::CanonicalOrder;
+use crate::webhook::Refund;
 
 /// What became of a pushed order. Both are success: the ERP holds exactly one record for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +52,19 @@ pub enum PushOutcome {
     },
 }
 
-/// Pushes orders into one ERP.
+/// Pushes orders and refunds into one ERP.
 pub trait ErpConnector: Send + Sync {
     fn push(&self, order: &CanonicalOrder) -> impl Future<Output = Result<PushOutcome, ErpError>> + Send;
+
+    /// Records `refund` as a credit memo under `reference`, at most once per reference.
+    fn refund(&self, refund: &Refund, reference: &str) -> impl Future<Output = Result<PushOutcome, ErpError>> + Send;
+}
+
+/// The ERP reference of a refund: `RF-` and 16 hex of sha256 of where it came from (the
+/// webhook's source and dedup id), so redeliveries share it and two refunds of one order do
+/// not. 19 characters, which fits every ERP's external-reference field.
+pub fn refund_reference(origin: &str) -> String {
+    let digest = Sha256::digest(origin.as_bytes());
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("RF-{hex}")
 }

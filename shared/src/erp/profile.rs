@@ -23,6 +23,28 @@ pub struct ProfileSpec {
     /// Text in a 4xx error message that means the same, compared without case.
     #[serde(default)]
     pub duplicate_markers: Vec<String>,
+    /// Where refunds go, as credit memos; without it the connector cannot push refunds.
+    #[serde(default)]
+    pub refunds: Option<RefundSpec>,
+}
+
+/// Credit memos for refunds, found and created like orders (`GET ?$filter=` on
+/// `reference_field`, then `POST`) at `path`, with the refund's own reference so a partial
+/// refund and a second one of the same order stay two documents. The body is these fields:
+/// refunds carry too little (amount, currency, reason) for a field mapping to pay off.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundSpec {
+    pub path: String,
+    /// Gets the refund reference ([`crate::erp::refund_reference`]).
+    pub reference_field: String,
+    /// Gets the refunded order's key (or, without one, the platform's order id).
+    pub order_reference_field: String,
+    /// Gets the amount as a JSON number written with the refund's own digits.
+    pub amount_field: String,
+    pub currency_field: String,
+    /// Gets the platform's reason, when it gave one.
+    pub reason_field: Option<String>,
 }
 
 impl ProfileSpec {

@@ -17,6 +17,7 @@ use orderflow_shared::ports::{
     DteError, DteProvider, FifoQueue, MailError, Mailer, ObjectStore, OrderPage, OrderStore, OutgoingMessage,
     ReceivedMessage, StateStats, WriteError,
 };
+use orderflow_shared::webhook::Refund;
 use tokio::sync::Notify;
 
 /// Counts effects and crashes once, after the effect numbered `crash_at` (0-based).
@@ -168,6 +169,11 @@ impl<T: DteProvider> DteProvider for Crashy<T> {
 impl<T: ErpConnector> ErpConnector for Crashy<T> {
     async fn push(&self, order: &CanonicalOrder) -> Result<PushOutcome, ErpError> {
         let result = self.inner.push(order).await;
+        let ok = result.is_ok();
+        self.after(result, ok).await
+    }
+    async fn refund(&self, refund: &Refund, order_key: &str) -> Result<PushOutcome, ErpError> {
+        let result = self.inner.refund(refund, order_key).await;
         let ok = result.is_ok();
         self.after(result, ok).await
     }

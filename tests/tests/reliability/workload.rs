@@ -92,7 +92,7 @@ fn edit(mut text: String, edits: &[(&str, String)]) -> Vec<u8> {
 
 /// The `n`-th order webhook of a run, cycling through the four sources.
 pub fn order_webhook(run: &str, n: usize) -> Webhook {
-    let [a, b, c] = KNOWN_ITEMS.map(str::to_owned);
+    let [a, b, c] = [0, 1, 2].map(|i| KNOWN_ITEMS[i].to_owned());
     let (source, body) = match n % 4 {
         0 => (
             "standard",

@@ -1,17 +1,19 @@
 //! Local HTTP servers that behave like the two ERP APIs the shipped connector profiles target:
 //!
 //! - [`FakeBc`], Dynamics 365 Business Central: an OAuth2 token endpoint whose tokens expire
-//!   on the test's clock, and `salesOrders` (POST, and GET with `$filter`) that refuses an
-//!   unknown item number with a business 400. Like the real API it does not enforce a unique
+//!   on the test's clock, and `salesOrders` and `salesCreditMemos` (POST, and GET with
+//!   `$filter`); an order with an unknown item number is refused with a business 400. Like the real API it does not enforce a unique
 //!   `externalDocumentNumber`. The same orders also sit behind Basic, API key (header
 //!   `Ocp-Apim-Subscription-Key` or query `subscription-key`) and Digest auth, under
 //!   `/basic`, `/apikey` and `/digest` instead of `/api`.
 //! - [`FakeSap`], SAP Business One Service Layer: `Login` answering with `B1SESSION` and
-//!   `ROUTEID` cookies, sessions that time out on the test's clock, and `Orders` (POST, GET
-//!   with `$filter`) that refuses an unknown item and a duplicate `NumAtCard` with SAP's 400.
+//!   `ROUTEID` cookies, sessions that time out on the test's clock, and `Orders` and
+//!   `CreditNotes` (POST, GET with `$filter`) that refuse an unknown item and a duplicate
+//!   `NumAtCard` with SAP's 400.
 //!
 //! Both store what they accept, so a test can assert one order in, one ERP record out, and
-//! log every request. Queued [`Scripted`] answers take precedence on the orders endpoint.
+//! log every request. Queued [`Scripted`] answers take precedence on the document endpoints.
+//! They listen on an ephemeral port, or on a given one for `orderflow erp-doubles`.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -27,8 +29,9 @@ use orderflow_shared::adapters::embedded::{Clock, ManualClock};
 use serde_json::{Map, Value, json};
 use tokio::task::JoinHandle;
 
-/// Item numbers both fakes know: the SKUs of `events/orders/small-clp.xml`.
-pub const KNOWN_ITEMS: [&str; 3] = ["DLA-CAFE-1000", "7801234567897", "PN-TE-07"];
+/// Item numbers both fakes know: the SKUs of `events/orders/small-clp.xml`, then those of
+/// `events/webhooks/standard-order-created.json`.
+pub const KNOWN_ITEMS: [&str; 5] = ["DLA-CAFE-1000", "7801234567897", "PN-TE-07", "CAF-GRANO-1KG", "FILT-102"];
 
 pub const BC_CLIENT_ID: &str = "orderflow-local";
 pub const BC_CLIENT_SECRET: &str = "bc-s3cret";
@@ -69,15 +72,30 @@ pub struct Logged {
     pub status: u16,
 }
 
-/// Orders, script and log, common to both fakes.
+/// The two document lists each fake keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Orders,
+    CreditMemos,
+}
+
+/// Documents, script and log, common to both fakes.
 #[derive(Default)]
 struct Store {
-    records: Vec<Value>,
+    orders: Vec<Value>,
+    credit_memos: Vec<Value>,
     script: VecDeque<Scripted>,
     log: Vec<Logged>,
 }
 
 impl Store {
+    fn records(&mut self, kind: Kind) -> &mut Vec<Value> {
+        match kind {
+            Kind::Orders => &mut self.orders,
+            Kind::CreditMemos => &mut self.credit_memos,
+        }
+    }
+
     fn logged(&mut self, method: &Method, uri: &Uri, response: Response) -> Response {
         self.log.push(Logged {
             method: method.to_string(),
@@ -90,6 +108,8 @@ impl Store {
 
 /// How one ERP names things and words its errors.
 struct Dialect {
+    orders: &'static str,
+    credit_memos: &'static str,
     reference: &'static str,
     lines: &'static str,
     item: &'static str,
@@ -98,18 +118,30 @@ struct Dialect {
     unknown_item: fn(&str, usize) -> Response,
     /// SAP can block duplicate customer references, answering this; Business Central cannot.
     duplicate: Option<fn(&str) -> Response>,
-    /// Gives a new record its ids, from its position.
-    assign_ids: fn(usize, &mut Map<String, Value>),
+    /// Gives a new record its ids, from its kind and position.
+    assign_ids: fn(Kind, usize, &mut Map<String, Value>),
+}
+
+impl Dialect {
+    /// The document list a path under the API root addresses.
+    fn kind(&self, path: &str, root: &str) -> Option<Kind> {
+        match path.strip_prefix(root)?.strip_prefix('/')? {
+            p if p == self.orders => Some(Kind::Orders),
+            p if p == self.credit_memos => Some(Kind::CreditMemos),
+            _ => None,
+        }
+    }
 }
 
 fn json_response(status: StatusCode, body: Value) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// GET with `$filter=<reference> eq '<value>'`, or POST of one order.
-fn orders(
+/// GET with `$filter=<reference> eq '<value>'`, or POST of one document.
+fn documents(
     store: &mut Store,
     dialect: &Dialect,
+    kind: Kind,
     method: &Method,
     uri: &Uri,
     body: &[u8],
@@ -126,7 +158,7 @@ fn orders(
         let found: Vec<Value> = if empty_lookup {
             Vec::new()
         } else {
-            store.records.iter().filter(|r| r[dialect.reference] == value.as_str()).cloned().collect()
+            store.records(kind).iter().filter(|r| r[dialect.reference] == value.as_str()).cloned().collect()
         };
         return json_response(StatusCode::OK, json!({ "value": found }));
     }
@@ -144,41 +176,65 @@ fn orders(
         }
     }
     if let Some(duplicate) = dialect.duplicate
-        && store.records.iter().any(|r| r[dialect.reference] == reference.as_str())
+        && store.records(kind).iter().any(|r| r[dialect.reference] == reference.as_str())
     {
         return duplicate(&reference);
     }
-    (dialect.assign_ids)(store.records.len(), &mut record);
+    (dialect.assign_ids)(kind, store.records(kind).len(), &mut record);
     let record = Value::Object(record);
-    store.records.push(record.clone());
+    store.records(kind).push(record.clone());
     json_response(StatusCode::CREATED, record)
 }
 
-/// What the orders endpoint does for this request: a scripted answer, or the default.
+/// What a document endpoint does for this request: a scripted answer, or the default.
 enum Next {
     Reply(Response),
     Hang,
-    Default { empty_lookup: bool },
+    Default { kind: Kind, empty_lookup: bool },
 }
 
-fn next(store: &mut Store) -> Next {
+fn next(store: &mut Store, kind: Kind) -> Next {
     match store.script.pop_front() {
         Some(Scripted::Reply(status, body)) => {
             Next::Reply(json_response(StatusCode::from_u16(status).expect("a valid status"), body))
         }
         Some(Scripted::Hang) => Next::Hang,
-        Some(Scripted::EmptyLookup) => Next::Default { empty_lookup: true },
-        None => Next::Default { empty_lookup: false },
+        Some(Scripted::EmptyLookup) => Next::Default { kind, empty_lookup: true },
+        None => Next::Default { kind, empty_lookup: false },
     }
 }
 
-async fn serve(router: Router) -> (String, JoinHandle<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a fake ERP");
-    let url = format!("http://{}", listener.local_addr().expect("local address"));
+/// A fake's state, shared by its handlers, and the clock its credentials expire on.
+struct App<S> {
+    state: Arc<Mutex<S>>,
+    clock: ManualClock,
+}
+
+// By hand: a derive would require `S: Clone`.
+impl<S> Clone for App<S> {
+    fn clone(&self) -> Self {
+        Self { state: self.state.clone(), clock: self.clock.clone() }
+    }
+}
+
+impl<S: Default> App<S> {
+    fn new(clock: ManualClock) -> Self {
+        Self { state: Arc::default(), clock }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, S> {
+        self.state.lock().expect("fake ERP state")
+    }
+}
+
+/// Serves on `port` of the loopback interface (0: any free port).
+async fn serve(router: Router, port: u16) -> std::io::Result<(String, JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let url = format!("http://{}", listener.local_addr()?);
     let server = tokio::spawn(async move {
         axum::serve(listener, router).await.expect("serve the fake ERP");
     });
-    (url, server)
+    Ok((url, server))
 }
 
 fn ms(d: Duration) -> u64 {
@@ -220,19 +276,11 @@ struct BcState {
     nonces: HashSet<String>,
 }
 
-#[derive(Clone)]
-struct BcApp {
-    state: Arc<Mutex<BcState>>,
-    clock: ManualClock,
-}
-
-impl BcApp {
-    fn lock(&self) -> MutexGuard<'_, BcState> {
-        self.state.lock().expect("fake BC state")
-    }
-}
+type BcApp = App<BcState>;
 
 const BC_DIALECT: Dialect = Dialect {
+    orders: "salesOrders",
+    credit_memos: "salesCreditMemos",
     reference: "externalDocumentNumber",
     lines: "salesOrderLines",
     item: "lineObjectNumber",
@@ -242,9 +290,13 @@ const BC_DIALECT: Dialect = Dialect {
         bc_error(StatusCode::BAD_REQUEST, "Internal_RecordNotFound", &message)
     },
     duplicate: None,
-    assign_ids: |n, record| {
-        record.insert("id".into(), json!(format!("5d115c9c-44e3-ea11-bb43-{:012x}", n + 1)));
-        record.insert("number".into(), json!(format!("S-ORD{:06}", 101_001 + n)));
+    assign_ids: |kind, n, record| {
+        let (id_series, number) = match kind {
+            Kind::Orders => ("44e3", format!("S-ORD{:06}", 101_001 + n)),
+            Kind::CreditMemos => ("55f4", format!("S-CR{:06}", 104_001 + n)),
+        };
+        record.insert("id".into(), json!(format!("5d115c9c-{id_series}-ea11-bb43-{:012x}", n + 1)));
+        record.insert("number".into(), json!(number));
         record.insert("status".into(), json!("Draft"));
     },
 };
@@ -266,10 +318,15 @@ pub struct FakeBc {
 impl FakeBc {
     /// Tokens expire on `clock`, which the test advances.
     pub async fn start(clock: ManualClock) -> Self {
-        let app = BcApp { state: Arc::default(), clock };
-        let router = Router::new().route("/token", post(bc_token)).fallback(bc_orders).with_state(app.clone());
-        let (url, server) = serve(router).await;
-        Self { url, app, server }
+        Self::start_on(0, clock).await.expect("bind a fake Business Central")
+    }
+
+    /// On a given loopback port, as the local connector configuration expects.
+    pub async fn start_on(port: u16, clock: ManualClock) -> std::io::Result<Self> {
+        let app = BcApp::new(clock);
+        let router = Router::new().route("/token", post(bc_token)).fallback(bc_documents).with_state(app.clone());
+        let (url, server) = serve(router, port).await?;
+        Ok(Self { url, app, server })
     }
 
     pub fn token_url(&self) -> String {
@@ -283,7 +340,12 @@ impl FakeBc {
 
     /// The sales orders stored, in creation order.
     pub fn orders(&self) -> Vec<Value> {
-        self.app.lock().store.records.clone()
+        self.app.lock().store.orders.clone()
+    }
+
+    /// The sales credit memos stored (refunds), in creation order.
+    pub fn credit_memos(&self) -> Vec<Value> {
+        self.app.lock().store.credit_memos.clone()
     }
 
     /// A sales order that is in the ERP already; returns its id.
@@ -291,9 +353,9 @@ impl FakeBc {
         let mut state = self.app.lock();
         let mut record = Map::new();
         record.insert("externalDocumentNumber".into(), json!(external_document_number));
-        (BC_DIALECT.assign_ids)(state.store.records.len(), &mut record);
+        (BC_DIALECT.assign_ids)(Kind::Orders, state.store.orders.len(), &mut record);
         let id = record["id"].as_str().expect("an id").to_owned();
-        state.store.records.push(Value::Object(record));
+        state.store.orders.push(Value::Object(record));
         id
     }
 
@@ -349,7 +411,7 @@ async fn bc_token(
     state.store.logged(&method, &uri, response)
 }
 
-async fn bc_orders(
+async fn bc_documents(
     State(app): State<BcApp>,
     method: Method,
     uri: Uri,
@@ -359,27 +421,27 @@ async fn bc_orders(
     let decision = {
         let mut state = app.lock();
         let path = uri.path().to_owned();
-        let mode = [BcAuth::Bearer, BcAuth::Basic, BcAuth::ApiKey, BcAuth::Digest]
-            .into_iter()
-            .find(|m| path == format!("/{}{BC_COMPANY}/salesOrders", m.segment()));
-        let refused = match mode {
-            None => Some(bc_error(
+        let target = [BcAuth::Bearer, BcAuth::Basic, BcAuth::ApiKey, BcAuth::Digest].into_iter().find_map(|m| {
+            let kind = BC_DIALECT.kind(&path, &format!("/{}{BC_COMPANY}", m.segment()))?;
+            Some((m, kind))
+        });
+        match target {
+            None => Next::Reply(bc_error(
                 StatusCode::NOT_FOUND,
                 "BadRequest_NotFound",
                 "No HTTP resource was found that matches the request URI.",
             )),
-            Some(mode) => bc_check_auth(&mut state, &app.clock, mode, &method, &uri, &headers),
-        };
-        match refused {
-            Some(response) => Next::Reply(response),
-            None => next(&mut state.store),
+            Some((mode, kind)) => match bc_check_auth(&mut state, &app.clock, mode, &method, &uri, &headers) {
+                Some(refused) => Next::Reply(refused),
+                None => next(&mut state.store, kind),
+            },
         }
     };
     let response = match decision {
         Next::Reply(response) => response,
         Next::Hang => std::future::pending().await,
-        Next::Default { empty_lookup } => {
-            orders(&mut app.lock().store, &BC_DIALECT, &method, &uri, &body, empty_lookup)
+        Next::Default { kind, empty_lookup } => {
+            documents(&mut app.lock().store, &BC_DIALECT, kind, &method, &uri, &body, empty_lookup)
         }
     };
     app.lock().store.logged(&method, &uri, response)
@@ -454,7 +516,7 @@ fn digest_passes(state: &BcState, method: &Method, uri: &Uri, authorization: &st
 // ---------------------------------------------------------------------------------------------
 // SAP Business One
 
-const SAP_ORDERS: &str = "/b1s/v1/Orders";
+const SAP_ROOT: &str = "/b1s/v1";
 
 #[derive(Default)]
 struct SapState {
@@ -464,19 +526,11 @@ struct SapState {
     logins: u32,
 }
 
-#[derive(Clone)]
-struct SapApp {
-    state: Arc<Mutex<SapState>>,
-    clock: ManualClock,
-}
-
-impl SapApp {
-    fn lock(&self) -> MutexGuard<'_, SapState> {
-        self.state.lock().expect("fake SAP state")
-    }
-}
+type SapApp = App<SapState>;
 
 const SAP_DIALECT: Dialect = Dialect {
+    orders: "Orders",
+    credit_memos: "CreditNotes",
     reference: "NumAtCard",
     lines: "DocumentLines",
     item: "ItemCode",
@@ -486,12 +540,16 @@ const SAP_DIALECT: Dialect = Dialect {
         sap_error(StatusCode::BAD_REQUEST, "-10", &message)
     },
     duplicate: Some(|reference| {
-        let message = format!("Customer/Vendor Ref. No. '{reference}' already exists in another sales order");
+        let message = format!("Customer/Vendor Ref. No. '{reference}' already exists in another document");
         sap_error(StatusCode::BAD_REQUEST, "-10", &message)
     }),
-    assign_ids: |n, record| {
+    assign_ids: |kind, n, record| {
+        let first = match kind {
+            Kind::Orders => 1_000,
+            Kind::CreditMemos => 5_000,
+        };
         record.insert("DocEntry".into(), json!(n + 1));
-        record.insert("DocNum".into(), json!(1_000 + n));
+        record.insert("DocNum".into(), json!(first + n));
     },
 };
 
@@ -511,18 +569,29 @@ pub struct FakeSap {
 impl FakeSap {
     /// Sessions time out on `clock`, which the test advances.
     pub async fn start(clock: ManualClock) -> Self {
-        let app = SapApp { state: Arc::default(), clock };
-        let router = Router::new().route("/b1s/v1/Login", post(sap_login)).fallback(sap_orders).with_state(app.clone());
-        let (url, server) = serve(router).await;
-        Self { url, app, server }
+        Self::start_on(0, clock).await.expect("bind a fake SAP Business One")
+    }
+
+    /// On a given loopback port, as the local connector configuration expects.
+    pub async fn start_on(port: u16, clock: ManualClock) -> std::io::Result<Self> {
+        let app = SapApp::new(clock);
+        let router =
+            Router::new().route("/b1s/v1/Login", post(sap_login)).fallback(sap_documents).with_state(app.clone());
+        let (url, server) = serve(router, port).await?;
+        Ok(Self { url, app, server })
     }
 
     pub fn base_url(&self) -> String {
-        format!("{}/b1s/v1", self.url)
+        format!("{}{SAP_ROOT}", self.url)
     }
 
     pub fn orders(&self) -> Vec<Value> {
-        self.app.lock().store.records.clone()
+        self.app.lock().store.orders.clone()
+    }
+
+    /// The credit notes stored (refunds), in creation order.
+    pub fn credit_memos(&self) -> Vec<Value> {
+        self.app.lock().store.credit_memos.clone()
     }
 
     pub fn script(&self, answer: Scripted) {
@@ -568,7 +637,7 @@ async fn sap_login(State(app): State<SapApp>, method: Method, uri: Uri, Json(bod
     state.store.logged(&method, &uri, response)
 }
 
-async fn sap_orders(
+async fn sap_documents(
     State(app): State<SapApp>,
     method: Method,
     uri: Uri,
@@ -585,19 +654,19 @@ async fn sap_orders(
             .filter(|last_used| now.saturating_sub(**last_used) < ms(SAP_SESSION_TIMEOUT))
             .map(|last_used| *last_used = now)
             .is_some();
-        if uri.path() != SAP_ORDERS {
-            Next::Reply(sap_error(StatusCode::NOT_FOUND, "-1", "Resource not found for the segment"))
-        } else if !live || cookie(&headers, "ROUTEID").is_none() {
-            Next::Reply(sap_error(StatusCode::UNAUTHORIZED, "301", "Invalid session or session already timeout."))
-        } else {
-            next(&mut state.store)
+        match SAP_DIALECT.kind(uri.path(), SAP_ROOT) {
+            None => Next::Reply(sap_error(StatusCode::NOT_FOUND, "-1", "Resource not found for the segment")),
+            Some(_) if !live || cookie(&headers, "ROUTEID").is_none() => {
+                Next::Reply(sap_error(StatusCode::UNAUTHORIZED, "301", "Invalid session or session already timeout."))
+            }
+            Some(kind) => next(&mut state.store, kind),
         }
     };
     let response = match decision {
         Next::Reply(response) => response,
         Next::Hang => std::future::pending().await,
-        Next::Default { empty_lookup } => {
-            orders(&mut app.lock().store, &SAP_DIALECT, &method, &uri, &body, empty_lookup)
+        Next::Default { kind, empty_lookup } => {
+            documents(&mut app.lock().store, &SAP_DIALECT, kind, &method, &uri, &body, empty_lookup)
         }
     };
     app.lock().store.logged(&method, &uri, response)

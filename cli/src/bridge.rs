@@ -1,0 +1,167 @@
+//! The webhook bridge in process: the receiver behind `POST /webhooks/{source}`, the erp-sync
+//! queue with its DLQ, and the worker that pushes what it holds to an ERP connector. The
+//! receiver shares the pipeline's orders queue, so webhook orders get the same lifecycle.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use orderflow_shared::adapters::embedded::event_source::{Polled, poll_once};
+use orderflow_shared::adapters::embedded::{Clock, ManualClock, SystemClock};
+use orderflow_shared::erp::{ConnectorConfig, HttpConnector};
+use orderflow_shared::mapping::{FileSource, MappingRef};
+use orderflow_shared::secrets::Secret;
+use orderflow_shared::webhook::WebhookSources;
+use webhook_bridge::{MemoryReplayGuard, Receiver, Reply, StaticKeys, Worker};
+
+use crate::pipeline::{Queue, Time, drain_queue};
+
+const ERP_SYNC_ARN: &str = "arn:aws:sqs:local:000000000000:erp-sync.fifo";
+/// As the template's redrive policy on the erp-sync queue.
+const ERP_MAX_RECEIVES: u32 = 10;
+
+pub type Connector = HttpConnector<FileSource>;
+type LocalReceiver = Receiver<StaticKeys, MemoryReplayGuard, Queue, Queue>;
+
+/// The local configuration files, by default the ones in `config/` of this repository.
+#[derive(Debug, Clone)]
+pub struct LocalConfig {
+    pub sources: PathBuf,
+    pub secrets: PathBuf,
+    pub connectors: PathBuf,
+}
+
+impl Default for LocalConfig {
+    fn default() -> Self {
+        let config = repo_root().join("config");
+        Self {
+            sources: config.join("webhook-sources.local.json"),
+            secrets: config.join("local-secrets.json"),
+            connectors: config.join("erp-connectors.local.json"),
+        }
+    }
+}
+
+/// Where the repository's files are, for defaults that work from any directory.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+impl LocalConfig {
+    /// The `local:<name>` secret values, by name.
+    pub fn secret_values(&self) -> Result<HashMap<String, String>, String> {
+        serde_json::from_str(&read(&self.secrets)?).map_err(|e| format!("{}: {e}", self.secrets.display()))
+    }
+
+    /// The connector `name` of the connectors file; `origin` (e.g. `http://127.0.0.1:40123`)
+    /// replaces the origin of its URLs when the ERP listens somewhere else than configured.
+    pub fn connector(&self, name: &str, origin: Option<&str>) -> Result<Connector, String> {
+        let where_ = || self.connectors.display().to_string();
+        let file: serde_json::Value =
+            serde_json::from_str(&read(&self.connectors)?).map_err(|e| format!("{}: {e}", where_()))?;
+        let mut entry =
+            file["connectors"].get(name).cloned().ok_or_else(|| format!("no connector {name} in {}", where_()))?;
+        if let Some(origin) = origin {
+            entry = rehome(&entry, origin)?;
+        }
+        let config: ConnectorConfig =
+            serde_json::from_value(entry).map_err(|e| format!("{}: connector {name}: {e}", where_()))?;
+        let values = self.secret_values()?;
+        let secrets: HashMap<String, Secret> = config
+            .secret_refs()
+            .into_iter()
+            .filter_map(|r| Some((r.to_owned(), Secret::new(values.get(r.strip_prefix("local:")?)?.as_str()))))
+            .collect();
+        let mapping = match &config.mapping_ref {
+            // Relative to the repository, like the connectors file that names it.
+            MappingRef::File(path) => FileSource::new(repo_root().join(path)),
+            MappingRef::S3 { .. } => return Err(format!("connector {name}: a local run reads mappings from files")),
+        };
+        HttpConnector::new(name, &config, &secrets, mapping, Arc::new(SystemClock)).map_err(|e| e.to_string())
+    }
+}
+
+/// A connector's JSON with the origin of its `base_url` replaced by `origin` wherever it
+/// appears (the token or login URL too).
+fn rehome(entry: &serde_json::Value, origin: &str) -> Result<serde_json::Value, String> {
+    let base = entry["base_url"].as_str().ok_or("the connector has no base_url")?;
+    let host_start = base.find("://").map(|i| i + 3).ok_or("base_url has no scheme")?;
+    let configured = &base[..base[host_start..].find('/').map_or(base.len(), |i| host_start + i)];
+    let text = entry.to_string().replace(configured, origin);
+    serde_json::from_str(&text).map_err(|e| e.to_string())
+}
+
+/// The bridge: receiver, queues and (when a connector is given) the ERP worker.
+pub struct Bridge {
+    receiver: LocalReceiver,
+    pub erp_sync: Queue,
+    pub erp_dlq: Queue,
+    worker: Option<Worker<Connector, Queue>>,
+    time: Time,
+}
+
+impl Bridge {
+    /// `orders` is the pipeline's orders queue; without `connector`, erp-sync messages wait
+    /// in their queue (nothing is lost; a later run with a connector pushes them).
+    pub fn new(config: &LocalConfig, orders: Queue, connector: Option<Connector>, time: Time) -> Result<Self, String> {
+        let sources = WebhookSources::from_json(&read(&config.sources)?)
+            .map_err(|e| format!("{}: {e}", config.sources.display()))?;
+        let keys = StaticKeys::from_local_secrets(&sources, &read(&config.secrets)?).map_err(|e| e.to_string())?;
+        let erp_dlq = Arc::new(time.queue("erp-dlq.fifo"));
+        let erp_sync = Arc::new(time.queue("erp-sync.fifo").with_redrive(erp_dlq.clone(), ERP_MAX_RECEIVES));
+        let receiver = Receiver {
+            sources,
+            keys,
+            guard: MemoryReplayGuard::new(),
+            erp_sync: erp_sync.clone(),
+            orders,
+            retention: webhook_bridge::receiver::DEFAULT_RETENTION,
+        };
+        let worker = connector.map(|connector| Worker { connector, dlq: erp_dlq.clone() });
+        Ok(Self { receiver, erp_sync, erp_dlq, worker, time })
+    }
+
+    /// The time deliveries are checked against.
+    pub fn now(&self) -> webhook_bridge::OffsetDateTime {
+        self.time.now()
+    }
+
+    /// One delivery to `POST /webhooks/{source}`, checked against the current time.
+    pub async fn receive(&self, source: &str, headers: &[(String, String)], body: &[u8]) -> Reply {
+        self.receiver.receive(source, headers, body, self.time.now()).await
+    }
+
+    /// The lambda_http entry point, for `orderflow serve`.
+    pub async fn handle(&self, req: lambda_http::Request) -> lambda_http::Response<lambda_http::Body> {
+        match webhook_bridge::handle(&self.receiver, req).await {
+            Ok(response) => response,
+            Err(e) => crate::pipeline::internal_error(&e.to_string()),
+        }
+    }
+
+    /// Feeds erp-sync to the worker until nothing is left to push; without a worker, nothing.
+    pub async fn drain_erp(&self) -> Result<Polled, String> {
+        let Some(worker) = &self.worker else { return Ok(Polled::default()) };
+        drain_queue(&self.erp_sync, &self.time, |queue| {
+            poll_once(queue, 10, ERP_SYNC_ARN, |event| async {
+                Ok::<_, std::convert::Infallible>(webhook_bridge::worker::handle(worker, event).await)
+            })
+        })
+        .await
+    }
+}
+
+impl Time {
+    fn now(&self) -> webhook_bridge::OffsetDateTime {
+        let ms = match self {
+            Time::Real => SystemClock.now_ms(),
+            Time::Manual(clock) => ManualClock::now_ms(clock),
+        };
+        webhook_bridge::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+            .expect("a clock reading is a valid time")
+    }
+}

@@ -1,0 +1,10 @@
+//! The `orderflow` command's parts, as a library so tests and benchmarks can drive the
+//! embedded pipeline ([`pipeline`], [`bridge`]) the way the CLI does.
+
+pub mod bridge;
+pub mod convert;
+pub mod dead_letters;
+pub mod demo;
+pub mod erp_doubles;
+pub mod pipeline;
+pub mod serve;

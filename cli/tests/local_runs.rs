@@ -1,0 +1,226 @@
+//! The `orderflow` binary as a user runs it: `demo`, and `serve` with webhooks pushed to the
+//! local ERP test servers of `orderflow erp-doubles`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use webhook_bridge::sign;
+
+const BIN: &str = env!("CARGO_BIN_EXE_orderflow");
+/// A hard limit on waiting for the background pipeline, so a hang fails instead of blocking.
+const PIPELINE_DEADLINE: Duration = Duration::from_secs(30);
+
+fn repo(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(relative)
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    std::env::temp_dir().join(format!("orderflow-{name}-{}-{nanos}", std::process::id()))
+}
+
+/// A child process killed when the test ends, however it ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `orderflow <args>` and returns it with the lines it printed up to and including
+/// `lines` lines that contain `http://`.
+fn start(args: &[&str], lines: usize) -> (Running, Vec<String>) {
+    let mut child = Command::new(BIN).args(args).stdout(Stdio::piped()).spawn().expect("start orderflow");
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    while seen.iter().filter(|l: &&String| l.contains("http://")).count() < lines {
+        seen.push(out.next().expect("orderflow printed its address").unwrap());
+    }
+    // Keep reading in the background so a full pipe never blocks the server.
+    std::thread::spawn(move || out.for_each(drop));
+    (Running(child), seen)
+}
+
+fn address(line: &str) -> String {
+    let start = line.find("http://").unwrap();
+    line[start..].split_whitespace().next().unwrap().to_owned()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn local_secret(name: &str) -> String {
+    let secrets: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo("config/local-secrets.json")).unwrap()).unwrap();
+    secrets[name].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn the_demo_shows_each_webhook_outcome_and_the_erp_records() {
+    let out = scratch("demo");
+    let run = Command::new(BIN).args(["demo", "--out"]).arg(&out).output().unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    for expected in [
+        "valid order.created    202 queued",
+        "tampered body          401 bad_signature",
+        "replayed delivery      200 duplicate",
+        "order.refunded         202 queued",
+        "2 messages pushed, 0 retried, 0 parked",
+        "sales order  S-ORD101001 externalDocumentNumber=SO-2026-0042-",
+        "credit memo  S-CR104001",
+    ] {
+        assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
+    }
+    let refunded = stdout.lines().find(|l| l.trim_start().starts_with("SO-2026-0042-")).unwrap_or_default();
+    assert!(refunded.contains(" refunded "), "the webhook order ends refunded: {refunded:?}");
+    std::fs::remove_dir_all(out).unwrap();
+}
+
+struct Served {
+    _erp: Running,
+    _serve: Running,
+    base: String,
+    erp_base: String,
+    client: reqwest::Client,
+}
+
+/// The ERP doubles on free ports, and `serve` pushing to their Business Central.
+fn serve_with_erp() -> Served {
+    let (bc_port, sap_port) = (free_port(), free_port());
+    let (erp, erp_lines) =
+        start(&["erp-doubles", "--bc-port", &bc_port.to_string(), "--sap-port", &sap_port.to_string()], 2);
+    let connectors = scratch("connectors.json");
+    let text = std::fs::read_to_string(repo("config/erp-connectors.local.json")).unwrap();
+    std::fs::write(&connectors, text.replace("127.0.0.1:18080", &format!("127.0.0.1:{bc_port}"))).unwrap();
+    let state = scratch("serve");
+    let (serve, lines) = start(
+        &[
+            "serve",
+            "--port",
+            &free_port().to_string(),
+            "--api-key",
+            "test-key",
+            "--state",
+            state.to_str().unwrap(),
+            "--erp",
+            "business-central",
+            "--erp-connectors",
+            connectors.to_str().unwrap(),
+        ],
+        2,
+    );
+    let erp_base = address(&erp_lines[0]);
+    Served { _erp: erp, _serve: serve, base: address(&lines[0]), erp_base, client: reqwest::Client::new() }
+}
+
+impl Served {
+    async fn webhook(&self, id: &str, signed: &[u8], sent: &[u8]) -> (u16, Value) {
+        let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+        let signature = sign::standard_webhooks(&local_secret("standard"), id, timestamp, signed);
+        let response = self
+            .client
+            .post(format!("{}/webhooks/standard", self.base))
+            .header("content-type", "application/json")
+            .header("webhook-id", id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(sent.to_vec())
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+
+    /// The Business Central double's sales orders with this `externalDocumentNumber`.
+    async fn erp_orders(&self, reference: &str) -> Vec<Value> {
+        let origin = self.erp_base.split("/api/").next().unwrap();
+        // Neither value needs form encoding.
+        let form = format!(
+            "grant_type=client_credentials&client_id={}&client_secret={}&scope=local",
+            orderflow_erp_doubles::BC_CLIENT_ID,
+            orderflow_erp_doubles::BC_CLIENT_SECRET
+        );
+        let token: Value = self
+            .client
+            .post(format!("{origin}/token"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        // Order keys are letters, digits and dashes: only the spaces need encoding.
+        let found: Value = self
+            .client
+            .get(format!("{}/salesOrders?$filter=externalDocumentNumber%20eq%20'{reference}'", self.erp_base))
+            .bearer_auth(token["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        found["value"].as_array().cloned().unwrap_or_else(|| panic!("the ERP answered {found} to {token}"))
+    }
+
+    async fn get(&self, path: &str, key: Option<&str>) -> (u16, Value) {
+        let mut request = self.client.get(format!("{}{path}", self.base));
+        if let Some(key) = key {
+            request = request.header("x-api-key", key);
+        }
+        let response = request.send().await.unwrap();
+        (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+    }
+}
+
+#[tokio::test]
+async fn serve_takes_signed_webhooks_without_a_key_and_everything_else_only_with_one() {
+    let served = serve_with_erp();
+    let body = std::fs::read(repo("events/webhooks/standard-order-created.json")).unwrap();
+    let mut tampered = body.clone();
+    tampered[body.len() / 2] ^= 1;
+
+    assert_eq!(served.webhook("msg_serve_1", &body, &tampered).await.0, 401);
+    assert_eq!(served.webhook("msg_serve_1", &body, &body).await.0, 202);
+    let (status, reply) = served.webhook("msg_serve_1", &body, &body).await;
+    assert_eq!((status, reply["status"].as_str()), (200, Some("duplicate")));
+
+    assert_eq!(served.get("/orders", None).await.0, 403, "the Orders API needs a key");
+    assert_eq!(served.get("/orders", Some("wrong")).await.0, 403);
+
+    // The order reaches the lifecycle through the orders queue, in the background.
+    let started = Instant::now();
+    let order = loop {
+        let (status, list) = served.get("/orders?state=broadcast_dte", Some("test-key")).await;
+        assert_eq!(status, 200, "{list}");
+        let found = list["orders"].as_array().and_then(|o| o.first()).cloned();
+        if let Some(order) = found {
+            break order;
+        }
+        assert!(started.elapsed() < PIPELINE_DEADLINE, "the webhook order never reached broadcast_dte: {list}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let key = order["key"].as_str().unwrap();
+    assert!(key.starts_with("SO-2026-0042-"), "{order}");
+
+    // And the ERP worker pushed it once, as a client of the ERP would see it.
+    let started = Instant::now();
+    loop {
+        let records = served.erp_orders(key).await;
+        if !records.is_empty() {
+            assert_eq!(records.len(), 1, "{records:?}");
+            break;
+        }
+        assert!(started.elapsed() < PIPELINE_DEADLINE, "the webhook order never reached the ERP");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
