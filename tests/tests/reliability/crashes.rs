@@ -7,7 +7,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use orderflow_e2e::chaos::Faults;
-use orderflow_shared::adapters::embedded::{DirObjectStore, EmbeddedFifoQueue, EmbeddedOrderStore, ManualClock};
+use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, ManualClock};
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::error::PortError;
 use orderflow_shared::lifecycle::{HistoryKind, State};
@@ -15,8 +15,8 @@ use orderflow_shared::order::OrderKey;
 use orderflow_shared::ports::{FifoQueue, OrderStore, OutgoingMessage, ReceivedMessage};
 
 use crate::crash::CrashPlan;
-use crate::faults::{embedded_queues, temp_dir};
-use crate::stack::{Inspect, Queues, Stack, Time};
+use crate::faults::{Embedded, embedded_queues, embedded_stack};
+use crate::stack::{Inspect, Queues, Stack};
 use crate::workload::{self, Document, Webhook};
 
 const NO_FAULTS: Faults = Faults { share: 0.0, seed: 0 };
@@ -86,14 +86,11 @@ impl Inspect for Doubling {
     }
 }
 
-type Embedded<Q> = Stack<Arc<EmbeddedOrderStore>, Q, DirObjectStore>;
-
 async fn embedded<Q>(queues: Queues<Q>, clock: ManualClock, plan: CrashPlan) -> Embedded<Q>
 where
     Q: FifoQueue + Inspect + Clone + 'static,
 {
-    let store = Arc::new(EmbeddedOrderStore::new());
-    Stack::new(store, queues, DirObjectStore::new(temp_dir("crash")), Time::Manual(clock), NO_FAULTS, plan).await
+    embedded_stack(queues, clock, NO_FAULTS, plan).await
 }
 
 /// Two documents and two webhooks (a standard and a Shopify one): every kind of effect.

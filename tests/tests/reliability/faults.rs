@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::QueueAttributeName;
 use orderflow_e2e::chaos::{Fault, Faults};
 use orderflow_e2e::dynamo::create_orders_table;
-use orderflow_e2e::{create_bucket, create_fifo, sdk_config, unique};
+use orderflow_e2e::{create_bucket, create_fifo, drain, sdk_config, unique};
 use orderflow_shared::adapters::aws::{self, DynamoOrderStore, S3ObjectStore, SqsFifoQueue, dynamodb_client};
 use orderflow_shared::adapters::embedded::{DirObjectStore, EmbeddedFifoQueue, EmbeddedOrderStore, ManualClock};
 use orderflow_shared::error::PortError;
@@ -44,6 +44,17 @@ pub fn embedded_queues(clock: &ManualClock) -> Queues<Arc<EmbeddedFifoQueue>> {
         erp_dlq,
     }
 }
+
+/// The pipeline on embedded adapters, its queues on `clock`.
+pub async fn embedded_stack<Q>(queues: Queues<Q>, clock: ManualClock, faults: Faults, plan: CrashPlan) -> Embedded<Q>
+where
+    Q: FifoQueue + Inspect + Clone + 'static,
+{
+    let bucket = DirObjectStore::new(temp_dir("reliability"));
+    Stack::new(Arc::new(EmbeddedOrderStore::new()), queues, bucket, Time::Manual(clock), faults, plan).await
+}
+
+pub type Embedded<Q> = Stack<Arc<EmbeddedOrderStore>, Q, DirObjectStore>;
 
 /// Feeds a run's inputs, settles it under a hard time limit, and accounts for every input.
 async fn run<S, Q, O>(stack: Stack<S, Q, O>, documents: usize, webhooks: usize, workers: usize) -> Ledger
@@ -106,15 +117,7 @@ where
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_documents_and_two_hundred_webhooks_under_30_percent_faults_all_end_accounted_for() {
     let clock = ManualClock::new(1_772_409_600_000);
-    let stack = Stack::new(
-        Arc::new(EmbeddedOrderStore::new()),
-        embedded_queues(&clock),
-        DirObjectStore::new(temp_dir("faults")),
-        Time::Manual(clock),
-        FAULTS,
-        CrashPlan::default(),
-    )
-    .await;
+    let stack = embedded_stack(embedded_queues(&clock), clock, FAULTS, CrashPlan::default()).await;
     let ledger = run(stack, 1000, 200, 8).await;
     for outcome in ["completed", "erp_created"] {
         let count = ledger.lifecycle.get(outcome).or(ledger.erp.get(outcome)).copied().unwrap_or(0);
@@ -175,39 +178,7 @@ impl Inspect for Sqs {
     }
 
     async fn parked(&self) -> Vec<(String, Vec<(String, String)>)> {
-        let mut out = Vec::new();
-        loop {
-            let resp = self
-                .client
-                .receive_message()
-                .queue_url(self.queue.url())
-                .max_number_of_messages(10)
-                .message_attribute_names("All")
-                .message_system_attribute_names(MessageSystemAttributeName::All)
-                .send()
-                .await
-                .expect("receive");
-            if resp.messages().is_empty() {
-                return out;
-            }
-            for m in resp.messages() {
-                let attributes = m
-                    .message_attributes()
-                    .map(|a| {
-                        a.iter().map(|(k, v)| (k.clone(), v.string_value().unwrap_or_default().to_owned())).collect()
-                    })
-                    .unwrap_or_default();
-                out.push((m.body().unwrap_or_default().to_owned(), attributes));
-                let handle = m.receipt_handle().unwrap_or_default();
-                self.client
-                    .delete_message()
-                    .queue_url(self.queue.url())
-                    .receipt_handle(handle)
-                    .send()
-                    .await
-                    .expect("delete");
-            }
-        }
+        drain(&self.client, self.queue.url()).await.into_iter().map(|m| (m.body, m.attributes)).collect()
     }
 }
 

@@ -9,7 +9,7 @@ use orderflow_e2e::chaos::{ChaosProxy, Faults};
 use orderflow_e2e::fake_dte::FakeDte;
 use orderflow_e2e::fake_erp;
 use orderflow_e2e::repo_path;
-use orderflow_shared::adapters::embedded::{DirObjectStore, EmbeddedOrderStore, ManualClock};
+use orderflow_shared::adapters::embedded::ManualClock;
 use orderflow_shared::dte::{DteAuth, HttpDteProvider};
 use orderflow_shared::lifecycle::OrderRecord;
 use orderflow_shared::ports::DteProvider;
@@ -17,9 +17,8 @@ use orderflow_shared::secrets::Secret;
 use orderflow_shared::ubl::{self, Limits};
 
 use crate::crash::CrashPlan;
-use crate::faults::{embedded_queues, temp_dir};
+use crate::faults::{embedded_queues, embedded_stack};
 use crate::logs;
-use crate::stack::{Stack, Time};
 use crate::workload::{self, Document, Webhook};
 
 const DTE_BEARER: &str = "dte-bearer-s3cret-0451";
@@ -70,15 +69,8 @@ async fn no_log_line_holds_a_secret_a_signature_header_or_a_body() {
     logs::capture();
     // A pipeline run with faults, so retries, refusals and parking log their warnings too.
     let clock = ManualClock::new(1_772_409_600_000);
-    let stack = Stack::new(
-        Arc::new(EmbeddedOrderStore::new()),
-        embedded_queues(&clock),
-        DirObjectStore::new(temp_dir("logs")),
-        Time::Manual(clock),
-        Faults { share: 0.3, seed: 41 },
-        CrashPlan::default(),
-    )
-    .await;
+    let faults = Faults { share: 0.3, seed: 41 };
+    let stack = embedded_stack(embedded_queues(&clock), clock, faults, CrashPlan::default()).await;
     let documents = workload::documents("logs", 40);
     let webhooks: Vec<Webhook> = (0..12).map(|n| workload::order_webhook("logs", n)).collect();
     for d in &documents {

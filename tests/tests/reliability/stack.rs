@@ -13,8 +13,7 @@ use error_handler::backoff::Backoff;
 use error_handler::config::AlertConfig;
 use error_handler::local::LocalTasks;
 use error_handler::not_granted::NotGranted;
-use lambda_http::http::{Method, Request};
-use lambda_http::{Body, RequestExt};
+use orderflow_cli::pipeline::deliver_in_process;
 use orderflow_e2e::chaos::{ChaosProxy, Faults};
 use orderflow_e2e::fake_dte::FakeDte;
 use orderflow_e2e::fake_erp::{self, FakeBc};
@@ -31,7 +30,7 @@ use orderflow_shared::lifecycle::State;
 use orderflow_shared::mapping::FileSource;
 use orderflow_shared::order::OrderKey;
 use orderflow_shared::order_service::OrderService;
-use orderflow_shared::orders_api::{ApiFailure, Call, Delivered, SOURCE_HEADER};
+use orderflow_shared::orders_api::{ApiFailure, Delivered};
 use orderflow_shared::ports::{FifoQueue, ObjectStore, OrderStore};
 use orderflow_shared::s3_event;
 use orderflow_shared::secrets::Secret;
@@ -99,22 +98,9 @@ pub struct LocalApi<S, Q> {
 
 impl<S: OrderStore, Q: FifoQueue> OrdersApi for LocalApi<S, Q> {
     async fn deliver(&self, command: &OrderCommand) -> Result<Delivered, ApiFailure> {
-        let call = Call::of(command);
-        let mut builder =
-            Request::builder().method(Method::POST).uri(call.path.as_str()).header("content-type", "application/json");
-        if let Some(source) = &call.source {
-            builder = builder.header(SOURCE_HEADER, source);
-        }
-        let req = builder.body(Body::Binary(call.body)).expect("valid request").with_raw_http_path(call.path);
-        let resp = state_router::handle(&*self.service, req)
-            .await
-            .map_err(|e| ApiFailure::from_response(500, e.to_string().as_bytes()))?;
-        let status = resp.status().as_u16();
-        if !resp.status().is_success() {
-            return Err(ApiFailure::from_response(status, resp.body().as_ref()));
-        }
+        let delivered = deliver_in_process(&*self.service, command).await?;
         self.plan.effect("orders-api").await;
-        Ok(Delivered { status })
+        Ok(delivered)
     }
 }
 
