@@ -19,7 +19,7 @@ use orderflow_shared::dte::SimulatedDteProvider;
 use orderflow_shared::error::PortError;
 use orderflow_shared::order_service::OrderService;
 use orderflow_shared::orders_api::{ApiFailure, Call, Delivered, SOURCE_HEADER};
-use orderflow_shared::ports::ObjectStore;
+use orderflow_shared::ports::{DteProvider, FifoQueue, ObjectStore, OrderStore, RecoveryStarter};
 use orderflow_shared::s3_event;
 use orderflow_shared::ubl::Limits;
 use queue_reader::{OrdersApi, QueueReader};
@@ -164,22 +164,30 @@ pub struct LocalOrdersApi {
 
 impl OrdersApi for LocalOrdersApi {
     async fn deliver(&self, command: &OrderCommand) -> Result<Delivered, ApiFailure> {
-        let call = Call::of(command);
-        let mut builder =
-            Request::builder().method(Method::POST).uri(call.path.as_str()).header("content-type", "application/json");
-        if let Some(source) = &call.source {
-            builder = builder.header(SOURCE_HEADER, source);
-        }
-        let req = builder.body(Body::Binary(call.body)).expect("valid request").with_raw_http_path(call.path);
-        let resp = state_router::handle(&*self.service, req)
-            .await
-            .map_err(|e| ApiFailure::from_response(500, e.to_string().as_bytes()))?;
-        let status = resp.status().as_u16();
-        if resp.status().is_success() {
-            Ok(Delivered { status })
-        } else {
-            Err(ApiFailure::from_response(status, resp.body().as_ref()))
-        }
+        deliver_in_process(&*self.service, command).await
+    }
+}
+
+/// One command delivered to the state router in process, answered as the Orders API would.
+pub async fn deliver_in_process<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter>(
+    service: &OrderService<S, Q, D, R>,
+    command: &OrderCommand,
+) -> Result<Delivered, ApiFailure> {
+    let call = Call::of(command);
+    let mut builder =
+        Request::builder().method(Method::POST).uri(call.path.as_str()).header("content-type", "application/json");
+    if let Some(source) = &call.source {
+        builder = builder.header(SOURCE_HEADER, source);
+    }
+    let req = builder.body(Body::Binary(call.body)).expect("valid request").with_raw_http_path(call.path);
+    let resp = state_router::handle(service, req)
+        .await
+        .map_err(|e| ApiFailure::from_response(500, e.to_string().as_bytes()))?;
+    let status = resp.status().as_u16();
+    if resp.status().is_success() {
+        Ok(Delivered { status })
+    } else {
+        Err(ApiFailure::from_response(status, resp.body().as_ref()))
     }
 }
 

@@ -18,6 +18,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lambda_http::RequestExt;
 use lambda_http::aws_lambda_events::query_map::QueryMap;
+use subtle::ConstantTimeEq;
 
 use crate::bridge::{Bridge, LocalConfig};
 use crate::pipeline::{Pipeline, Time};
@@ -78,10 +79,16 @@ pub async fn run(options: Options) -> Result<(), String> {
     axum::serve(listener, router).await.map_err(|e| e.to_string())
 }
 
+/// Whether `presented` is one of the keys, compared in constant time (`subtle`) so the time
+/// of an answer says nothing about how much of a key was right. Only the length may show.
+fn key_matches(keys: &[String], presented: &str) -> bool {
+    keys.iter().fold(false, |found, known| found | bool::from(known.as_bytes().ct_eq(presented.as_bytes())))
+}
+
 async fn forward(State(app): State<Arc<App>>, req: Request) -> Response {
     let path = req.uri().path().to_owned();
     let key = req.headers().get("x-api-key").and_then(|v| v.to_str().ok());
-    let keyed = key.is_some_and(|k| app.api_keys.iter().any(|known| known == k));
+    let keyed = key.is_some_and(|k| key_matches(&app.api_keys, k));
     let is_webhook = path.starts_with("/webhooks/");
     if !keyed && !is_webhook {
         return (StatusCode::FORBIDDEN, axum::Json(serde_json::json!({"message": "Forbidden"}))).into_response();
@@ -101,4 +108,18 @@ async fn forward(State(app): State<Arc<App>>, req: Request) -> Response {
     let resp = if is_webhook { app.bridge.handle(lambda_req).await } else { app.pipeline.api(lambda_req).await };
     let (parts, body) = resp.into_parts();
     Response::from_parts(parts, AxumBody::from(body.to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_matches;
+
+    #[test]
+    fn only_a_whole_known_key_matches() {
+        let keys = vec!["k-one".to_owned(), "k-two".to_owned()];
+        assert!(key_matches(&keys, "k-one") && key_matches(&keys, "k-two"));
+        for wrong in ["", "k-on", "k-one ", "K-ONE", "k-three"] {
+            assert!(!key_matches(&keys, wrong), "{wrong:?}");
+        }
+    }
 }

@@ -172,6 +172,18 @@ impl Served {
         found["value"].as_array().cloned().unwrap_or_else(|| panic!("the ERP answered {found} to {token}"))
     }
 
+    /// Any request, with or without a key; the answer's status and JSON body (`Null` if none).
+    async fn send(&self, method: &str, path: &str, key: Option<&str>, body: Vec<u8>) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.client.request(method, format!("{}{path}", self.base)).body(body);
+        request = request.header("content-type", "application/json");
+        if let Some(key) = key {
+            request = request.header("x-api-key", key);
+        }
+        let response = request.send().await.unwrap();
+        (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+    }
+
     async fn get(&self, path: &str, key: Option<&str>) -> (u16, Value) {
         let mut request = self.client.get(format!("{}{path}", self.base));
         if let Some(key) = key {
@@ -223,4 +235,41 @@ async fn serve_takes_signed_webhooks_without_a_key_and_everything_else_only_with
         assert!(started.elapsed() < PIPELINE_DEADLINE, "the webhook order never reached the ERP");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Security review: every route but the webhooks refuses a missing, wrong or partial key
+/// before anything reads the body; webhooks answer without a key (and refuse what is not
+/// signed); and the request size limits hold.
+#[tokio::test]
+async fn serve_refuses_every_route_without_its_key_and_bounds_request_sizes() {
+    let served = serve_with_erp();
+    let routes = [
+        ("GET", "/orders?state=registered"),
+        ("POST", "/orders"),
+        ("GET", "/orders/OC-1-0123456789abcdef"),
+        ("POST", "/orders/OC-1-0123456789abcdef/dispatch"),
+        ("GET", "/stats"),
+        ("POST", "/errors"),
+        ("DELETE", "/orders"),
+        ("GET", "/"),
+        ("GET", "/webhooks"),
+    ];
+    for (method, path) in routes {
+        for key in [None, Some(""), Some("wrong"), Some("test-ke"), Some("test-keyy"), Some("TEST-KEY")] {
+            let (status, body) = served.send(method, path, key, b"{}".to_vec()).await;
+            assert_eq!((status, &body), (403, &serde_json::json!({"message": "Forbidden"})), "{method} {path} {key:?}");
+        }
+    }
+    // Webhooks need no key, only a signature.
+    let (status, body) = served.send("POST", "/webhooks/standard", None, b"{}".to_vec()).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (401, Some("missing_header")), "{body}");
+
+    let over_router = vec![b' '; 6 * 1024 * 1024 + 1];
+    let (status, body) = served.send("POST", "/orders", Some("test-key"), over_router).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (413, Some("body_too_large")), "the Lambda payload limit");
+    let over_gateway = vec![b' '; 10 * 1024 * 1024 + 1];
+    assert_eq!(served.send("POST", "/orders", Some("test-key"), over_gateway).await.0, 413, "the API Gateway limit");
+    let over_source = vec![b' '; 256 * 1024 + 1];
+    let (status, body) = served.send("POST", "/webhooks/standard", None, over_source).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (413, Some("body_too_large")), "the source's limit");
 }

@@ -3,9 +3,11 @@
 //! `AWS_ENDPOINT_URL`. Without it the tests fail loudly rather than skip.
 
 pub mod apigw;
+pub mod chaos;
 pub mod dynamo;
 pub mod fake_api;
 pub mod fake_dte;
+pub mod hostile;
 
 /// The local ERP servers live in their own crate, so the demo can run them too.
 pub use orderflow_erp_doubles as fake_erp;
@@ -93,6 +95,8 @@ pub struct Drained {
     pub body: String,
     pub group_id: String,
     pub dedup_id: String,
+    /// Message attributes with string values (reasons, statuses).
+    pub attributes: Vec<(String, String)>,
 }
 
 /// Receives and deletes everything currently visible on a queue.
@@ -104,6 +108,7 @@ pub async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<Drained> {
             .queue_url(url)
             .max_number_of_messages(10)
             .message_system_attribute_names(MessageSystemAttributeName::All)
+            .message_attribute_names("All")
             .send()
             .await
             .expect("receive");
@@ -117,6 +122,12 @@ pub async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<Drained> {
                 body: m.body().unwrap_or_default().to_owned(),
                 group_id: attr(MessageSystemAttributeName::MessageGroupId),
                 dedup_id: attr(MessageSystemAttributeName::MessageDeduplicationId),
+                attributes: m
+                    .message_attributes()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| (k.clone(), v.string_value().unwrap_or_default().to_owned()))
+                    .collect(),
             });
             sqs.delete_message()
                 .queue_url(url)

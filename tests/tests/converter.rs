@@ -1,5 +1,8 @@
 //! The xml-order-converter's entry point, fed real S3 events, against S3 and SQS in moto.
 
+use std::time::Duration;
+
+use orderflow_e2e::hostile::{self, Expect, XmlCase};
 use orderflow_e2e::*;
 use orderflow_shared::adapters::aws::{self, S3ObjectStore, SqsFifoQueue};
 use orderflow_shared::claim_check;
@@ -96,33 +99,50 @@ async fn each_valid_sample_becomes_exactly_its_register_message() {
     }
 }
 
-#[tokio::test]
-async fn every_malformed_sample_is_copied_to_rejected_with_a_sidecar() {
-    let stack = stack().await;
-    let dir = repo_path("events/orders/malformed");
-    let mut names: Vec<String> =
-        std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()?.file_name().into_string().ok()).collect();
-    names.sort();
-    assert!(names.len() >= 8, "{names:?}");
-    for name in &names {
-        let bytes = std::fs::read(dir.join(name)).unwrap();
-        let key = format!("incoming/bad/{name}");
-        stack.upload(&key, bytes.clone()).await;
-        let outcomes = stack.convert(&[&key]).await;
+/// Converting one document may take this long at most; a hang or a blow-up fails the test.
+const CASE_TIMEOUT: Duration = Duration::from_secs(120);
 
-        let expected_code = ubl::parse_order(&bytes, &Limits::default()).unwrap_err().code();
-        let [Outcome::Rejected { code, rejected_key, .. }] = &outcomes[..] else { panic!("{name}: {outcomes:?}") };
-        assert_eq!(code, expected_code, "{name}");
-        assert_eq!(rejected_key, &format!("rejected/bad/{name}"));
-        assert_eq!(stack.object(rejected_key).await.as_deref(), Some(&bytes[..]), "{name}: copy is byte-identical");
-        let sidecar: serde_json::Value =
-            serde_json::from_slice(&stack.object(&format!("{rejected_key}.error.json")).await.unwrap()).unwrap();
-        assert_eq!(sidecar["code"], expected_code);
-        assert_eq!(sidecar["source_key"], key.as_str());
-        assert!(!sidecar["reason"].as_str().unwrap().is_empty());
+/// The hostile corpus (`orderflow_e2e::hostile`): each document gets exactly its outcome, the
+/// original stays under `incoming/`, a rejected one is copied byte for byte beside a sidecar
+/// with its code, and only accepted ones reach the queue.
+#[tokio::test]
+async fn every_hostile_document_gets_its_exact_outcome_and_the_original_is_kept() {
+    let stack = stack().await;
+    let corpus = hostile::xml_corpus();
+    assert!(corpus.len() >= 35, "{} cases", corpus.len());
+    for case in &corpus {
+        let XmlCase { name, bytes, expect } = case;
+        assert!(bytes.len() <= hostile::MAX_DOCUMENT_BYTES + 64 * 1024, "{name}: inputs stay bounded");
+        let key = format!("incoming/hostile/{name}");
+        stack.upload(&key, bytes.clone()).await;
+        let outcomes = tokio::time::timeout(CASE_TIMEOUT, stack.convert(&[&key]))
+            .await
+            .unwrap_or_else(|_| panic!("{name}: not converted within {CASE_TIMEOUT:?}"));
         assert_eq!(stack.object(&key).await.as_deref(), Some(&bytes[..]), "{name}: original kept");
+        let queued = stack.drain().await;
+        match (expect, &outcomes[..]) {
+            (Expect::Queued, [Outcome::Queued { .. }]) => assert_eq!(queued.len(), 1, "{name}"),
+            (Expect::Rejected(expected), [Outcome::Rejected { code, rejected_key, .. }]) => {
+                assert_eq!(code, expected, "{name}");
+                assert!(queued.is_empty(), "{name}: a rejected document queues nothing");
+                assert_eq!(rejected_key, &format!("rejected/hostile/{name}"));
+                assert_eq!(
+                    stack.object(rejected_key).await.as_deref(),
+                    Some(&bytes[..]),
+                    "{name}: copy is byte-identical"
+                );
+                let sidecar = stack.object(&format!("{rejected_key}.error.json")).await.expect("sidecar");
+                let sidecar: serde_json::Value = serde_json::from_slice(&sidecar).unwrap();
+                assert_eq!(
+                    (sidecar["code"].as_str(), sidecar["source_key"].as_str()),
+                    (Some(*expected), Some(key.as_str()))
+                );
+                let reason = sidecar["reason"].as_str().unwrap();
+                assert!(!reason.is_empty() && !reason.contains('\n') && reason.len() < 512, "{name}: {reason:?}");
+            }
+            (expect, outcomes) => panic!("{name}: expected {expect:?}, got {outcomes:?}"),
+        }
     }
-    assert!(stack.drain().await.is_empty(), "no malformed order reaches the queue");
 }
 
 #[tokio::test]
@@ -147,13 +167,41 @@ async fn url_encoded_keys_with_spaces_and_accents_are_read() {
 }
 
 #[tokio::test]
-async fn an_object_deleted_before_the_read_leaves_an_audit_sidecar() {
+async fn a_missing_object_or_one_deleted_before_the_read_leaves_an_audit_sidecar() {
     let stack = stack().await;
-    let outcomes = stack.convert(&["incoming/vanished.xml"]).await;
-    let [Outcome::Rejected { code, .. }] = &outcomes[..] else { panic!("{outcomes:?}") };
-    assert_eq!(code, "object_missing");
-    let sidecar = stack.object("rejected/vanished.xml.error.json").await.expect("sidecar written");
-    assert!(String::from_utf8(sidecar).unwrap().contains("object_missing"));
+    stack.upload("incoming/deleted.xml", sample(&valid_samples()[0])).await;
+    stack.s3.delete_object().bucket(stack.bucket()).key("incoming/deleted.xml").send().await.expect("delete");
+    for name in ["never-uploaded.xml", "deleted.xml"] {
+        let outcomes = stack.convert(&[&format!("incoming/{name}")]).await;
+        let [Outcome::Rejected { code, rejected_key, .. }] = &outcomes[..] else { panic!("{name}: {outcomes:?}") };
+        assert_eq!((code.as_str(), rejected_key.as_str()), ("object_missing", format!("rejected/{name}").as_str()));
+        let sidecar: serde_json::Value =
+            serde_json::from_slice(&stack.object(&format!("rejected/{name}.error.json")).await.expect("sidecar"))
+                .unwrap();
+        assert_eq!(sidecar["code"], "object_missing", "{name}");
+        assert_eq!(stack.object(rejected_key).await, None, "{name}: nothing to copy");
+    }
+    assert!(stack.drain().await.is_empty());
+}
+
+#[tokio::test]
+async fn notifications_for_other_places_are_skipped_and_unreadable_ones_fail_permanently() {
+    use orderflow_shared::error::Classify;
+    let stack = stack().await;
+    let skipped =
+        [s3_put_event(stack.bucket(), &["outgoing/a.xml"]), s3_put_event("another-bucket", &["incoming/a.xml"])];
+    for event in skipped {
+        let outcomes = handle(&stack.converter, event.clone()).await.expect("handled").outcomes;
+        assert!(matches!(&outcomes[..], [Outcome::Skipped { .. }]), "{event}: {outcomes:?}");
+    }
+    let mut bad_key = s3_put_event(stack.bucket(), &["incoming/a.xml"]);
+    bad_key["Records"][0]["s3"]["object"]["key"] = "incoming/%FF.xml".into();
+    for event in [bad_key, serde_json::json!({"Records": [{"eventName": "ObjectCreated:Put"}]}), serde_json::json!([1])]
+    {
+        let err = handle(&stack.converter, event.clone()).await.expect_err("refused");
+        assert!(!err.is_transient(), "{event}: {err}");
+    }
+    assert!(stack.drain().await.is_empty());
 }
 
 #[tokio::test]

@@ -45,27 +45,6 @@ async fn post_error_returns_404_for_an_unknown_order() {
 }
 
 #[tokio::test]
-async fn post_error_returns_400_for_malformed_bodies() {
-    let h = harness(5).await;
-    let key = order_numbered("ERR-BAD").order_key;
-    let mut unknown_field: Value = serde_json::from_str(&report(key.as_str(), "x", 1)).unwrap();
-    unknown_field["colour"] = json!("blue");
-    let bad_stage = report(key.as_str(), "x", 1).replace("broadcast_dte", "shipping");
-    for body in ["{", "{}", &unknown_field.to_string(), &bad_stage, &report("not a key", "x", 1)] {
-        let (status, answer) = post(&h, body).await;
-        assert_eq!((status, answer["error"]["code"].as_str()), (400, Some("invalid_body")), "{body}: {answer}");
-    }
-    let text = Call {
-        method: "POST",
-        path: "/errors",
-        query: &[],
-        headers: &[("content-type", "text/plain")],
-        body: Some("{}"),
-    };
-    assert_eq!(parts(error_handler::api::handle(&h.deps.service, text.request()).await).0, 415);
-}
-
-#[tokio::test]
 async fn concurrent_reports_are_all_kept_because_writes_are_conditional() {
     let h = harness(5).await;
     let key = issued(&h, order_numbered("ERR-RACE")).await;

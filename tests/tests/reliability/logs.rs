@@ -1,0 +1,102 @@
+//! Every log line of the test binary, captured: a global `tracing` subscriber that renders
+//! each event and span, with all its fields, into one buffer that tests scan for leaks.
+//!
+//! Captured at DEBUG, the level `samconfig.toml` gives the dev stage (qa and prod use INFO).
+//! TRACE is left out: at TRACE the AWS SDK logs whole SQS responses, message bodies included,
+//! so no stage may run at TRACE (the template still allows it; see docs/RELIABILITY.md).
+
+use std::fmt::{Debug, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Metadata, Subscriber, span};
+
+static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+struct Capture {
+    next_span: AtomicU64,
+}
+
+struct Fields<'a>(&'a mut String);
+
+impl Visit for Fields<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        let _ = write!(self.0, " {}={value}", field.name());
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
+        let _ = write!(self.0, " {}={value:?}", field.name());
+    }
+}
+
+fn push(line: String) {
+    LINES.lock().unwrap_or_else(|p| p.into_inner()).push(line);
+}
+
+impl Subscriber for Capture {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        *metadata.level() <= Level::DEBUG
+    }
+
+    fn new_span(&self, attributes: &span::Attributes<'_>) -> span::Id {
+        let mut line = format!("span {}", attributes.metadata().name());
+        attributes.record(&mut Fields(&mut line));
+        push(line);
+        span::Id::from_u64(self.next_span.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+
+    fn record(&self, _: &span::Id, values: &span::Record<'_>) {
+        let mut line = "span record".to_owned();
+        values.record(&mut Fields(&mut line));
+        push(line);
+    }
+
+    fn record_follows_from(&self, _: &span::Id, _: &span::Id) {}
+
+    fn event(&self, event: &Event<'_>) {
+        let mut line = format!("{} {}", event.metadata().level(), event.metadata().target());
+        event.record(&mut Fields(&mut line));
+        push(line);
+    }
+
+    fn enter(&self, _: &span::Id) {}
+
+    fn exit(&self, _: &span::Id) {}
+}
+
+/// Starts capturing, once per test binary; every test that feeds the scan calls it first.
+pub fn capture() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        tracing::subscriber::set_global_default(Capture { next_span: AtomicU64::new(0) })
+            .expect("no other global subscriber in this test binary");
+    });
+}
+
+/// Fails with the offending lines when any captured line contains one of `needles`
+/// (each `(what, text)`); returns how many lines were scanned.
+pub fn assert_none_contains(needles: &[(String, String)]) -> usize {
+    let lines = LINES.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let leaks: Vec<String> = needles
+        .iter()
+        .filter(|(_, text)| !text.is_empty())
+        .flat_map(|(what, text)| {
+            lines
+                .iter()
+                .filter(move |l| l.contains(text.as_str()))
+                .map(move |l| format!("{what}: {}", &l[..l.len().min(300)]))
+        })
+        .take(20)
+        .collect();
+    assert!(leaks.is_empty(), "log lines leak {} secrets, signatures or bodies:\n{}", leaks.len(), leaks.join("\n"));
+    lines.len()
+}
+
+#[test]
+fn the_scan_catches_a_planted_leak() {
+    capture();
+    tracing::warn!(body = ?"planted-s3cret-7731", "a careless line");
+    let needles = [("planted".to_owned(), "planted-s3cret-7731".to_owned())];
+    assert!(std::panic::catch_unwind(|| assert_none_contains(&needles)).is_err());
+}

@@ -1,0 +1,13 @@
+//! The reliability suite of issue 9 in one test binary (so it links once): faults with exact
+//! accounting, duplicates and crashes, hostile API and webhook input, and the security review.
+//! What each test proves, with its figures, is in docs/RELIABILITY.md.
+
+mod accounting;
+mod crash;
+mod crashes;
+mod faults;
+mod hostile_api;
+mod logs;
+mod security;
+mod stack;
+mod workload;
