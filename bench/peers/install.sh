@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Installs the pinned peers when missing or when their pin changed; sourced by the bench scripts.
 # A copy of each pin next to its install says which pin is installed.
 
