@@ -6,17 +6,12 @@
 //! usage: throughput ORDERS [WORK_DIR]   (the result is the last line on stdout, after the
 //! handlers' metric lines)
 
-// The CLI is a binary crate; its pipeline module is compiled in here as it is in `orderflow`.
-#[path = "../../../cli/src/pipeline.rs"]
-#[allow(dead_code)] // `orderflow serve`'s parts of the pipeline are not exercised here.
-mod pipeline;
-
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use email_notifier::{Notified, Notifier};
 use orderflow_shared::adapters::embedded::OutboxMailer;
-use pipeline::{Pipeline, Time, manual_clock};
+use orderflow_cli::pipeline::{Pipeline, Time, manual_clock};
 use serde_json::json;
 
 const SAMPLE: &str = include_str!("../../../events/orders/small-clp.xml");
