@@ -57,7 +57,8 @@ install_node_peers "$NODE_DIR"
 rm -rf "$CARGO_TARGET_DIR/criterion/conversion" "$OUT"
 mkdir -p "$OUT"
 cd "$ROOT"
-cargo bench --profile "$PROFILE" --package orderflow-bench --bench convert -- --noplot "${CRITERION_ARGS[@]}"
+# --workspace: the features `cargo test --workspace` resolved, so the smoke run rebuilds nothing.
+cargo bench --profile "$PROFILE" --workspace --bench convert -- --noplot "${CRITERION_ARGS[@]}"
 
 echo "Python peer…"
 "$VENV/bin/python" "$BENCH/peers/python/convert.py" "${PEER_ARGS[@]}" "${CORPUS[@]}" \

@@ -49,8 +49,9 @@ cd "$ROOT"
 rm -rf "$OUT"
 mkdir -p "$OUT"
 if [[ "${1:-}" == --smoke ]]; then
-    # A no-op after scripts/test's cargo-test step, which built these.
-    cargo build --quiet "${PACKAGES[@]}" -p orderflow-bench --bins
+    # A no-op after scripts/test's cargo-test step, which built these: --workspace resolves the
+    # same features as `cargo test --workspace` (a -p selection would rebuild the SDKs).
+    cargo build --quiet --workspace --bins
     BIN_DIR="$ROOT/target/debug"
     HARNESS="$BIN_DIR"
     SIZES=()

@@ -18,7 +18,8 @@ cd "$ROOT"
 
 case "${1:-}" in
     --smoke)
-        cargo build --quiet -p orderflow-bench --bin throughput
+        # --workspace: the features of scripts/test's build, so nothing is rebuilt.
+        cargo build --quiet --workspace --bin throughput
         BIN="$ROOT/target/debug/throughput" ORDERS=50 RUNS=1
         ;;
     *)
