@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use aws_sdk_sqs::types::MessageSystemAttributeName;
 use aws_sdk_ssm::types::ParameterType;
 use orderflow_e2e::fake_api::{FakeApi, Received, Reply, STAGE};
 use orderflow_e2e::*;
@@ -70,44 +69,16 @@ impl Stack {
     }
 
     async fn parked(&self) -> Vec<Parked> {
-        let mut out = Vec::new();
-        loop {
-            let resp = self
-                .sqs
-                .receive_message()
-                .queue_url(self.reader.pending.url())
-                .max_number_of_messages(10)
-                .message_system_attribute_names(MessageSystemAttributeName::All)
-                .message_attribute_names("All")
-                .send()
-                .await
-                .expect("receive from the pending queue");
-            if resp.messages().is_empty() {
-                return out;
-            }
-            for m in resp.messages() {
-                let system = |n| m.attributes().and_then(|a| a.get(&n)).cloned().unwrap_or_default();
-                out.push(Parked {
-                    body: m.body().unwrap_or_default().to_owned(),
-                    group_id: system(MessageSystemAttributeName::MessageGroupId),
-                    dedup_id: system(MessageSystemAttributeName::MessageDeduplicationId),
-                    attributes: m
-                        .message_attributes()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, v)| (k.clone(), v.string_value().unwrap_or_default().to_owned()))
-                        .collect(),
-                });
-                let handle = m.receipt_handle().expect("receipt handle");
-                self.sqs
-                    .delete_message()
-                    .queue_url(self.reader.pending.url())
-                    .receipt_handle(handle)
-                    .send()
-                    .await
-                    .expect("delete");
-            }
-        }
+        let drained = drain(&self.sqs, self.reader.pending.url()).await;
+        drained
+            .into_iter()
+            .map(|m| Parked {
+                body: m.body,
+                group_id: m.group_id,
+                dedup_id: m.dedup_id,
+                attributes: m.attributes.into_iter().collect(),
+            })
+            .collect()
     }
 }
 

@@ -142,10 +142,13 @@ impl Walker<'_, '_> {
                 return Err(self.not_xml("a second root element", start));
             }
             if namespace != ORDER_NS || local != "Order" {
+                // Escaped: a namespace may hold line breaks, and the message stays one line.
                 let found = match namespace {
                     "" => excerpt(local),
                     ns => excerpt(&format!("{{{ns}}}{local}")),
-                };
+                }
+                .escape_debug()
+                .to_string();
                 return Err(ConvertError::WrongRoot { found });
             }
             self.path.push(Tag::Order);

@@ -489,3 +489,12 @@ fn hostile_input_is_refused_early() {
     assert!(parse_order(MINIMAL.as_bytes(), &Limits { max_depth: 5, ..shallow }).is_ok());
     assert_eq!(parse_order(MINIMAL.as_bytes(), &shallow).unwrap_err().code(), "too_deep");
 }
+
+/// Found by fuzzing (`fuzz/ubl_parse`): a root namespace with a line break made a two-line message.
+#[test]
+fn a_wrong_root_with_a_line_break_in_its_namespace_is_reported_on_one_line() {
+    let err = parse("<Order xmlns=\"urn:a\n<b>\u{1}\"/>").unwrap_err();
+    assert_eq!(err.code(), "wrong_root");
+    let message = err.to_string();
+    assert!(!message.contains('\n') && message.contains("urn:a\\n"), "{message:?}");
+}
