@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use email_notifier::{Notified, Notifier};
-use orderflow_shared::adapters::embedded::OutboxMailer;
 use orderflow_cli::pipeline::{Pipeline, Time, manual_clock};
+use orderflow_shared::adapters::embedded::OutboxMailer;
 use serde_json::json;
 
 const SAMPLE: &str = include_str!("../../../events/orders/small-clp.xml");
