@@ -16,6 +16,7 @@
 //! They listen on an ephemeral port, or on a given one for `orderflow erp-doubles`.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::ops::Deref;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -227,6 +228,66 @@ impl<S: Default> App<S> {
     }
 }
 
+/// The state of a fake that keeps documents.
+trait Documents {
+    fn store(&mut self) -> &mut Store;
+}
+
+impl Documents for BcState {
+    fn store(&mut self) -> &mut Store {
+        &mut self.store
+    }
+}
+
+impl Documents for SapState {
+    fn store(&mut self) -> &mut Store {
+        &mut self.store
+    }
+}
+
+/// A fake's server and state, with what every fake answers about its documents; the server
+/// stops when this is dropped.
+#[allow(private_bounds)] // `Documents` is how the fakes reach their store, not an API.
+pub struct Running<S: Documents> {
+    url: String,
+    app: App<S>,
+    server: JoinHandle<()>,
+}
+
+#[allow(private_bounds)]
+impl<S: Documents + Default + Send + 'static> Running<S> {
+    async fn start(router: Router<App<S>>, port: u16, clock: ManualClock) -> std::io::Result<Self> {
+        let app = App::new(clock);
+        let (url, server) = serve(router.with_state(app.clone()), port).await?;
+        Ok(Self { url, app, server })
+    }
+
+    /// The orders stored, in creation order.
+    pub fn orders(&self) -> Vec<Value> {
+        self.app.lock().store().orders.clone()
+    }
+
+    /// The credit memos (refunds) stored, in creation order.
+    pub fn credit_memos(&self) -> Vec<Value> {
+        self.app.lock().store().credit_memos.clone()
+    }
+
+    /// The answer to the next request on a document endpoint.
+    pub fn script(&self, answer: Scripted) {
+        self.app.lock().store().script.push_back(answer);
+    }
+
+    pub fn log(&self) -> Vec<Logged> {
+        self.app.lock().store().log.clone()
+    }
+}
+
+impl<S: Documents> Drop for Running<S> {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
 /// Serves on `port` of the loopback interface (0: any free port).
 async fn serve(router: Router, port: u16) -> std::io::Result<(String, JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
@@ -267,8 +328,9 @@ impl BcAuth {
     }
 }
 
+/// Business Central's documents, tokens and Digest nonces.
 #[derive(Default)]
-struct BcState {
+pub struct BcState {
     store: Store,
     /// Token → expiry in clock milliseconds.
     tokens: HashMap<String, u64>,
@@ -308,11 +370,15 @@ fn bc_error(status: StatusCode, code: &str, message: &str) -> Response {
     )
 }
 
-/// The running fake; stopped when dropped.
-pub struct FakeBc {
-    url: String,
-    app: BcApp,
-    server: JoinHandle<()>,
+/// The running fake; stopped when dropped. The document accessors are [`Running`]'s.
+pub struct FakeBc(Running<BcState>);
+
+impl Deref for FakeBc {
+    type Target = Running<BcState>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl FakeBc {
@@ -323,10 +389,8 @@ impl FakeBc {
 
     /// On a given loopback port, as the local connector configuration expects.
     pub async fn start_on(port: u16, clock: ManualClock) -> std::io::Result<Self> {
-        let app = BcApp::new(clock);
-        let router = Router::new().route("/token", post(bc_token)).fallback(bc_documents).with_state(app.clone());
-        let (url, server) = serve(router, port).await?;
-        Ok(Self { url, app, server })
+        let router = Router::new().route("/token", post(bc_token)).fallback(bc_documents);
+        Running::start(router, port, clock).await.map(Self)
     }
 
     pub fn token_url(&self) -> String {
@@ -336,16 +400,6 @@ impl FakeBc {
     /// The API root for connectors using `auth`.
     pub fn base_url(&self, auth: BcAuth) -> String {
         format!("{}/{}{BC_COMPANY}", self.url, auth.segment())
-    }
-
-    /// The sales orders stored, in creation order.
-    pub fn orders(&self) -> Vec<Value> {
-        self.app.lock().store.orders.clone()
-    }
-
-    /// The sales credit memos stored (refunds), in creation order.
-    pub fn credit_memos(&self) -> Vec<Value> {
-        self.app.lock().store.credit_memos.clone()
     }
 
     /// A sales order that is in the ERP already; returns its id.
@@ -359,10 +413,6 @@ impl FakeBc {
         id
     }
 
-    pub fn script(&self, answer: Scripted) {
-        self.app.lock().store.script.push_back(answer);
-    }
-
     pub fn tokens_issued(&self) -> u32 {
         self.app.lock().tokens_issued
     }
@@ -370,16 +420,6 @@ impl FakeBc {
     /// Refuses every token issued so far, as when the server's idea of expiry comes first.
     pub fn revoke_tokens(&self) {
         self.app.lock().tokens.clear();
-    }
-
-    pub fn log(&self) -> Vec<Logged> {
-        self.app.lock().store.log.clone()
-    }
-}
-
-impl Drop for FakeBc {
-    fn drop(&mut self) {
-        self.server.abort();
     }
 }
 
@@ -518,8 +558,9 @@ fn digest_passes(state: &BcState, method: &Method, uri: &Uri, authorization: &st
 
 const SAP_ROOT: &str = "/b1s/v1";
 
+/// SAP's documents and sessions.
 #[derive(Default)]
-struct SapState {
+pub struct SapState {
     store: Store,
     /// Session id → last use, in clock milliseconds.
     sessions: HashMap<String, u64>,
@@ -559,11 +600,15 @@ fn sap_error(status: StatusCode, code: &str, message: &str) -> Response {
     json_response(status, json!({"error": {"code": code, "message": {"lang": "en-us", "value": message}}}))
 }
 
-/// The running fake; stopped when dropped.
-pub struct FakeSap {
-    url: String,
-    app: SapApp,
-    server: JoinHandle<()>,
+/// The running fake; stopped when dropped. The document accessors are [`Running`]'s.
+pub struct FakeSap(Running<SapState>);
+
+impl Deref for FakeSap {
+    type Target = Running<SapState>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl FakeSap {
@@ -574,42 +619,16 @@ impl FakeSap {
 
     /// On a given loopback port, as the local connector configuration expects.
     pub async fn start_on(port: u16, clock: ManualClock) -> std::io::Result<Self> {
-        let app = SapApp::new(clock);
-        let router =
-            Router::new().route("/b1s/v1/Login", post(sap_login)).fallback(sap_documents).with_state(app.clone());
-        let (url, server) = serve(router, port).await?;
-        Ok(Self { url, app, server })
+        let router = Router::new().route("/b1s/v1/Login", post(sap_login)).fallback(sap_documents);
+        Running::start(router, port, clock).await.map(Self)
     }
 
     pub fn base_url(&self) -> String {
         format!("{}{SAP_ROOT}", self.url)
     }
 
-    pub fn orders(&self) -> Vec<Value> {
-        self.app.lock().store.orders.clone()
-    }
-
-    /// The credit notes stored (refunds), in creation order.
-    pub fn credit_memos(&self) -> Vec<Value> {
-        self.app.lock().store.credit_memos.clone()
-    }
-
-    pub fn script(&self, answer: Scripted) {
-        self.app.lock().store.script.push_back(answer);
-    }
-
     pub fn logins(&self) -> u32 {
         self.app.lock().logins
-    }
-
-    pub fn log(&self) -> Vec<Logged> {
-        self.app.lock().store.log.clone()
-    }
-}
-
-impl Drop for FakeSap {
-    fn drop(&mut self) {
-        self.server.abort();
     }
 }
 
