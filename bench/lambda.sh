@@ -27,6 +27,9 @@ VENV="$BENCH/.venv-peers"
 FUNCTIONS=(xml-order-converter queue-reader state-router error-handler email-notifier webhook-bridge)
 PACKAGES=()
 for f in "${FUNCTIONS[@]}"; do PACKAGES+=(-p "$f"); done
+BINS=()
+for b in xml-order-converter queue-reader state-router error-handler broadcast-retry email-notifier \
+    webhook-bridge erp-sync-worker; do BINS+=(--bin "$b"); done
 
 case "${1:-}" in
     --smoke) RUNS=1 INVOCATIONS=5 HEADER="Smoke run: too short to measure anything, these figures only prove it all runs." ;;
@@ -57,7 +60,10 @@ if [[ "${1:-}" == --smoke ]]; then
     SIZES=()
 else
     # The bench profile is release unchanged; it reuses what the conversion bench built.
-    CARGO_TARGET_DIR="$ROOT/target-bench" cargo build --profile bench "${PACKAGES[@]}" -p orderflow-bench --bins
+    # --workspace with named binaries: the feature set of the conversion bench and the load
+    # run, so the three share one build of the dependencies.
+    CARGO_TARGET_DIR="$ROOT/target-bench" cargo build --profile bench --workspace "${BINS[@]}" \
+        --bin cold-start --bin warm-memory
     BIN_DIR="$ROOT/target-bench/release"
     HARNESS="$BIN_DIR"
     cargo lambda build --release --arm64 "${PACKAGES[@]}"

@@ -23,7 +23,7 @@ case "${1:-}" in
         BIN="$ROOT/target/debug/throughput" ORDERS=50 RUNS=1
         ;;
     *)
-        CARGO_TARGET_DIR="$ROOT/target-bench" cargo build --profile bench -p orderflow-bench --bin throughput
+        CARGO_TARGET_DIR="$ROOT/target-bench" cargo build --profile bench --workspace --bin throughput
         BIN="$ROOT/target-bench/release/throughput" ORDERS="${1:-20000}" RUNS=5
         ;;
 esac

@@ -1,6 +1,20 @@
 -- wrk script for scripts/load: each connection sends its share of a prepared request list,
--- once each, paced so that all connections together send RATE requests per second.
--- Environment: LOAD_REQUESTS (the Lua file requests.py wrote), LOAD_RATE, LOAD_CONNECTIONS.
+-- once each, on a fixed schedule so that all connections together send RATE requests per second.
+-- Environment: LOAD_REQUESTS (the Lua file requests.py wrote), LOAD_RATE, LOAD_CONNECTIONS,
+-- LOAD_THREADS.
+
+-- wrk's Lua has no wall clock finer than a second; LuaJIT's FFI reaches clock_gettime.
+local ffi = require("ffi")
+ffi.cdef [[
+   typedef struct { long tv_sec; long tv_nsec; } load_timespec;
+   int clock_gettime(int clock, load_timespec *now);
+]]
+local CLOCK_MONOTONIC = 1
+local clock = ffi.new("load_timespec")
+local function now_ms()
+   ffi.C.clock_gettime(CLOCK_MONOTONIC, clock)
+   return tonumber(clock.tv_sec) * 1000 + tonumber(clock.tv_nsec) / 1e6
+end
 
 local threads = {}
 
@@ -14,13 +28,17 @@ function init(args)
    nthreads = tonumber(os.getenv("LOAD_THREADS"))
    sent = 0
    local rate = tonumber(os.getenv("LOAD_RATE"))
-   local connections = tonumber(os.getenv("LOAD_CONNECTIONS"))
-   -- Each connection waits this long after an answer before its next request.
-   pause = math.floor(connections * 1000 / rate)
+   -- Each thread owns every nthreads-th slot of the schedule. Its connections send their
+   -- first request at once; every later one waits for its slot, counted from the start, so
+   -- the answer times do not add up (a fixed pause after each answer fell short of the rate).
+   interval = nthreads * 1000 / rate
+   slot = tonumber(os.getenv("LOAD_CONNECTIONS")) / nthreads - 1
+   start = now_ms()
 end
 
 function delay()
-   return pause
+   slot = slot + 1
+   return math.max(0, math.floor(start + slot * interval - now_ms()))
 end
 
 function request()
