@@ -69,9 +69,26 @@ impl ConvertError {
 /// megabyte-long value doesn't end up in a sidecar. Messages print it with `{:?}`, which
 /// escapes line breaks and keeps the message on one line.
 pub(super) fn excerpt(value: &str) -> String {
-    const MAX_CHARS: usize = 64;
-    match value.char_indices().nth(MAX_CHARS) {
-        Some((cut, _)) => format!("{}…", &value[..cut]),
+    cut(value, 64)
+}
+
+/// Keeps a parser message on one line and short: quick-xml's messages quote the document (a
+/// mismatched end tag, a bad attribute), line breaks and all.
+pub(super) fn one_line(message: &str) -> String {
+    let mut line = String::with_capacity(message.len());
+    for c in message.chars() {
+        if c.is_control() {
+            line.extend(c.escape_default());
+        } else {
+            line.push(c);
+        }
+    }
+    cut(&line, 240)
+}
+
+fn cut(value: &str, max_chars: usize) -> String {
+    match value.char_indices().nth(max_chars) {
+        Some((at, _)) => format!("{}…", &value[..at]),
         None => value.to_owned(),
     }
 }

@@ -7,7 +7,7 @@ use quick_xml::events::{BytesDecl, BytesRef, BytesStart, Event};
 use quick_xml::name::{NamespaceResolver, ResolveResult};
 use quick_xml::{Reader, XmlVersion};
 
-use super::error::{ConvertError, excerpt};
+use super::error::{ConvertError, excerpt, one_line};
 use super::fields::{Field, Node, classify};
 use super::mapping::OrderBuilder;
 use super::names::{ORDER_NS, Tag};
@@ -274,7 +274,7 @@ impl Walker<'_, '_> {
         ["<!ENTITY", "<!ELEMENT", "<!ATTLIST", "<!NOTATION"].iter().any(|decl| rest.starts_with(decl.as_bytes()))
     }
 
-    fn not_xml(&self, message: impl Into<String>, position: u64) -> ConvertError {
-        ConvertError::NotXml { message: message.into(), position: self.offset + position }
+    fn not_xml(&self, message: impl AsRef<str>, position: u64) -> ConvertError {
+        ConvertError::NotXml { message: one_line(message.as_ref()), position: self.offset + position }
     }
 }

@@ -498,3 +498,16 @@ fn a_wrong_root_with_a_line_break_in_its_namespace_is_reported_on_one_line() {
     let message = err.to_string();
     assert!(!message.contains('\n') && message.contains("urn:a\\n"), "{message:?}");
 }
+
+/// Found by fuzzing (`fuzz/ubl_parse`): quick-xml quotes a mismatched end tag whole, line breaks
+/// included, and a hostile one can be as long as the document.
+#[test]
+fn a_mismatched_end_tag_is_quoted_on_one_line_and_cut_short() {
+    let spanning = with("<cbc:ID>PO-1</cbc:ID>", "<cbc:ID>PO-1</cbc:ID?\n  <cac:Other>");
+    let message = parse(&spanning).unwrap_err().to_string();
+    assert!(!message.contains('\n') && message.contains("cbc:ID?\\n  <cac:Other"), "{message:?}");
+    let long = with("<cbc:ID>PO-1</cbc:ID>", &format!("<cbc:ID>PO-1</cbc:{}>", "x".repeat(100_000)));
+    let err = parse(&long).unwrap_err();
+    assert_eq!(err.code(), "not_xml");
+    assert!(err.to_string().len() < 512, "{} bytes", err.to_string().len());
+}
