@@ -1,22 +1,30 @@
 //! End-to-end local throughput: N distinct UBL orders through the embedded pipeline that
-//! `orderflow demo` runs: S3 upload → xml-order-converter → orders.fifo → queue-reader →
+//! `orderflow serve` runs: S3 upload → xml-order-converter → orders.fifo → queue-reader →
 //! state-router (register, issuance_dte, broadcast_dte, with the simulated DTE provider) →
 //! email-notifier on the orders table's change stream. Orders per second, wall clock.
+//!
+//! The three stages run as concurrent tasks on the multi-threaded runtime, as the functions
+//! run side by side in Lambda: uploads and conversion, the queue reader polling orders.fifo,
+//! and the email notifier following the change stream. Each stage runs its handler one batch
+//! at a time, like one Lambda instance per function.
 //!
 //! usage: throughput ORDERS [WORK_DIR]   (the result is the last line on stdout, after the
 //! handlers' metric lines)
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use email_notifier::{Notified, Notifier};
-use orderflow_cli::pipeline::{Pipeline, Time, manual_clock};
+use orderflow_cli::pipeline::{Pipeline, Time};
 use orderflow_shared::adapters::embedded::OutboxMailer;
 use serde_json::json;
 
 const SAMPLE: &str = include_str!("../../../events/orders/small-clp.xml");
 const ORDER_NUMBER: &str = "<cbc:ID>OC-2026-00417</cbc:ID>";
-const BURST: usize = 100;
+/// How long an idle stage waits before it looks again (the timer's resolution).
+const IDLE: Duration = Duration::from_millis(1);
 
 #[tokio::main]
 async fn main() -> Result<(), String> {
@@ -29,33 +37,76 @@ async fn main() -> Result<(), String> {
     let documents: Vec<Vec<u8>> = (0..orders)
         .map(|n| SAMPLE.replacen(ORDER_NUMBER, &format!("<cbc:ID>BENCH-{n:07}</cbc:ID>"), 1).into_bytes())
         .collect();
-    let pipeline = Pipeline::new(&work, Time::Manual(manual_clock()));
+    let pipeline = Arc::new(Pipeline::new(&work, Time::Real));
     let notifier = Notifier {
         store: pipeline.store.clone(),
         mailer: OutboxMailer::new(work.join("outbox")),
         sender: "orders@orderflow.local".into(),
         claim_timeout: Duration::from_secs(300),
     };
+    let uploaded = Arc::new(AtomicBool::new(false));
+    let read = Arc::new(AtomicBool::new(false));
 
     let started = Instant::now();
-    let mut delivered = 0;
-    // Orders arrive in bursts that the queue reader drains, as in a steady state, rather than
-    // all queued before the first delivery.
-    for (n, document) in documents.into_iter().enumerate() {
-        pipeline.upload(&format!("bench-{n:07}.xml"), document).await?;
-        if (n + 1) % BURST == 0 || n + 1 == orders {
-            delivered += pipeline.drain().await?.deleted;
+    let converter = tokio::spawn({
+        let (pipeline, uploaded) = (pipeline.clone(), uploaded.clone());
+        async move {
+            for (n, document) in documents.into_iter().enumerate() {
+                pipeline.upload(&format!("bench-{n:07}.xml"), document).await?;
+            }
+            uploaded.store(true, Ordering::Release);
+            Ok::<_, String>(())
         }
-    }
-    let changes = pipeline.store.changes_since(0);
-    let results = email_notifier::notify_changes(&notifier, &changes).await;
+    });
+    let reader = tokio::spawn({
+        let (pipeline, uploaded, read) = (pipeline.clone(), uploaded.clone(), read.clone());
+        async move {
+            let mut delivered = 0;
+            loop {
+                // Read before draining: once uploads are over, an empty drain means done.
+                let last_round = uploaded.load(Ordering::Acquire);
+                let polled = pipeline.drain().await?;
+                delivered += polled.deleted;
+                if polled.received == 0 {
+                    if last_round && pipeline.orders.is_empty() {
+                        break;
+                    }
+                    tokio::time::sleep(IDLE).await;
+                }
+            }
+            read.store(true, Ordering::Release);
+            Ok::<_, String>(delivered)
+        }
+    });
+    let emailer = tokio::spawn({
+        let pipeline = pipeline.clone();
+        async move {
+            let (mut seen, mut emails) = (0, 0);
+            loop {
+                let last_round = read.load(Ordering::Acquire);
+                let changes = pipeline.store.changes_since(seen);
+                let Some(last) = changes.last() else {
+                    if last_round {
+                        return emails;
+                    }
+                    tokio::time::sleep(IDLE).await;
+                    continue;
+                };
+                seen = last.sequence;
+                let results = email_notifier::notify_changes(&notifier, &changes).await;
+                emails += results.iter().filter(|(_, r)| matches!(r, Ok(Notified::Sent { .. }))).count();
+            }
+        }
+    });
+    converter.await.map_err(|e| e.to_string())??;
+    let delivered = reader.await.map_err(|e| e.to_string())??;
+    let emails = emailer.await.map_err(|e| e.to_string())?;
     let elapsed = started.elapsed().as_secs_f64();
-    let writes = pipeline.store.changes_since(0).len();
 
-    let emails = results.iter().filter(|(_, r)| matches!(r, Ok(Notified::Sent { .. }))).count();
     if emails != orders || !pipeline.pending.is_empty() {
         return Err(format!("{emails} of {orders} orders reached the email, {} parked", pipeline.pending.len()));
     }
+    let writes = pipeline.store.changes_since(0).len();
     // Per order, counted on the embedded adapters: the AWS request counts of the same code paths.
     let per_order = |n: usize| n as f64 / orders as f64;
     let row = json!({

@@ -214,8 +214,10 @@ impl Walker<'_, '_> {
     }
 
     /// The value of an unprefixed attribute (attributes without a prefix have no namespace).
+    /// The first occurrence counts: duplicates go unchecked here as on every other element,
+    /// whose attributes are never read, and the check cost an allocation per order line.
     fn attribute(&self, e: &BytesStart, name: &str, start: u64) -> Result<Option<String>, ConvertError> {
-        for attribute in e.attributes() {
+        for attribute in e.attributes().with_checks(false) {
             let attribute = attribute.map_err(|err| self.not_xml(err.to_string(), start))?;
             if attribute.key.as_ref() == name {
                 let value = attribute
