@@ -72,8 +72,9 @@ pub(super) fn excerpt(value: &str) -> String {
     cut(value, 64)
 }
 
-/// Keeps a parser message on one line and short: quick-xml's messages quote the document (a
-/// mismatched end tag, a bad attribute), line breaks and all.
+/// Keeps a message or a value quoted from the document on one line and short: quick-xml's
+/// messages quote the document (a mismatched end tag, a bad attribute), line breaks and all,
+/// and so does a wrong root's namespace.
 pub(super) fn one_line(message: &str) -> String {
     let mut line = String::with_capacity(message.len());
     for c in message.chars() {

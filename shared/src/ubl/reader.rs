@@ -142,13 +142,11 @@ impl Walker<'_, '_> {
                 return Err(self.not_xml("a second root element", start));
             }
             if namespace != ORDER_NS || local != "Order" {
-                // Escaped: a namespace may hold line breaks, and the message stays one line.
+                // A namespace may hold line breaks; the refusal stays one line like every other.
                 let found = match namespace {
-                    "" => excerpt(local),
-                    ns => excerpt(&format!("{{{ns}}}{local}")),
-                }
-                .escape_debug()
-                .to_string();
+                    "" => one_line(&excerpt(local)),
+                    ns => one_line(&excerpt(&format!("{{{ns}}}{local}"))),
+                };
                 return Err(ConvertError::WrongRoot { found });
             }
             self.path.push(Tag::Order);
