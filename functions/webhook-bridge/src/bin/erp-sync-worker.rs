@@ -21,12 +21,19 @@ type AwsWorker = Worker<HttpConnector<ConfiguredSource<S3ObjectStore>>, SqsFifoQ
 async fn main() -> Result<(), lambda_runtime::Error> {
     telemetry::init();
     let config = ErpWorkerConfig::from_env()?;
+    // Checked at cold start (no AWS call): a malformed reference fails the init, not each batch.
+    let secret_refs = config
+        .connector
+        .secret_refs()
+        .into_iter()
+        .map(|reference| Ok((reference.to_owned(), reference.parse()?)))
+        .collect::<Result<Vec<(String, SecretRef)>, lambda_runtime::Error>>()?;
     let sdk = aws::sdk_config().await;
     // Built on the first batch, not at cold start: reading the connector's secrets is an AWS
     // call a cold start would wait for. A failure fails that batch, which SQS delivers again.
     let worker = OnceCell::new();
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| async {
-        let worker = worker.get_or_try_init(|| connect(&config, &sdk)).await?;
+        let worker = worker.get_or_try_init(|| connect(&config, &secret_refs, &sdk)).await?;
         Ok::<_, lambda_runtime::Error>(handle(worker, event.payload).await)
     }))
     .await
@@ -34,12 +41,15 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 
 /// Reads the connector's secrets once per execution environment: a rotation takes effect in
 /// new ones.
-async fn connect(config: &ErpWorkerConfig, sdk: &SdkConfig) -> Result<AwsWorker, lambda_runtime::Error> {
+async fn connect(
+    config: &ErpWorkerConfig,
+    secret_refs: &[(String, SecretRef)],
+    sdk: &SdkConfig,
+) -> Result<AwsWorker, lambda_runtime::Error> {
     let store = AwsSecretStore::new(sdk);
     let mut secrets = HashMap::new();
-    for reference in config.connector.secret_refs() {
-        let parsed: SecretRef = reference.parse()?;
-        secrets.insert(reference.to_owned(), store.fetch(&parsed).await?);
+    for (reference, parsed) in secret_refs {
+        secrets.insert(reference.clone(), store.fetch(parsed).await?);
     }
     let s3 = aws::s3_client(sdk);
     let mapping = ConfiguredSource::new(&config.connector.mapping_ref, |bucket| S3ObjectStore::new(s3.clone(), bucket));
