@@ -2,6 +2,7 @@
 //! errors, config, telemetry), the ports above it, and the adapters that implement them.
 
 pub mod adapters;
+pub mod api;
 pub mod asl;
 pub mod batch;
 pub mod claim_check;

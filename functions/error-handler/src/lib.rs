@@ -11,10 +11,10 @@ pub mod local;
 pub mod not_granted;
 pub mod task;
 
-use lambda_http::Body;
+use orderflow_shared::api::proxy_response;
 use orderflow_shared::order_service::OrderService;
 use orderflow_shared::ports::{DteProvider, FifoQueue, Mailer, OrderStore, RecoveryStarter};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use crate::backoff::{Backoff, Jitter};
 use crate::config::AlertConfig;
@@ -43,20 +43,6 @@ where
         return task::run_error_task(&deps.service, &deps.backoff, (&deps.mailer, &deps.alert), event, unit).await;
     }
     let request = lambda_http::request::from_str(&event.to_string())?;
-    Ok(proxy_response(api::handle(&deps.service, request).await))
-}
-
-/// The REST proxy integration's answer, as API Gateway expects it from a plain Lambda handler.
-fn proxy_response(response: lambda_http::Response<Body>) -> Value {
-    let headers: Map<String, Value> = response
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), json!(v.to_str().unwrap_or_default())))
-        .collect();
-    let body = match response.body() {
-        Body::Text(text) => text.clone(),
-        Body::Binary(bytes) => String::from_utf8_lossy(bytes).into_owned(),
-        _ => String::new(),
-    };
-    json!({"statusCode": response.status().as_u16(), "headers": headers, "body": body, "isBase64Encoded": false})
+    let answer = proxy_response(api::handle(&deps.service, request).await);
+    Ok(serde_json::to_value(answer).expect("a proxy response is plain JSON"))
 }

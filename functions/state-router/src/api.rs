@@ -5,6 +5,7 @@
 
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
+use orderflow_shared::api::{Refusal, error, from_service, json, json_body, route_path, route_segments};
 use orderflow_shared::error::Classify;
 use orderflow_shared::lifecycle::{Stage, State};
 use orderflow_shared::order::{CanonicalOrder, OrderKey};
@@ -16,8 +17,6 @@ use percent_encoding::percent_decode_str;
 use serde_json::json;
 use tracing::instrument;
 
-use crate::responses::{error, from_service, json};
-
 pub const FUNCTION: &str = "state-router";
 
 /// Lambda's synchronous payload limit; API Gateway itself stops at 10 MB.
@@ -25,13 +24,13 @@ pub const MAX_BODY_BYTES: usize = 6 * 1024 * 1024;
 
 const DEFAULT_PAGE: usize = 25;
 
-#[instrument(skip_all, fields(method = %req.method(), path = %path_of(&req)))]
+#[instrument(skip_all, fields(method = %req.method(), path = %route_path(&req)))]
 pub async fn handle<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter>(
     service: &OrderService<S, Q, D, R>,
     req: Request,
 ) -> Result<Response<Body>, lambda_http::Error> {
-    let path = path_of(&req);
-    let segments: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let path = route_path(&req);
+    let segments = route_segments(&path);
     let response = match (req.method().clone(), segments.as_slice()) {
         (Method::POST, ["orders"]) => register(service, &req).await,
         (Method::GET, ["orders"]) => list(service, &req).await,
@@ -53,30 +52,6 @@ pub async fn handle<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStar
     Ok(response)
 }
 
-fn path_of(req: &Request) -> String {
-    match req.raw_http_path() {
-        "" => req.uri().path().to_owned(),
-        raw => raw.to_owned(),
-    }
-}
-
-/// A request refused before it reaches the service; becomes an error response.
-struct Refusal {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-}
-
-impl Refusal {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
-    }
-
-    fn response(self) -> Response<Body> {
-        error(self.status, self.code, self.message)
-    }
-}
-
 fn parse_key(raw: &str) -> Result<OrderKey, Refusal> {
     OrderKey::parse(raw).map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, "invalid_key", e.to_string()))
 }
@@ -85,7 +60,7 @@ async fn register<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarte
     service: &OrderService<S, Q, D, R>,
     req: &Request,
 ) -> Response<Body> {
-    let order: CanonicalOrder = match json_body(req) {
+    let order: CanonicalOrder = match json_body(req, MAX_BODY_BYTES) {
         Ok(order) => order,
         Err(refusal) => return refusal.response(),
     };
@@ -164,26 +139,4 @@ async fn list<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter>(
         Err(e) if !e.is_transient() => error(StatusCode::BAD_REQUEST, "invalid_parameter", e.to_string()),
         Err(e) => from_service(&e.into()),
     }
-}
-
-/// A JSON body of type `T`: size first, then content type, then a parse that names the field.
-fn json_body<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Refusal> {
-    let bytes: &[u8] = req.body().as_ref();
-    if bytes.len() > MAX_BODY_BYTES {
-        let message = format!("body is {} bytes; the limit is {MAX_BODY_BYTES}", bytes.len());
-        return Err(Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", message));
-    }
-    let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !content_type.to_ascii_lowercase().starts_with("application/json") {
-        let message = format!("content-type must be application/json, not {content_type:?}");
-        return Err(Refusal::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message));
-    }
-    let invalid = |message: String| Refusal::new(StatusCode::BAD_REQUEST, "invalid_body", message);
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| match e.path().to_string().as_str() {
-        "." => invalid(e.inner().to_string()),
-        path => invalid(format!("{path}: {}", e.inner())),
-    })?;
-    de.end().map_err(|e| invalid(e.to_string()))?;
-    Ok(value)
 }

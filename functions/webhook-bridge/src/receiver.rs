@@ -24,7 +24,8 @@
 use std::time::Duration;
 
 use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
+use orderflow_shared::api::{json, route_path, route_segments};
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::error::{Classify, PortError};
 use orderflow_shared::lifecycle::Stage;
@@ -74,11 +75,7 @@ impl Reply {
     }
 
     pub fn into_response(self) -> Response<Body> {
-        Response::builder()
-            .status(self.status)
-            .header("content-type", "application/json")
-            .body(Body::Text(self.body.to_string()))
-            .expect("static response parts are valid")
+        json(self.status, &self.body)
     }
 }
 
@@ -88,11 +85,8 @@ pub async fn handle<K: KeySource, G: ReplayGuard, E: FifoQueue, O: FifoQueue>(
     receiver: &Receiver<K, G, E, O>,
     req: Request,
 ) -> Result<Response<Body>, lambda_http::Error> {
-    let path = match req.raw_http_path() {
-        "" => req.uri().path().to_owned(),
-        raw => raw.to_owned(),
-    };
-    let segments: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let path = route_path(&req);
+    let segments = route_segments(&path);
     let reply = match (req.method(), segments.as_slice()) {
         (&Method::POST, ["webhooks", source]) => {
             let headers: Vec<(String, String)> = req

@@ -1,0 +1,125 @@
+//! Reading a request the same way in every API function: the route path and the JSON body.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::de::DeserializeOwned;
+
+use super::answer::error;
+
+/// A request refused before it reaches the service; becomes an error response.
+#[derive(Debug)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into() }
+    }
+
+    pub fn response(self) -> Response<Body> {
+        error(self.status, self.code, self.message)
+    }
+}
+
+/// The route path: the proxy event's resource path, without the stage prefix that the URI
+/// carries in API Gateway, so the same routing serves API Gateway, `cargo lambda` and
+/// `orderflow serve`; the URI's path when the event has none (a request built in process).
+pub fn route_path(req: &Request) -> String {
+    match req.raw_http_path() {
+        "" => req.uri().path().to_owned(),
+        raw => raw.to_owned(),
+    }
+}
+
+/// The route path's segments, without empty ones: `/orders/k/` is `["orders", "k"]`.
+pub fn route_segments(path: &str) -> Vec<&str> {
+    path.split('/').filter(|s| !s.is_empty()).collect()
+}
+
+/// A JSON body of type `T`, checked in this order: size first (nothing larger is read), then
+/// the content type, then a parse that names the field that failed, then nothing after the
+/// value. The error handler's copy once parsed without the field path and took trailing data;
+/// the state router's order and strictness are the ones kept.
+pub fn json_body<T: DeserializeOwned>(req: &Request, max_bytes: usize) -> Result<T, Refusal> {
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.len() > max_bytes {
+        let message = format!("body is {} bytes; the limit is {max_bytes}", bytes.len());
+        return Err(Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", message));
+    }
+    let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !content_type.to_ascii_lowercase().starts_with("application/json") {
+        let message = format!("content-type must be application/json, not {content_type:?}");
+        return Err(Refusal::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message));
+    }
+    let invalid = |message: String| Refusal::new(StatusCode::BAD_REQUEST, "invalid_body", message);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| match e.path().to_string().as_str() {
+        "." => invalid(e.inner().to_string()),
+        path => invalid(format!("{path}: {}", e.inner())),
+    })?;
+    de.end().map_err(|e| invalid(e.to_string()))?;
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)] // read through Debug only
+    struct Report {
+        order_key: String,
+        detail: Detail,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Detail {
+        retry: bool,
+    }
+
+    fn post(content_type: &str, body: &str) -> Request {
+        Request::builder()
+            .method("POST")
+            .uri("/errors")
+            .header("content-type", content_type)
+            .body(Body::Text(body.to_owned()))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_body_is_checked_for_size_then_type_then_fields() {
+        let big = "x".repeat(65);
+        let refused = json_body::<Report>(&post("text/plain", &big), 64).unwrap_err();
+        assert_eq!((refused.status, refused.code), (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"));
+        let refused = json_body::<Report>(&post("text/plain", "{}"), 64).unwrap_err();
+        assert_eq!((refused.status, refused.code), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"));
+        let refused =
+            json_body::<Report>(&post("application/json", r#"{"order_key":"k","detail":{"retry":"yes"}}"#), 64)
+                .unwrap_err();
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert!(refused.message.starts_with("detail.retry:"), "{}", refused.message);
+    }
+
+    #[test]
+    fn trailing_data_after_the_value_is_refused() {
+        let body = r#"{"order_key":"k","detail":{"retry":true}} {}"#;
+        let refused = json_body::<Report>(&post("application/json; charset=utf-8", body), 1024).unwrap_err();
+        assert_eq!((refused.status, refused.code), (StatusCode::BAD_REQUEST, "invalid_body"));
+        let body = r#"{"order_key":"k","detail":{"retry":true}}"#;
+        assert!(json_body::<Report>(&post("application/json; charset=utf-8", body), 1024).is_ok());
+    }
+
+    #[test]
+    fn the_route_path_ignores_empty_segments() {
+        assert_eq!(route_segments("/orders/k/"), ["orders", "k"]);
+        assert!(route_segments("/").is_empty());
+        let req = Request::builder().uri("/dev/orders").body(Body::Empty).unwrap();
+        assert_eq!(route_path(&req), "/dev/orders");
+        assert_eq!(route_path(&req.with_raw_http_path("/orders")), "/orders");
+    }
+}
