@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use orderflow_shared::adapters::embedded::event_source::{Polled, poll_once};
-use orderflow_shared::adapters::embedded::{Clock, ManualClock, SystemClock};
+use orderflow_shared::adapters::embedded::ManualClock;
+use orderflow_shared::ports::{Clock, SystemClock};
 use orderflow_shared::erp::{ConnectorConfig, HttpConnector};
 use orderflow_shared::mapping::{FileSource, MappingRef};
 use orderflow_shared::secrets::Secret;

@@ -3,7 +3,8 @@
 //! auth, same duplicate and business-error answers, records kept in memory until stopped.
 
 use orderflow_erp_doubles::{BcAuth, FakeBc, FakeSap};
-use orderflow_shared::adapters::embedded::{Clock, ManualClock, SystemClock};
+use orderflow_shared::adapters::embedded::ManualClock;
+use orderflow_shared::ports::{Clock, SystemClock};
 
 pub async fn run(bc_port: u16, sap_port: u16) -> Result<(), String> {
     // Tokens and sessions never expire on a clock nobody advances.

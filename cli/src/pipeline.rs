@@ -10,8 +10,7 @@ use lambda_http::http::{Method, Request};
 use lambda_http::{Body, RequestExt, Response};
 use orderflow_shared::adapters::embedded::event_source::{Polled, poll_once};
 use orderflow_shared::adapters::embedded::{
-    Clock, DEFAULT_VISIBILITY_TIMEOUT, DirObjectStore, EmbeddedFifoQueue, EmbeddedOrderStore, EmbeddedRecovery,
-    ManualClock,
+    DEFAULT_VISIBILITY_TIMEOUT, DirObjectStore, EmbeddedFifoQueue, EmbeddedOrderStore, EmbeddedRecovery, ManualClock,
 };
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::config::ConverterConfig;
@@ -19,7 +18,7 @@ use orderflow_shared::dte::SimulatedDteProvider;
 use orderflow_shared::error::PortError;
 use orderflow_shared::order_service::OrderService;
 use orderflow_shared::orders_api::{ApiFailure, Call, Delivered, SOURCE_HEADER};
-use orderflow_shared::ports::{DteProvider, FifoQueue, ObjectStore, OrderStore, RecoveryStarter};
+use orderflow_shared::ports::{Clock, DteProvider, FifoQueue, ObjectStore, OrderStore, RecoveryStarter};
 use orderflow_shared::s3_event;
 use orderflow_shared::ubl::Limits;
 use queue_reader::{OrdersApi, QueueReader};
@@ -193,5 +192,5 @@ pub async fn deliver_in_process<S: OrderStore, Q: FifoQueue, D: DteProvider, R: 
 
 /// The clock type the pipeline's queues need, for callers that build their own.
 pub fn manual_clock() -> ManualClock {
-    ManualClock::new(orderflow_shared::adapters::embedded::SystemClock.now_ms())
+    ManualClock::new(orderflow_shared::ports::SystemClock.now_ms())
 }

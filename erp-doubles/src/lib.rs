@@ -26,7 +26,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use digest_auth::{AuthContext, AuthorizationHeader, HttpMethod};
-use orderflow_shared::adapters::embedded::{Clock, ManualClock};
+use orderflow_shared::adapters::embedded::ManualClock;
+use orderflow_shared::ports::Clock;
 use serde_json::{Map, Value, json};
 use tokio::task::JoinHandle;
 

@@ -83,7 +83,7 @@ mod tests {
     }
 
     fn post(content_type: &str, body: &str) -> Request {
-        Request::builder()
+        lambda_http::http::Request::builder()
             .method("POST")
             .uri("/errors")
             .header("content-type", content_type)
@@ -118,7 +118,7 @@ mod tests {
     fn the_route_path_ignores_empty_segments() {
         assert_eq!(route_segments("/orders/k/"), ["orders", "k"]);
         assert!(route_segments("/").is_empty());
-        let req = Request::builder().uri("/dev/orders").body(Body::Empty).unwrap();
+        let req = lambda_http::http::Request::builder().uri("/dev/orders").body(Body::Empty).unwrap();
         assert_eq!(route_path(&req), "/dev/orders");
         assert_eq!(route_path(&req.with_raw_http_path("/orders")), "/orders");
     }

@@ -12,7 +12,7 @@ use super::error::ErpError;
 use super::http::{Answer, Request};
 use super::oauth2::TokenCache;
 use super::session::SessionLogin;
-use crate::adapters::embedded::Clock;
+use crate::ports::Clock;
 use crate::secrets::Secret;
 
 /// Debug prints no secret: [`Secret`] and sensitive header values redact themselves.

@@ -14,7 +14,7 @@ use super::error::ErpError;
 use super::http::{Request, encode, send};
 use super::profile::ProfileSpec;
 use super::profile::RefundSpec;
-use crate::adapters::embedded::Clock;
+use crate::ports::Clock;
 use crate::error::Retry;
 use crate::mapping::{MappingSource, MappingStore, Value};
 use crate::order::CanonicalOrder;

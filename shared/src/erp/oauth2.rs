@@ -10,7 +10,7 @@ use tokio::sync::Mutex;
 
 use super::error::ErpError;
 use super::http::form;
-use crate::adapters::embedded::Clock;
+use crate::ports::Clock;
 use crate::error::Retry;
 use crate::secrets::Secret;
 

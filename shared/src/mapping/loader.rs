@@ -12,7 +12,7 @@ use tokio::sync::Mutex;
 
 use super::Mapping;
 use super::spec::SpecError;
-use crate::adapters::embedded::Clock;
+use crate::ports::Clock;
 use crate::error::PortError;
 use crate::ports::ObjectStore;
 

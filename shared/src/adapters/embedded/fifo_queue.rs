@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use super::clock::{Clock, SystemClock, duration_ms};
+use crate::ports::{Clock, SystemClock, duration_ms};
 use crate::error::PortError;
 use crate::ports::{FifoQueue, OutgoingMessage, ReceivedMessage};
 
@@ -298,7 +298,7 @@ impl FifoQueue for EmbeddedFifoQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adapters::embedded::clock::ManualClock;
+    use crate::adapters::embedded::ManualClock;
     use crate::error::Retry;
 
     const START_MS: u64 = 1_700_000_000_000;

@@ -7,8 +7,7 @@
 //! - [`EmbeddedOrderStore`]: the DynamoDB orders table in memory, with its change stream.
 //! - [`OutboxMailer`]: SES as a folder of `.eml` files.
 //! - [`EmbeddedRecovery`]: Step Functions running the recovery ASL file in process.
-//! - [`Clock`], [`SystemClock`], [`ManualClock`]: time for the queue; tests advance a
-//!   `ManualClock` instead of sleeping.
+//! - [`ManualClock`]: the `Clock` port moved by hand; tests advance it instead of sleeping.
 
 mod clock;
 pub mod event_source;
@@ -18,7 +17,7 @@ pub mod order_store;
 mod outbox;
 pub mod recovery;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::ManualClock;
 pub use fifo_queue::{DEDUP_WINDOW, DEFAULT_VISIBILITY_TIMEOUT, EmbeddedFifoQueue, MAX_RECEIVE_BATCH, QueuedMessage};
 pub use object_store::DirObjectStore;
 pub use order_store::{Change, EmbeddedOrderStore};

@@ -5,6 +5,10 @@ use std::future::Future;
 
 use crate::error::PortError;
 
+mod clock;
+
+pub use clock::{Clock, SystemClock, duration_ms};
+
 /// Object storage (S3 in AWS).
 pub trait ObjectStore: Send + Sync {
     fn get(&self, key: &str) -> impl Future<Output = Result<Vec<u8>, PortError>> + Send;
