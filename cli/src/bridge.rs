@@ -13,7 +13,8 @@ use orderflow_shared::erp::{ConnectorConfig, HttpConnector};
 use orderflow_shared::mapping::{FileSource, MappingRef};
 use orderflow_shared::secrets::Secret;
 use orderflow_shared::webhook::WebhookSources;
-use webhook_bridge::{MemoryReplayGuard, Receiver, Reply, StaticKeys, Worker};
+use orderflow_shared::adapters::embedded::MemoryReplayGuard;
+use webhook_bridge::{Receiver, Reply, StaticKeys, Worker};
 
 use crate::pipeline::{Queue, Time, drain_queue};
 

@@ -10,8 +10,8 @@ use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use orderflow_e2e::fake_erp::{self, FakeBc, Scripted};
 use orderflow_e2e::{create_fifo, drain, repo_path, sdk_config, unique};
-use orderflow_shared::adapters::aws::{SqsFifoQueue, dynamodb_client, sqs_client};
-use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, ManualClock};
+use orderflow_shared::adapters::aws::{DynamoReplayGuard, SqsFifoQueue, dynamodb_client, sqs_client};
+use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, ManualClock, MemoryReplayGuard};
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::erp::{ConnectorsFile, HttpConnector, refund_reference};
 use orderflow_shared::mapping::FileSource;
@@ -21,7 +21,7 @@ use orderflow_shared::webhook::WebhookSources;
 use serde_json::{Value, json};
 use webhook_bridge::worker::{self, Worker, attributes};
 use webhook_bridge::{
-    DynamoReplayGuard, ErpSyncMessage, MemoryReplayGuard, OffsetDateTime, Receiver, StaticKeys, sign,
+    ErpSyncMessage, OffsetDateTime, Receiver, StaticKeys, sign,
 };
 
 const SHOPIFY_ORDER_ID: &str = "5792384213048";

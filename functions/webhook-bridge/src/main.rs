@@ -1,8 +1,8 @@
 use lambda_http::{Error, service_fn};
-use orderflow_shared::adapters::aws::{self, AwsSecretStore, SqsFifoQueue, dynamodb_client};
+use orderflow_shared::adapters::aws::{self, AwsSecretStore, DynamoReplayGuard, SqsFifoQueue, dynamodb_client};
 use orderflow_shared::config::WebhookConfig;
 use orderflow_shared::telemetry;
-use webhook_bridge::{DynamoReplayGuard, Receiver, StoreKeys};
+use webhook_bridge::{Receiver, StoreKeys};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

@@ -29,7 +29,7 @@ use orderflow_shared::api::{json, route_path, route_segments};
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::error::{Classify, PortError};
 use orderflow_shared::lifecycle::Stage;
-use orderflow_shared::ports::{FifoQueue, OutgoingMessage};
+use orderflow_shared::ports::{Claim, FifoQueue, OutgoingMessage, ReplayGuard};
 use orderflow_shared::telemetry::Metrics;
 use orderflow_shared::webhook::{SourceConfig, WebhookEvent, WebhookSources, check_size, map_event, verify};
 use serde_json::json;
@@ -38,7 +38,6 @@ use tracing::{info, instrument, warn};
 
 use crate::keys::KeySource;
 use crate::message::{ErpSyncMessage, sqs_id};
-use crate::replay_guard::{Claim, ReplayGuard};
 
 pub const FUNCTION: &str = "webhook-bridge";
 

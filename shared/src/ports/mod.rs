@@ -6,8 +6,10 @@ use std::future::Future;
 use crate::error::PortError;
 
 mod clock;
+mod replay_guard;
 
 pub use clock::{Clock, SystemClock, duration_ms};
+pub use replay_guard::{Claim, IN_PROGRESS_LEASE_SECONDS, ReplayGuard};
 
 /// Object storage (S3 in AWS).
 pub trait ObjectStore: Send + Sync {

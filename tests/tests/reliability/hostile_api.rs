@@ -16,7 +16,8 @@ use orderflow_shared::order_service::OrderService;
 use orderflow_shared::ports::OrderStore;
 use orderflow_shared::ubl::{self, Limits};
 use serde_json::{Value, json};
-use webhook_bridge::{MemoryReplayGuard, OffsetDateTime, Receiver, StaticKeys};
+use orderflow_shared::adapters::embedded::MemoryReplayGuard;
+use webhook_bridge::{OffsetDateTime, Receiver, StaticKeys};
 
 use crate::stack::webhook_sources;
 use crate::workload::{self, Webhook};

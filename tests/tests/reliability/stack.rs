@@ -38,8 +38,9 @@ use orderflow_shared::secrets::Secret;
 use orderflow_shared::ubl::Limits;
 use orderflow_shared::webhook::WebhookSources;
 use queue_reader::{OrdersApi, QueueReader};
+use orderflow_shared::adapters::embedded::MemoryReplayGuard;
 use webhook_bridge::OffsetDateTime;
-use webhook_bridge::{MemoryReplayGuard, Receiver, StaticKeys, Worker};
+use webhook_bridge::{Receiver, StaticKeys, Worker};
 use xml_order_converter::Converter;
 
 use crate::crash::{CrashPlan, Crashy, Outbox};

@@ -1,10 +1,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use aws_config::SdkConfig;
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{LambdaEvent, service_fn};
-use orderflow_shared::adapters::aws::{self, AwsSecretStore, S3ObjectStore, SqsFifoQueue};
+use orderflow_shared::adapters::aws::{self, AwsSecretStore, S3ObjectStore, SdkConfig, SqsFifoQueue};
 use orderflow_shared::ports::SystemClock;
 use orderflow_shared::config::ErpWorkerConfig;
 use orderflow_shared::erp::HttpConnector;

@@ -2,6 +2,7 @@
 
 mod dynamodb;
 mod order_service;
+mod replay_guard;
 mod s3;
 mod secrets;
 mod ses;
@@ -10,11 +11,14 @@ mod sqs;
 
 pub use dynamodb::*;
 pub use order_service::{AwsOrderService, order_service};
+pub use replay_guard::DynamoReplayGuard;
 pub use s3::S3ObjectStore;
 pub use secrets::AwsSecretStore;
 pub use ses::*;
 pub use sfn::{SfnRecoveryStarter, sfn_client};
 pub use sqs::SqsFifoQueue;
+/// The loaded SDK configuration, named here so that functions need no AWS crate of their own.
+pub use aws_config::SdkConfig;
 
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
@@ -52,7 +56,10 @@ const TRANSIENT_CODES: &[&str] = &[
 ];
 
 /// Maps an SDK failure to a port error: network trouble, throttling and 5xx may pass on retry;
-/// anything else the service refused will be refused again.
+/// anything else the service refused will be refused again. The one classification for every
+/// AWS call (the webhook replay claims had a copy with a shorter code list that also took a
+/// request the SDK could not even build for transient; a construction failure is a bug in the
+/// request and is retried in vain, so it is permanent here).
 pub(crate) fn classify<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> PortError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -70,5 +77,46 @@ where
         }
         SdkError::ConstructionFailure(_) => PortError::permanent(operation, format!("{err:?}")),
         _ => PortError::transient(operation, format!("{err}: {:?}", std::error::Error::source(&err))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_s3::error::ErrorMetadata;
+    use aws_sdk_s3::primitives::SdkBody;
+
+    use super::*;
+    use crate::error::Classify;
+
+    fn refused(status: u16, code: &str) -> PortError {
+        let raw = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
+        let err = ErrorMetadata::builder().code(code).message("m").build();
+        let err = aws_sdk_s3::operation::get_object::GetObjectError::generic(err);
+        classify("s3:GetObject", SdkError::service_error(err, raw))
+    }
+
+    #[test]
+    fn throttling_as_each_service_spells_it_and_faults_are_transient() {
+        for (status, code) in [
+            (400, "ThrottlingException"),
+            (400, "ProvisionedThroughputExceededException"),
+            (400, "RequestLimitExceeded"),
+            (503, "SlowDown"),
+            (429, "TooManyRequestsException"),
+            (500, "InternalServerError"),
+            (400, "Throttling"),
+        ] {
+            assert!(refused(status, code).is_transient(), "{status} {code}");
+        }
+    }
+
+    #[test]
+    fn refusals_of_the_request_itself_are_permanent() {
+        for (status, code) in [(400, "ValidationException"), (403, "AccessDeniedException"), (404, "NoSuchKey")] {
+            assert!(!refused(status, code).is_transient(), "{status} {code}");
+        }
+        let err: SdkError<aws_sdk_s3::operation::get_object::GetObjectError, HttpResponse> =
+            SdkError::construction_failure("no bucket");
+        assert!(!classify("s3:GetObject", err).is_transient());
     }
 }

@@ -6,6 +6,7 @@
 //! - [`EmbeddedFifoQueue`]: SQS FIFO in memory, with dedup, visibility, redrive.
 //! - [`EmbeddedOrderStore`]: the DynamoDB orders table in memory, with its change stream.
 //! - [`OutboxMailer`]: SES as a folder of `.eml` files.
+//! - [`MemoryReplayGuard`]: the webhook claims table in memory.
 //! - [`EmbeddedRecovery`]: Step Functions running the recovery ASL file in process.
 //! - [`ManualClock`]: the `Clock` port moved by hand; tests advance it instead of sleeping.
 
@@ -16,6 +17,7 @@ mod object_store;
 pub mod order_store;
 mod outbox;
 pub mod recovery;
+mod replay_guard;
 
 pub use clock::ManualClock;
 pub use fifo_queue::{DEDUP_WINDOW, DEFAULT_VISIBILITY_TIMEOUT, EmbeddedFifoQueue, MAX_RECEIVE_BATCH, QueuedMessage};
@@ -23,3 +25,4 @@ pub use object_store::DirObjectStore;
 pub use order_store::{Change, EmbeddedOrderStore};
 pub use outbox::OutboxMailer;
 pub use recovery::EmbeddedRecovery;
+pub use replay_guard::MemoryReplayGuard;
