@@ -26,13 +26,11 @@ use std::time::Duration;
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use orderflow_shared::adapters::aws::{ATTR_PK, ATTR_STATE};
-use orderflow_shared::adapters::embedded::Change;
 use orderflow_shared::email::{self, ComposeError, RenderError};
 use orderflow_shared::error::PortError;
 use orderflow_shared::lifecycle::{HistoryKind, NotificationClaim, OrderRecord, State, now_rfc3339};
 use orderflow_shared::order::OrderKey;
-use orderflow_shared::ports::{MailError, Mailer, OrderStore, WriteError};
+use orderflow_shared::ports::{MailError, Mailer, OrderStore, StateChange, WriteError};
 use orderflow_shared::telemetry::Metrics;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -110,23 +108,29 @@ pub async fn handle<S: OrderStore, M: Mailer>(deps: &Notifier<S, M>, event: Even
 
 /// The changes of the embedded store that the stream filter would let through, notified in
 /// order. For `orderflow demo`: same rule and same [`notify`] as the Lambda.
-pub async fn notify_changes<S: OrderStore, M: Mailer>(
+pub async fn notify_changes<S: OrderStore, M: Mailer, C>(
     deps: &Notifier<S, M>,
-    changes: &[Change],
-) -> Vec<(OrderKey, Result<Notified, NotifyError>)> {
+    changes: &[C],
+) -> Vec<(OrderKey, Result<Notified, NotifyError>)>
+where
+    for<'c> StateChange: From<&'c C>,
+{
     let mut results = Vec::new();
-    for change in changes {
-        if enters_issuance(change.old.as_ref().map(|r| r.state.as_str()), Some(change.new.state.as_str())) {
-            results.push((change.new.key.clone(), notify(deps, &change.new.key).await));
+    for change in changes.iter().map(StateChange::from) {
+        if !enters_issuance(&change) {
+            continue;
+        }
+        match change.key.as_deref().map(OrderKey::parse) {
+            Some(Ok(key)) => results.push((key.clone(), notify(deps, &key).await)),
+            _ => warn!("a change into issuance_dte without a valid order key"),
         }
     }
     results
 }
 
 /// The template's FilterCriteria, again: the new image is `issuance_dte`, the old one is not.
-fn enters_issuance(old: Option<&str>, new: Option<&str>) -> bool {
-    let target = Some(State::IssuanceDte.as_str());
-    new == target && old != target
+fn enters_issuance(change: &StateChange) -> bool {
+    change.enters(State::IssuanceDte.as_str())
 }
 
 fn metric(outcome: Option<&Notified>) -> &'static str {
@@ -145,21 +149,14 @@ async fn process_record<S: OrderStore, M: Mailer>(
     deps: &Notifier<S, M>,
     record: &EventRecord,
 ) -> Result<Option<Notified>, NotifyError> {
-    let old = image_string(&record.change.old_image, ATTR_STATE);
-    let new = image_string(&record.change.new_image, ATTR_STATE);
-    if !enters_issuance(old.as_deref(), new.as_deref()) {
+    let change = StateChange::from(record);
+    if !enters_issuance(&change) {
         return Ok(None);
     }
-    let pk = image_string(&record.change.new_image, ATTR_PK).ok_or(NotifyError::BadRecord("NewImage.pk"))?;
+    let pk = change.key.ok_or(NotifyError::BadRecord("NewImage.pk"))?;
     let key = OrderKey::parse(&pk).map_err(|_| NotifyError::BadRecord("a valid order key in NewImage.pk"))?;
     // Boxed: claim, send and settle nest deep enough to overflow the layout query otherwise.
     Box::pin(notify(deps, &key)).await.map(Some)
-}
-
-/// A string attribute of a stream image, which arrives in DynamoDB JSON (`{"S": "…"}`).
-fn image_string(image: &impl serde::Serialize, name: &str) -> Option<String> {
-    let json = serde_json::to_value(image).ok()?;
-    json.get(name)?.get("S")?.as_str().map(str::to_owned)
 }
 
 /// Claim, send and settle one order's email. Both entry points end here.

@@ -7,9 +7,11 @@ use crate::error::PortError;
 
 mod clock;
 mod replay_guard;
+mod state_change;
 
 pub use clock::{Clock, SystemClock, duration_ms};
 pub use replay_guard::{Claim, IN_PROGRESS_LEASE_SECONDS, ReplayGuard};
+pub use state_change::StateChange;
 
 /// Object storage (S3 in AWS).
 pub trait ObjectStore: Send + Sync {

@@ -8,6 +8,7 @@ mod secrets;
 mod ses;
 mod sfn;
 mod sqs;
+mod stream;
 
 pub use dynamodb::*;
 pub use order_service::{AwsOrderService, order_service};

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::error::PortError;
 use crate::lifecycle::{OrderRecord, State};
 use crate::order::OrderKey;
-use crate::ports::{OrderPage, OrderStore, StateStats, WriteError};
+use crate::ports::{OrderPage, OrderStore, StateChange, StateStats, WriteError};
 
 /// The largest page `list_by_state` returns, as in the DynamoDB store.
 const MAX_PAGE: usize = 100;
@@ -25,6 +25,16 @@ pub struct Change {
     pub sequence: u64,
     pub old: Option<OrderRecord>,
     pub new: OrderRecord,
+}
+
+impl From<&Change> for StateChange {
+    fn from(change: &Change) -> Self {
+        StateChange {
+            key: Some(change.new.key.as_str().to_owned()),
+            old_state: change.old.as_ref().map(|r| r.state.as_str().to_owned()),
+            new_state: Some(change.new.state.as_str().to_owned()),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
