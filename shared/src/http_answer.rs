@@ -26,6 +26,9 @@ pub fn error_body(body: &[u8]) -> Option<(String, String)> {
 
 /// Throttling, timeouts and faults may pass; any other refusal is about the request and would be
 /// repeated. Redirects are a misconfiguration (clients here follow none), not the request's fault.
+/// The one mapping for the Orders API, DTE and ERP clients. The ERP's copy once parked a 3xx as
+/// a business refusal; a redirect says nothing about the order, and once the endpoint is
+/// fixed the same message passes, so it is retried (and still reaches the DLQ by redrive).
 pub fn retry_for_status(status: u16) -> Retry {
     match status {
         408 | 429 => Retry::Transient,

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::error::{Classify, Retry};
+use crate::http_answer::{retry_for_status, transport_code};
 
 /// How much of an ERP's answer is kept: enough for the error and its context, small enough
 /// for an SQS message attribute and a DLQ record.
@@ -42,13 +43,7 @@ impl ErpError {
 
     /// A request that got no answer. The URL is left out: it may carry an API key.
     pub(crate) fn transport(operation: &str, err: reqwest::Error) -> Self {
-        let code = if err.is_timeout() {
-            "timeout"
-        } else if err.is_connect() {
-            "connect"
-        } else {
-            "request"
-        };
+        let code = transport_code(&err);
         // The causes (hyper, io) never name the URL; reqwest's own message does, so it goes without.
         let mut causes = String::new();
         let mut source = std::error::Error::source(&err);
@@ -71,14 +66,6 @@ impl std::error::Error for ErpError {}
 impl Classify for ErpError {
     fn retry(&self) -> Retry {
         self.retry
-    }
-}
-
-/// 408, 429 and 5xx may pass; any other refusal will be repeated.
-fn retry_for_status(status: u16) -> Retry {
-    match status {
-        408 | 429 | 500.. => Retry::Transient,
-        _ => Retry::Permanent,
     }
 }
 
@@ -129,8 +116,6 @@ mod tests {
         assert_eq!(ErpError::from_answer("POST salesOrders", 400, bc).code, "Internal_RecordNotFound");
         let busy = ErpError::from_answer("POST salesOrders", 503, "<html>busy</html>");
         assert_eq!((busy.retry, busy.code.as_str()), (Retry::Transient, "http_503"));
-        assert_eq!(retry_for_status(429), Retry::Transient);
-        assert_eq!(retry_for_status(409), Retry::Permanent);
     }
 
     #[test]
