@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::error::{Classify, Retry};
 use crate::http_answer::{retry_for_status, transport_code};
+use crate::text::error_chain;
 
 /// How much of an ERP's answer is kept: enough for the error and its context, small enough
 /// for an SQS message attribute and a DLQ record.
@@ -45,13 +46,8 @@ impl ErpError {
     pub(crate) fn transport(operation: &str, err: reqwest::Error) -> Self {
         let code = transport_code(&err);
         // The causes (hyper, io) never name the URL; reqwest's own message does, so it goes without.
-        let mut causes = String::new();
-        let mut source = std::error::Error::source(&err);
-        while let Some(cause) = source {
-            causes.push_str(&format!(": {cause}"));
-            source = cause.source();
-        }
-        Self::local(Retry::Transient, code, format!("{operation}: {}{causes}", err.without_url()))
+        let err = err.without_url();
+        Self::local(Retry::Transient, code, format!("{operation}: {}", error_chain(&err)))
     }
 }
 
