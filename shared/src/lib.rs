@@ -19,6 +19,7 @@ pub mod operator;
 pub mod order;
 pub mod order_service;
 pub mod orders_api;
+pub mod parking;
 pub mod ports;
 pub mod s3_event;
 pub mod secrets;

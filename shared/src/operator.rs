@@ -3,6 +3,7 @@
 //! from. A message leaves the dead-letter queue only after its copy was sent.
 
 use crate::error::PortError;
+use crate::parking::attributes;
 use crate::ports::{FifoQueue, OutgoingMessage, ReceivedMessage};
 
 /// Stops a scan of a huge queue; an operator pages through that with the AWS console instead.
@@ -24,7 +25,7 @@ pub struct Waiting {
 
 impl Waiting {
     fn of(m: &ReceivedMessage, now_ms: u64) -> Self {
-        let reason = match (m.attribute("orderflow.status"), m.attribute("orderflow.error")) {
+        let reason = match (m.attribute(attributes::STATUS), m.attribute(attributes::ERROR)) {
             (Some(status), Some(error)) => format!("HTTP {status}: {error}"),
             (None, Some(error)) => error.to_owned(),
             _ => "failed every delivery until the receive limit moved it here".to_owned(),

@@ -16,7 +16,7 @@ use orderflow_shared::order::{CanonicalOrder, OrderKey};
 use orderflow_shared::orders_api::OrdersApiClient;
 use orderflow_shared::secrets::{CachedSecret, Secret, SecretRef};
 use orderflow_shared::ubl::{self, Limits};
-use queue_reader::handler::attributes;
+use orderflow_shared::parking::attributes;
 use queue_reader::{QueueReader, handle};
 
 const API_KEY: &str = "qr-test-key-0123456789";

@@ -19,7 +19,8 @@ use orderflow_shared::ports::FifoQueue;
 use orderflow_shared::secrets::Secret;
 use orderflow_shared::webhook::WebhookSources;
 use serde_json::{Value, json};
-use webhook_bridge::worker::{self, Worker, attributes};
+use orderflow_shared::parking::attributes;
+use webhook_bridge::worker::{self, Worker};
 use webhook_bridge::{
     ErpSyncMessage, OffsetDateTime, Receiver, StaticKeys, sign,
 };

@@ -12,13 +12,13 @@
 use std::future::Future;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use orderflow_shared::batch::{MESSAGE_GROUP_ID, RecordOutcome, process_batch};
+use orderflow_shared::batch::{RecordOutcome, process_batch};
 use orderflow_shared::claim_check;
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::error::{Classify, PortError};
-use orderflow_shared::lifecycle::now_rfc3339;
 use orderflow_shared::orders_api::{ApiFailure, Delivered, OrdersApiClient};
-use orderflow_shared::ports::{FifoQueue, ObjectStore, OutgoingMessage};
+use orderflow_shared::parking::{Refusal, parking_message};
+use orderflow_shared::ports::{FifoQueue, ObjectStore};
 use orderflow_shared::secrets::SecretSource;
 use orderflow_shared::telemetry::Metrics;
 use tracing::{info, instrument, warn};
@@ -26,14 +26,6 @@ use tracing::{info, instrument, warn};
 pub const FUNCTION: &str = "queue-reader";
 
 /// Message attributes on a parked command, for operators and replay tools.
-pub mod attributes {
-    pub const STATUS: &str = "orderflow.status";
-    pub const ERROR: &str = "orderflow.error";
-    pub const SOURCE_MESSAGE_ID: &str = "orderflow.source_message_id";
-    pub const RECEIVE_COUNT: &str = "orderflow.receive_count";
-    pub const PARKED_AT: &str = "orderflow.parked_at";
-}
-
 /// The Orders API as the handler needs it; [`OrdersApiClient`] in production and tests,
 /// a scripted stand-in in unit tests.
 pub trait OrdersApi: Send + Sync {
@@ -111,7 +103,8 @@ async fn process<S: ObjectStore, Q: FifoQueue, A: OrdersApi>(
         }
         Err(failure) if failure.is_transient() => Err(RecordError::Api(failure)),
         Err(failure) => {
-            let parked = parking_message(record, raw, order_key.as_str(), &failure);
+            let refusal = Refusal { status: failure.status, code: &failure.code, message: &failure.message };
+            let parked = parking_message(record, raw, order_key.as_str(), refusal);
             match deps.pending.send(parked).await {
                 Ok(pending_id) => {
                     warn!(%order_key, status = failure.status, code = %failure.code, %pending_id, "parked: {failure}");
@@ -123,28 +116,16 @@ async fn process<S: ObjectStore, Q: FifoQueue, A: OrdersApi>(
     }
 }
 
-/// The original message (a claim-check pointer stays a pointer) in its own group, deduplicated
-/// by the SQS message id so a retried park after a lost answer stays one message.
-fn parking_message(record: &SqsMessage, raw_body: &str, order_key: &str, failure: &ApiFailure) -> OutgoingMessage {
-    let message_id = record.message_id.as_deref().unwrap_or_default();
-    let attribute = |name: &str| record.attributes.get(name).map(String::as_str);
-    let group = attribute(MESSAGE_GROUP_ID).unwrap_or(order_key);
-    OutgoingMessage::new(raw_body.to_owned(), group, format!("parked-{message_id}"))
-        .with_attribute(attributes::STATUS, failure.status.map_or_else(|| "none".to_owned(), |s| s.to_string()))
-        .with_attribute(attributes::ERROR, format!("{}: {}", failure.code, failure.message))
-        .with_attribute(attributes::SOURCE_MESSAGE_ID, message_id)
-        .with_attribute(attributes::RECEIVE_COUNT, attribute("ApproximateReceiveCount").unwrap_or("unknown"))
-        .with_attribute(attributes::PARKED_AT, now_rfc3339())
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
 
+    use orderflow_shared::batch::MESSAGE_GROUP_ID;
     use orderflow_shared::adapters::embedded::{DirObjectStore, EmbeddedFifoQueue};
     use orderflow_shared::error::Retry;
     use orderflow_shared::lifecycle::Stage;
     use orderflow_shared::order::OrderKey;
+    use orderflow_shared::parking::attributes;
 
     use super::*;
 

@@ -17,27 +17,19 @@
 //! Ordering within an external order (one message group) is kept by [`process_batch`].
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use orderflow_shared::batch::{MESSAGE_GROUP_ID, RecordOutcome, process_batch};
+use orderflow_shared::batch::{RecordOutcome, process_batch};
 use orderflow_shared::erp::{ErpConnector, ErpError, PushOutcome, refund_reference};
 use orderflow_shared::error::{Classify, PortError};
-use orderflow_shared::lifecycle::now_rfc3339;
+use orderflow_shared::parking::{Refusal, attributes, parking_message};
 use orderflow_shared::ports::{FifoQueue, OutgoingMessage};
 use orderflow_shared::telemetry::Metrics;
 use tracing::{info, instrument, warn};
 
-use crate::message::{ErpSyncMessage, sqs_id};
+use crate::message::ErpSyncMessage;
 
 pub const FUNCTION: &str = "erp-sync-worker";
 
 /// Message attributes on a message parked in the ERP DLQ.
-pub mod attributes {
-    pub const STATUS: &str = "orderflow.status";
-    pub const ERROR: &str = "orderflow.error";
-    pub const ERP_ANSWER: &str = "orderflow.erp_answer";
-    pub const SOURCE_MESSAGE_ID: &str = "orderflow.source_message_id";
-    pub const PARKED_AT: &str = "orderflow.parked_at";
-}
-
 pub struct Worker<C, Q> {
     pub connector: C,
     /// Where permanently refused messages go, with the ERP's answer.
@@ -102,7 +94,7 @@ async fn process<C: ErpConnector, Q: FifoQueue>(
             Ok(Outcome::Pushed(outcome))
         }
         Err(failure) if failure.is_transient() => Err(RecordError::Erp(failure)),
-        Err(failure) => match worker.dlq.send(parking_message(record, raw, &failure)).await {
+        Err(failure) => match worker.dlq.send(erp_parking_message(record, raw, &failure)).await {
             Ok(dlq_id) => {
                 warn!(%reference, status = ?failure.status, code = %failure.code, %dlq_id,
                     "parked in the ERP DLQ: {failure}");
@@ -113,18 +105,10 @@ async fn process<C: ErpConnector, Q: FifoQueue>(
     }
 }
 
-/// The original message in its own group, deduplicated by the SQS message id so a retried
-/// park after a lost answer stays one message.
-fn parking_message(record: &SqsMessage, raw: &str, failure: &ErpError) -> OutgoingMessage {
-    let message_id = record.message_id.as_deref().unwrap_or_default();
-    let group = record.attributes.get(MESSAGE_GROUP_ID).map_or("erp-sync", String::as_str);
-    let status = failure.status.map_or_else(|| "none".to_owned(), |s| s.to_string());
+/// The shared parking message, with the ERP's answer attached for the operator.
+fn erp_parking_message(record: &SqsMessage, raw: &str, failure: &ErpError) -> OutgoingMessage {
+    let refusal = Refusal { status: failure.status, code: &failure.code, message: &failure.message };
     // SQS refuses empty attribute values.
     let answer = failure.erp_answer.clone().filter(|a| !a.is_empty()).unwrap_or_else(|| "none".to_owned());
-    OutgoingMessage::new(raw.to_owned(), sqs_id(group), sqs_id(&format!("erp-dlq-{message_id}")))
-        .with_attribute(attributes::STATUS, status)
-        .with_attribute(attributes::ERROR, format!("{}: {}", failure.code, failure.message))
-        .with_attribute(attributes::ERP_ANSWER, answer)
-        .with_attribute(attributes::SOURCE_MESSAGE_ID, message_id)
-        .with_attribute(attributes::PARKED_AT, now_rfc3339())
+    parking_message(record, raw, "erp-sync", refusal).with_attribute(attributes::ERP_ANSWER, answer)
 }
