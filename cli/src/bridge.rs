@@ -6,14 +6,14 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use orderflow_shared::adapters::embedded::event_source::{Polled, poll_once};
 use orderflow_shared::adapters::embedded::ManualClock;
-use orderflow_shared::ports::{Clock, SystemClock};
+use orderflow_shared::adapters::embedded::MemoryReplayGuard;
+use orderflow_shared::adapters::embedded::event_source::{Polled, poll_once};
 use orderflow_shared::erp::{ConnectorConfig, HttpConnector};
 use orderflow_shared::mapping::{FileSource, MappingRef};
+use orderflow_shared::ports::{Clock, SystemClock};
 use orderflow_shared::secrets::Secret;
 use orderflow_shared::webhook::WebhookSources;
-use orderflow_shared::adapters::embedded::MemoryReplayGuard;
 use webhook_bridge::{Receiver, Reply, StaticKeys, Worker};
 
 use crate::pipeline::{Queue, Time, drain_queue};

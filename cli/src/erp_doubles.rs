@@ -2,7 +2,7 @@
 //! They stand in for Business Central and SAP Business One the way the tests use them: same
 //! auth, same duplicate and business-error answers, records kept in memory until stopped.
 
-use orderflow_erp_doubles::{BcAuth, FakeBc, FakeSap};
+use orderflow_doubles::{BcAuth, FakeBc, FakeSap};
 use orderflow_shared::adapters::embedded::ManualClock;
 use orderflow_shared::ports::{Clock, SystemClock};
 

@@ -152,8 +152,7 @@ where
 
 /// What a handler error becomes, as API Gateway answers a failed integration.
 pub fn internal_error(message: &str) -> Response<Body> {
-    let body = serde_json::json!({"error": {"code": "internal", "message": message}});
-    Response::builder().status(500).body(Body::Text(body.to_string())).expect("static response")
+    orderflow_shared::api::error(lambda_http::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
 }
 
 /// The Orders API as the queue reader sees it, called in process instead of over HTTPS.

@@ -144,8 +144,8 @@ impl Served {
         // Neither value needs form encoding.
         let form = format!(
             "grant_type=client_credentials&client_id={}&client_secret={}&scope=local",
-            orderflow_erp_doubles::BC_CLIENT_ID,
-            orderflow_erp_doubles::BC_CLIENT_SECRET
+            orderflow_doubles::BC_CLIENT_ID,
+            orderflow_doubles::BC_CLIENT_SECRET
         );
         let token: Value = self
             .client

@@ -5,6 +5,8 @@
 //! A failed DTE broadcast is not retried here: the error is recorded and the order handed to
 //! the recovery workflow ([`RecoveryStarter`]), whose retry task calls [`OrderService::retry_broadcast`].
 
+use std::future::Future;
+
 use tracing::{info, instrument, warn};
 
 use crate::command::OrderCommand;
@@ -104,6 +106,33 @@ enum OnFailure {
     Report,
 }
 
+/// What one pass of [`OrderService::decide_and_write`] decided.
+// `T` is `Applied` at every use, which holds an `OrderRecord` too: the variants are alike in size.
+#[allow(clippy::large_enum_variant)]
+enum Pass<T> {
+    /// The answer, with nothing (more) to write: a repeat, or an outcome that wrote itself.
+    Done(T),
+    /// Write `record` if the stored version is still `expected` (`None`: not stored yet).
+    Write { record: OrderRecord, expected: Option<u64> },
+}
+
+/// How the loop ended: with a pass's answer, or with the record it wrote.
+#[allow(clippy::large_enum_variant)] // as for `Pass`
+enum Decided<T> {
+    Done(T),
+    Written(OrderRecord),
+}
+
+impl Decided<Applied> {
+    /// For operations whose write needs nothing after it: written is `Changed`.
+    fn into_applied(self) -> Applied {
+        match self {
+            Self::Done(applied) => applied,
+            Self::Written(record) => Applied::Changed(record),
+        }
+    }
+}
+
 pub struct OrderService<S, Q, D, R> {
     pub store: S,
     pub queue: Q,
@@ -121,43 +150,38 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
     #[instrument(skip_all, fields(order_key = %order.order_key))]
     pub async fn register(&self, order: CanonicalOrder, source: &str, by: &str) -> Result<Applied, ServiceError> {
         order.validate().map_err(ServiceError::Invalid)?;
-        for _ in 0..MAX_RACES {
-            let now = now_rfc3339();
-            let Some(mut stored) = self.store.get(&order.order_key).await? else {
-                let record = OrderRecord::register(order.clone(), source, by, &now);
-                match self.store.put(&record, None).await {
-                    Ok(()) => {
-                        info!("registered");
-                        self.queue_next(&record).await?;
-                        return Ok(Applied::Created(record));
-                    }
-                    Err(WriteError::VersionConflict) => continue,
-                    Err(WriteError::Port(e)) => return Err(e.into()),
+        let offered_hash = order.content_hash();
+        let (order, offered) = (&order, offered_hash.as_str());
+        let decided = self
+            .decide_and_write(&order.order_key, move || async move {
+                let now = now_rfc3339();
+                let Some(mut stored) = self.store.get(&order.order_key).await? else {
+                    let record = OrderRecord::register(order.clone(), source, by, &now);
+                    return Ok(Pass::Write { record, expected: None });
+                };
+                if stored.content_hash == offered {
+                    // A redelivery may follow a crash before the next stage was queued.
+                    self.queue_next(&stored).await?;
+                    return Ok(Pass::Done(Applied::Unchanged(stored)));
                 }
-            };
-            let offered_hash = order.content_hash();
-            if stored.content_hash == offered_hash {
-                // A redelivery may follow a crash before the next stage was queued.
-                self.queue_next(&stored).await?;
-                return Ok(Applied::Unchanged(stored));
+                let expected = stored.version;
+                stored.note(HistoryKind::Conflict, by, format!("refused content {offered} from {source}"), &now);
+                Ok(Pass::Write { record: stored, expected: Some(expected) })
+            })
+            .await?;
+        match decided {
+            Decided::Done(applied) => Ok(applied),
+            // Only a new order is written with the offered content; a conflict writes the note.
+            Decided::Written(record) if record.content_hash == offered_hash => {
+                info!("registered");
+                self.queue_next(&record).await?;
+                Ok(Applied::Created(record))
             }
-            let expected = stored.version;
-            let detail = format!("refused content {offered_hash} from {source}");
-            stored.note(HistoryKind::Conflict, by, detail, &now);
-            match self.store.put(&stored, Some(expected)).await {
-                Ok(()) => {
-                    warn!(%offered_hash, "conflicting content refused");
-                    return Err(ServiceError::Conflict {
-                        key: stored.key,
-                        stored_hash: stored.content_hash,
-                        offered_hash,
-                    });
-                }
-                Err(WriteError::VersionConflict) => continue,
-                Err(WriteError::Port(e)) => return Err(e.into()),
+            Decided::Written(stored) => {
+                warn!(%offered_hash, "conflicting content refused");
+                Err(ServiceError::Conflict { key: stored.key, stored_hash: stored.content_hash, offered_hash })
             }
         }
-        Err(ServiceError::Contended(order.order_key))
     }
 
     /// Runs one stage: its side effect (DTE issue or broadcast), then the transition.
@@ -183,38 +207,39 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
         on_failure: OnFailure,
     ) -> Result<Applied, ServiceError> {
         let target = stage.target();
-        for _ in 0..MAX_RACES {
-            let mut record = self.get(key).await?;
-            if record.state == target {
-                self.queue_next(&record).await?;
-                return Ok(Applied::Unchanged(record));
-            }
-            let expected = record.version;
-            // Check legality before the side effect so an illegal call costs the provider nothing.
-            record.check(target)?;
-            let detail = match self.side_effect(&mut record, stage).await {
-                Ok(detail) => detail,
-                Err(cause) if on_failure == OnFailure::Report => return Err(ServiceError::Dte(cause)),
-                Err(cause) if stage == Stage::BroadcastDte => {
-                    return self.hand_over(record, expected, cause, by).await;
-                }
-                Err(cause) if cause.retry == Retry::Permanent => {
-                    return self.record_stage_failure(record, expected, target, cause, by).await;
-                }
-                Err(cause) => return Err(ServiceError::Dte(cause)),
-            };
-            record.transition(target, by, detail, &now_rfc3339())?;
-            match self.store.put(&record, Some(expected)).await {
-                Ok(()) => {
-                    info!(state = %target, "transition");
+        let decided = self
+            .decide_and_write(key, move || async move {
+                let mut record = self.get(key).await?;
+                if record.state == target {
                     self.queue_next(&record).await?;
-                    return Ok(Applied::Changed(record));
+                    return Ok(Pass::Done(Applied::Unchanged(record)));
                 }
-                Err(WriteError::VersionConflict) => continue,
-                Err(WriteError::Port(e)) => return Err(e.into()),
+                let expected = record.version;
+                // Check legality before the side effect so an illegal call costs the provider nothing.
+                record.check(target)?;
+                let detail = match self.side_effect(&mut record, stage).await {
+                    Ok(detail) => detail,
+                    Err(cause) if on_failure == OnFailure::Report => return Err(ServiceError::Dte(cause)),
+                    Err(cause) if stage == Stage::BroadcastDte => {
+                        return self.hand_over(record, expected, cause, by).await.map(Pass::Done);
+                    }
+                    Err(cause) if cause.retry == Retry::Permanent => {
+                        return self.record_stage_failure(record, expected, target, cause, by).await.map(Pass::Done);
+                    }
+                    Err(cause) => return Err(ServiceError::Dte(cause)),
+                };
+                record.transition(target, by, detail, &now_rfc3339())?;
+                Ok(Pass::Write { record, expected: Some(expected) })
+            })
+            .await?;
+        match decided {
+            Decided::Done(applied) => Ok(applied),
+            Decided::Written(record) => {
+                info!(state = %target, "transition");
+                self.queue_next(&record).await?;
+                Ok(Applied::Changed(record))
             }
         }
-        Err(ServiceError::Contended(key.clone()))
     }
 
     /// Moves an order to `error`, keeping which stage failed and why (the error API's write).
@@ -222,46 +247,45 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
     /// and replaces the last one. The same error again (a retried call) changes nothing.
     #[instrument(skip(self, error), fields(order_key = %key))]
     pub async fn record_error(&self, key: &OrderKey, error: StageError, by: &str) -> Result<Applied, ServiceError> {
-        for _ in 0..MAX_RACES {
-            let mut record = self.get(key).await?;
-            let expected = record.version;
-            if record.state == State::Error {
-                if record.last_error.as_ref() == Some(&error) {
-                    return Ok(Applied::Unchanged(record));
+        let error = &error;
+        let decided = self
+            .decide_and_write(key, move || async move {
+                let mut record = self.get(key).await?;
+                let expected = record.version;
+                if record.state == State::Error {
+                    if record.last_error.as_ref() == Some(error) {
+                        return Ok(Pass::Done(Applied::Unchanged(record)));
+                    }
+                    let detail = format!(
+                        "{} failed: {} ({}), attempt {}",
+                        error.stage, error.message, error.code, error.attempt
+                    );
+                    record.note(HistoryKind::Error, by, detail, &now_rfc3339());
+                    record.last_error = Some(error.clone());
+                } else {
+                    record.fail(error.clone(), by, &now_rfc3339())?;
                 }
-                let detail =
-                    format!("{} failed: {} ({}), attempt {}", error.stage, error.message, error.code, error.attempt);
-                record.note(HistoryKind::Error, by, detail, &now_rfc3339());
-                record.last_error = Some(error.clone());
-            } else {
-                record.fail(error.clone(), by, &now_rfc3339())?;
-            }
-            match self.store.put(&record, Some(expected)).await {
-                Ok(()) => return Ok(Applied::Changed(record)),
-                Err(WriteError::VersionConflict) => continue,
-                Err(WriteError::Port(e)) => return Err(e.into()),
-            }
-        }
-        Err(ServiceError::Contended(key.clone()))
+                Ok(Pass::Write { record, expected: Some(expected) })
+            })
+            .await?;
+        Ok(decided.into_applied())
     }
 
     /// Ends recovery: the order becomes `broadcast_failed`. Already there is `Unchanged`.
     #[instrument(skip(self, detail), fields(order_key = %key))]
     pub async fn give_up_broadcast(&self, key: &OrderKey, detail: &str, by: &str) -> Result<Applied, ServiceError> {
-        for _ in 0..MAX_RACES {
-            let mut record = self.get(key).await?;
-            if record.state == State::BroadcastFailed {
-                return Ok(Applied::Unchanged(record));
-            }
-            let expected = record.version;
-            record.transition(State::BroadcastFailed, by, detail, &now_rfc3339())?;
-            match self.store.put(&record, Some(expected)).await {
-                Ok(()) => return Ok(Applied::Changed(record)),
-                Err(WriteError::VersionConflict) => continue,
-                Err(WriteError::Port(e)) => return Err(e.into()),
-            }
-        }
-        Err(ServiceError::Contended(key.clone()))
+        let decided = self
+            .decide_and_write(key, move || async move {
+                let mut record = self.get(key).await?;
+                if record.state == State::BroadcastFailed {
+                    return Ok(Pass::Done(Applied::Unchanged(record)));
+                }
+                let expected = record.version;
+                record.transition(State::BroadcastFailed, by, detail, &now_rfc3339())?;
+                Ok(Pass::Write { record, expected: Some(expected) })
+            })
+            .await?;
+        Ok(decided.into_applied())
     }
 
     /// Records a failed broadcast and starts the recovery workflow for it. The attempt counts
@@ -293,11 +317,7 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
         } else {
             record.fail(error, by, &now_rfc3339())?;
         }
-        match self.store.put(&record, Some(expected)).await {
-            Ok(()) => {}
-            Err(WriteError::VersionConflict) => return Err(ServiceError::Contended(record.key)),
-            Err(WriteError::Port(e)) => return Err(e.into()),
-        }
+        self.write_once(&record, expected).await?;
         let input = serde_json::json!({ "error": report });
         self.recovery.start(&record.key, attempt, input).await?;
         warn!(attempt, code = %cause.code, "broadcast failed; recovery workflow started");
@@ -338,10 +358,38 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
             attempt: 1,
         };
         record.fail(error, by, &now_rfc3339())?;
-        match self.store.put(&record, Some(expected)).await {
-            Ok(()) => Err(ServiceError::StageFailed { record: Box::new(record), cause }),
-            // Someone else moved the order meanwhile; let the caller retry on fresh state.
-            Err(WriteError::VersionConflict) => Err(ServiceError::Contended(record.key)),
+        self.write_once(&record, expected).await?;
+        Err(ServiceError::StageFailed { record: Box::new(record), cause })
+    }
+
+    /// The read → decide → conditional-write loop every operation runs: `pass` reads the order
+    /// and decides, on fresh state each time; a write that lost the race to another writer is
+    /// decided again, up to [`MAX_RACES`] times, then the caller gets a transient `Contended`.
+    async fn decide_and_write<T, F, Fut>(&self, key: &OrderKey, mut pass: F) -> Result<Decided<T>, ServiceError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<Pass<T>, ServiceError>>,
+    {
+        for _ in 0..MAX_RACES {
+            match pass().await? {
+                Pass::Done(answer) => return Ok(Decided::Done(answer)),
+                Pass::Write { record, expected } => match self.store.put(&record, expected).await {
+                    Ok(()) => return Ok(Decided::Written(record)),
+                    Err(WriteError::VersionConflict) => continue,
+                    Err(WriteError::Port(e)) => return Err(e.into()),
+                },
+            }
+        }
+        Err(ServiceError::Contended(key.clone()))
+    }
+
+    /// A write after a side effect that must not run again (a DTE call already made): a lost
+    /// race is not re-decided here but answered `Contended`, so the caller retries the whole
+    /// command on fresh state.
+    async fn write_once(&self, record: &OrderRecord, expected: u64) -> Result<(), ServiceError> {
+        match self.store.put(record, Some(expected)).await {
+            Ok(()) => Ok(()),
+            Err(WriteError::VersionConflict) => Err(ServiceError::Contended(record.key.clone())),
             Err(WriteError::Port(e)) => Err(e.into()),
         }
     }

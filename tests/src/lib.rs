@@ -10,7 +10,7 @@ pub mod fake_dte;
 pub mod hostile;
 
 /// The local ERP servers live in their own crate, so the demo can run them too.
-pub use orderflow_erp_doubles as fake_erp;
+pub use orderflow_doubles as fake_erp;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -2,7 +2,7 @@
 //! refund) through the bridge, then the erp-sync worker against a local Business Central
 //! test server.
 
-use orderflow_erp_doubles::FakeBc;
+use orderflow_doubles::FakeBc;
 use orderflow_shared::adapters::embedded::ManualClock;
 use orderflow_shared::order::OrderKey;
 use serde_json::Value;

@@ -120,8 +120,8 @@ async fn process<S: ObjectStore, Q: FifoQueue, A: OrdersApi>(
 mod tests {
     use std::collections::HashMap;
 
-    use orderflow_shared::batch::MESSAGE_GROUP_ID;
     use orderflow_shared::adapters::embedded::{DirObjectStore, EmbeddedFifoQueue};
+    use orderflow_shared::batch::MESSAGE_GROUP_ID;
     use orderflow_shared::error::Retry;
     use orderflow_shared::lifecycle::Stage;
     use orderflow_shared::order::OrderKey;

@@ -70,11 +70,9 @@ mod tests {
         let response = Response::builder().status(200).body(Body::Binary(bytes.clone())).unwrap();
         let wire = serde_json::to_value(proxy_response(response)).unwrap();
         assert_eq!(wire["isBase64Encoded"], true);
-        let decoded = base64::Engine::decode(
-            &base64::engine::general_purpose::STANDARD,
-            wire["body"].as_str().expect("a body"),
-        )
-        .unwrap();
+        let decoded =
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, wire["body"].as_str().expect("a body"))
+                .unwrap();
         assert_eq!(decoded, bytes);
     }
 

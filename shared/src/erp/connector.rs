@@ -14,10 +14,10 @@ use super::error::ErpError;
 use super::http::{Request, encode, send};
 use super::profile::ProfileSpec;
 use super::profile::RefundSpec;
-use crate::ports::Clock;
 use crate::error::Retry;
 use crate::mapping::{MappingSource, MappingStore, Value};
 use crate::order::CanonicalOrder;
+use crate::ports::Clock;
 use crate::webhook::Refund;
 
 /// Pushes orders to one ERP over HTTP, idempotently by order key (see [`PushOutcome`]).

@@ -10,8 +10,8 @@ use tokio::sync::Mutex;
 
 use super::error::ErpError;
 use super::http::form;
-use crate::ports::Clock;
 use crate::error::Retry;
+use crate::ports::Clock;
 use crate::secrets::Secret;
 
 /// A token is dropped this long before it expires, so one never lapses in flight; tokens

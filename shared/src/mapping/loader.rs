@@ -12,8 +12,8 @@ use tokio::sync::Mutex;
 
 use super::Mapping;
 use super::spec::SpecError;
-use crate::ports::Clock;
 use crate::error::PortError;
+use crate::ports::Clock;
 use crate::ports::ObjectStore;
 
 /// Somewhere a mapping document can be read from.

@@ -9,6 +9,7 @@ use std::time::Duration;
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, RequestExt};
 use orderflow_e2e::apigw::parts;
+use orderflow_shared::adapters::embedded::MemoryReplayGuard;
 use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, EmbeddedOrderStore, EmbeddedRecovery};
 use orderflow_shared::dte::SimulatedDteProvider;
 use orderflow_shared::order::CanonicalOrder;
@@ -16,7 +17,6 @@ use orderflow_shared::order_service::OrderService;
 use orderflow_shared::ports::OrderStore;
 use orderflow_shared::ubl::{self, Limits};
 use serde_json::{Value, json};
-use orderflow_shared::adapters::embedded::MemoryReplayGuard;
 use webhook_bridge::{OffsetDateTime, Receiver, StaticKeys};
 
 use crate::stack::webhook_sources;

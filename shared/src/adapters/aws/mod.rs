@@ -10,6 +10,8 @@ mod sfn;
 mod sqs;
 mod stream;
 
+/// The loaded SDK configuration, named here so that functions need no AWS crate of their own.
+pub use aws_config::SdkConfig;
 pub use dynamodb::*;
 pub use order_service::{AwsOrderService, order_service};
 pub use replay_guard::DynamoReplayGuard;
@@ -18,8 +20,6 @@ pub use secrets::AwsSecretStore;
 pub use ses::*;
 pub use sfn::{SfnRecoveryStarter, sfn_client};
 pub use sqs::SqsFifoQueue;
-/// The loaded SDK configuration, named here so that functions need no AWS crate of their own.
-pub use aws_config::SdkConfig;
 
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};

@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use crate::ports::{Clock, SystemClock, duration_ms};
 use crate::error::PortError;
+use crate::ports::{Clock, SystemClock, duration_ms};
 use crate::ports::{FifoQueue, OutgoingMessage, ReceivedMessage};
 
 /// SQS FIFO deduplication interval.

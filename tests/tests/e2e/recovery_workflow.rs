@@ -5,10 +5,9 @@
 //!
 //! Only this test binary queues canned Lambda results, which moto keeps in one global FIFO.
 
-mod recovery_helpers;
-
 use std::time::Duration;
 
+use crate::recovery_helpers::*;
 use aws_sdk_sfn::types::ExecutionStatus;
 use error_handler::local::LocalTasks;
 use orderflow_e2e::apigw::{Call, parts};
@@ -17,7 +16,6 @@ use orderflow_shared::asl::{self, SkipSleeper, Status};
 use orderflow_shared::dte::{Failure, Operation};
 use orderflow_shared::lifecycle::State;
 use orderflow_shared::order::OrderKey;
-use recovery_helpers::*;
 use serde_json::{Value, json};
 
 const LOOP: [&str; 5] = ["RecordFailure", "ShouldRetry", "Backoff", "RetryBroadcast", "Broadcasted"];

@@ -1,10 +1,8 @@
 //! POST /errors and the error handler's event dispatch, against DynamoDB and SQS in moto.
 
-mod recovery_helpers;
-
+use crate::recovery_helpers::*;
 use orderflow_e2e::apigw::{Call, parts};
 use orderflow_e2e::repo_path;
-use recovery_helpers::*;
 use serde_json::{Value, json};
 
 async fn post(h: &Harness, body: &str) -> (u16, Value) {

@@ -15,15 +15,13 @@ use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, ManualClock, Memor
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::erp::{ConnectorsFile, HttpConnector, refund_reference};
 use orderflow_shared::mapping::FileSource;
+use orderflow_shared::parking::attributes;
 use orderflow_shared::ports::FifoQueue;
 use orderflow_shared::secrets::Secret;
 use orderflow_shared::webhook::WebhookSources;
 use serde_json::{Value, json};
-use orderflow_shared::parking::attributes;
 use webhook_bridge::worker::{self, Worker};
-use webhook_bridge::{
-    ErpSyncMessage, OffsetDateTime, Receiver, StaticKeys, sign,
-};
+use webhook_bridge::{ErpSyncMessage, OffsetDateTime, Receiver, StaticKeys, sign};
 
 const SHOPIFY_ORDER_ID: &str = "5792384213048";
 

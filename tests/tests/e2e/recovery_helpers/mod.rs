@@ -1,8 +1,6 @@
 //! Set-up shared by the error handler and recovery workflow tests: the shared order service on
 //! DynamoDB and SQS in moto, the simulated DTE provider, and a mailer that keeps what it sends.
 
-// Each test binary that includes this module uses a different part of it.
-#![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
 

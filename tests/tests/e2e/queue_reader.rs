@@ -14,9 +14,9 @@ use orderflow_shared::command::OrderCommand;
 use orderflow_shared::lifecycle::Stage;
 use orderflow_shared::order::{CanonicalOrder, OrderKey};
 use orderflow_shared::orders_api::OrdersApiClient;
+use orderflow_shared::parking::attributes;
 use orderflow_shared::secrets::{CachedSecret, Secret, SecretRef};
 use orderflow_shared::ubl::{self, Limits};
-use orderflow_shared::parking::attributes;
 use queue_reader::{QueueReader, handle};
 
 const API_KEY: &str = "qr-test-key-0123456789";

@@ -1,0 +1,32 @@
+//! Local HTTP servers that behave like the systems orderflow talks to, for tests, the demo and
+//! `orderflow erp-doubles`. One module per fake, one per authentication mode:
+//!
+//! - [`FakeBc`] ([`business_central`]), Dynamics 365 Business Central: `salesOrders` and
+//!   `salesCreditMemos` (POST, and GET with `$filter`); an order with an unknown item number
+//!   is refused with a business 400. The same documents sit behind OAuth2 bearer tokens
+//!   (`/api`), Basic (`/basic`), an API key (`/apikey`) and Digest (`/digest`): [`auth`].
+//! - [`FakeSap`] ([`sap_b1`]), SAP Business One Service Layer: `Orders` and `CreditNotes`
+//!   behind a `Login` session ([`auth::session`]).
+//!
+//! Both store what they accept, so a test can assert one order in, one ERP record out, and
+//! log every request. Queued [`Scripted`] answers take precedence on the document endpoints.
+//! They listen on an ephemeral port, or on a given one for `orderflow erp-doubles`.
+
+pub mod auth;
+pub mod business_central;
+pub mod sap_b1;
+mod server;
+
+pub use auth::BcAuth;
+pub use auth::api_key::API_KEY;
+pub use auth::basic::{BASIC_PASSWORD, BASIC_USER};
+pub use auth::digest::{DIGEST_PASSWORD, DIGEST_USER};
+pub use auth::oauth2::{BC_CLIENT_ID, BC_CLIENT_SECRET, BC_TOKEN_LIFETIME};
+pub use auth::session::{SAP_COMPANY, SAP_PASSWORD, SAP_SESSION_TIMEOUT, SAP_USER};
+pub use business_central::{BcState, FakeBc};
+pub use sap_b1::{FakeSap, SapState};
+pub use server::{Logged, Running, Scripted};
+
+/// Item numbers both fakes know: the SKUs of `events/orders/small-clp.xml`, then those of
+/// `events/webhooks/standard-order-created.json`.
+pub const KNOWN_ITEMS: [&str; 5] = ["DLA-CAFE-1000", "7801234567897", "PN-TE-07", "CAF-GRANO-1KG", "FILT-102"];

@@ -1,0 +1,18 @@
+//! The end-to-end tests in one test binary, so they link once: a module per function or
+//! contract, most against moto. The reliability suite is its own binary (`reliability/`), since its
+//! fault and crash runs load moto heavily and are kept apart from these.
+
+mod converter;
+mod dte_http;
+mod email_notifier;
+mod erp_connectors;
+mod error_handler;
+mod operator_tools;
+mod order_store_contract;
+mod queue_reader;
+mod recovery_helpers;
+mod recovery_workflow;
+mod schema;
+mod state_router;
+mod webhook_bridge;
+mod webhook_vectors;
