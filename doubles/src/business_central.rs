@@ -14,7 +14,7 @@ use orderflow_shared::adapters::embedded::ManualClock;
 use serde_json::{Map, Value, json};
 
 use crate::auth::{self, BcAuth};
-use crate::server::{App, Dialect, Documents, Kind, Next, Running, Store, documents, json_response, next};
+use crate::server::{App, Dialect, Documents, Kind, Next, Running, Store, answer, json_response, next};
 
 /// The company segment of every Business Central path.
 const BC_COMPANY: &str = "/v2.0/companies(orderflow-local)";
@@ -146,12 +146,5 @@ async fn bc_documents(
             },
         }
     };
-    let response = match decision {
-        Next::Reply(response) => response,
-        Next::Hang => std::future::pending().await,
-        Next::Default { kind, empty_lookup } => {
-            documents(&mut app.lock().store, &BC_DIALECT, kind, &method, &uri, &body, empty_lookup)
-        }
-    };
-    app.lock().store.logged(&method, &uri, response)
+    answer(&app, &BC_DIALECT, decision, &method, &uri, &body).await
 }

@@ -13,7 +13,7 @@ use orderflow_shared::adapters::embedded::ManualClock;
 use serde_json::json;
 
 use crate::auth::session;
-use crate::server::{App, Dialect, Documents, Kind, Next, Running, Store, documents, json_response, next};
+use crate::server::{App, Dialect, Documents, Kind, Next, Running, Store, answer, json_response, next};
 
 pub(crate) const SAP_ROOT: &str = "/b1s/v1";
 
@@ -115,12 +115,5 @@ async fn sap_documents(
             Some(kind) => next(&mut state.store, kind),
         }
     };
-    let response = match decision {
-        Next::Reply(response) => response,
-        Next::Hang => std::future::pending().await,
-        Next::Default { kind, empty_lookup } => {
-            documents(&mut app.lock().store, &SAP_DIALECT, kind, &method, &uri, &body, empty_lookup)
-        }
-    };
-    app.lock().store.logged(&method, &uri, response)
+    answer(&app, &SAP_DIALECT, decision, &method, &uri, &body).await
 }

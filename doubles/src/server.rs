@@ -101,7 +101,7 @@ pub(crate) fn json_response(status: StatusCode, body: Value) -> Response {
 }
 
 /// GET with `$filter=<reference> eq '<value>'`, or POST of one document.
-pub(crate) fn documents(
+fn documents(
     store: &mut Store,
     dialect: &Dialect,
     kind: Kind,
@@ -188,6 +188,25 @@ impl<S: Default> App<S> {
     pub(crate) fn lock(&self) -> MutexGuard<'_, S> {
         self.state.lock().expect("fake ERP state")
     }
+}
+
+/// Carries out a document endpoint's decision, then logs the answer.
+pub(crate) async fn answer<S: Documents + Default>(
+    app: &App<S>,
+    dialect: &Dialect,
+    decision: Next,
+    method: &Method,
+    uri: &Uri,
+    body: &[u8],
+) -> Response {
+    let response = match decision {
+        Next::Reply(response) => response,
+        Next::Hang => std::future::pending().await,
+        Next::Default { kind, empty_lookup } => {
+            documents(app.lock().store(), dialect, kind, method, uri, body, empty_lookup)
+        }
+    };
+    app.lock().store().logged(method, uri, response)
 }
 
 /// The state of a fake that keeps documents.

@@ -1,7 +1,6 @@
 //! Set-up shared by the error handler and recovery workflow tests: the shared order service on
 //! DynamoDB and SQS in moto, the simulated DTE provider, and a mailer that keeps what it sends.
 
-
 use std::sync::{Arc, Mutex};
 
 use error_handler::Deps;
