@@ -13,6 +13,7 @@ pub mod email;
 pub mod erp;
 pub mod error;
 pub mod http_answer;
+pub mod http_client;
 pub mod lifecycle;
 pub mod mapping;
 pub mod operator;

@@ -2,12 +2,13 @@
 //! with `x-api-key`, and every answer sorted into delivered, retry later, or never.
 
 use crate::http_answer::{error_body, retry_for_status, transport_code};
+use crate::http_client::http_client;
 use crate::text::{error_chain, tidy};
 use std::fmt;
 use std::time::Duration;
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
-use reqwest::header::{CONTENT_TYPE, HeaderValue};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 
 use crate::command::OrderCommand;
 use crate::error::{Classify, Retry};
@@ -116,11 +117,7 @@ impl<K: SecretSource> OrdersApiClient<K> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(invalid(format!("scheme {}", url.scheme())));
         }
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            // A redirect would carry the API key to wherever it points.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        let http = http_client(timeout, HeaderMap::new())?;
         Ok(Self { http, base_url: base_url.trim_end_matches('/').to_owned(), api_key })
     }
 

@@ -2,6 +2,7 @@
 //! operation, and every failure sorted into "retry later" or "never".
 
 use crate::http_answer::{error_body, retry_for_status, transport_code};
+use crate::http_client::http_client;
 use crate::text::{error_chain, tidy};
 use std::fmt;
 use std::time::Duration;
@@ -87,12 +88,7 @@ impl HttpDteProvider {
         if let Some((name, value)) = auth.header()? {
             headers.insert(name, value);
         }
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .default_headers(headers)
-            // A redirect would carry the credential to wherever it points.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        let http = http_client(timeout, headers)?;
         Ok(Self { http, base_url: base_url.trim_end_matches('/').to_owned() })
     }
 

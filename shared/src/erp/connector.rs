@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use reqwest::header::HeaderMap;
 use reqwest::{Client, Method, Url};
 
 use super::ErpConnector;
@@ -15,6 +16,7 @@ use super::http::{Request, encode, send};
 use super::profile::ProfileSpec;
 use super::profile::RefundSpec;
 use crate::error::Retry;
+use crate::http_client::http_client;
 use crate::mapping::{MappingSource, MappingStore, Value};
 use crate::order::CanonicalOrder;
 use crate::ports::Clock;
@@ -56,11 +58,7 @@ impl<M: MappingSource> HttpConnector<M> {
             .as_ref()
             .map(|r| Documents::new(&base, "profile.refunds.path", &r.path, &r.reference_field, &profile.id_field))
             .transpose()?;
-        let client = Client::builder()
-            .timeout(Duration::from_millis(config.timeout_ms))
-            // A redirect would carry the credentials to wherever it points.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
+        let client = http_client(Duration::from_millis(config.timeout_ms), HeaderMap::new())
             .map_err(|e| ConfigError::Client(e.to_string()))?;
         Ok(Self {
             name: name.into(),
