@@ -6,5 +6,7 @@ pub mod convert;
 pub mod dead_letters;
 pub mod demo;
 pub mod erp_doubles;
+pub mod legacy_proxy;
+pub mod orders_queue;
 pub mod pipeline;
 pub mod serve;

@@ -67,6 +67,13 @@ enum Command {
         erp: Option<String>,
         #[command(flatten)]
         config: LocalFiles,
+        /// A legacy back-end served at /legacy/{system}/..., `system=base URL` (repeatable),
+        /// as LegacyBackendUrls gives them to API Gateway in the stack.
+        #[arg(long = "legacy", env = "ORDERFLOW_LEGACY", value_delimiter = ',')]
+        legacy: Vec<String>,
+        /// How long a legacy back-end may take to answer (LegacyTimeoutMs in the stack).
+        #[arg(long, default_value_t = 10_000)]
+        legacy_timeout_ms: u64,
     },
     /// Run the local ERP test servers (Business Central style, SAP Business One style) on the
     /// ports `config/erp-connectors.local.json` expects.
@@ -108,8 +115,10 @@ async fn main() -> ExitCode {
         Command::Replay { action, queue_url, to } => {
             dead_letters::run(action, dead_letters::Queues { dead_letters: queue_url, target: to }).await
         }
-        Command::Serve { port, api_keys, state, erp, config } => {
-            serve::run(serve::Options { port, api_keys, state, erp, config: config.into() }).await
+        Command::Serve { port, api_keys, state, erp, config, legacy, legacy_timeout_ms } => {
+            let legacy_timeout = std::time::Duration::from_millis(legacy_timeout_ms);
+            serve::run(serve::Options { port, api_keys, state, erp, config: config.into(), legacy, legacy_timeout })
+                .await
         }
         Command::ErpDoubles { bc_port, sap_port } => erp_doubles::run(bc_port, sap_port).await,
     };

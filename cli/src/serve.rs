@@ -3,13 +3,17 @@
 //!
 //! Like API Gateway, it refuses requests without a known `x-api-key` (403) before they reach
 //! the router; `/webhooks/*` go to the webhook bridge, which authenticates by signature
-//! instead (sources and secrets from the local config files). The queue reader and the ERP
-//! worker run in the background, so a posted order moves through its stages by itself.
+//! instead (sources and secrets from the local config files). The routes that API Gateway
+//! serves without a function are served here the same way: `POST /orders/queue` straight onto
+//! the orders queue ([`OrdersQueueRoute`]) and `/legacy/{system}/{proxy+}` to the back-ends
+//! given with `--legacy` ([`LegacyProxy`]). The queue reader and the ERP worker run in the
+//! background, so a posted order moves through its stages by itself.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::body::{Body as AxumBody, to_bytes};
@@ -21,6 +25,8 @@ use lambda_http::aws_lambda_events::query_map::QueryMap;
 use subtle::ConstantTimeEq;
 
 use crate::bridge::{Bridge, LocalConfig};
+use crate::legacy_proxy::LegacyProxy;
+use crate::orders_queue::OrdersQueueRoute;
 use crate::pipeline::{Pipeline, Time};
 
 /// API Gateway's own payload limit; the router applies the smaller Lambda limit itself.
@@ -34,23 +40,40 @@ pub struct Options {
     /// The ERP connector webhook orders are pushed to, by name.
     pub erp: Option<String>,
     pub config: LocalConfig,
+    /// Legacy back-ends, `system=base URL`.
+    pub legacy: Vec<String>,
+    pub legacy_timeout: Duration,
 }
 
 struct App {
     pipeline: Pipeline,
     bridge: Bridge,
     api_keys: Vec<String>,
+    orders_queue: OrdersQueueRoute,
+    legacy: LegacyProxy,
+    /// Numbers the requests, as API Gateway's request ids name them in what they leave behind.
+    requests: AtomicU64,
 }
 
 pub async fn run(options: Options) -> Result<(), String> {
-    let Options { port, api_keys, state, erp, config } = options;
+    let Options { port, api_keys, state, erp, config, legacy, legacy_timeout } = options;
     if api_keys.is_empty() {
         return Err("give at least one API key: --api-key KEY or ORDERFLOW_API_KEYS=k1,k2".into());
     }
     let pipeline = Pipeline::new(&state, Time::Real);
     let connector = erp.as_deref().map(|name| config.connector(name, None)).transpose()?;
     let bridge = Bridge::new(&config, pipeline.orders.clone(), connector, pipeline.time())?;
-    let app = Arc::new(App { pipeline, bridge, api_keys });
+    let legacy = LegacyProxy::new(&legacy, legacy_timeout)?;
+    let mut systems: Vec<String> = legacy.systems().cloned().collect();
+    systems.sort();
+    let app = Arc::new(App {
+        pipeline,
+        bridge,
+        api_keys,
+        orders_queue: OrdersQueueRoute::default(),
+        legacy,
+        requests: AtomicU64::new(0),
+    });
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
         .await
         .map_err(|e| format!("binding 127.0.0.1:{port}: {e}"))?;
@@ -61,6 +84,7 @@ pub async fn run(options: Options) -> Result<(), String> {
         config.sources.display(),
         erp.as_deref().unwrap_or("none, orders wait in erp-sync")
     );
+    println!("orderflow serve: POST http://{addr}/orders/queue; legacy systems at /legacy/{{system}}/...: {systems:?}");
 
     let worker = app.clone();
     tokio::spawn(async move {
@@ -103,9 +127,20 @@ async fn forward(State(app): State<Arc<App>>, req: Request) -> Response {
         return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(serde_json::json!({"message": "Request Too Long"})))
             .into_response();
     };
+    let raw_query = parts.uri.query().map(str::to_owned);
+    let is_queue_route = parts.method == lambda_http::http::Method::POST && path == "/orders/queue";
     let mut lambda_req = lambda_http::Request::from_parts(parts, lambda_http::Body::from(bytes.to_vec()));
-    lambda_req = lambda_req.with_raw_http_path(path).with_query_string_parameters(QueryMap::from(params));
-    let resp = if is_webhook { app.bridge.handle(lambda_req).await } else { app.pipeline.api(lambda_req).await };
+    lambda_req = lambda_req.with_raw_http_path(path.clone()).with_query_string_parameters(QueryMap::from(params));
+    let resp = if is_webhook {
+        app.bridge.handle(lambda_req).await
+    } else if is_queue_route {
+        let request_id = format!("local-{}", app.requests.fetch_add(1, Ordering::Relaxed) + 1);
+        app.orders_queue.handle(&*app.pipeline.orders, &lambda_req, &request_id).await
+    } else if path.starts_with("/legacy/") {
+        app.legacy.handle(&path, raw_query.as_deref(), lambda_req).await
+    } else {
+        app.pipeline.api(lambda_req).await
+    };
     let (parts, body) = resp.into_parts();
     Response::from_parts(parts, AxumBody::from(body.to_vec()))
 }

@@ -91,8 +91,9 @@ struct Served {
     client: reqwest::Client,
 }
 
-/// The ERP doubles on free ports, and `serve` pushing to their Business Central.
-fn serve_with_erp() -> Served {
+/// The ERP doubles on free ports, and `serve` pushing to their Business Central, with `extra`
+/// arguments.
+fn serve_with_erp(extra: &[&str]) -> Served {
     let (bc_port, sap_port) = (free_port(), free_port());
     let (erp, erp_lines) =
         start(&["erp-doubles", "--bc-port", &bc_port.to_string(), "--sap-port", &sap_port.to_string()], 2);
@@ -113,7 +114,10 @@ fn serve_with_erp() -> Served {
             "business-central",
             "--erp-connectors",
             connectors.to_str().unwrap(),
-        ],
+        ]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect::<Vec<_>>(),
         2,
     );
     let erp_base = address(&erp_lines[0]);
@@ -196,7 +200,7 @@ impl Served {
 
 #[tokio::test]
 async fn serve_takes_signed_webhooks_without_a_key_and_everything_else_only_with_one() {
-    let served = serve_with_erp();
+    let served = serve_with_erp(&[]);
     let body = std::fs::read(repo("events/webhooks/standard-order-created.json")).unwrap();
     let mut tampered = body.clone();
     tampered[body.len() / 2] ^= 1;
@@ -242,7 +246,7 @@ async fn serve_takes_signed_webhooks_without_a_key_and_everything_else_only_with
 /// signed); and the request size limits hold.
 #[tokio::test]
 async fn serve_refuses_every_route_without_its_key_and_bounds_request_sizes() {
-    let served = serve_with_erp();
+    let served = serve_with_erp(&[]);
     let routes = [
         ("GET", "/orders?state=registered"),
         ("POST", "/orders"),
@@ -253,6 +257,9 @@ async fn serve_refuses_every_route_without_its_key_and_bounds_request_sizes() {
         ("DELETE", "/orders"),
         ("GET", "/"),
         ("GET", "/webhooks"),
+        ("POST", "/orders/queue"),
+        ("GET", "/legacy/gift-card/cards/1"),
+        ("DELETE", "/legacy/unknown/x"),
     ];
     for (method, path) in routes {
         for key in [None, Some(""), Some("wrong"), Some("test-ke"), Some("test-keyy"), Some("TEST-KEY")] {
@@ -272,4 +279,132 @@ async fn serve_refuses_every_route_without_its_key_and_bounds_request_sizes() {
     let over_source = vec![b' '; 256 * 1024 + 1];
     let (status, body) = served.send("POST", "/webhooks/standard", None, over_source).await;
     assert_eq!((status, body["error"]["code"].as_str()), (413, Some("body_too_large")), "the source's limit");
+}
+
+/// The sample order as the Orders API takes it, under another order number (a new key).
+fn sample_order(number: &str) -> Value {
+    let event: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo("events/state-router-post-order.json")).unwrap()).unwrap();
+    let order: orderflow_shared::order::CanonicalOrder = serde_json::from_str(event["body"].as_str().unwrap()).unwrap();
+    let key = orderflow_shared::order::OrderKey::derive(&order.seller, &order.buyer, number);
+    let mut order = serde_json::to_value(order).unwrap();
+    order["order_number"] = number.into();
+    order["order_key"] = key.as_str().into();
+    order
+}
+
+impl Served {
+    async fn queue(&self, idempotency_key: Option<&str>, content_type: &str, body: &[u8]) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(format!("{}/orders/queue", self.base))
+            .header("x-api-key", "test-key")
+            .header("content-type", content_type)
+            .body(body.to_vec());
+        if let Some(key) = idempotency_key {
+            request = request.header("idempotency-key", key);
+        }
+        let response = request.send().await.unwrap();
+        (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+    }
+}
+
+/// `POST /orders/queue` answers as API Gateway does in the stack (validator, then SQS), and
+/// what it queued is registered by the queue reader in the background.
+#[tokio::test]
+async fn serve_queues_orders_like_the_service_proxy() {
+    let served = serve_with_erp(&[]);
+    let order = sample_order("QUEUED-0001");
+    let body = serde_json::to_vec_pretty(&order).unwrap();
+
+    let (status, answer) = served.queue(None, "application/json", &body).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (400, Some("missing_parameter")), "{answer}");
+    let (status, answer) = served.queue(Some("k-1"), "text/plain", &body).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (415, Some("unsupported_media_type")), "{answer}");
+    let mut malformed = order.clone();
+    malformed["totals"]["payable"] = serde_json::json!(12.5);
+    let (status, answer) =
+        served.queue(Some("k-1"), "application/json", &serde_json::to_vec(&malformed).unwrap()).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (400, Some("invalid_body")), "{answer}");
+    let (status, answer) = served.queue(Some("a key with spaces"), "application/json", &body).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (502, Some("queue_unavailable")), "SQS refuses the id");
+
+    let (status, first) = served.queue(Some("client-key-1"), "application/json; charset=utf-8", &body).await;
+    assert_eq!((status, first["status"].as_str()), (202, Some("queued")), "{first}");
+    let (status, again) = served.queue(Some("client-key-1"), "application/json", &body).await;
+    assert_eq!((status, &again["message_id"]), (202, &first["message_id"]), "one message for one key");
+
+    let key = order["order_key"].as_str().unwrap();
+    let started = Instant::now();
+    let record = loop {
+        let (status, record) = served.get(&format!("/orders/{key}"), Some("test-key")).await;
+        if status == 200 {
+            break record;
+        }
+        assert_eq!(status, 404, "{record}");
+        assert!(started.elapsed() < PIPELINE_DEADLINE, "the queued order was never registered");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(record["order"], order, "registered as sent");
+    assert!(record["source"].as_str().unwrap().starts_with("api-gateway:POST /orders/queue local-"), "{record}");
+}
+
+/// A legacy back-end on a free port: echoes what it got, answers `/slow` late.
+async fn legacy_backend() -> String {
+    use axum::extract::Request;
+    use axum::response::IntoResponse;
+    let app = axum::Router::new().fallback(|req: Request| async move {
+        if req.uri().path() == "/slow" {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+        let (parts, body) = req.into_parts();
+        let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+        let echo = serde_json::json!({
+            "method": parts.method.as_str(),
+            "path": parts.uri.path(),
+            "query": parts.uri.query(),
+            "header": parts.headers.get("x-client").map(|v| v.to_str().unwrap()),
+            "body": String::from_utf8_lossy(&body),
+        });
+        (axum::http::StatusCode::CREATED, [("x-backend", "gift-card")], axum::Json(echo)).into_response()
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn serve_proxies_legacy_systems_with_the_key_and_the_timeout() {
+    let backend = legacy_backend().await;
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    let legacy = format!("gift-card={backend},paperless={closed}");
+    let served = serve_with_erp(&["--legacy", &legacy, "--legacy-timeout-ms", "500"]);
+
+    let response = served
+        .client
+        .put(format!("{}/legacy/gift-card/cards/42?amount=10.50&currency=CLP", served.base))
+        .header("x-api-key", "test-key")
+        .header("x-client", "pos-7")
+        .body("saldo: 10.50 ñ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201, "the back-end's status");
+    assert_eq!(response.headers()["x-backend"], "gift-card", "and its headers");
+    let echo: Value = response.json().await.unwrap();
+    assert_eq!(
+        echo,
+        serde_json::json!({"method": "PUT", "path": "/cards/42", "query": "amount=10.50&currency=CLP",
+                           "header": "pos-7", "body": "saldo: 10.50 ñ"})
+    );
+
+    let (status, _) = served.get("/legacy/gift-card/cards/42", None).await;
+    assert_eq!(status, 403, "keyed like every route");
+    let (status, answer) = served.get("/legacy/gift-card/slow", Some("test-key")).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (504, Some("upstream_timeout")), "{answer}");
+    let (status, answer) = served.get("/legacy/paperless/docs", Some("test-key")).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (502, Some("upstream_unavailable")), "{answer}");
+    let (status, answer) = served.get("/legacy/sales-support/x", Some("test-key")).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (404, Some("not_found")), "{answer}");
 }

@@ -18,15 +18,22 @@ def document():
     return yaml_parse(OPENAPI_PATH.read_text(encoding="utf-8"))
 
 
+# An ANY method (the legacy HTTP proxies) passes every verb on; the document lists these.
+ANY_VERBS = ("get", "post", "put", "patch", "delete")
+
+
 def _served(cfn):
     """{(path, verb): needs a key} of the API that SAM generates from the template."""
     body = props(cfn, "OrdersApi")["Body"]
-    return {
-        (path, verb): any("api_key" in requirement for requirement in operation.get("security", []))
-        for path, operations in body["paths"].items()
-        for verb, operation in operations.items()
-        if verb in VERBS
-    }
+    served = {}
+    for path, operations in body["paths"].items():
+        for verb, operation in operations.items():
+            keyed = any("api_key" in requirement for requirement in operation.get("security", []))
+            if verb == "x-amazon-apigateway-any-method":
+                served.update({(path, any_verb): keyed for any_verb in ANY_VERBS})
+            elif verb in VERBS:
+                served[(path, verb)] = keyed
+    return served
 
 
 def _documented(document):

@@ -6,6 +6,10 @@
 //! - Any other 4xx: retrying repeats the refusal, so the original message goes to the pending
 //!   queue now, with the answer attached for the operator, and the record counts as done.
 //!   If parking fails, the record fails: a command is never dropped.
+//! - A body that is not a command (e.g. an order with a field given twice, which API Gateway's
+//!   `POST /orders/queue` lets through) never becomes one: it is parked now too, with the
+//!   parser's words. Retried, it would hold its message group (for that route, every order of
+//!   the buyer) for the whole redrive policy.
 //!
 //! Ordering within an order (one message group) is kept by [`process_batch`].
 
@@ -60,12 +64,10 @@ pub enum RecordError {
     NoBody,
     #[error("resolving the claim check: {0}")]
     ClaimCheck(#[source] PortError),
-    #[error("the body is not an order command: {0}")]
-    NotACommand(#[source] serde_json::Error),
     #[error(transparent)]
     Api(ApiFailure),
-    #[error("parking in the pending queue after \"{failure}\" failed: {source}")]
-    Park { failure: ApiFailure, source: PortError },
+    #[error("parking in the pending queue after \"{reason}\" failed: {source}")]
+    Park { reason: String, source: PortError },
 }
 
 #[instrument(skip_all, fields(records = event.records.len()))]
@@ -79,7 +81,7 @@ pub async fn handle<S: ObjectStore, Q: FifoQueue, A: OrdersApi>(
         let metric = match outcome {
             RecordOutcome::Done(Outcome::Delivered(_)) => "Delivered",
             RecordOutcome::Done(Outcome::Parked { .. }) => "Parked",
-            RecordOutcome::Failed(RecordError::NoBody | RecordError::NotACommand(_)) => "Malformed",
+            RecordOutcome::Failed(RecordError::NoBody) => "Malformed",
             RecordOutcome::Failed(_) | RecordOutcome::Skipped => "Retried",
         };
         metrics.count(metric, 1);
@@ -94,7 +96,14 @@ async fn process<S: ObjectStore, Q: FifoQueue, A: OrdersApi>(
 ) -> Result<Outcome, RecordError> {
     let raw = record.body.as_deref().ok_or(RecordError::NoBody)?;
     let body = claim_check::resolve(&deps.store, raw.to_owned()).await.map_err(RecordError::ClaimCheck)?;
-    let command: OrderCommand = serde_json::from_str(&body).map_err(RecordError::NotACommand)?;
+    let command: OrderCommand = match serde_json::from_str(&body) {
+        Ok(command) => command,
+        Err(e) => {
+            let message = e.to_string();
+            let refusal = Refusal { status: None, code: "not_a_command", message: &message };
+            return park(deps, record, raw, NOT_A_COMMAND_GROUP, refusal).await;
+        }
+    };
     let order_key = command.order_key();
     match deps.api.deliver(&command).await {
         Ok(delivered) => {
@@ -104,15 +113,30 @@ async fn process<S: ObjectStore, Q: FifoQueue, A: OrdersApi>(
         Err(failure) if failure.is_transient() => Err(RecordError::Api(failure)),
         Err(failure) => {
             let refusal = Refusal { status: failure.status, code: &failure.code, message: &failure.message };
-            let parked = parking_message(record, raw, order_key.as_str(), refusal);
-            match deps.pending.send(parked).await {
-                Ok(pending_id) => {
-                    warn!(%order_key, status = failure.status, code = %failure.code, %pending_id, "parked: {failure}");
-                    Ok(Outcome::Parked { status: failure.status, code: failure.code })
-                }
-                Err(source) => Err(RecordError::Park { failure, source }),
-            }
+            park(deps, record, raw, order_key.as_str(), refusal).await
         }
+    }
+}
+
+/// The group of a parked body that names no order, when its record has no group of its own.
+const NOT_A_COMMAND_GROUP: &str = "not-a-command";
+
+/// Parks the original message in the pending queue with why; fails the record if that fails.
+async fn park<S: ObjectStore, Q: FifoQueue, A: OrdersApi>(
+    deps: &QueueReader<S, Q, A>,
+    record: &SqsMessage,
+    raw: &str,
+    group: &str,
+    refusal: Refusal<'_>,
+) -> Result<Outcome, RecordError> {
+    let (status, code, reason) =
+        (refusal.status, refusal.code.to_owned(), format!("{}: {}", refusal.code, refusal.message));
+    match deps.pending.send(parking_message(record, raw, group, refusal)).await {
+        Ok(pending_id) => {
+            warn!(order_key = group, status, %code, %pending_id, "parked: {reason}");
+            Ok(Outcome::Parked { status, code })
+        }
+        Err(source) => Err(RecordError::Park { reason, source }),
     }
 }
 
@@ -209,10 +233,26 @@ mod tests {
         assert!(deps.pending.is_empty(), "transient failures are not parked");
     }
 
+    /// Retried, a body that is not a command would hold back its whole group until SQS
+    /// redrives it; it is parked at once instead, and the group goes on.
     #[tokio::test]
-    async fn a_body_that_is_not_a_command_fails() {
+    async fn a_body_that_is_not_a_command_is_parked_at_once_and_its_group_goes_on() {
         let deps = reader(&[]);
-        let records = vec![record("x", "a", "{\"command\":\"ship\"}"), record("y", "b", "not json")];
-        assert_eq!(run(&deps, records).await, ["x", "y"]);
+        let twice = stage_body(1).replacen('{', "{\"attempt\":2,", 1);
+        let records = vec![
+            record("x", "a", "{\"command\":\"ship\"}"),
+            record("y", "b", "not json"),
+            record("z", "a", &twice),
+            record("a2", "a", &stage_body(2)),
+        ];
+        assert_eq!(run(&deps, records).await, Vec::<String>::new(), "nothing comes back");
+        let parked = deps.pending.peek_all();
+        let bodies: Vec<&str> = parked.iter().map(|m| m.body.as_str()).collect();
+        assert_eq!(bodies, ["{\"command\":\"ship\"}", "not json", twice.as_str()]);
+        for message in &parked {
+            let error = message.attributes.iter().find(|(k, _)| k == attributes::ERROR).map(|(_, v)| v.as_str());
+            assert!(error.is_some_and(|e| e.starts_with("not_a_command: ")), "{error:?}");
+        }
+        assert!(parked[2].attributes.iter().any(|(_, v)| v.contains("duplicate field `attempt`")), "{:?}", parked[2]);
     }
 }

@@ -62,3 +62,29 @@ fn floats_extra_fields_and_unknown_origins_are_refused() {
         assert!(!validator.is_valid(&order), "{what} should fail validation");
     }
 }
+
+/// The model of `POST /orders/queue` (API Gateway's request validator, and `orderflow serve`'s),
+/// generated from the schema by scripts/api-model, takes every valid sample too.
+#[test]
+fn the_queue_routes_draft_4_model_accepts_every_valid_sample() {
+    let text = fs::read_to_string(repo().join("schema/canonical-order.draft4.json")).unwrap();
+    let model = jsonschema::draft4::new(&serde_json::from_str::<Value>(&text).unwrap()).unwrap();
+    let mut samples: Vec<(String, Value)> = fs::read_dir(repo().join("events/orders"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "xml"))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_str().unwrap().to_owned();
+            let order = sample_json(&name);
+            (name, order)
+        })
+        .collect();
+    let event: Value =
+        serde_json::from_str(&fs::read_to_string(repo().join("events/state-router-post-order.json")).unwrap()).unwrap();
+    samples.push(("state-router-post-order".into(), serde_json::from_str(event["body"].as_str().unwrap()).unwrap()));
+    assert!(samples.len() >= 5, "only {} samples found", samples.len());
+    for (name, order) in &samples {
+        let errors: Vec<String> = model.iter_errors(order).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{name}: {errors:?}");
+    }
+}

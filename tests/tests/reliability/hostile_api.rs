@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, RequestExt};
+use orderflow_cli::orders_queue::OrdersQueueRoute;
+use orderflow_cli::pipeline::{Pipeline, Time};
 use orderflow_e2e::apigw::parts;
 use orderflow_shared::adapters::embedded::MemoryReplayGuard;
 use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, EmbeddedOrderStore, EmbeddedRecovery};
@@ -192,6 +194,58 @@ async fn every_hostile_order_body_gets_its_status_and_code_and_stores_nothing() 
     let valid = case("valid", order_with(|_| {}), 201, "", "");
     let (status, _) = answer(&service, "/orders", &valid).await;
     assert_eq!(status, 201);
+}
+
+/// The same hostile bodies on `POST /orders/queue`, API Gateway's validator and SQS as
+/// `orderflow serve` plays them. Each is refused before anything is queued, except three: a
+/// request without a Content-Type, which API Gateway takes as JSON (a valid order), and the two
+/// malformed orders a model cannot see (a JSON parser keeps the last of two equal keys, API
+/// Gateway's too; an order key is a hash). Those are queued; the queue reader parks the first
+/// (not a command, to its strict parser) and the Orders API refuses the second, which is
+/// parked with that answer. The valid one is registered.
+#[tokio::test]
+async fn every_hostile_order_body_is_refused_by_the_queue_route_or_parked_after_it() {
+    let dir = std::env::temp_dir().join(format!("orderflow-hostile-queue-{}", std::process::id()));
+    let pipeline = Pipeline::new(&dir, Time::Real);
+    let route = OrdersQueueRoute::default();
+    let cases = order_cases();
+    assert!(!cases.is_empty());
+    let past_the_model = ["no content type", "a field given twice", "forged order key"];
+    for (i, case) in cases.iter().enumerate() {
+        let mut req = request(Method::POST, "/orders/queue", case.content_type, case.body.clone());
+        req.headers_mut().insert("idempotency-key", format!("hostile-{i}").parse().unwrap());
+        let (status, body) = parts(route.handle(&*pipeline.orders, &req, "hostile").await);
+        if past_the_model.contains(&case.name) {
+            assert_eq!(status, 202, "{}: {body}", case.name);
+        } else {
+            let code = body["error"]["code"].as_str();
+            assert!(
+                matches!((status, code), (400, Some("invalid_body")) | (415, Some("unsupported_media_type"))),
+                "{}: {status} {body}",
+                case.name
+            );
+        }
+    }
+    assert_eq!(pipeline.orders.len(), past_the_model.len(), "only those were queued");
+
+    pipeline.drain().await.unwrap();
+    let parked: Vec<String> = pipeline
+        .pending
+        .peek_all()
+        .iter()
+        .flat_map(|m| {
+            m.attributes
+                .iter()
+                .filter(|(k, _)| k == orderflow_shared::parking::attributes::ERROR)
+                .map(|(_, v)| v.clone())
+        })
+        .collect();
+    assert_eq!(parked.len(), 2, "the field given twice and the forged key are parked: {parked:?}");
+    assert!(parked[0].starts_with("not_a_command: duplicate field `currency`"), "{parked:?}");
+    assert!(parked[1].starts_with("invalid_order: "), "{parked:?}");
+    let stats = pipeline.store.stats().await.unwrap();
+    assert_eq!(stats.iter().map(|s| s.count).sum::<u64>(), 1, "the valid order is registered: {stats:?}");
+    std::fs::remove_dir_all(dir).ok();
 }
 
 fn error_report(change: impl FnOnce(&mut Value)) -> Vec<u8> {
