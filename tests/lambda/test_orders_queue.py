@@ -4,12 +4,15 @@ SigV4-signed form POST of the SQS query protocol to the queue's path. The queue 
 cargo lambda invoke, then registers what arrived, through the state router.
 """
 
+import gzip
 import hashlib
 import json
 import sys
+import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from xml.etree import ElementTree
 
 import boto3
 import pytest
@@ -76,7 +79,9 @@ def test_a_queued_order_arrives_once_and_the_queue_reader_registers_it(aws, reso
     order = dict(SAMPLE, order_number="API-Q-0001", note="vía API Gateway: 1+1=2 & 100% \"ok\"\nsegunda línea")
     order["order_key"] = derive_key(order)
     body = json.dumps(order, ensure_ascii=False, indent=1)
-    queue = resources["orders"]
+    # A queue of this test's own, so that what is on it is what API Gateway sent.
+    name = f"invoke-orders-queue-route-{time.time_ns()}.fifo"
+    queue = aws["sqs"].create_queue(QueueName=name, Attributes={"FifoQueue": "true"})["QueueUrl"]
     answers = [
         api_gateway_sends(aws, queue, integration, body, "client-key-0001", f"req-{attempt}") for attempt in (1, 2)
     ]
@@ -87,6 +92,10 @@ def test_a_queued_order_arrives_once_and_the_queue_reader_registers_it(aws, reso
     ).get("Messages", [])
     assert len(received) == 1, f"the same Idempotency-Key within the window is queued once: {received}"
     message = received[0]
+    # moto answers the query protocol in XML whatever Accept says; SQS answers JSON when asked,
+    # the shape the response template reads (rendered in tests/template/test_orders_queue.py).
+    sent_id = ElementTree.fromstring(answers[0][1]).find(".//{*}MessageId").text
+    assert sent_id == message["MessageId"]
     assert message["Attributes"]["MessageDeduplicationId"] == "client-key-0001"
     command = json.loads(message["Body"])
     assert command["command"] == "register" and command["source"] == "api-gateway:POST /orders/queue req-1"
@@ -112,4 +121,6 @@ def test_a_queued_order_arrives_once_and_the_queue_reader_registers_it(aws, reso
     assert invoke("queue-reader", event_file)["batchItemFailures"] == []
     item = aws["dynamodb"].get_item(TableName=resources["table"], Key={"pk": {"S": order["order_key"]}}).get("Item")
     assert item, "the queue reader registered the order through the state router"
-    assert "api-gateway:POST /orders/queue req-1" in json.dumps(item), "its history names where it came from"
+    record = json.loads(gzip.decompress(item["record"]["B"]))  # the stored record, gzipped JSON
+    assert record["source"] == "api-gateway:POST /orders/queue req-1", "it names where it came from"
+    assert record["order"] == order, "registered as sent"
