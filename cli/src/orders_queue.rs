@@ -16,7 +16,7 @@
 use base64::Engine;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use orderflow_shared::api;
+use orderflow_shared::api::{self, Refusal};
 use orderflow_shared::ports::{FifoQueue, OutgoingMessage};
 use serde_json::{Value, json};
 
@@ -48,15 +48,15 @@ impl OrdersQueueRoute {
     pub async fn handle(&self, queue: &impl FifoQueue, req: &Request, request_id: &str) -> Response<Body> {
         match self.message(req, request_id) {
             Ok(message) => send(queue, message).await,
-            Err(refusal) => refusal,
+            Err(refusal) => refusal.response(),
         }
     }
 
-    fn message(&self, req: &Request, request_id: &str) -> Result<OutgoingMessage, Response<Body>> {
+    fn message(&self, req: &Request, request_id: &str) -> Result<OutgoingMessage, Refusal> {
         let content_type = req.headers().get("content-type").map(|v| v.to_str().unwrap_or(""));
         let media_type = content_type.map(|t| t.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
         if media_type.is_some_and(|t| t != "application/json") {
-            return Err(api::error(
+            return Err(Refusal::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 UNSUPPORTED_MEDIA_TYPE,
@@ -64,9 +64,9 @@ impl OrdersQueueRoute {
         }
         let key = req.headers().get(KEY_HEADER).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
         let Some(key) = key else {
-            return Err(api::error(StatusCode::BAD_REQUEST, "missing_parameter", MISSING_KEY));
+            return Err(Refusal::new(StatusCode::BAD_REQUEST, "missing_parameter", MISSING_KEY));
         };
-        let invalid = || api::error(StatusCode::BAD_REQUEST, "invalid_body", INVALID_BODY);
+        let invalid = || Refusal::new(StatusCode::BAD_REQUEST, "invalid_body", INVALID_BODY);
         let body = std::str::from_utf8(req.body().as_ref()).map_err(|_| invalid())?;
         let order: Value = serde_json::from_str(body).map_err(|_| invalid())?;
         if !self.model.is_valid(&order) {

@@ -279,11 +279,12 @@ def _overrides(stage):
     return CfnParameterOverridesType().convert(raw, None, None)
 
 
-# Alarm thresholds, log retention and API limits differ per stage: each stage sets them.
+# Alarm thresholds, log retention, API limits and back-ends differ per stage: each stage sets them.
 STAGE_SPECIFIC_PARAMETERS = {
     "LogLevel", "LogRetentionDays", "ApiClients", "Api5xxErrorsThreshold", "Api4xxErrorRateThreshold",
     "ApiLatencyP99ThresholdMs", "ApiIntegrationLatencyP99ThresholdMs", "LambdaErrorsThreshold",
     "LambdaThrottlesThreshold", "ParkedMessageAgeThresholdSeconds", "DteTokenSecretArn", "AlarmEmail",
+    "LegacyBackendUrls", "LegacyTimeoutMs",
 }
 
 
