@@ -80,6 +80,26 @@ fn the_demo_shows_each_webhook_outcome_and_the_erp_records() {
     }
     let refunded = stdout.lines().find(|l| l.trim_start().starts_with("SO-2026-0042-")).unwrap_or_default();
     assert!(refunded.contains(" refunded "), "the webhook order ends refunded: {refunded:?}");
+    // For people: no Rust Debug values, and the table's columns aligned for every state.
+    for debug in ["Ok(", "Err(", "Some(", "None", "RecipientRejected: ", ": Succeeded", ": Failed"] {
+        assert!(!stdout.contains(debug), "{debug:?} in the demo's output:\n{stdout}");
+    }
+    let table: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("6. Orders table"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert!(table.len() > 2, "the orders table has rows:\n{stdout}");
+    assert!(table.iter().any(|row| row.contains(" broadcast_failed ")), "the longest state is in the table:\n{stdout}");
+    let version_end = |row: &str| row.find("version").map(|at| at + "version".len());
+    let header_end = version_end(table[0]).expect("a version column");
+    for row in &table[1..] {
+        // The version: the first number after the key and state columns, right-aligned.
+        let start = row.char_indices().find(|&(at, c)| at > 40 && c.is_ascii_digit()).map(|(at, _)| at);
+        let end = start.map(|at| at + row[at..].find(|c: char| !c.is_ascii_digit()).unwrap_or(row.len() - at));
+        assert_eq!(end, Some(header_end), "the version column is aligned in {row:?}");
+    }
     std::fs::remove_dir_all(out).unwrap();
 }
 

@@ -214,6 +214,13 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
                     self.queue_next(&record).await?;
                     return Ok(Pass::Done(Applied::Unchanged(record)));
                 }
+                // A late copy of a command the order has already passed (its history has the
+                // transition): a duplicate, acknowledged as one. Refused, it would be parked and
+                // raise the pending queue's alarm for nothing. What comes after was queued when
+                // the transition was made, so nothing is queued now.
+                if record.history.iter().any(|entry| entry.to == Some(target)) {
+                    return Ok(Pass::Done(Applied::Unchanged(record)));
+                }
                 let expected = record.version;
                 // Check legality before the side effect so an illegal call costs the provider nothing.
                 record.check(target)?;

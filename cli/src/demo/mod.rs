@@ -11,9 +11,10 @@ use error_handler::config::AlertConfig;
 use error_handler::local::LocalTasks;
 use error_handler::not_granted::NotGranted;
 use orderflow_shared::adapters::embedded::OutboxMailer;
-use orderflow_shared::asl::SkipSleeper;
+use orderflow_shared::asl::{SkipSleeper, Status};
 use orderflow_shared::dte::{Failure, Operation};
 use orderflow_shared::email::EmailAddress;
+use orderflow_shared::lifecycle::State;
 use orderflow_shared::order::OrderKey;
 use orderflow_shared::order_service::OrderService;
 
@@ -86,12 +87,14 @@ pub async fn run(orders: &Path, out: &Path) -> Result<(), String> {
     let sent = results.iter().filter(|(_, r)| matches!(r, Ok(Notified::Sent { .. }))).count();
     println!("   {sent} customer emails written to {}", out.join("outbox").display());
     for (key, result) in results.iter().filter(|(_, r)| !matches!(r, Ok(Notified::Sent { .. }))) {
-        println!("   {key}: {result:?}");
+        println!("   {key}: {}", not_sent(result));
     }
 
     println!();
     println!("6. Orders table");
-    println!("   {:<34} {:<14} {:>7} {:<14} {:<14}", "order key", "state", "version", "folio", "track id");
+    // As wide as the longest state name, so the columns after it stay aligned for every state.
+    let state_width = State::ALL.iter().map(|s| s.as_str().len()).max().unwrap_or(0);
+    println!("   {:<34} {:<state_width$} {:>7} {:<14} {:<14}", "order key", "state", "version", "folio", "track id");
     let mut transitions = 0;
     let keys: Result<Vec<OrderKey>, String> =
         queued.iter().map(|(_, key)| OrderKey::parse(key).map_err(|e| e.to_string())).collect();
@@ -99,7 +102,7 @@ pub async fn run(orders: &Path, out: &Path) -> Result<(), String> {
         let record = pipeline.store.get(&key).await.map_err(|e| e.to_string())?.ok_or("queued order not stored")?;
         transitions += record.history.iter().filter(|h| h.to.is_some()).count();
         println!(
-            "   {:<34} {:<14} {:>7} {:<14} {:<14}",
+            "   {:<34} {:<state_width$} {:>7} {:<14} {:<14}",
             record.key.as_str(),
             record.state.as_str(),
             record.version,
@@ -114,6 +117,19 @@ pub async fn run(orders: &Path, out: &Path) -> Result<(), String> {
         elapsed.as_secs_f64() * 1e3
     );
     Ok(())
+}
+
+/// Why an order got no customer email, in words (the demo is read by people).
+fn not_sent<E: std::fmt::Display>(result: &Result<Notified, E>) -> String {
+    match result {
+        Ok(Notified::Sent { message_id }) => format!("sent ({message_id})"),
+        Ok(Notified::AlreadySettled) => "already sent or recorded before; nothing sent again".into(),
+        Ok(Notified::RecipientRejected) => {
+            "no email sent: the order has no usable address (noted in its history)".into()
+        }
+        Ok(Notified::Missing) => "no email sent: the order is no longer in the table".into(),
+        Err(e) => format!("email failed and will be retried: {e}"),
+    }
 }
 
 fn queued_key(queued: &[(String, String)], relative: &str) -> Option<OrderKey> {
@@ -145,7 +161,11 @@ async fn recover(pipeline: &Pipeline, out: &Path) -> Result<(), String> {
     }
     for (name, execution) in runs {
         let end = execution.cause.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
-        println!("   {name}: {:?}{end}", execution.status);
+        let status = match execution.status {
+            Status::Succeeded => "succeeded",
+            Status::Failed => "failed",
+        };
+        println!("   {name}: {status}{end}");
         println!("     path: {}", execution.path.join(" -> "));
     }
     println!("   simulated waits: {} s (skipped)", sleeper.waited_seconds());

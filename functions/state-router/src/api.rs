@@ -6,12 +6,11 @@
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use orderflow_shared::api::{Refusal, error, from_service, json, json_body, route_path, route_segments};
-use orderflow_shared::error::Classify;
 use orderflow_shared::lifecycle::{Stage, State};
 use orderflow_shared::order::{CanonicalOrder, OrderKey};
 use orderflow_shared::order_service::{Applied, OrderService};
 use orderflow_shared::orders_api::SOURCE_HEADER;
-use orderflow_shared::ports::{DteProvider, FifoQueue, OrderStore, RecoveryStarter};
+use orderflow_shared::ports::{DteProvider, FifoQueue, ListError, OrderStore, RecoveryStarter};
 use orderflow_shared::telemetry::Metrics;
 use percent_encoding::percent_decode_str;
 use serde_json::json;
@@ -70,6 +69,12 @@ async fn register<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarte
         .get(SOURCE_HEADER)
         .and_then(|v| v.to_str().ok())
         .map_or_else(|| "api".into(), |v| percent_decode_str(v).decode_utf8_lossy().into_owned());
+    // It goes into the order's history as it is: a line break or an escape sequence there
+    // would forge lines in whatever shows the history.
+    if source.chars().any(char::is_control) {
+        let message = format!("{SOURCE_HEADER} holds control characters once decoded");
+        return Refusal::new(StatusCode::BAD_REQUEST, "invalid_header", message).response();
+    }
     match service.register(order, &source, "POST /orders").await {
         Ok(Applied::Created(record)) => {
             count("OrdersRegistered");
@@ -136,7 +141,74 @@ async fn list<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter>(
     };
     match service.store.list_by_state(state, limit, query.first("cursor")).await {
         Ok(page) => json(StatusCode::OK, &json!({"orders": page.orders, "cursor": page.cursor})),
-        Err(e) if !e.is_transient() => error(StatusCode::BAD_REQUEST, "invalid_parameter", e.to_string()),
-        Err(e) => from_service(&e.into()),
+        // Only a cursor is the caller's mistake; a store fault (a record that does not decode,
+        // access denied) is a 5xx whatever its retry class.
+        Err(ListError::InvalidCursor(why)) => {
+            error(StatusCode::BAD_REQUEST, "invalid_parameter", format!("cursor: {why}"))
+        }
+        Err(ListError::Port(e)) => from_service(&e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, EmbeddedOrderStore, EmbeddedRecovery};
+    use orderflow_shared::dte::SimulatedDteProvider;
+    use orderflow_shared::error::PortError;
+    use orderflow_shared::lifecycle::OrderRecord;
+    use orderflow_shared::ports::{OrderPage, StateStats, WriteError};
+
+    use super::*;
+
+    /// The embedded table, but a listing fails the way DynamoDB does when a stored record does
+    /// not decode or access is denied: a permanent fault of the store, not of the request.
+    struct ListFails(EmbeddedOrderStore);
+
+    impl OrderStore for ListFails {
+        async fn get(&self, key: &OrderKey) -> Result<Option<OrderRecord>, PortError> {
+            self.0.get(key).await
+        }
+        async fn put(&self, record: &OrderRecord, expected: Option<u64>) -> Result<(), WriteError> {
+            self.0.put(record, expected).await
+        }
+        async fn list_by_state(&self, _: State, _: usize, _: Option<&str>) -> Result<OrderPage, ListError> {
+            Err(PortError::permanent("dynamodb:Query", "AccessDeniedException: not authorized").into())
+        }
+        async fn stats(&self) -> Result<Vec<StateStats>, PortError> {
+            self.0.stats().await
+        }
+    }
+
+    async fn get(store: impl OrderStore, uri: &str) -> (u16, String) {
+        let service = OrderService {
+            store,
+            queue: EmbeddedFifoQueue::new("orders.fifo"),
+            dte: SimulatedDteProvider::default(),
+            recovery: EmbeddedRecovery::new().unwrap(),
+        };
+        let path = uri.split('?').next().unwrap().to_owned();
+        let query: std::collections::HashMap<String, String> = uri
+            .split_once('?')
+            .map(|(_, q)| q.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.into(), v.into())).collect())
+            .unwrap_or_default();
+        let req = lambda_http::http::Request::builder()
+            .method("GET")
+            .uri(uri)
+            .body(Body::Empty)
+            .unwrap()
+            .with_raw_http_path(path)
+            .with_query_string_parameters(query);
+        let resp = handle(&service, req).await.unwrap();
+        (resp.status().as_u16(), String::from_utf8_lossy(resp.body().as_ref()).into_owned())
+    }
+
+    #[tokio::test]
+    async fn a_store_fault_while_listing_is_a_5xx_and_a_bad_cursor_a_400() {
+        let (status, body) = get(ListFails(EmbeddedOrderStore::new()), "/orders?state=registered").await;
+        assert_eq!(status, 500, "{body}");
+        assert!(body.contains("\"internal\""), "{body}");
+        let (status, body) = get(EmbeddedOrderStore::new(), "/orders?state=registered&cursor=not-a-cursor").await;
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains("invalid_parameter") && body.contains("cursor"), "{body}");
     }
 }

@@ -2,7 +2,9 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use super::answer::error;
 
@@ -43,7 +45,11 @@ pub fn route_segments(path: &str) -> Vec<&str> {
 /// the content type, then a parse that names the field that failed, then nothing after the
 /// value. The error handler's copy once parsed without the field path and took trailing data;
 /// the state router's order and strictness are the ones kept.
-pub fn json_body<T: DeserializeOwned>(req: &Request, max_bytes: usize) -> Result<T, Refusal> {
+///
+/// A struct is taken only as a JSON object: serde also reads a struct from an array that lists
+/// its fields in order, which no client means to send, so the value read is written back and
+/// every place where it is an object must be an object in the body too.
+pub fn json_body<T: DeserializeOwned + Serialize>(req: &Request, max_bytes: usize) -> Result<T, Refusal> {
     let bytes: &[u8] = req.body().as_ref();
     if bytes.len() > max_bytes {
         let message = format!("body is {} bytes; the limit is {max_bytes}", bytes.len());
@@ -61,7 +67,30 @@ pub fn json_body<T: DeserializeOwned>(req: &Request, max_bytes: usize) -> Result
         path => invalid(format!("{path}: {}", e.inner())),
     })?;
     de.end().map_err(|e| invalid(e.to_string()))?;
+    let sent: Value = serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
+    let read = serde_json::to_value(&value).map_err(|e| invalid(e.to_string()))?;
+    if let Some(path) = array_for_object(&sent, &read, String::new()) {
+        let at = if path.is_empty() { "the body".to_owned() } else { path };
+        return Err(invalid(format!("{at}: expected a JSON object, found an array")));
+    }
     Ok(value)
+}
+
+/// Where `sent` has an array and `read` (the same value as the type writes it) an object.
+fn array_for_object(sent: &Value, read: &Value, path: String) -> Option<String> {
+    let field = |name: &str| if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") };
+    match (sent, read) {
+        (Value::Array(_), Value::Object(_)) => Some(path),
+        (Value::Object(sent), Value::Object(read)) => read
+            .iter()
+            .find_map(|(name, read)| sent.get(name).and_then(|sent| array_for_object(sent, read, field(name)))),
+        (Value::Array(sent), Value::Array(read)) => sent
+            .iter()
+            .zip(read)
+            .enumerate()
+            .find_map(|(i, (sent, read))| array_for_object(sent, read, format!("{path}[{i}]"))),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -69,17 +98,29 @@ mod tests {
     use super::*;
     use serde::Deserialize;
 
-    #[derive(Debug, Deserialize)]
-    #[allow(dead_code)] // read through Debug only
+    #[derive(Debug, Deserialize, Serialize)]
     struct Report {
         order_key: String,
         detail: Detail,
     }
 
-    #[derive(Debug, Deserialize)]
-    #[allow(dead_code)]
+    #[derive(Debug, Deserialize, Serialize)]
     struct Detail {
         retry: bool,
+    }
+
+    #[test]
+    fn a_struct_is_taken_only_as_an_object_at_every_depth() {
+        for (body, names) in [
+            (r#"["k", {"retry": true}]"#, "the body: expected a JSON object"),
+            (r#"{"order_key": "k", "detail": [true]}"#, "detail: expected a JSON object"),
+        ] {
+            let refused = json_body::<Report>(&post("application/json", body), 64).unwrap_err();
+            assert_eq!((refused.status, refused.code), (StatusCode::BAD_REQUEST, "invalid_body"), "{body}");
+            assert!(refused.message.starts_with(names), "{body}: {}", refused.message);
+        }
+        let report = json_body::<Report>(&post("application/json", r#"{"order_key":"k","detail":{"retry":true}}"#), 64);
+        assert!(report.is_ok_and(|r| r.order_key == "k" && r.detail.retry));
     }
 
     fn post(content_type: &str, body: &str) -> Request {

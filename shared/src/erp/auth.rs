@@ -64,6 +64,11 @@ impl Authenticator {
                 password_field,
                 cookies,
             } => {
+                // The first name is the session cookie, read on every login.
+                if cookies.first().is_none_or(String::is_empty) || cookies.iter().any(String::is_empty) {
+                    let why = "name the session cookie first, and no empty name";
+                    return Err(ConfigError::Invalid { field: "auth.cookies", why });
+                }
                 let mut body = fields.clone();
                 body.insert(username_field.clone(), username.clone().into());
                 Self::Session(SessionLogin::new(

@@ -173,6 +173,8 @@ pub enum ConfigError {
     BadHeaderValue(String),
     #[error("building the HTTP client: {0}")]
     Client(String),
+    #[error("{field}: {why}")]
+    Invalid { field: &'static str, why: &'static str },
 }
 
 pub(crate) fn secret(secrets: &impl SecretValues, reference: &str) -> Result<Secret, ConfigError> {
@@ -203,6 +205,28 @@ mod tests {
                     assert!(reference.starts_with(prefix), "{file}: {reference}");
                 }
             }
+        }
+    }
+
+    /// The session login reads its first cookie name on every login: a list without one is
+    /// refused when the connector is built, naming the field, instead of a panic mid-request.
+    #[test]
+    fn a_session_login_without_a_cookie_name_is_refused_at_load() {
+        use std::sync::Arc;
+
+        use crate::ports::SystemClock;
+        use crate::secrets::Secret;
+
+        let secrets: HashMap<String, Secret> = [("local:pw".to_owned(), Secret::new("pw".to_owned()))].into();
+        for cookies in [r#"[]"#, r#"[""]"#] {
+            let text = format!(
+                r#"{{"type": "session_login", "login_url": "https://erp.example/Login", "username": "u",
+                    "password_ref": "local:pw", "cookies": {cookies}}}"#
+            );
+            let config: AuthConfig = serde_json::from_str(&text).unwrap();
+            let err = crate::erp::auth::Authenticator::new(&config, &secrets, Arc::new(SystemClock)).err();
+            let err = err.map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.starts_with("auth.cookies: "), "{cookies}: {err:?}");
         }
     }
 

@@ -91,6 +91,15 @@ pub enum WriteError {
     Port(#[from] PortError),
 }
 
+/// Why a listing failed: the caller's cursor (their mistake, a 400), or the store (a fault).
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    #[error("invalid cursor: {0}")]
+    InvalidCursor(String),
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
 /// One page of orders in a state, newest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderPage {
@@ -128,7 +137,7 @@ pub trait OrderStore: Send + Sync {
         state: crate::lifecycle::State,
         limit: usize,
         cursor: Option<&str>,
-    ) -> impl Future<Output = Result<OrderPage, PortError>> + Send;
+    ) -> impl Future<Output = Result<OrderPage, ListError>> + Send;
 
     fn stats(&self) -> impl Future<Output = Result<Vec<StateStats>, PortError>> + Send;
 }
@@ -220,7 +229,7 @@ mod shared_impls {
             state: State,
             limit: usize,
             cursor: Option<&str>,
-        ) -> impl Future<Output = Result<OrderPage, PortError>> + Send {
+        ) -> impl Future<Output = Result<OrderPage, ListError>> + Send {
             (**self).list_by_state(state, limit, cursor)
         }
         fn stats(&self) -> impl Future<Output = Result<Vec<StateStats>, PortError>> + Send {

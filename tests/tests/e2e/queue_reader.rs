@@ -242,8 +242,10 @@ async fn a_duplicate_answer_counts_as_delivered() {
     assert!(stack.parked().await.is_empty());
 }
 
+/// A body that is not a command never becomes one: parked in SQS at once with the parser's
+/// words (not retried, which would hold its group until the redrive policy moved it).
 #[tokio::test]
-async fn a_body_that_is_not_an_order_command_is_a_failed_item() {
+async fn a_body_that_is_not_an_order_command_is_parked_at_once() {
     let (a, b, c) = (order(&unique("A")), order(&unique("B")), order(&unique("C")));
     let mut stack = stack(vec![]).await;
     let records = vec![
@@ -251,9 +253,19 @@ async fn a_body_that_is_not_an_order_command_is_a_failed_item() {
         record("unknown", &b.order_key, r#"{"command":"ship","order_key":"x"}"#.into()),
         record("good", &c.order_key, register(&c)),
     ];
-    assert_eq!(stack.run(records).await, ["junk", "unknown"]);
+    assert!(stack.run(records).await.is_empty(), "nothing comes back");
     let sent: Vec<_> = stack.api.received().into_iter().map(|r| r.order_key).collect();
     assert_eq!(sent, [c.order_key.to_string()]);
+    let parked = stack.parked().await;
+    let mut parked_in: Vec<(&str, &str)> = parked.iter().map(|p| (p.body.as_str(), p.group_id.as_str())).collect();
+    parked_in.sort();
+    let expected =
+        [("not json at all", a.order_key.as_str()), (r#"{"command":"ship","order_key":"x"}"#, b.order_key.as_str())];
+    assert_eq!(parked_in, expected, "each parked as it came, in its own group");
+    for p in &parked {
+        assert!(p.attributes[attributes::ERROR].starts_with("not_a_command: "), "{:?}", p.attributes);
+        assert_eq!(p.attributes[attributes::STATUS], "none");
+    }
 }
 
 /// An order whose command outgrows SQS and travels by claim check.

@@ -14,8 +14,8 @@ use orderflow_shared::error::PortError;
 use orderflow_shared::lifecycle::{OrderRecord, State};
 use orderflow_shared::order::{CanonicalOrder, OrderKey};
 use orderflow_shared::ports::{
-    DteError, DteProvider, FifoQueue, MailError, Mailer, ObjectStore, OrderPage, OrderStore, OutgoingMessage,
-    ReceivedMessage, StateStats, WriteError,
+    DteError, DteProvider, FifoQueue, ListError, MailError, Mailer, ObjectStore, OrderPage, OrderStore,
+    OutgoingMessage, ReceivedMessage, StateStats, WriteError,
 };
 use orderflow_shared::webhook::Refund;
 use tokio::sync::Notify;
@@ -126,7 +126,7 @@ impl<T: OrderStore> OrderStore for Crashy<T> {
         state: State,
         limit: usize,
         cursor: Option<&str>,
-    ) -> impl Future<Output = Result<OrderPage, PortError>> + Send {
+    ) -> impl Future<Output = Result<OrderPage, ListError>> + Send {
         self.inner.list_by_state(state, limit, cursor)
     }
     fn stats(&self) -> impl Future<Output = Result<Vec<StateStats>, PortError>> + Send {

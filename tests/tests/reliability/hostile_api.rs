@@ -16,7 +16,7 @@ use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, EmbeddedOrderStore
 use orderflow_shared::dte::SimulatedDteProvider;
 use orderflow_shared::order::CanonicalOrder;
 use orderflow_shared::order_service::OrderService;
-use orderflow_shared::ports::OrderStore;
+use orderflow_shared::ports::{FifoQueue, OrderStore};
 use orderflow_shared::ubl::{self, Limits};
 use serde_json::{Value, json};
 use webhook_bridge::{OffsetDateTime, Receiver, StaticKeys};
@@ -126,6 +126,7 @@ fn order_cases() -> Vec<JsonCase> {
         case("truncated JSON", b"{\"order_number\": ".to_vec(), 400, "invalid_body", ""),
         case("trailing garbage", trailing, 400, "invalid_body", "trailing"),
         case("an array", b"[]".to_vec(), 400, "invalid_body", ""),
+        case("the fields as an array, in order", fields_in_order(), 400, "invalid_body", "expected a JSON object"),
         case("null", b"null".to_vec(), 400, "invalid_body", ""),
         case("empty body", Vec::new(), 400, "invalid_body", ""),
         // Refused at the first bracket, where an object is due: depth never builds up.
@@ -150,6 +151,29 @@ fn order_cases() -> Vec<JsonCase> {
         },
         JsonCase { content_type: None, ..case("no content type", valid, 415, "unsupported_media_type", "") },
     ]
+}
+
+/// The sample's field values as a JSON array, in the order of the struct's fields: what serde
+/// would read as the struct if nothing refused it.
+fn fields_in_order() -> Vec<u8> {
+    let o = sample_order();
+    let fields = json!([
+        o.order_key,
+        o.order_number,
+        o.issue_date,
+        o.currency,
+        o.language,
+        o.note,
+        o.origin,
+        o.buyer,
+        o.seller,
+        o.delivery,
+        o.lines,
+        o.totals
+    ]);
+    // The control: serde itself takes this array as the order.
+    assert_eq!(serde_json::from_value::<CanonicalOrder>(fields.clone()).unwrap(), o);
+    fields.to_string().into_bytes()
 }
 
 /// A JSON string body exactly one byte longer than `limit`.
@@ -194,6 +218,58 @@ async fn every_hostile_order_body_gets_its_status_and_code_and_stores_nothing() 
     let valid = case("valid", order_with(|_| {}), 201, "", "");
     let (status, _) = answer(&service, "/orders", &valid).await;
     assert_eq!(status, 201);
+}
+
+async fn post(service: &Service, path: &str, body: Vec<u8>) -> (u16, Value) {
+    let req = request(Method::POST, path, Some("application/json"), body);
+    parts(state_router::handle(service, req).await.expect("the router answers"))
+}
+
+/// A late copy of a stage command the order has already passed (a redelivery after the
+/// order moved on) is a duplicate: 200, nothing changes, nothing is queued, so the queue
+/// reader does not park it. A transition the order never made is still a 409.
+#[tokio::test]
+async fn a_late_duplicate_stage_command_is_a_duplicate_and_an_illegal_one_a_409() {
+    let service = service();
+    let key = sample_order().order_key;
+    assert_eq!(post(&service, "/orders", order_with(|_| {})).await.0, 201);
+    for stage in ["issuance-dte", "broadcast-dte"] {
+        assert_eq!(post(&service, &format!("/orders/{key}/{stage}"), Vec::new()).await.0, 200, "{stage}");
+    }
+    let record = service.store.get(&key).await.unwrap().unwrap();
+    assert_eq!(record.state.as_str(), "broadcast_dte");
+    while !service.queue.is_empty() {
+        let received = service.queue.receive(10).await.unwrap();
+        for message in received {
+            service.queue.delete(&message.receipt_handle).await.unwrap();
+        }
+    }
+
+    let (status, body) = post(&service, &format!("/orders/{key}/issuance-dte"), Vec::new()).await;
+    assert_eq!((status, &body["duplicate"]), (200, &json!(true)), "{body}");
+    let after = service.store.get(&key).await.unwrap().unwrap();
+    assert_eq!((after.version, after.state), (record.version, record.state), "nothing changed");
+    assert!(service.queue.is_empty(), "nothing queued again");
+
+    let (status, body) = post(&service, &format!("/orders/{key}/deliver"), Vec::new()).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("illegal_transition")), "{body}");
+}
+
+/// A source header that decodes to control characters would forge lines in the order's
+/// history: refused, nothing stored. The same order with a plain source is taken.
+#[tokio::test]
+async fn a_source_header_with_control_characters_is_refused() {
+    let service = service();
+    for forged in ["s3://b/a.xml%0A2026-01-01 forged line", "api%1B[2J", "x%00y"] {
+        let mut req = request(Method::POST, "/orders", Some("application/json"), order_with(|_| {}));
+        req.headers_mut().insert("x-orderflow-source", forged.parse().unwrap());
+        let (status, body) = parts(state_router::handle(&service, req).await.expect("the router answers"));
+        assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_header")), "{forged}: {body}");
+    }
+    assert!(service.store.stats().await.unwrap().iter().all(|s| s.count == 0), "nothing stored");
+    let mut req = request(Method::POST, "/orders", Some("application/json"), order_with(|_| {}));
+    req.headers_mut().insert("x-orderflow-source", "s3://b/incoming/a%20b.xml".parse().unwrap());
+    assert_eq!(parts(state_router::handle(&service, req).await.unwrap()).0, 201);
 }
 
 /// The same hostile bodies on `POST /orders/queue`, API Gateway's validator and SQS as

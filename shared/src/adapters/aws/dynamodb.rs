@@ -37,7 +37,7 @@ use super::classify;
 use crate::error::PortError;
 use crate::lifecycle::{OrderRecord, State};
 use crate::order::OrderKey;
-use crate::ports::{OrderPage, OrderStore, StateStats, WriteError};
+use crate::ports::{ListError, OrderPage, OrderStore, StateStats, WriteError};
 
 pub const ATTR_PK: &str = "pk";
 pub const ATTR_STATE: &str = "state";
@@ -159,7 +159,7 @@ impl OrderStore for DynamoOrderStore {
         }
     }
 
-    async fn list_by_state(&self, state: State, limit: usize, cursor: Option<&str>) -> Result<OrderPage, PortError> {
+    async fn list_by_state(&self, state: State, limit: usize, cursor: Option<&str>) -> Result<OrderPage, ListError> {
         let limit = limit.clamp(1, MAX_PAGE);
         let start = cursor.map(|c| decode_cursor(c, state)).transpose()?;
         // One more than asked: only an extra item proves there is a next page, so the last
@@ -256,8 +256,8 @@ fn encode_cursor(item: &HashMap<String, AttributeValue>) -> Result<String, PortE
     Ok(URL_SAFE_NO_PAD.encode(json))
 }
 
-fn decode_cursor(cursor: &str, state: State) -> Result<HashMap<String, AttributeValue>, PortError> {
-    let invalid = |why: String| PortError::permanent(LIST, format!("invalid cursor: {why}"));
+fn decode_cursor(cursor: &str, state: State) -> Result<HashMap<String, AttributeValue>, ListError> {
+    let invalid = ListError::InvalidCursor;
     let key: BTreeMap<String, String> = URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()

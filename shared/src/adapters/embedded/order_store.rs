@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::error::PortError;
 use crate::lifecycle::{OrderRecord, State};
 use crate::order::OrderKey;
-use crate::ports::{OrderPage, OrderStore, StateChange, StateStats, WriteError};
+use crate::ports::{ListError, OrderPage, OrderStore, StateChange, StateStats, WriteError};
 
 /// The largest page `list_by_state` returns, as in the DynamoDB store.
 const MAX_PAGE: usize = 100;
@@ -99,7 +99,7 @@ impl OrderStore for EmbeddedOrderStore {
         Ok(())
     }
 
-    async fn list_by_state(&self, state: State, limit: usize, cursor: Option<&str>) -> Result<OrderPage, PortError> {
+    async fn list_by_state(&self, state: State, limit: usize, cursor: Option<&str>) -> Result<OrderPage, ListError> {
         let limit = limit.clamp(1, MAX_PAGE);
         let after = cursor.map(|c| Cursor::decode(c, state)).transpose()?;
         let table = self.lock();
@@ -145,8 +145,8 @@ impl Cursor {
         URL_SAFE_NO_PAD.encode(json.to_string())
     }
 
-    fn decode(cursor: &str, state: State) -> Result<String, PortError> {
-        let invalid = |why: String| PortError::permanent("list orders by state", format!("invalid cursor: {why}"));
+    fn decode(cursor: &str, state: State) -> Result<String, ListError> {
+        let invalid = ListError::InvalidCursor;
         let json = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid("it is not one a listing returned".into()))?;
         let decoded: Cursor =
             serde_json::from_slice(&json).map_err(|_| invalid("it is not one a listing returned".into()))?;
