@@ -11,6 +11,7 @@ use orderflow_e2e::*;
 use orderflow_shared::adapters::aws::{self, AwsSecretStore, S3ObjectStore, SqsFifoQueue};
 use orderflow_shared::claim_check;
 use orderflow_shared::command::OrderCommand;
+use orderflow_shared::error::{Classify, Retry};
 use orderflow_shared::lifecycle::Stage;
 use orderflow_shared::order::{CanonicalOrder, OrderKey};
 use orderflow_shared::orders_api::OrdersApiClient;
@@ -370,6 +371,9 @@ async fn a_missing_secret_is_an_error_naming_the_reference() {
     let name = format!("/{}/absent", unique("orderflow"));
     let err = CachedSecret::new(store, SecretRef::Ssm(name.clone())).get().await.unwrap_err();
     assert!(err.to_string().contains(&name), "{err}");
+    // And the kind of failure, not only the name: absent is refused again on retry.
+    assert!(err.to_string().contains("ParameterNotFound"), "{err}");
+    assert_eq!(err.retry(), Retry::Permanent, "{err}");
 }
 
 #[tokio::test]

@@ -15,6 +15,9 @@ use tracing::{Event, Level, Metadata, Subscriber, span};
 
 static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
+/// The most verbose level the template's LogLevel allows (checked below against template.yaml).
+const CAPTURED: Level = Level::DEBUG;
+
 struct Capture {
     next_span: AtomicU64,
 }
@@ -37,7 +40,7 @@ fn push(line: String) {
 
 impl Subscriber for Capture {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        *metadata.level() <= Level::DEBUG
+        *metadata.level() <= CAPTURED
     }
 
     fn new_span(&self, attributes: &span::Attributes<'_>) -> span::Id {
@@ -106,4 +109,23 @@ fn the_scan_catches_a_planted_leak() {
     tracing::warn!(body = ?"planted-s3cret-7731", "a careless line");
     let needles = [("planted".to_owned(), "planted-s3cret-7731".to_owned())];
     assert!(std::panic::catch_unwind(|| assert_none_contains(&needles)).is_err());
+}
+
+/// The scan sees every line a deployed stage could log: it captures at the most verbose level
+/// the template's LogLevel parameter allows.
+#[test]
+fn the_scan_captures_at_the_most_verbose_level_the_template_allows() {
+    let template = std::fs::read_to_string(orderflow_e2e::repo_path("template.yaml")).unwrap();
+    let parameter = template.split("\n  LogLevel:\n").nth(1).expect("a LogLevel parameter");
+    let allowed = parameter.lines().find_map(|l| l.trim().strip_prefix("AllowedValues: [")).expect("its AllowedValues");
+    let levels: Vec<Level> = allowed
+        .trim_end_matches(']')
+        .split(',')
+        .filter_map(|name| match name.trim() {
+            "FATAL" => None, // Lambda's level above ERROR; tracing has none
+            name => Some(name.parse::<Level>().unwrap_or_else(|_| panic!("{name} is not a level"))),
+        })
+        .collect();
+    assert!(!levels.is_empty(), "the template allows some levels: {allowed}");
+    assert_eq!(levels.iter().max().copied(), Some(CAPTURED), "allowed: {allowed}");
 }
