@@ -13,8 +13,8 @@ use lambda_http::{Body, Request, Response};
 use orderflow_shared::api;
 use orderflow_shared::http_client::http_client;
 
-/// The template's default LegacyTimeoutMs.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(10_000);
+/// The template's default LegacyTimeoutMs; `serve --legacy-timeout-ms` defaults to it.
+pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
 
 /// Hop-by-hop headers (RFC 9110 7.6.1) and the ones the client library sets itself.
 const NOT_FORWARDED: [&str; 9] = [
@@ -72,33 +72,37 @@ impl LegacyProxy {
             _ => format!("{base}/{proxy}"),
         };
         let (parts, body) = req.into_parts();
-        let mut headers = parts.headers;
-        for name in NOT_FORWARDED {
-            headers.remove(HeaderName::from_static(name));
-        }
-        let sent = self.client.request(parts.method, url).headers(headers).body(body.to_vec()).send().await;
-        let answer = match sent {
+        let sent = self.client.request(parts.method, url).headers(forwarded(parts.headers)).body(body.to_vec());
+        let answer = match sent.send().await {
             Ok(answer) => answer,
-            Err(e) if e.is_timeout() => {
-                return api::error(StatusCode::GATEWAY_TIMEOUT, "upstream_timeout", "Endpoint request timed out");
-            }
-            Err(_) => return api::error(StatusCode::BAD_GATEWAY, "upstream_unavailable", "Endpoint request failed"),
+            Err(e) => return upstream_failure(&e),
         };
-        let status = answer.status();
-        let mut headers = answer.headers().clone();
-        for name in NOT_FORWARDED {
-            headers.remove(HeaderName::from_static(name));
-        }
+        let (status, headers) = (answer.status(), forwarded(answer.headers().clone()));
         let body = match answer.bytes().await {
             Ok(bytes) => bytes,
-            Err(e) if e.is_timeout() => {
-                return api::error(StatusCode::GATEWAY_TIMEOUT, "upstream_timeout", "Endpoint request timed out");
-            }
-            Err(_) => return api::error(StatusCode::BAD_GATEWAY, "upstream_unavailable", "Endpoint request failed"),
+            Err(e) => return upstream_failure(&e),
         };
         let mut response = Response::new(Body::Binary(body.to_vec()));
         *response.status_mut() = status;
         *response.headers_mut() = headers;
         response
+    }
+}
+
+/// The headers as they go on, either way: without the hop-by-hop ones.
+fn forwarded(mut headers: HeaderMap) -> HeaderMap {
+    for name in NOT_FORWARDED {
+        headers.remove(HeaderName::from_static(name));
+    }
+    headers
+}
+
+/// A back-end that answered too late (504) or not at all (502), as the template's gateway
+/// responses say it.
+fn upstream_failure(e: &reqwest::Error) -> Response<Body> {
+    if e.is_timeout() {
+        api::error(StatusCode::GATEWAY_TIMEOUT, "upstream_timeout", "Endpoint request timed out")
+    } else {
+        api::error(StatusCode::BAD_GATEWAY, "upstream_unavailable", "Endpoint request failed")
     }
 }

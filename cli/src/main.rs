@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use orderflow_cli::{bridge, convert, dead_letters, demo, erp_doubles, serve};
+use orderflow_cli::{bridge, convert, dead_letters, demo, erp_doubles, legacy_proxy, serve};
 
 #[derive(Parser)]
 #[command(name = "orderflow", version, about = "Purchase orders in, processed traceable orders out")]
@@ -72,7 +72,7 @@ enum Command {
         #[arg(long = "legacy", env = "ORDERFLOW_LEGACY", value_delimiter = ',')]
         legacy: Vec<String>,
         /// How long a legacy back-end may take to answer (LegacyTimeoutMs in the stack).
-        #[arg(long, default_value_t = 10_000)]
+        #[arg(long, default_value_t = legacy_proxy::DEFAULT_TIMEOUT_MS)]
         legacy_timeout_ms: u64,
     },
     /// Run the local ERP test servers (Business Central style, SAP Business One style) on the

@@ -3,8 +3,9 @@
 
 What each variable does follows AWS's reference, "Variables for data transformations for API
 Gateway". Where this is simpler than API Gateway, it says so:
-- `$input.path` / `$input.json` take dotted paths only (`$.a.b`); anything else raises, so a
-  template that needs more fails here instead of being rendered wrongly.
+- Only what the templates use: `$input.body`, `$input.path` (dotted paths, `$.a.b`; anything else
+  raises), `$input.params(name)`, `$util.urlEncode`, `$util.base64Encode`; a template that needs
+  more renders the call as text and its test fails.
 - `$input.params(name)` looks in path, query string, then headers; header names match without
   regard to case, as HTTP has them.
 - `$util.urlEncode` is Java's `URLEncoder.encode(s, "UTF-8")` (what API Gateway runs): letters,
@@ -53,9 +54,6 @@ class Util:
     def base64Encode(self, text):  # noqa: N802
         return base64.b64encode(str(text).encode("utf-8")).decode("ascii")
 
-    def escapeJavaScript(self, text):  # noqa: N802
-        raise NotImplementedError("not used by the templates; emulate it when one does")
-
 
 class Input:
     def __init__(self, body: str, headers: dict[str, str], path: dict[str, str], query: dict[str, str]):
@@ -70,12 +68,7 @@ class Input:
     def path(self, path):
         return _dotted(self._parsed(), path)
 
-    def json(self, path):
-        return json.dumps(_dotted(self._parsed(), path))
-
-    def params(self, name=None):
-        if name is None:
-            return {"path": dict(self._path), "querystring": dict(self._query), "header": dict(self._headers)}
+    def params(self, name):
         for source in (self._path, self._query):
             if name in source:
                 return source[name]
