@@ -40,12 +40,6 @@ impl OrderCommand {
             Self::Stage { order_key, stage, attempt } => format!("{}-{order_key}-{attempt}", stage.route()),
         };
         let body = serde_json::to_string(self).expect("commands always serialise");
-        OutgoingMessage::new(body, self.order_key().as_str(), truncate_dedup(dedup))
+        OutgoingMessage::new(body, self.order_key().as_str(), dedup)
     }
-}
-
-/// SQS caps deduplication ids at 128 characters.
-fn truncate_dedup(mut id: String) -> String {
-    id.truncate(128);
-    id
 }

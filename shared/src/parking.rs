@@ -22,9 +22,6 @@ pub mod attributes {
     pub const PARKED_AT: &str = "orderflow.parked_at";
 }
 
-/// SQS group and deduplication ids are at most 128 characters.
-const MAX_SQS_ID: usize = 128;
-
 /// What the far side said when it refused the message.
 #[derive(Debug, Clone, Copy)]
 pub struct Refusal<'a> {
@@ -37,13 +34,12 @@ pub struct Refusal<'a> {
 /// (`fallback_group` when SQS gave none), deduplicated by the SQS message id so a park retried
 /// after a lost answer stays one message. Both parking queues once built this separately: the
 /// ERP worker left out the receive count and only it capped the ids at SQS's 128 characters;
-/// both now carry the same attributes, capped.
+/// both now carry the same attributes, and [`OutgoingMessage::new`] makes every id a valid one.
 pub fn parking_message(record: &SqsMessage, raw_body: &str, fallback_group: &str, refusal: Refusal) -> OutgoingMessage {
     let message_id = record.message_id.as_deref().unwrap_or_default();
     let attribute = |name: &str| record.attributes.get(name).map(String::as_str);
     let group = attribute(MESSAGE_GROUP_ID).unwrap_or(fallback_group);
-    let capped = |id: &str| id.chars().take(MAX_SQS_ID).collect::<String>();
-    OutgoingMessage::new(raw_body.to_owned(), capped(group), capped(&format!("parked-{message_id}")))
+    OutgoingMessage::new(raw_body.to_owned(), group, format!("parked-{message_id}"))
         .with_attribute(attributes::STATUS, refusal.status.map_or_else(|| "none".to_owned(), |s| s.to_string()))
         .with_attribute(attributes::ERROR, format!("{}: {}", refusal.code, refusal.message))
         .with_attribute(attributes::SOURCE_MESSAGE_ID, message_id)
@@ -84,7 +80,8 @@ mod tests {
         let refusal = Refusal { status: None, code: "timeout", message: "no answer" };
         let long = "g".repeat(300);
         let parked = parking_message(&record(None), "b", &long, refusal);
-        assert_eq!(parked.group_id.len(), MAX_SQS_ID);
+        assert_eq!(parked.group_id, crate::ports::fifo_id(&long));
+        assert!(parked.group_id.len() <= 128, "{}", parked.group_id);
         let status = parked.attributes.iter().find(|(k, _)| k == attributes::STATUS).map(|(_, v)| v.as_str());
         assert_eq!(status, Some("none"));
     }

@@ -9,16 +9,12 @@ use serde::{Deserialize, Serialize};
 pub enum ErpSyncMessage {
     /// Push this order into the ERP (idempotent by order key).
     Order {
-        /// `webhook:<source>/<dedup id>`, for the audit trail.
+        /// `webhook:<source>/<effect key>`, for the audit trail.
         source: String,
         external_order_id: String,
         order: Box<CanonicalOrder>,
     },
-    /// A refund the platform reported.
+    /// A refund the platform reported; its credit memo's reference derives from `source`
+    /// (`webhook:<source>/refund/<order id>/<refund id>`).
     Refund { source: String, refund: Refund },
-}
-
-/// SQS caps group and deduplication ids at 128 characters.
-pub(crate) fn sqs_id(id: &str) -> String {
-    id.chars().take(128).collect()
 }

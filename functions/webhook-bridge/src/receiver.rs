@@ -7,10 +7,13 @@
 //!    names no event type);
 //! 4. payload mapping (pure, so a refused payload never holds a replay claim) → 400, or 200
 //!    `ignored` for a topic this system does not act on;
-//! 5. replay claim on `<source>#<dedup id>` → 200 `duplicate` when already processed, 409
-//!    `in_progress` while another delivery of it is being queued;
-//! 6. queueing: erp-sync (group = external order id, dedup = webhook dedup id), then the
-//!    orders queue (`Register`, or a `Refund` stage command) → 202 `queued`.
+//! 5. replay claim per effect on `<source>#<effect key>` (`order/<id>`, `refund/<order id>/<refund
+//!    id>`: ids from the signed body, never a delivery-id header, which Shopify and WooCommerce
+//!    do not sign and WooCommerce reuses within a second) → 200 `duplicate` when every effect
+//!    was already processed, 409 `in_progress` while another delivery of one is being queued;
+//! 6. queueing each claimed effect: erp-sync (group = source and external order id, dedup =
+//!    the effect's origin), then the orders queue (`Register`, or a `Refund` stage command) →
+//!    202 `queued`.
 //!
 //! Never lost, never doubled: the claim is taken before queueing, so concurrent deliveries of
 //! one event queue once. If any send fails, the claim is released and the answer is 503, so
@@ -31,13 +34,15 @@ use orderflow_shared::error::{Classify, PortError};
 use orderflow_shared::lifecycle::Stage;
 use orderflow_shared::ports::{Claim, FifoQueue, OutgoingMessage, ReplayGuard};
 use orderflow_shared::telemetry::Metrics;
-use orderflow_shared::webhook::{SourceConfig, WebhookEvent, WebhookSources, check_size, map_event, verify};
+use orderflow_shared::webhook::{
+    Refund, SourceConfig, WebhookEvent, WebhookOrder, WebhookSources, check_size, map_event, verify,
+};
 use serde_json::json;
 use time::OffsetDateTime;
 use tracing::{info, instrument, warn};
 
 use crate::keys::KeySource;
-use crate::message::{ErpSyncMessage, sqs_id};
+use crate::message::ErpSyncMessage;
 
 pub const FUNCTION: &str = "webhook-bridge";
 
@@ -148,86 +153,113 @@ impl<K: KeySource, G: ReplayGuard, E: FifoQueue, O: FifoQueue> Receiver<K, G, E,
                 return Reply::error(status, e.code(), e.to_string());
             }
         };
-        let dedup_id = verified.dedup_id;
+        // The platform's delivery id, for logs only: effects are keyed on the signed body.
+        let delivery_id = verified.dedup_id;
         let event = match map_event(source, &verified.event, body) {
             Ok(event) => event,
             Err(e) => {
                 metrics.count("WebhooksRejected", 1);
-                warn!(%dedup_id, code = e.code(), "payload refused");
+                warn!(%delivery_id, code = e.code(), "payload refused");
                 return Reply::error(StatusCode::BAD_REQUEST, e.code(), e.to_string());
             }
         };
-        if let WebhookEvent::Unhandled(topic) = &event {
-            metrics.count("WebhooksIgnored", 1);
-            info!(%dedup_id, %topic, "ignored");
-            return Reply::status(StatusCode::OK, "ignored");
-        }
+        let effects: Vec<Effect> = match event {
+            WebhookEvent::Order(order) => vec![Effect::Order(order)],
+            WebhookEvent::Refunds(refunds) => refunds.into_iter().map(Effect::Refund).collect(),
+            WebhookEvent::Unhandled(topic) => {
+                metrics.count("WebhooksIgnored", 1);
+                info!(%delivery_id, %topic, "ignored");
+                return Reply::status(StatusCode::OK, "ignored");
+            }
+        };
 
-        let claim_key = format!("{}#{dedup_id}", source.name);
+        let (mut queued, mut in_progress) = (0, 0);
+        for effect in effects {
+            match self.apply(source, effect, now).await {
+                Ok(Claim::Claimed) => queued += 1,
+                Ok(Claim::Duplicate) => {}
+                Ok(Claim::InProgress) => in_progress += 1,
+                Err(reply) => {
+                    metrics.count("WebhooksQueueFailures", 1);
+                    return reply;
+                }
+            }
+        }
+        if in_progress > 0 {
+            metrics.count("WebhooksDuplicate", 1);
+            info!(%delivery_id, "delivery already in progress");
+            return Reply::error(
+                StatusCode::CONFLICT,
+                "in_progress",
+                "another delivery of this event is being processed; retry later",
+            );
+        }
+        if queued == 0 {
+            metrics.count("WebhooksDuplicate", 1);
+            info!(%delivery_id, "duplicate delivery");
+            return Reply::status(StatusCode::OK, "duplicate");
+        }
+        metrics.count("WebhooksQueued", 1);
+        info!(%delivery_id, effects = queued, "queued");
+        Reply::status(StatusCode::ACCEPTED, "queued")
+    }
+
+    /// Claims one effect under `<source>#<effect key>` and queues it. `Claimed` means it was
+    /// queued now; on a failure the claim is released and the reply to give is returned.
+    async fn apply(&self, source: &SourceConfig, effect: Effect, now: OffsetDateTime) -> Result<Claim, Reply> {
+        let effect_key = effect.key();
+        let claim_key = format!("{}#{effect_key}", source.name);
         let now_s = now.unix_timestamp();
         let expires_at = now_s.saturating_add(i64::try_from(self.retention.as_secs()).unwrap_or(i64::MAX));
         match self.guard.claim(&claim_key, now_s, expires_at).await {
             Ok(Claim::Claimed) => {}
-            Ok(Claim::Duplicate) => {
-                metrics.count("WebhooksDuplicate", 1);
-                info!(%dedup_id, "duplicate delivery");
-                return Reply::status(StatusCode::OK, "duplicate");
-            }
-            Ok(Claim::InProgress) => {
-                metrics.count("WebhooksDuplicate", 1);
-                info!(%dedup_id, "delivery already in progress");
-                return Reply::error(
-                    StatusCode::CONFLICT,
-                    "in_progress",
-                    "another delivery of this event is being processed; retry later",
-                );
+            Ok(other) => {
+                info!(%effect_key, claim = ?other, "already claimed");
+                return Ok(other);
             }
             Err(e) => {
-                warn!(%dedup_id, error = %e, "replay claim failed");
-                return unavailable_or_internal(e.is_transient(), "replay guard unavailable");
+                warn!(%effect_key, error = %e, "replay claim failed");
+                return Err(unavailable_or_internal(e.is_transient(), "replay guard unavailable"));
             }
         }
-
-        if let Err(e) = self.enqueue(source, &dedup_id, event).await {
-            warn!(%dedup_id, error = %e, "queueing failed; releasing the claim");
+        if let Err(e) = self.enqueue(source, &effect_key, effect).await {
+            warn!(%effect_key, error = %e, "queueing failed; releasing the claim");
             if let Err(release) = self.guard.release(&claim_key).await {
                 // The claim lapses after its lease, and a retry is then processed.
-                warn!(%dedup_id, error = %release, "releasing the claim failed");
+                warn!(%effect_key, error = %release, "releasing the claim failed");
             }
-            metrics.count("WebhooksQueueFailures", 1);
-            return Reply::error(
+            return Err(Reply::error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
                 "the webhook could not be queued; retry later",
-            );
+            ));
         }
         if let Err(e) = self.guard.complete(&claim_key).await {
             // Queued: a redelivery after the lease is caught by the FIFO dedup ids and the
             // consumers' idempotency.
-            warn!(%dedup_id, error = %e, "completing the claim failed");
+            warn!(%effect_key, error = %e, "completing the claim failed");
         }
-        metrics.count("WebhooksQueued", 1);
-        info!(%dedup_id, "queued");
-        Reply::status(StatusCode::ACCEPTED, "queued")
+        Ok(Claim::Claimed)
     }
 
-    async fn enqueue(&self, source: &SourceConfig, dedup_id: &str, event: WebhookEvent) -> Result<(), PortError> {
-        let origin = format!("webhook:{}/{dedup_id}", source.name);
-        match event {
-            WebhookEvent::Order(order) => {
-                let order = *order;
+    /// Queues one effect. Every id that decides something (the FIFO deduplication ids, the
+    /// origin from which the ERP's refund reference is derived) comes from `effect_key`.
+    async fn enqueue(&self, source: &SourceConfig, effect_key: &str, effect: Effect) -> Result<(), PortError> {
+        let origin = format!("webhook:{}/{effect_key}", source.name);
+        match effect {
+            Effect::Order(order) => {
                 let command = OrderCommand::Register { source: origin.clone(), order: Box::new(order.order.clone()) };
-                let group = sqs_id(&order.external_order_id);
+                let group = format!("{}/{}", source.name, order.external_order_id);
                 let message = ErpSyncMessage::Order {
-                    source: origin,
+                    source: origin.clone(),
                     external_order_id: order.external_order_id,
                     order: Box::new(order.order),
                 };
-                self.erp_sync.send(OutgoingMessage::new(to_json(&message), group, sqs_id(dedup_id))).await?;
+                self.erp_sync.send(OutgoingMessage::new(to_json(&message), group, origin)).await?;
                 self.orders.send(command.to_message()).await?;
             }
-            WebhookEvent::Refund(refund) => {
-                let group = sqs_id(&refund.external_order_id);
+            Effect::Refund(refund) => {
+                let group = format!("{}/{}", source.name, refund.external_order_id);
                 let stage = refund.order_key.clone().map(|order_key| OrderCommand::Stage {
                     order_key,
                     stage: Stage::Refund,
@@ -238,15 +270,29 @@ impl<K: KeySource, G: ReplayGuard, E: FifoQueue, O: FifoQueue> Receiver<K, G, E,
                     info!(external_order_id = %refund.external_order_id,
                         "refund without order key: queued for the ERP only");
                 }
-                let message = ErpSyncMessage::Refund { source: origin, refund };
-                self.erp_sync.send(OutgoingMessage::new(to_json(&message), group, sqs_id(dedup_id))).await?;
+                let message = ErpSyncMessage::Refund { source: origin.clone(), refund };
+                self.erp_sync.send(OutgoingMessage::new(to_json(&message), group, origin)).await?;
                 if let Some(command) = stage {
                     self.orders.send(command.to_message()).await?;
                 }
             }
-            WebhookEvent::Unhandled(_) => {}
         }
         Ok(())
+    }
+}
+
+/// One thing a delivery asks for: a delivery may carry several refunds.
+enum Effect {
+    Order(Box<WebhookOrder>),
+    Refund(Refund),
+}
+
+impl Effect {
+    fn key(&self) -> String {
+        match self {
+            Self::Order(order) => order.effect_key(),
+            Self::Refund(refund) => refund.effect_key(),
+        }
     }
 }
 

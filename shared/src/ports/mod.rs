@@ -38,14 +38,39 @@ pub struct OutgoingMessage {
 }
 
 impl OutgoingMessage {
-    pub fn new(body: String, group_id: impl Into<String>, dedup_id: impl Into<String>) -> Self {
-        Self { body, group_id: group_id.into(), dedup_id: dedup_id.into(), attributes: Vec::new() }
+    /// Both ids pass through [`fifo_id`], so any text (an id from a webhook body, an order key)
+    /// is a valid one.
+    pub fn new(body: String, group_id: impl AsRef<str>, dedup_id: impl AsRef<str>) -> Self {
+        Self {
+            body,
+            group_id: fifo_id(group_id.as_ref()),
+            dedup_id: fifo_id(dedup_id.as_ref()),
+            attributes: Vec::new(),
+        }
     }
 
     pub fn with_attribute(mut self, name: &str, value: impl Into<String>) -> Self {
         self.attributes.push((name.to_owned(), value.into()));
         self
     }
+}
+
+/// SQS takes 1-128 characters of ASCII letters, digits and punctuation as a group or
+/// deduplication id. Text that is one already is kept, so ids stay readable; anything else
+/// (longer, spaces, non-ASCII) becomes `h-` and its SHA-256 in hex: distinct texts stay
+/// distinct, where cutting at 128 would have merged two long ids into one.
+pub fn fifo_id(text: &str) -> String {
+    if is_fifo_id(text) {
+        text.to_owned()
+    } else {
+        use sha2::Digest;
+        format!("h-{}", hex::encode(sha2::Sha256::digest(text.as_bytes())))
+    }
+}
+
+/// Whether SQS takes `text` as a group or deduplication id as it is.
+pub fn is_fifo_id(text: &str) -> bool {
+    (1..=128).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_graphic())
 }
 
 /// A message received from a FIFO queue, invisible to others until deleted or its timeout lapses.
@@ -301,4 +326,35 @@ impl<T: RecoveryStarter> RecoveryStarter for std::sync::Arc<T> {
 /// `[A-Za-z0-9_-]`, so the name stays within Step Functions' 80 allowed characters.
 pub fn recovery_execution_name(key: &crate::order::OrderKey, attempt: u32) -> String {
     format!("{key}-a{attempt}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fifo_id, is_fifo_id};
+
+    #[test]
+    fn sqs_ids_are_1_to_128_printable_ascii_without_spaces() {
+        for good in ["k", "order-entry-7f3a", "a+b&c=d%e", &"x".repeat(128)] {
+            assert!(is_fifo_id(good), "{good}");
+        }
+        for bad in ["", "a b", "ünï", &"x".repeat(129), "tab\t"] {
+            assert!(!is_fifo_id(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn valid_sqs_ids_are_kept_and_anything_else_becomes_a_distinct_digest() {
+        for kept in ["k", "register-7f3a", "a+b&c=d%e#/", &"x".repeat(128)] {
+            assert_eq!(fifo_id(kept), kept);
+        }
+        let long_a = format!("{}a", "x".repeat(128));
+        let long_b = format!("{}b", "x".repeat(128));
+        let digests: Vec<String> =
+            [long_a.as_str(), &long_b, "", "with space", "pedido-ñandú"].iter().map(|t| fifo_id(t)).collect();
+        for digest in &digests {
+            assert!(digest.starts_with("h-") && digest.len() == 66, "{digest}");
+            assert!(digest.bytes().all(|b| b.is_ascii_graphic()), "{digest}");
+        }
+        assert_ne!(digests[0], digests[1], "two long ids that share 128 characters stay apart");
+    }
 }

@@ -28,13 +28,15 @@ pub use source::{
 pub enum EventType {
     OrderCreated,
     OrderRefunded,
+    /// WooCommerce's `order.updated`: any change to an order, refunds included (WooCommerce
+    /// has no refund topic).
+    OrderUpdated,
     /// A topic this system does not act on; acknowledged so the platform stops retrying.
     Unhandled(String),
 }
 
 impl EventType {
-    /// Our event names (`order.created`, `order.refunded`), shared by WooCommerce topics and
-    /// the standard payload format.
+    /// Our event names (`order.created`, `order.refunded`) of the standard payload format.
     pub fn from_name(name: &str) -> Self {
         match name {
             "order.created" => Self::OrderCreated,
@@ -48,7 +50,18 @@ impl EventType {
         match self {
             Self::OrderCreated => "order.created",
             Self::OrderRefunded => "order.refunded",
+            Self::OrderUpdated => "order.updated",
             Self::Unhandled(other) => other,
+        }
+    }
+
+    /// WooCommerce's `X-WC-Webhook-Topic` order topics: `order.created`, `order.updated`,
+    /// `order.deleted`, `order.restored`. A refund arrives as `order.updated`.
+    pub fn from_woocommerce_topic(topic: &str) -> Self {
+        match topic {
+            "order.created" => Self::OrderCreated,
+            "order.updated" => Self::OrderUpdated,
+            other => Self::Unhandled(other.to_owned()),
         }
     }
 

@@ -6,7 +6,9 @@
 //!
 //! Checks run in this order: required headers, timestamp tolerance, signature, then dedup id
 //! and event type, so an unauthenticated caller learns nothing beyond the signature headers.
-//! Shopify and WooCommerce sign no timestamp: replays of those rely on the dedup id.
+//! Shopify and WooCommerce sign no timestamp, and no header: their delivery ids are for logs
+//! only. What decides an effect is keyed on the signed body ([`super::WebhookOrder::effect_key`],
+//! [`super::Refund::effect_key`]).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -163,7 +165,7 @@ pub fn verify<H: Headers + ?Sized>(
         Scheme::WooCommerce {} => {
             body_signed_base64(key, headers, body, "X-WC-Webhook-Signature")?;
             let dedup_id = dedup_id(headers, "X-WC-Webhook-Delivery-ID")?;
-            let event = EventType::from_name(required(headers, "X-WC-Webhook-Topic")?);
+            let event = EventType::from_woocommerce_topic(required(headers, "X-WC-Webhook-Topic")?);
             Ok(Verified { dedup_id, event, timestamp: None })
         }
         Scheme::GenericHmac(generic) => generic_hmac(generic, key, headers, body, now),

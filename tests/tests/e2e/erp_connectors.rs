@@ -341,6 +341,7 @@ fn refund(order_key: Option<OrderKey>, amount: &str) -> Refund {
     Refund {
         order_key,
         external_order_id: "5792384213048".into(),
+        refund_id: "929361462584".into(),
         amount: Decimal::parse(amount).unwrap(),
         currency: "CLP".into(),
         reason: Some("damaged in transit".into()),

@@ -15,4 +15,5 @@ mod recovery_workflow;
 mod schema;
 mod state_router;
 mod webhook_bridge;
+mod webhook_effects;
 mod webhook_vectors;

@@ -34,18 +34,18 @@ struct Bridge {
     receiver: MotoReceiver,
 }
 
-fn sources() -> WebhookSources {
+pub(crate) fn sources() -> WebhookSources {
     let text = std::fs::read_to_string(repo_path("config/webhook-sources.local.json")).unwrap();
     WebhookSources::from_json(&text).unwrap()
 }
 
-fn local_secret(name: &str) -> String {
+pub(crate) fn local_secret(name: &str) -> String {
     let text = std::fs::read_to_string(repo_path("config/local-secrets.json")).unwrap();
     let secrets: HashMap<String, String> = serde_json::from_str(&text).unwrap();
     secrets[name].clone()
 }
 
-fn keys(sources: &WebhookSources) -> StaticKeys {
+pub(crate) fn keys(sources: &WebhookSources) -> StaticKeys {
     let text = std::fs::read_to_string(repo_path("config/local-secrets.json")).unwrap();
     StaticKeys::from_local_secrets(sources, &text).unwrap()
 }
@@ -84,7 +84,7 @@ fn shopify_order_body() -> String {
     std::fs::read_to_string(repo_path("events/webhooks/shopify-order-created.json")).unwrap()
 }
 
-fn shopify_headers(body: &[u8], event_id: &str, topic: &str) -> Vec<(String, String)> {
+pub(crate) fn shopify_headers(body: &[u8], event_id: &str, topic: &str) -> Vec<(String, String)> {
     let signature = sign::body_base64(&local_secret("shopify"), body);
     [
         ("content-type", "application/json".to_owned()),
@@ -97,7 +97,7 @@ fn shopify_headers(body: &[u8], event_id: &str, topic: &str) -> Vec<(String, Str
     .collect()
 }
 
-fn standard_headers(body: &[u8], id: &str, timestamp: i64) -> Vec<(String, String)> {
+pub(crate) fn standard_headers(body: &[u8], id: &str, timestamp: i64) -> Vec<(String, String)> {
     let signature = sign::standard_webhooks(&local_secret("standard"), id, timestamp, body);
     vec![
         ("webhook-id".to_owned(), id.to_owned()),
@@ -106,7 +106,7 @@ fn standard_headers(body: &[u8], id: &str, timestamp: i64) -> Vec<(String, Strin
     ]
 }
 
-fn now() -> OffsetDateTime {
+pub(crate) fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 
@@ -134,8 +134,8 @@ async fn a_signed_shopify_order_is_queued_for_the_erp_and_the_lifecycle_exactly_
 
     let erp = drain(&bridge.sqs, &bridge.erp_sync_url).await;
     assert_eq!(erp.len(), 1, "{erp:?}");
-    assert_eq!(erp[0].group_id, SHOPIFY_ORDER_ID);
-    assert_eq!(erp[0].dedup_id, event_id);
+    assert_eq!(erp[0].group_id, format!("shopify/{SHOPIFY_ORDER_ID}"));
+    assert_eq!(erp[0].dedup_id, format!("webhook:shopify/order/{SHOPIFY_ORDER_ID}"));
     let ErpSyncMessage::Order { external_order_id, order, .. } = serde_json::from_str(&erp[0].body).unwrap() else {
         panic!("not an order: {}", erp[0].body)
     };
@@ -146,7 +146,7 @@ async fn a_signed_shopify_order_is_queued_for_the_erp_and_the_lifecycle_exactly_
     let OrderCommand::Register { source, order: registered } = serde_json::from_str(&orders[0].body).unwrap() else {
         panic!("not a register command: {}", orders[0].body)
     };
-    assert_eq!(source, format!("webhook:shopify/{event_id}"));
+    assert_eq!(source, format!("webhook:shopify/order/{SHOPIFY_ORDER_ID}"), "from the body, not the event id");
     assert_eq!(registered, order);
     assert_eq!(orders[0].group_id, order.order_key.as_str());
 
@@ -344,20 +344,20 @@ fn sqs_event(records: &[(&str, &str, &str)]) -> Value {
     json!({ "Records": records })
 }
 
-fn sqs_records(records: &[(&str, &str, &str)]) -> SqsEvent {
+pub(crate) fn sqs_records(records: &[(&str, &str, &str)]) -> SqsEvent {
     serde_json::from_value(sqs_event(records)).unwrap()
 }
 
 // ---- the worker, against the fake Business Central ----
 
-struct Erp {
-    fake: FakeBc,
-    worker: Worker<HttpConnector<FileSource>, SqsFifoQueue>,
+pub(crate) struct Erp {
+    pub(crate) fake: FakeBc,
+    pub(crate) worker: Worker<HttpConnector<FileSource>, SqsFifoQueue>,
     sqs: aws_sdk_sqs::Client,
     dlq_url: String,
 }
 
-async fn erp() -> Erp {
+pub(crate) async fn erp() -> Erp {
     let clock = ManualClock::new(1_772_409_600_000);
     let fake = FakeBc::start(clock.clone()).await;
     let origin = fake.token_url().trim_end_matches("/token").to_owned();
@@ -379,6 +379,7 @@ fn standard_order(order_number: &str) -> Vec<u8> {
     text.replace("CAF-GRANO-1KG", fake_erp::KNOWN_ITEMS[0])
         .replace("FILT-102", fake_erp::KNOWN_ITEMS[1])
         .replace("SO-2026-0042", order_number)
+        .replace("ord_01HQ7Z4K2M9V8T6R5P3N1B0C", &format!("ord_{order_number}"))
         .into_bytes()
 }
 
@@ -454,15 +455,15 @@ async fn the_worker_parks_a_business_refusal_in_the_erp_dlq_with_the_answer_atta
 async fn a_signed_webhook_reaches_the_erp_as_exactly_one_record_even_when_delivered_twice() {
     let bridge = bridge().await;
     let erp = erp().await;
-    let body = standard_order(&unique("SO"));
-    let id = unique("msg");
-    let headers = standard_headers(&body, &id, now().unix_timestamp());
+    let number = unique("SO");
+    let body = standard_order(&number);
+    let headers = standard_headers(&body, &unique("msg"), now().unix_timestamp());
     assert_eq!(bridge.post("standard", &headers, &body).await.0, 202);
     assert_eq!(bridge.post("standard", &headers, &body).await.0, 200);
 
     let queued = drain(&bridge.sqs, &bridge.erp_sync_url).await;
     assert_eq!(queued.len(), 1, "{queued:?}");
-    assert_eq!(queued[0].dedup_id, id);
+    assert_eq!(queued[0].dedup_id, format!("webhook:standard/order/ord_{number}"));
     let (group, message) = (&queued[0].group_id, &queued[0].body);
     // SQS delivers at least once: the same message twice, in two batches.
     for attempt in ["m-a", "m-b"] {
@@ -478,6 +479,7 @@ async fn a_refund_reaches_the_erp_as_one_credit_memo_even_when_delivered_twice()
     let refund = orderflow_shared::webhook::Refund {
         order_key: None,
         external_order_id: "5792384213048".into(),
+        refund_id: "929361462584".into(),
         amount: orderflow_shared::order::Decimal::parse("19.90").unwrap(),
         currency: "CLP".into(),
         reason: Some("damaged".into()),

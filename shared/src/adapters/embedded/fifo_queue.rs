@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::error::PortError;
 use crate::ports::{Clock, SystemClock, duration_ms};
-use crate::ports::{FifoQueue, OutgoingMessage, ReceivedMessage};
+use crate::ports::{FifoQueue, OutgoingMessage, ReceivedMessage, is_fifo_id};
 
 /// SQS FIFO deduplication interval.
 pub const DEDUP_WINDOW: Duration = Duration::from_secs(5 * 60);
@@ -171,8 +171,9 @@ impl EmbeddedFifoQueue {
 
 impl FifoQueue for EmbeddedFifoQueue {
     async fn send(&self, msg: OutgoingMessage) -> Result<String, PortError> {
-        if msg.group_id.is_empty() || msg.dedup_id.is_empty() {
-            return Err(PortError::permanent("send", "group id and dedup id are required on a FIFO queue"));
+        // As SQS: both ids are required, and only in the characters it takes.
+        if !is_fifo_id(&msg.group_id) || !is_fifo_id(&msg.dedup_id) {
+            return Err(PortError::permanent("send", "a FIFO queue needs a valid group id and dedup id"));
         }
         let now = self.clock.now_ms();
         let window = duration_ms(DEDUP_WINDOW);
@@ -600,10 +601,18 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn send_without_group_or_dedup_id_is_rejected() {
+    async fn send_without_valid_group_or_dedup_ids_is_rejected() {
         let q = EmbeddedFifoQueue::new("orders");
-        assert_eq!(q.send(msg("", "a")).await.unwrap_err().retry, Retry::Permanent);
-        assert_eq!(q.send(msg("a1", "")).await.unwrap_err().retry, Retry::Permanent);
+        // Built field by field: `OutgoingMessage::new` makes any text a valid id.
+        let raw = |group: &str, dedup: &str| OutgoingMessage {
+            body: "b".into(),
+            group_id: group.into(),
+            dedup_id: dedup.into(),
+            attributes: Vec::new(),
+        };
+        for (group, dedup) in [("", "d"), ("g", ""), ("a group", "d"), ("g", "ñ")] {
+            assert_eq!(q.send(raw(group, dedup)).await.unwrap_err().retry, Retry::Permanent, "{group:?} {dedup:?}");
+        }
         assert!(q.is_empty());
     }
 

@@ -87,6 +87,14 @@ impl<'a> Node<'a> {
     pub(super) fn items(&self) -> Result<Vec<Node<'a>>, PayloadError> {
         match self.present() {
             None => Err(PayloadError::Missing { field: self.path.clone() }),
+            Some(_) => self.opt_items(),
+        }
+    }
+
+    /// The elements of an array; none when it is absent or null.
+    pub(super) fn opt_items(&self) -> Result<Vec<Node<'a>>, PayloadError> {
+        match self.present() {
+            None => Ok(Vec::new()),
             Some(Value::Array(items)) => Ok(items
                 .iter()
                 .enumerate()

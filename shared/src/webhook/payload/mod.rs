@@ -22,7 +22,9 @@ use crate::order::{Address, CanonicalOrder, Decimal, Identifier, OrderKey, Party
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WebhookEvent {
     Order(Box<WebhookOrder>),
-    Refund(Refund),
+    /// One or more refunds, each under its own id. WooCommerce's `order.updated` lists every
+    /// refund the order has had, each time the order changes.
+    Refunds(Vec<Refund>),
     /// A topic we do not act on: acknowledge it and move on.
     Unhandled(String),
 }
@@ -34,6 +36,15 @@ pub struct WebhookOrder {
     pub order: CanonicalOrder,
 }
 
+impl WebhookOrder {
+    /// What decides this order's effects (the replay claim, the queue's deduplication): the
+    /// platform's order id, read from the signed body. Delivery-id headers are not signed by
+    /// every platform, and WooCommerce reuses one for two orders sent in the same second.
+    pub fn effect_key(&self) -> String {
+        format!("order/{}", self.external_order_id)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Refund {
@@ -41,9 +52,21 @@ pub struct Refund {
     /// only `order_id`): look the order up by `external_order_id` instead.
     pub order_key: Option<OrderKey>,
     pub external_order_id: String,
+    /// The platform's id for this refund (Shopify's refund `id`, WooCommerce's `refunds[].id`,
+    /// the standard format's `refund_id`), or `body-` and a digest of the signed body with its
+    /// topic for a sender that gives none.
+    pub refund_id: String,
     pub amount: Decimal,
     pub currency: String,
     pub reason: Option<String>,
+}
+
+impl Refund {
+    /// What decides this refund's effects, the ERP credit memo's reference among them: ids from
+    /// the signed body, so a refund re-sent with a fresh delivery id is still the same refund.
+    pub fn effect_key(&self) -> String {
+        format!("refund/{}/{}", self.external_order_id, self.refund_id)
+    }
 }
 
 /// Why a verified body could not be mapped. Always a 400: the sender must fix the payload.
@@ -99,27 +122,34 @@ pub fn map_event(source: &SourceConfig, event: &EventType, body: &[u8]) -> Resul
     if let EventType::Unhandled(name) = event {
         return Ok(WebhookEvent::Unhandled(name.clone()));
     }
-    let refund = *event == EventType::OrderRefunded;
-    match &source.scheme {
-        Scheme::Shopify {} => {
+    let order = |o| WebhookEvent::Order(Box::new(o));
+    match (&source.scheme, event) {
+        (Scheme::Shopify {}, EventType::OrderCreated | EventType::OrderRefunded) => {
             let value = json::parse(body)?;
             let root = json::Node::root(&value);
-            if refund {
-                shopify::refund(&root).map(WebhookEvent::Refund)
-            } else {
-                shopify::order(source, &root).map(|o| WebhookEvent::Order(Box::new(o)))
+            match event {
+                EventType::OrderRefunded => shopify::refund(&root).map(|r| WebhookEvent::Refunds(vec![r])),
+                _ => shopify::order(source, &root).map(order),
             }
         }
-        Scheme::WooCommerce {} => {
+        (Scheme::WooCommerce {}, EventType::OrderCreated | EventType::OrderUpdated) => {
             let value = json::parse(body)?;
             let root = json::Node::root(&value);
-            if refund {
-                woocommerce::refund(source, &root).map(WebhookEvent::Refund)
-            } else {
-                woocommerce::order(source, &root).map(|o| WebhookEvent::Order(Box::new(o)))
+            match event {
+                EventType::OrderUpdated => Ok(match woocommerce::refunds(source, &root)? {
+                    refunds if refunds.is_empty() => WebhookEvent::Unhandled(event.name().to_owned()),
+                    refunds => WebhookEvent::Refunds(refunds),
+                }),
+                _ => woocommerce::order(source, &root).map(order),
             }
         }
-        Scheme::StandardWebhooks { .. } | Scheme::GenericHmac(_) => standard::map(source, event, body),
+        (
+            Scheme::StandardWebhooks { .. } | Scheme::GenericHmac(_),
+            EventType::OrderCreated | EventType::OrderRefunded,
+        ) => standard::map(source, event, body),
+        // A topic the platform never sends under this scheme (`order.updated` in the standard
+        // format, a refund topic from WooCommerce): nothing to act on.
+        _ => Ok(WebhookEvent::Unhandled(event.name().to_owned())),
     }
 }
 

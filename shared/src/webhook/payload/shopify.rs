@@ -85,6 +85,7 @@ pub(super) fn refund(root: &Node) -> Result<Refund, PayloadError> {
     Ok(Refund {
         order_key: None,
         external_order_id: root.get("order_id")?.text()?.to_owned(),
+        refund_id: root.get("id")?.text()?.to_owned(),
         amount,
         currency,
         reason: root.get("note")?.opt_text()?.map(str::to_owned),

@@ -11,11 +11,13 @@
 //!           "totals": {"tax_total": "3.78", "payable": "23.68"}}}
 //!
 //! {"type": "order.refunded",
-//!  "data": {"order_id": "ord_8842", "order_number": "SO-2026-0042", "buyer": {…},
-//!           "amount": "9.95", "currency": "EUR", "reason": "…"}}
+//!  "data": {"order_id": "ord_8842", "refund_id": "rf_17", "order_number": "SO-2026-0042",
+//!           "buyer": {…}, "amount": "9.95", "currency": "EUR", "reason": "…"}}
 //! ```
-//! `buyer`, `delivery`, `lines` and `totals` have the canonical order's shapes; `order_id` is
-//! the sender's own id; `language`, `note`, `delivery`, `reason` are optional. Money and
+//! `buyer`, `delivery`, `lines` and `totals` have the canonical order's shapes; `order_id` and
+//! `refund_id` are the sender's own ids; `language`, `note`, `delivery`, `reason` and
+//! `refund_id` are optional. A refund without `refund_id` is known by a digest of its signed
+//! body, so the same body is the same refund however often it is delivered. Money and
 //! quantities are decimal strings, never JSON numbers. Unknown fields are refused: the format
 //! is ours, and a typo should fail loudly rather than drop data.
 
@@ -58,6 +60,8 @@ struct OrderData {
 #[serde(deny_unknown_fields)]
 struct RefundData {
     order_id: String,
+    #[serde(default)]
+    refund_id: Option<String>,
     order_number: String,
     buyer: Party,
     amount: Decimal,
@@ -72,7 +76,9 @@ pub(super) fn map(source: &SourceConfig, event: &EventType, body: &[u8]) -> Resu
         (Envelope::Created(data), EventType::OrderCreated) => {
             order(source, *data).map(|o| WebhookEvent::Order(Box::new(o)))
         }
-        (Envelope::Refunded(data), EventType::OrderRefunded) => refund(source, *data).map(WebhookEvent::Refund),
+        (Envelope::Refunded(data), EventType::OrderRefunded) => {
+            refund(source, *data, body).map(|r| WebhookEvent::Refunds(vec![r]))
+        }
         (envelope, _) => Err(PayloadError::EventMismatch {
             found: match envelope {
                 Envelope::Created(_) => EventType::OrderCreated,
@@ -111,15 +117,27 @@ fn order(source: &SourceConfig, data: OrderData) -> Result<WebhookOrder, Payload
     Ok(WebhookOrder { external_order_id: data.order_id, order: validated(order)? })
 }
 
-fn refund(source: &SourceConfig, data: RefundData) -> Result<Refund, PayloadError> {
+fn refund(source: &SourceConfig, data: RefundData, body: &[u8]) -> Result<Refund, PayloadError> {
     let buyer = identified(data.buyer);
+    let refund_id = match data.refund_id.filter(|id| !id.trim().is_empty()) {
+        Some(id) => id,
+        None => body_digest(EventType::OrderRefunded.name(), body),
+    };
     Ok(Refund {
         order_key: Some(OrderKey::derive(&source.seller(), &buyer, &data.order_number)),
         external_order_id: data.order_id,
+        refund_id,
         amount: data.amount,
         currency: currency("data.currency", &data.currency)?,
         reason: data.reason,
     })
+}
+
+/// `body-` and the first 128 bits of SHA-256 over the topic and the signed body.
+fn body_digest(topic: &str, body: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new().chain_update(topic).chain_update(b"\n").chain_update(body).finalize();
+    format!("body-{}", hex::encode(&digest[..16]))
 }
 
 /// Our own format states a date, not a timestamp.

@@ -7,6 +7,8 @@ use crate::webhook::WebhookSources;
 const SHOPIFY_ORDER: &str = include_str!("../../../../events/webhooks/shopify-order-created.json");
 const SHOPIFY_REFUND: &str = include_str!("../../../../events/webhooks/shopify-refund-created.json");
 const WOO_ORDER: &str = include_str!("../../../../events/webhooks/woocommerce-order-created.json");
+/// The `id` of the refund in `shopify-refund-created.json`.
+const SHOPIFY_REFUND_ID: &str = "929361462584";
 const STANDARD_ORDER: &str = include_str!("../../../../events/webhooks/standard-order-created.json");
 const ZEPHYRCART_ORDER: &str = include_str!("../../../../events/webhooks/zephyrcart-order-created.json");
 
@@ -44,9 +46,14 @@ fn order(source_name: &str, body: &[u8]) -> Result<WebhookOrder, PayloadError> {
 
 fn refund(source_name: &str, body: &[u8]) -> Result<Refund, PayloadError> {
     match map_event(&source(source_name), &EventType::OrderRefunded, body)? {
-        WebhookEvent::Refund(refund) => Ok(refund),
-        other => panic!("expected a refund, got {other:?}"),
+        WebhookEvent::Refunds(mut refunds) if refunds.len() == 1 => Ok(refunds.remove(0)),
+        other => panic!("expected one refund, got {other:?}"),
     }
+}
+
+/// WooCommerce announces refunds in `order.updated`.
+fn woo_update(body: &[u8]) -> Result<WebhookEvent, PayloadError> {
+    map_event(&source("woocommerce"), &EventType::OrderUpdated, body)
 }
 
 /// A sample with one edit applied.
@@ -130,6 +137,7 @@ fn a_shopify_refund_sums_its_successful_refund_transactions() {
         Refund {
             order_key: None,
             external_order_id: "5792384213048".into(),
+            refund_id: SHOPIFY_REFUND_ID.into(),
             amount: decimal("21.49"),
             currency: "USD".into(),
             reason: Some("Tee arrived with a torn seam".into()),
@@ -182,7 +190,7 @@ fn a_woocommerce_order_keeps_number_prices_as_written() {
 }
 
 #[test]
-fn a_woocommerce_refund_announces_the_newest_refund_of_the_order() {
+fn a_woocommerce_order_update_yields_every_refund_it_lists_each_under_its_id() {
     let body = edited(WOO_ORDER, |v| {
         v["refunds"] = json!([
             {"id": 731, "reason": "Frother broken", "total": "-24.95"},
@@ -190,18 +198,41 @@ fn a_woocommerce_refund_announces_the_newest_refund_of_the_order() {
         ]);
     });
     let placed = order("woocommerce", WOO_ORDER.as_bytes()).unwrap();
+    let refund = |refund_id: &str, amount: &str, reason: Option<&str>| Refund {
+        order_key: Some(placed.order.order_key.clone()),
+        external_order_id: "727".into(),
+        refund_id: refund_id.into(),
+        amount: decimal(amount),
+        currency: "EUR".into(),
+        reason: reason.map(str::to_owned),
+    };
     assert_eq!(
-        refund("woocommerce", &body).unwrap(),
-        Refund {
-            order_key: Some(placed.order.order_key),
-            external_order_id: "727".into(),
-            amount: decimal("24.95"),
-            currency: "EUR".into(),
-            reason: Some("Frother broken".into()),
-        }
+        woo_update(&body).unwrap(),
+        WebhookEvent::Refunds(vec![refund("731", "24.95", Some("Frother broken")), refund("730", "5.00", None)])
     );
-    let err = refund("woocommerce", WOO_ORDER.as_bytes()).unwrap_err();
-    assert_eq!(err, PayloadError::Missing { field: "refunds[0]".into() });
+    let keys: Vec<String> = match woo_update(&body).unwrap() {
+        WebhookEvent::Refunds(refunds) => refunds.iter().map(Refund::effect_key).collect(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(keys, ["refund/727/731", "refund/727/730"]);
+}
+
+#[test]
+fn a_woocommerce_order_update_without_refunds_is_not_acted_on() {
+    assert_eq!(woo_update(WOO_ORDER.as_bytes()).unwrap(), WebhookEvent::Unhandled("order.updated".into()));
+    let empty = edited(WOO_ORDER, |v| v["refunds"] = json!([]));
+    assert_eq!(woo_update(&empty).unwrap(), WebhookEvent::Unhandled("order.updated".into()));
+    // A status change is not read further: a body that would not map as an order is fine.
+    assert_eq!(
+        woo_update(br#"{"id": 727, "status": "on-hold"}"#).unwrap(),
+        WebhookEvent::Unhandled("order.updated".into())
+    );
+}
+
+#[test]
+fn a_woocommerce_refund_without_an_id_is_refused() {
+    let body = edited(WOO_ORDER, |v| v["refunds"] = json!([{"reason": "", "total": "-5.00"}]));
+    assert_eq!(woo_update(&body).unwrap_err(), PayloadError::Missing { field: "refunds[0].id".into() });
 }
 
 #[test]
@@ -241,7 +272,7 @@ fn a_zephyrcart_buyer_without_identifiers_is_identified_by_email() {
 fn a_standard_refund_derives_the_same_key_as_its_order() {
     let placed = order("zephyrcart", ZEPHYRCART_ORDER.as_bytes()).unwrap().order;
     let body = json!({"type": "order.refunded", "data": {
-        "order_id": "zc_5f3a9e21", "order_number": "ZC-100482",
+        "order_id": "zc_5f3a9e21", "refund_id": "rf_1", "order_number": "ZC-100482",
         "buyer": {"name": "Camille Laurent", "email": "camille.laurent@EXAMPLE.fr"},
         "amount": "9.95", "currency": "EUR", "reason": "Mug chipped"}});
     assert_eq!(
@@ -249,11 +280,31 @@ fn a_standard_refund_derives_the_same_key_as_its_order() {
         Refund {
             order_key: Some(placed.order_key),
             external_order_id: "zc_5f3a9e21".into(),
+            refund_id: "rf_1".into(),
             amount: decimal("9.95"),
             currency: "EUR".into(),
             reason: Some("Mug chipped".into()),
         }
     );
+}
+
+#[test]
+fn a_standard_refund_without_an_id_is_known_by_its_signed_body() {
+    let body = |reason: &str| {
+        json!({"type": "order.refunded", "data": {
+            "order_id": "zc_5f3a9e21", "order_number": "ZC-100482",
+            "buyer": {"name": "Camille Laurent", "email": "camille.laurent@example.fr"},
+            "amount": "9.95", "currency": "EUR", "reason": reason}})
+        .to_string()
+    };
+    let first = refund("zephyrcart", body("Mug chipped").as_bytes()).unwrap();
+    let again = refund("zephyrcart", body("Mug chipped").as_bytes()).unwrap();
+    let other = refund("zephyrcart", body("Mug chipped twice").as_bytes()).unwrap();
+    assert!(first.refund_id.starts_with("body-") && first.refund_id.len() == 37, "{}", first.refund_id);
+    assert_eq!(first.effect_key(), again.effect_key(), "the same body is the same refund");
+    assert_ne!(first.effect_key(), other.effect_key(), "another body is another refund");
+    let blank = body("x").replace(r#""order_id""#, r#""refund_id": " ", "order_id""#);
+    assert!(refund("zephyrcart", blank.as_bytes()).unwrap().refund_id.starts_with("body-"), "a blank id is no id");
 }
 
 #[test]

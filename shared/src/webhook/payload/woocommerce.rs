@@ -42,23 +42,33 @@ pub(super) fn order(source: &SourceConfig, root: &Node) -> Result<WebhookOrder, 
     Ok(WebhookOrder { external_order_id, order: validated(order)? })
 }
 
-/// An `order.refunded` delivery carries the whole order, with `refunds` newest first; the
-/// newest is the one being announced. WooCommerce writes refund totals as negative amounts.
-pub(super) fn refund(source: &SourceConfig, root: &Node) -> Result<Refund, PayloadError> {
+/// Every refund an `order.updated` delivery lists (WooCommerce sends the whole order, with
+/// `refunds[]` newest first and each total negative). Empty when the order has none: then the
+/// order is not read any further, as most updates are status changes this system does not
+/// act on. Each refund is its own effect, keyed by its id, so the same refunds listed again by
+/// a later update of the order change nothing.
+pub(super) fn refunds(source: &SourceConfig, root: &Node) -> Result<Vec<Refund>, PayloadError> {
+    let items = root.get("refunds")?.opt_items()?;
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
     let placed = order(source, root)?;
-    let refunds = root.get("refunds")?;
-    let items = refunds.items()?;
-    let latest = items.first().ok_or_else(|| PayloadError::Missing { field: format!("{}[0]", refunds.path()) })?;
-    let total = latest.get("total")?.decimal()?;
-    let amount =
-        Decimal::parse(total.as_str().trim_start_matches('-')).expect("a decimal without its sign is a decimal");
-    Ok(Refund {
-        order_key: Some(placed.order.order_key),
-        external_order_id: placed.external_order_id,
-        amount,
-        currency: placed.order.currency,
-        reason: latest.get("reason")?.opt_text()?.map(str::to_owned),
-    })
+    items
+        .iter()
+        .map(|item| {
+            let total = item.get("total")?.decimal()?;
+            let amount = Decimal::parse(total.as_str().trim_start_matches('-'))
+                .expect("a decimal without its sign is a decimal");
+            Ok(Refund {
+                order_key: Some(placed.order.order_key.clone()),
+                external_order_id: placed.external_order_id.clone(),
+                refund_id: item.get("id")?.text()?.to_owned(),
+                amount,
+                currency: placed.order.currency.clone(),
+                reason: item.get("reason")?.opt_text()?.map(str::to_owned),
+            })
+        })
+        .collect()
 }
 
 fn buyer(root: &Node) -> Result<Party, PayloadError> {
