@@ -128,7 +128,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     // The mapping behind the gate, reached directly as well.
-    for event in [EventType::OrderCreated, EventType::OrderRefunded] {
+    for event in [EventType::OrderCreated, EventType::OrderRefunded, EventType::OrderUpdated] {
         check_mapped(map_event(&source.config, &event, body));
     }
 });
