@@ -3,68 +3,65 @@
 //! receiver shares the pipeline's orders queue, so webhook orders get the same lifecycle.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use orderflow_shared::adapters::embedded::ManualClock;
 use orderflow_shared::adapters::embedded::MemoryReplayGuard;
 use orderflow_shared::adapters::embedded::event_source::{Polled, poll_once};
 use orderflow_shared::erp::{ConnectorConfig, HttpConnector};
-use orderflow_shared::mapping::{FileSource, MappingRef};
+use orderflow_shared::mapping::MappingRef;
 use orderflow_shared::ports::{Clock, SystemClock};
 use orderflow_shared::secrets::Secret;
 use orderflow_shared::webhook::WebhookSources;
 use webhook_bridge::{Receiver, Reply, StaticKeys, Worker};
 
+use crate::config_dir::{ConfigDir, ERP_CONNECTORS, LocalMapping, SECRETS, WEBHOOK_SOURCES};
 use crate::pipeline::{Queue, Time, drain_queue};
 
 const ERP_SYNC_ARN: &str = "arn:aws:sqs:local:000000000000:erp-sync.fifo";
 /// As the template's redrive policy on the erp-sync queue.
 const ERP_MAX_RECEIVES: u32 = 10;
 
-pub type Connector = HttpConnector<FileSource>;
+pub type Connector = HttpConnector<LocalMapping>;
 type LocalReceiver = Receiver<StaticKeys, MemoryReplayGuard, Queue, Queue>;
 
-/// The local configuration files, by default the ones in `config/` of this repository.
+/// The local configuration files: those of `dir` ([`ConfigDir`]), except any named on its own.
 #[derive(Debug, Clone)]
 pub struct LocalConfig {
-    pub sources: PathBuf,
-    pub secrets: PathBuf,
-    pub connectors: PathBuf,
-}
-
-impl Default for LocalConfig {
-    fn default() -> Self {
-        let config = repo_root().join("config");
-        Self {
-            sources: config.join("webhook-sources.local.json"),
-            secrets: config.join("local-secrets.json"),
-            connectors: config.join("erp-connectors.local.json"),
-        }
-    }
-}
-
-/// Where the repository's files are, for defaults that work from any directory.
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn read(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+    pub dir: ConfigDir,
+    pub sources: Option<PathBuf>,
+    pub secrets: Option<PathBuf>,
+    pub connectors: Option<PathBuf>,
 }
 
 impl LocalConfig {
+    /// Where the webhook sources are read from, for what `serve` prints.
+    pub fn sources_origin(&self) -> String {
+        self.dir.origin(WEBHOOK_SOURCES, self.sources.as_deref())
+    }
+
+    pub fn webhook_sources(&self) -> Result<WebhookSources, String> {
+        let text = self.dir.read(WEBHOOK_SOURCES, self.sources.as_deref())?;
+        WebhookSources::from_json(&text).map_err(|e| format!("{}: {e}", self.sources_origin()))
+    }
+
+    fn secrets_text(&self) -> Result<String, String> {
+        self.dir.read(SECRETS, self.secrets.as_deref())
+    }
+
     /// The `local:<name>` secret values, by name.
     pub fn secret_values(&self) -> Result<HashMap<String, String>, String> {
-        serde_json::from_str(&read(&self.secrets)?).map_err(|e| format!("{}: {e}", self.secrets.display()))
+        serde_json::from_str(&self.secrets_text()?)
+            .map_err(|e| format!("{}: {e}", self.dir.origin(SECRETS, self.secrets.as_deref())))
     }
 
     /// The connector `name` of the connectors file; `origin` (e.g. `http://127.0.0.1:40123`)
     /// replaces the origin of its URLs when the ERP listens somewhere else than configured.
     pub fn connector(&self, name: &str, origin: Option<&str>) -> Result<Connector, String> {
-        let where_ = || self.connectors.display().to_string();
-        let file: serde_json::Value =
-            serde_json::from_str(&read(&self.connectors)?).map_err(|e| format!("{}: {e}", where_()))?;
+        let where_ = || self.dir.origin(ERP_CONNECTORS, self.connectors.as_deref());
+        let text = self.dir.read(ERP_CONNECTORS, self.connectors.as_deref())?;
+        let file: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", where_()))?;
         let mut entry =
             file["connectors"].get(name).cloned().ok_or_else(|| format!("no connector {name} in {}", where_()))?;
         if let Some(origin) = origin {
@@ -79,8 +76,7 @@ impl LocalConfig {
             .filter_map(|r| Some((r.to_owned(), Secret::new(values.get(r.strip_prefix("local:")?)?.as_str()))))
             .collect();
         let mapping = match &config.mapping_ref {
-            // Relative to the repository, like the connectors file that names it.
-            MappingRef::File(path) => FileSource::new(repo_root().join(path)),
+            MappingRef::File(path) => self.dir.mapping(path)?,
             MappingRef::S3 { .. } => return Err(format!("connector {name}: a local run reads mappings from files")),
         };
         HttpConnector::new(name, &config, &secrets, mapping, Arc::new(SystemClock)).map_err(|e| e.to_string())
@@ -110,9 +106,8 @@ impl Bridge {
     /// `orders` is the pipeline's orders queue; without `connector`, erp-sync messages wait
     /// in their queue (nothing is lost; a later run with a connector pushes them).
     pub fn new(config: &LocalConfig, orders: Queue, connector: Option<Connector>, time: Time) -> Result<Self, String> {
-        let sources = WebhookSources::from_json(&read(&config.sources)?)
-            .map_err(|e| format!("{}: {e}", config.sources.display()))?;
-        let keys = StaticKeys::from_local_secrets(&sources, &read(&config.secrets)?).map_err(|e| e.to_string())?;
+        let sources = config.webhook_sources()?;
+        let keys = StaticKeys::from_local_secrets(&sources, &config.secrets_text()?).map_err(|e| e.to_string())?;
         let erp_dlq = Arc::new(time.queue("erp-dlq.fifo"));
         let erp_sync = Arc::new(time.queue("erp-sync.fifo").with_redrive(erp_dlq.clone(), ERP_MAX_RECEIVES));
         let receiver = Receiver {

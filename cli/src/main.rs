@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use orderflow_cli::{bridge, convert, dead_letters, demo, erp_doubles, legacy_proxy, serve};
+use orderflow_cli::{bridge, config_dir, convert, dead_letters, demo, erp_doubles, legacy_proxy, serve};
 
 #[derive(Parser)]
 #[command(name = "orderflow", version, about = "Purchase orders in, processed traceable orders out")]
@@ -24,12 +24,14 @@ enum Command {
     },
     /// Run the bundled sample orders through the pipeline on embedded adapters.
     Demo {
-        /// Folder of UBL samples (`*.xml`, plus `malformed/`).
-        #[arg(long, default_value = demo::DEFAULT_ORDERS)]
-        orders: PathBuf,
+        /// Folder of UBL samples (`*.xml`, plus `malformed/`) [default: the samples built in].
+        #[arg(long)]
+        orders: Option<PathBuf>,
         /// Where the embedded bucket and outputs are written (emptied first).
         #[arg(long, default_value = "out/demo")]
         out: PathBuf,
+        #[command(flatten)]
+        config: LocalFiles,
     },
     /// The orders pending queue: what the queue reader could not deliver.
     Pending {
@@ -85,21 +87,33 @@ enum Command {
     },
 }
 
-/// The local configuration files (webhook sources, their secrets, ERP connectors).
+/// The local configuration files (webhook sources, their secrets, ERP connectors and their
+/// mappings), looked up as `config_dir` says.
 #[derive(clap::Args)]
 struct LocalFiles {
-    #[arg(long, default_value_os_t = bridge::LocalConfig::default().sources)]
-    webhook_sources: PathBuf,
-    /// A flat JSON object of `local:<name>` secret values.
-    #[arg(long, default_value_os_t = bridge::LocalConfig::default().secrets)]
-    secrets: PathBuf,
-    #[arg(long, default_value_os_t = bridge::LocalConfig::default().connectors)]
-    erp_connectors: PathBuf,
+    /// Folder of the configuration files [default: config/ in the working directory if there is
+    /// one, else the files built into orderflow].
+    #[arg(long)]
+    config_dir: Option<PathBuf>,
+    /// Webhook sources file, instead of the configuration folder's webhook-sources.local.json.
+    #[arg(long)]
+    webhook_sources: Option<PathBuf>,
+    /// A flat JSON object of `local:<name>` secret values, instead of local-secrets.json.
+    #[arg(long)]
+    secrets: Option<PathBuf>,
+    /// ERP connectors file, instead of erp-connectors.local.json.
+    #[arg(long)]
+    erp_connectors: Option<PathBuf>,
 }
 
-impl From<LocalFiles> for bridge::LocalConfig {
-    fn from(files: LocalFiles) -> Self {
-        Self { sources: files.webhook_sources, secrets: files.secrets, connectors: files.erp_connectors }
+impl LocalFiles {
+    fn locate(self) -> Result<bridge::LocalConfig, String> {
+        Ok(bridge::LocalConfig {
+            dir: config_dir::ConfigDir::locate(self.config_dir.as_deref())?,
+            sources: self.webhook_sources,
+            secrets: self.secrets,
+            connectors: self.erp_connectors,
+        })
     }
 }
 
@@ -108,7 +122,9 @@ async fn main() -> ExitCode {
     orderflow_shared::telemetry::silence_metrics();
     let result = match Cli::parse().command {
         Command::Convert { file, max_bytes } => convert::run(&file, max_bytes),
-        Command::Demo { orders, out } => demo::run(&orders, &out).await,
+        Command::Demo { orders, out, config } => {
+            async { demo::run(orders.as_deref(), &out, &config.locate()?).await }.await
+        }
         Command::Pending { action, queue_url, to } => {
             dead_letters::run(action, dead_letters::Queues { dead_letters: queue_url, target: to }).await
         }
@@ -117,8 +133,11 @@ async fn main() -> ExitCode {
         }
         Command::Serve { port, api_keys, state, erp, config, legacy, legacy_timeout_ms } => {
             let legacy_timeout = std::time::Duration::from_millis(legacy_timeout_ms);
-            serve::run(serve::Options { port, api_keys, state, erp, config: config.into(), legacy, legacy_timeout })
-                .await
+            async {
+                let config = config.locate()?;
+                serve::run(serve::Options { port, api_keys, state, erp, config, legacy, legacy_timeout }).await
+            }
+            .await
         }
         Command::ErpDoubles { bc_port, sap_port } => erp_doubles::run(bc_port, sap_port).await,
     };

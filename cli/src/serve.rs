@@ -8,6 +8,9 @@
 //! the orders queue ([`OrdersQueueRoute`]) and `/legacy/{system}/{proxy+}` to the back-ends
 //! given with `--legacy` ([`LegacyProxy`]). The queue reader and the ERP worker run in the
 //! background, so a posted order moves through its stages by itself.
+//!
+//! Like API Gateway, it refuses a request whose request line and headers together exceed
+//! 10,240 bytes (`MAX_HEAD_BYTES`), in hyper's parser, before any route sees it.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -31,6 +34,12 @@ use crate::pipeline::{Pipeline, Time};
 
 /// API Gateway's own payload limit; the router applies the smaller Lambda limit itself.
 const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
+/// API Gateway's quota on the "total combined size of request line and header values" of a
+/// REST API. hyper counts the request line and every header line with its CRLFs, up to the
+/// blank line, and answers a larger head with 431 Request Header Fields Too Large, then closes
+/// the connection. AWS's quota table gives the size but not the status; 431 is hyper's answer
+/// and the one users report from API Gateway, not verified against a live API.
+const MAX_HEAD_BYTES: usize = 10 * 1024;
 const QUEUE_POLL: Duration = Duration::from_millis(20);
 
 pub struct Options {
@@ -81,7 +90,7 @@ pub async fn run(options: Options) -> Result<(), String> {
     println!("orderflow serve: Orders API on http://{addr} (embedded adapters, state in {})", state.display());
     println!(
         "orderflow serve: webhooks on http://{addr}/webhooks/{{source}} (sources in {}); ERP: {}",
-        config.sources.display(),
+        config.sources_origin(),
         erp.as_deref().unwrap_or("none, orders wait in erp-sync")
     );
     println!("orderflow serve: POST http://{addr}/orders/queue; legacy systems at /legacy/{{system}}/...: {systems:?}");
@@ -100,7 +109,31 @@ pub async fn run(options: Options) -> Result<(), String> {
     });
 
     let router = axum::Router::new().fallback(forward).with_state(app);
-    axum::serve(listener, router).await.map_err(|e| e.to_string())
+    match serve_http1(listener, router).await {}
+}
+
+/// Serves `router` over HTTP/1 as `axum::serve` would, with the head limit set on hyper's
+/// server (`axum::serve` does not expose its settings), for as long as the process runs.
+async fn serve_http1(listener: tokio::net::TcpListener, router: axum::Router) -> std::convert::Infallible {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.max_header_size(MAX_HEAD_BYTES);
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            // A connection that failed before it was accepted, or no file descriptors left:
+            // say so and go on serving, after a pause so a lasting cause does not spin.
+            Err(e) => {
+                eprintln!("orderflow serve: accepting a connection: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        // A connection's error (the client went away, a head over the limit that was already
+        // answered with 431) ends that connection only; there is nobody else to tell.
+        tokio::spawn(async move { drop(connection.await) });
+    }
 }
 
 /// Whether `presented` is one of the keys, compared in constant time (`subtle`) so the time

@@ -1,5 +1,6 @@
 //! The `orderflow` binary as a user runs it: `demo`, and `serve` with webhooks pushed to the
-//! local ERP test servers of `orderflow erp-doubles`.
+//! local ERP test servers of `orderflow erp-doubles`; both from folders other than the
+//! repository, on the configuration built in or the one of `--config-dir`.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -103,6 +104,30 @@ fn the_demo_shows_each_webhook_outcome_and_the_erp_records() {
     std::fs::remove_dir_all(out).unwrap();
 }
 
+/// A Standard Webhooks delivery to `base`, signed over `signed` with `secret`, carrying `sent`.
+async fn webhook(
+    client: &reqwest::Client,
+    base: &str,
+    secret: &str,
+    id: &str,
+    signed: &[u8],
+    sent: &[u8],
+) -> (u16, Value) {
+    let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+    let signature = sign::standard_webhooks(secret, id, timestamp, signed);
+    let response = client
+        .post(format!("{base}/webhooks/standard"))
+        .header("content-type", "application/json")
+        .header("webhook-id", id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signature)
+        .body(sent.to_vec())
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
 struct Served {
     _erp: Running,
     _serve: Running,
@@ -146,20 +171,7 @@ fn serve_with_erp(extra: &[&str]) -> Served {
 
 impl Served {
     async fn webhook(&self, id: &str, signed: &[u8], sent: &[u8]) -> (u16, Value) {
-        let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
-        let signature = sign::standard_webhooks(&local_secret("standard"), id, timestamp, signed);
-        let response = self
-            .client
-            .post(format!("{}/webhooks/standard", self.base))
-            .header("content-type", "application/json")
-            .header("webhook-id", id)
-            .header("webhook-timestamp", timestamp.to_string())
-            .header("webhook-signature", signature)
-            .body(sent.to_vec())
-            .send()
-            .await
-            .unwrap();
-        (response.status().as_u16(), response.json().await.unwrap())
+        webhook(&self.client, &self.base, &local_secret("standard"), id, signed, sent).await
     }
 
     /// The Business Central double's sales orders with this `externalDocumentNumber`.
@@ -427,4 +439,166 @@ async fn serve_proxies_legacy_systems_with_the_key_and_the_timeout() {
     assert_eq!((status, answer["error"]["code"].as_str()), (502, Some("upstream_unavailable")), "{answer}");
     let (status, answer) = served.get("/legacy/sales-support/x", Some("test-key")).await;
     assert_eq!((status, answer["error"]["code"].as_str()), (404, Some("not_found")), "{answer}");
+}
+
+/// An empty folder of its own for one run.
+fn empty_folder(name: &str) -> PathBuf {
+    let dir = scratch(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `orderflow <args>` run to its end in `dir`: whether it succeeded, its stdout, its stderr.
+fn run_in(dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let run = Command::new(BIN).current_dir(dir).args(args).output().unwrap();
+    (run.status.success(), String::from_utf8_lossy(&run.stdout).into(), String::from_utf8_lossy(&run.stderr).into())
+}
+
+/// A copy of the repository's local configuration at `dir`, with `edit` applied to `file`.
+fn config_copy(dir: &Path, file: &str, edit: impl Fn(&str) -> String) {
+    std::fs::create_dir_all(dir.join("mappings")).unwrap();
+    for name in [
+        "webhook-sources.local.json",
+        "local-secrets.json",
+        "erp-connectors.local.json",
+        "mappings/business-central.json",
+        "mappings/sap-b1.json",
+    ] {
+        let text = std::fs::read_to_string(repo(&format!("config/{name}"))).unwrap();
+        let text = if name == file { edit(&text) } else { text };
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+}
+
+/// The key of the demo's webhook order, from the sales order line the demo prints.
+fn webhook_order_key(stdout: &str) -> String {
+    let line =
+        stdout.lines().find(|l| l.contains("sales order ")).unwrap_or_else(|| panic!("no sales order in:\n{stdout}"));
+    let key = line.split("externalDocumentNumber=").nth(1).unwrap().split_whitespace().next().unwrap();
+    assert!(key.starts_with("SO-2026-0042-"), "{line}");
+    key.to_owned()
+}
+
+#[test]
+fn the_demo_runs_from_an_empty_folder_on_the_files_built_into_it() {
+    let dir = empty_folder("demo-anywhere");
+    let (ok, stdout, stderr) = run_in(&dir, &["demo"]);
+    assert!(ok, "{stdout}\n{stderr}");
+    for expected in [
+        "orderflow demo: 17 sample documents",
+        "samples built in; configuration built in",
+        "valid order.created    202 queued",
+        "2 messages pushed, 0 retried, 0 parked",
+        "6. Orders table",
+        "23 transitions in all",
+    ] {
+        assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
+    }
+    assert!(dir.join("out/demo/outbox").is_dir(), "the demo writes under the folder it runs in");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The webhook order's key is derived from the seller its source names: a source with another
+/// seller id gives another key, so the key shows which webhook sources file was read.
+#[test]
+fn the_demo_reads_the_config_dir_given_or_else_config_in_the_working_directory() {
+    let dir = empty_folder("demo-config-dir");
+    let (ok, stdout, stderr) = run_in(&dir, &["demo"]);
+    assert!(ok, "{stdout}\n{stderr}");
+    let built_in = webhook_order_key(&stdout);
+
+    config_copy(&dir.join("changed"), "webhook-sources.local.json", |text| {
+        assert!(text.contains("\"76123456-7\""), "the shipped seller id");
+        text.replace("\"76123456-7\"", "\"76999999-9\"")
+    });
+    let (ok, stdout, stderr) = run_in(&dir, &["demo", "--config-dir", "changed"]);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("configuration from changed"), "{stdout}");
+    let changed = webhook_order_key(&stdout);
+    assert_ne!(changed, built_in, "the changed seller id was read");
+
+    std::fs::rename(dir.join("changed"), dir.join("config")).unwrap();
+    let (ok, stdout, stderr) = run_in(&dir, &["demo"]);
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(stdout.contains("configuration from config"), "{stdout}");
+    assert_eq!(webhook_order_key(&stdout), changed, "config/ of the working directory comes before the built-in files");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_config_dir_that_does_not_exist_is_an_error_naming_it() {
+    let dir = empty_folder("no-config-dir");
+    for command in [&["demo"][..], &["serve", "--api-key", "k", "--port", "0"]] {
+        let args: Vec<&str> = command.iter().copied().chain(["--config-dir", "no-such-dir"]).collect();
+        let (ok, stdout, stderr) = run_in(&dir, &args);
+        assert!(!ok, "{args:?} succeeded:\n{stdout}");
+        assert_eq!(stderr.trim(), "orderflow: --config-dir no-such-dir: no such directory", "{args:?}");
+        assert_eq!(stdout, "", "{args:?} ran nothing");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_config_dir_without_a_file_names_the_file_before_anything_runs() {
+    let dir = empty_folder("config-dir-lacks");
+    config_copy(&dir.join("partial"), "", str::to_owned);
+    std::fs::remove_file(dir.join("partial/mappings/business-central.json")).unwrap();
+    let (ok, stdout, stderr) = run_in(&dir, &["demo", "--config-dir", "partial"]);
+    assert!(!ok, "{stdout}");
+    assert_eq!(stderr.trim(), "orderflow: the configuration directory partial has no mappings/business-central.json");
+    assert!(!stdout.contains("1. S3 upload"), "{stdout}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn serve_takes_its_webhook_secrets_from_the_config_dir() {
+    let dir = empty_folder("serve-config-dir");
+    let secret = "whsec_Y2hhbmdlZC1sb2NhbC1zZWNyZXQtZm9yLWEtdGVzdA==";
+    config_copy(&dir, "local-secrets.json", |text| text.replace(&local_secret("standard"), secret));
+    let state = dir.join("state");
+    let port = free_port().to_string();
+    let args = ["serve", "--port", &port, "--api-key", "k", "--state", state.to_str().unwrap()];
+    let (_serve, lines) = start(&[&args[..], &["--config-dir", dir.to_str().unwrap()]].concat(), 2);
+    let base = address(&lines[0]);
+    let expected = format!("sources in {}", dir.join("webhook-sources.local.json").display());
+    assert!(lines[1].contains(&expected), "{lines:?}");
+
+    let client = reqwest::Client::new();
+    let body = std::fs::read(repo("events/webhooks/standard-order-created.json")).unwrap();
+    let shipped = local_secret("standard");
+    assert_eq!(webhook(&client, &base, &shipped, "msg_dir_1", &body, &body).await.0, 401, "the shipped secret");
+    assert_eq!(webhook(&client, &base, secret, "msg_dir_1", &body, &body).await.0, 202, "the config dir's");
+}
+
+/// `GET /stats` with the key, padded by one header to exactly `bytes` of request line and
+/// headers (up to and including the blank line); the status `serve` answers.
+fn stats_with_head_of(base: &str, bytes: usize) -> u16 {
+    use std::io::{Read, Write};
+    let host = base.trim_start_matches("http://");
+    let head = |pad: usize| {
+        format!("GET /stats HTTP/1.1\r\nhost: {host}\r\nx-api-key: test-key\r\nx-pad: {}\r\n\r\n", "p".repeat(pad))
+    };
+    let pad = bytes - head(0).len();
+    let request = head(pad);
+    assert_eq!(request.len(), bytes);
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut status_line = [0u8; 12];
+    stream.read_exact(&mut status_line).unwrap();
+    let status_line = String::from_utf8_lossy(&status_line);
+    status_line.strip_prefix("HTTP/1.1 ").unwrap_or_else(|| panic!("{status_line:?}")).parse().unwrap()
+}
+
+/// API Gateway's quota: request line and headers together at most 10,240 bytes.
+#[test]
+fn serve_refuses_a_request_head_over_10240_bytes_with_431() {
+    let state = scratch("serve-head");
+    let port = free_port().to_string();
+    let (_serve, lines) =
+        start(&["serve", "--port", &port, "--api-key", "test-key", "--state", state.to_str().unwrap()], 2);
+    let base = address(&lines[0]);
+    for (bytes, status) in [(10_000, 200), (10_240, 200), (10_241, 431), (10_300, 431), (64 * 1024, 431)] {
+        assert_eq!(stats_with_head_of(&base, bytes), status, "a head of {bytes} bytes");
+    }
 }

@@ -1,8 +1,9 @@
 //! `orderflow demo`: the bundled samples through the pipeline, on embedded adapters.
 
+mod samples;
 mod webhooks;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use email_notifier::{Notified, Notifier};
@@ -21,24 +22,26 @@ use orderflow_shared::order_service::OrderService;
 use orderflow_shared::ports::OrderStore;
 use xml_order_converter::Outcome;
 
+use crate::bridge::LocalConfig;
 use crate::pipeline::{Pipeline, Time, manual_clock};
 
-pub const DEFAULT_ORDERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../events/orders");
-
-pub async fn run(orders: &Path, out: &Path) -> Result<(), String> {
-    let samples = sample_files(orders)?;
+/// `orders` is a folder of UBL samples (`*`, plus `malformed/`); without it, the built-in ones.
+pub async fn run(orders: Option<&Path>, out: &Path, config: &LocalConfig) -> Result<(), String> {
+    let samples = samples::orders(orders)?;
+    webhooks::check(config)?;
     if out.exists() {
         std::fs::remove_dir_all(out).map_err(|e| format!("clearing {}: {e}", out.display()))?;
     }
     let clock = manual_clock();
     let pipeline = Pipeline::new(out, Time::Manual(clock.clone()));
     println!("orderflow demo: {} sample documents, embedded bucket at {}", samples.len(), out.join("bucket").display());
+    let from = orders.map_or_else(|| "built in".to_owned(), |dir| format!("from {}", dir.display()));
+    println!("orderflow demo: samples {from}; configuration {}", config.dir);
     println!();
     println!("1. S3 upload -> xml-order-converter -> orders.fifo");
     let mut queued = Vec::new();
-    for (relative, path) in &samples {
-        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        for outcome in pipeline.upload(relative, bytes).await?.outcomes {
+    for (relative, bytes) in &samples {
+        for outcome in pipeline.upload(relative, bytes.to_vec()).await?.outcomes {
             println!("   {}", describe(relative, &outcome));
             if let Outcome::Queued { order_key, .. } = outcome {
                 queued.push((relative.clone(), order_key));
@@ -73,7 +76,7 @@ pub async fn run(orders: &Path, out: &Path) -> Result<(), String> {
 
     println!();
     println!("4. Signed webhooks -> POST /webhooks/standard (webhook-bridge) -> erp-sync.fifo + orders.fifo");
-    let webhook_order = webhooks::run(&pipeline, &clock).await?.order_key;
+    let webhook_order = webhooks::run(&pipeline, &clock, config).await?.order_key;
 
     println!();
     println!("5. orders table stream -> email-notifier (issuance_dte reached)");
@@ -181,20 +184,4 @@ fn describe(relative: &str, outcome: &Outcome) -> String {
         }
         Outcome::Skipped { reason, .. } => format!("{relative:<38} skipped   {reason}"),
     }
-}
-
-/// Valid samples first, then the malformed ones, each sorted by name.
-fn sample_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
-    let mut found = Vec::new();
-    for (sub, prefix) in [(dir.to_path_buf(), ""), (dir.join("malformed"), "malformed/")] {
-        let entries = std::fs::read_dir(&sub).map_err(|e| format!("{}: {e}", sub.display()))?;
-        let mut files: Vec<_> = entries
-            .filter_map(|e| e.ok())
-            .filter(|e| e.path().is_file())
-            .map(|e| (format!("{prefix}{}", e.file_name().to_string_lossy()), e.path()))
-            .collect();
-        files.sort();
-        found.extend(files);
-    }
-    Ok(found)
 }

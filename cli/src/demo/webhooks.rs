@@ -8,7 +8,8 @@ use orderflow_shared::order::OrderKey;
 use serde_json::Value;
 use webhook_bridge::sign;
 
-use crate::bridge::{Bridge, LocalConfig, repo_root};
+use super::samples;
+use crate::bridge::{Bridge, LocalConfig};
 use crate::pipeline::Pipeline;
 
 const SOURCE: &str = "standard";
@@ -19,23 +20,29 @@ pub struct WebhookRun {
     pub order_key: Option<OrderKey>,
 }
 
-pub async fn run(pipeline: &Pipeline, clock: &ManualClock) -> Result<WebhookRun, String> {
-    let config = LocalConfig::default();
+/// Reads what [`run`] will need, so that a configuration directory without it stops the demo
+/// before it starts instead of at this step.
+pub fn check(config: &LocalConfig) -> Result<(), String> {
+    config.connector(CONNECTOR, None)?;
+    local_secret(config, SOURCE)?;
+    config.webhook_sources().map(drop)
+}
+
+pub async fn run(pipeline: &Pipeline, clock: &ManualClock, config: &LocalConfig) -> Result<WebhookRun, String> {
     let erp = FakeBc::start_on(0, clock.clone()).await.map_err(|e| format!("local ERP test server: {e}"))?;
     let origin = erp.token_url().trim_end_matches("/token").to_owned();
     let connector = config.connector(CONNECTOR, Some(&origin))?;
-    let bridge = Bridge::new(&config, pipeline.orders.clone(), Some(connector), pipeline.time())?;
-    let secret = local_secret(&config, SOURCE)?;
-    let created = sample("standard-order-created.json")?;
-    let refunded = sample("standard-order-refunded.json")?;
+    let bridge = Bridge::new(config, pipeline.orders.clone(), Some(connector), pipeline.time())?;
+    let secret = local_secret(config, SOURCE)?;
+    let (created, refunded) = (samples::ORDER_CREATED, samples::ORDER_REFUNDED);
 
-    let tampered = tampered(&created);
+    let tampered = tampered(created);
     // (what is shown, webhook id, body signed, body sent): the tampered one is signed over the
     // original and delivered with one value changed on the way.
     let deliveries = [
-        ("valid order.created", "msg_demo_created", &created, &created),
-        ("tampered body", "msg_demo_tampered", &created, &tampered),
-        ("replayed delivery", "msg_demo_created", &created, &created),
+        ("valid order.created", "msg_demo_created", created, created),
+        ("tampered body", "msg_demo_tampered", created, tampered.as_slice()),
+        ("replayed delivery", "msg_demo_created", created, created),
     ];
     for (label, id, signed, sent) in deliveries {
         let reply = deliver(&bridge, &secret, id, signed, sent).await;
@@ -43,7 +50,7 @@ pub async fn run(pipeline: &Pipeline, clock: &ManualClock) -> Result<WebhookRun,
     }
     // The lifecycle registers the order before it can be refunded.
     pipeline.drain().await?;
-    let reply = deliver(&bridge, &secret, "msg_demo_refunded", &refunded, &refunded).await;
+    let reply = deliver(&bridge, &secret, "msg_demo_refunded", refunded, refunded).await;
     println!("   {:<22} {}", "order.refunded", reply);
     pipeline.drain().await?;
 
@@ -98,11 +105,6 @@ async fn deliver(bridge: &Bridge, secret: &str, id: &str, signed: &[u8], sent: &
 
 fn tampered(body: &[u8]) -> Vec<u8> {
     String::from_utf8_lossy(body).replacen("\"3\"", "\"30\"", 1).into_bytes()
-}
-
-fn sample(name: &str) -> Result<Vec<u8>, String> {
-    let path = repo_root().join("events/webhooks").join(name);
-    std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn local_secret(config: &LocalConfig, name: &str) -> Result<String, String> {
