@@ -9,14 +9,18 @@ use orderflow_shared::operator::{self, Selection};
 
 #[derive(Subcommand)]
 pub enum Action {
-    /// Each waiting message: id, order, deliveries, age, reason.
+    /// Each waiting message: id, order, deliveries, age, class, reason.
     List,
     /// One message in full.
     Show { id: String },
     /// Send messages back to their queue, then delete them here.
     Redrive {
-        #[arg(long, conflicts_with = "ids")]
+        #[arg(long, conflicts_with_all = ["ids", "class"])]
         all: bool,
+        /// Every message of this class (auth, validation, conflict, refused, unavailable),
+        /// e.g. `auth` once the refused secret is fixed.
+        #[arg(long, conflicts_with = "ids")]
+        class: Option<String>,
         ids: Vec<String>,
     },
 }
@@ -38,11 +42,12 @@ pub async fn run(action: Action, queues: Queues) -> Result<(), String> {
             println!("{} waiting in {}", waiting.len(), queues.dead_letters);
             for w in waiting {
                 println!(
-                    "{}  {:<34} deliveries {:>2}  age {:>6} s  {}",
+                    "{}  {:<34} deliveries {:>2}  age {:>6} s  {:<11}  {}",
                     w.message_id,
                     w.group_id,
                     w.receive_count,
                     w.age_ms / 1000,
+                    w.class,
                     w.reason
                 );
             }
@@ -50,17 +55,19 @@ pub async fn run(action: Action, queues: Queues) -> Result<(), String> {
         Action::Show { id } => {
             let waiting = operator::list(&dead_letters, now).await.map_err(|e| e.to_string())?;
             let w = waiting.into_iter().find(|w| w.message_id == id).ok_or(format!("no message {id}"))?;
-            println!("message {}\norder   {}\nreason  {}", w.message_id, w.group_id, w.reason);
+            println!("message {}\norder   {}\nclass   {}\nreason  {}", w.message_id, w.group_id, w.class, w.reason);
             for (k, v) in &w.attributes {
                 println!("{k}: {v}");
             }
             println!("\n{}", w.body);
         }
-        Action::Redrive { all, ids } => {
-            if !all && ids.is_empty() {
-                return Err("name message ids, or --all".into());
-            }
-            let selection = if all { Selection::All } else { Selection::Ids(ids) };
+        Action::Redrive { all, class, ids } => {
+            let selection = match (all, class) {
+                (true, _) => Selection::All,
+                (false, Some(class)) => Selection::Class(class),
+                (false, None) if !ids.is_empty() => Selection::Ids(ids),
+                (false, None) => return Err("name message ids, or --class CLASS, or --all".into()),
+            };
             let target = SqsFifoQueue::new(client, &queues.target);
             let report = operator::redrive(&dead_letters, &target, &selection, now).await.map_err(|e| e.to_string())?;
             for id in &report.moved {

@@ -27,6 +27,9 @@ pub struct BcState {
     pub(crate) tokens: HashMap<String, u64>,
     pub(crate) tokens_issued: u32,
     pub(crate) nonces: HashSet<String>,
+    /// The client secret the token endpoint accepts now, when it was rotated from
+    /// [`auth::oauth2::BC_CLIENT_SECRET`].
+    pub(crate) rotated_secret: Option<String>,
 }
 
 impl Documents for BcState {
@@ -112,6 +115,12 @@ impl FakeBc {
 
     pub fn tokens_issued(&self) -> u32 {
         self.app.lock().tokens_issued
+    }
+
+    /// A new client secret, as when an admin rotates it in Entra ID: the old one is refused
+    /// from now on. Tokens already issued stay valid until they expire, as Entra's do.
+    pub fn rotate_client_secret(&self, secret: &str) {
+        self.app.lock().rotated_secret = Some(secret.to_owned());
     }
 
     /// Refuses every token issued so far, as when the server's idea of expiry comes first.

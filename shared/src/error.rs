@@ -8,6 +8,11 @@ pub enum Retry {
     Transient,
     /// Bad input or a business refusal: retrying repeats the failure.
     Permanent,
+    /// The far side refused our credentials (401/403) even after they were read again from
+    /// their secret ([`crate::credentials`]): an operator must fix the secret. Parked with the
+    /// class `auth` for the operator tools to redrive once it is fixed; never a terminal state
+    /// of an order.
+    Auth,
 }
 
 /// Implemented by every error that crosses a port, so handlers decide retry vs park uniformly.

@@ -37,6 +37,16 @@ pub fn retry_for_status(status: u16) -> Retry {
     }
 }
 
+/// The same, for a provider we call with our own credentials (the DTE provider, an ERP): its
+/// 401/403 says those credentials are refused, which reading them again may cure
+/// ([`crate::credentials`]) and which otherwise needs an operator, not the sender.
+pub fn retry_for_provider_status(status: u16) -> Retry {
+    match status {
+        401 | 403 => Retry::Auth,
+        other => retry_for_status(other),
+    }
+}
+
 /// `timeout`, `connect` or `request`: a request that got no answer.
 pub fn transport_code(err: &reqwest::Error) -> &'static str {
     if err.is_timeout() {

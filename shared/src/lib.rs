@@ -8,6 +8,7 @@ pub mod batch;
 pub mod claim_check;
 pub mod command;
 pub mod config;
+pub mod credentials;
 pub mod dte;
 pub mod email;
 pub mod erp;

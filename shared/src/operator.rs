@@ -19,6 +19,8 @@ pub struct Waiting {
     pub age_ms: u64,
     /// Why it is here: the refusal the reader attached, or the receive limit SQS applied.
     pub reason: String,
+    /// The refusal's class ([`crate::parking::class`]).
+    pub class: String,
     pub body: String,
     pub attributes: Vec<(String, String)>,
 }
@@ -37,10 +39,17 @@ impl Waiting {
             receive_count: m.receive_count.saturating_sub(1),
             age_ms: now_ms.saturating_sub(m.sent_at_ms),
             reason,
+            class: class_of(m).to_owned(),
             body: m.body.clone(),
             attributes: m.attributes.clone(),
         }
     }
+}
+
+/// The class a parker attached; a message SQS moved after its receive limit carries none, and
+/// only failures a retry might cure get there.
+fn class_of(m: &ReceivedMessage) -> &str {
+    m.attribute(attributes::CLASS).unwrap_or("unavailable")
 }
 
 /// Every waiting message, left where it was.
@@ -56,6 +65,8 @@ pub async fn list<Q: FifoQueue>(queue: &Q, now_ms: u64) -> Result<Vec<Waiting>, 
 pub enum Selection {
     All,
     Ids(Vec<String>),
+    /// Every message of one class, e.g. `auth` once the refused secret is fixed.
+    Class(String),
 }
 
 /// Exactly what a redrive did.
@@ -80,6 +91,7 @@ pub async fn redrive<D: FifoQueue, T: FifoQueue>(
     let chosen = |m: &ReceivedMessage| match selection {
         Selection::All => true,
         Selection::Ids(ids) => ids.contains(&m.message_id),
+        Selection::Class(class) => class_of(m) == class,
     };
     let mut report = Redriven::default();
     let mut keep = Vec::new();
@@ -161,5 +173,18 @@ mod tests {
         let moved = orders.receive(10).await.unwrap();
         assert_eq!((moved[0].body.as_str(), moved[0].group_id.as_str()), ("a", "g1"));
         assert_eq!(pending.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_class_is_redriven_whole_once_its_cause_is_fixed() {
+        let (pending, orders) = (EmbeddedFifoQueue::new("pending.fifo"), EmbeddedFifoQueue::new("orders.fifo"));
+        let auth = |body: &str| OutgoingMessage::new(body.into(), body, body).with_attribute(attributes::CLASS, "auth");
+        let refused = [pending.send(auth("a")).await.unwrap(), pending.send(auth("b")).await.unwrap()];
+        park(&pending, "c", "g3").await;
+        let listed: Vec<String> = list(&pending, u64::MAX).await.unwrap().into_iter().map(|w| w.class).collect();
+        assert_eq!(listed, ["auth", "auth", "unavailable"]);
+        let report = redrive(&pending, &orders, &Selection::Class("auth".into()), 1).await.unwrap();
+        assert_eq!(report.moved, refused);
+        assert_eq!(pending.len(), 1, "the other class stays");
     }
 }

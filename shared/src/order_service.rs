@@ -226,7 +226,11 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
                 record.check(target)?;
                 let detail = match self.side_effect(&mut record, stage).await {
                     Ok(detail) => detail,
-                    Err(cause) if on_failure == OnFailure::Report => return Err(ServiceError::Dte(cause)),
+                    // Refused credentials are the deployment's fault, not the order's: the order
+                    // stays where it is, and the command is parked for an operator (class `auth`).
+                    Err(cause) if on_failure == OnFailure::Report || cause.retry == Retry::Auth => {
+                        return Err(ServiceError::Dte(cause));
+                    }
                     Err(cause) if stage == Stage::BroadcastDte => {
                         return self.hand_over(record, expected, cause, by).await.map(Pass::Done);
                     }

@@ -54,6 +54,8 @@ impl ApiFailure {
             // API Gateway's own 401/403 (no error body of ours) means a wrong or rotated key:
             // the deployment's fault, so the commands wait in the queue instead of being parked.
             401 | 403 if !from_api => Retry::Transient,
+            // The API's upstream (the DTE provider) refused credentials read afresh.
+            _ if from_api && code == crate::api::CREDENTIALS_REFUSED => Retry::Auth,
             _ => retry_for_status(status),
         };
         Self { status: Some(status), code: tidy(&code, MAX_CODE), message: tidy(&message, MAX_MESSAGE), retry }

@@ -5,6 +5,7 @@
 use aws_lambda_events::event::sqs::SqsMessage;
 
 use crate::batch::MESSAGE_GROUP_ID;
+use crate::error::Retry;
 use crate::lifecycle::now_rfc3339;
 use crate::ports::OutgoingMessage;
 
@@ -20,12 +21,28 @@ pub mod attributes {
     /// How often SQS had delivered the message when it was parked.
     pub const RECEIVE_COUNT: &str = "orderflow.receive_count";
     pub const PARKED_AT: &str = "orderflow.parked_at";
+    /// What kind of refusal it was ([`super::class`]), for listing and redriving by kind.
+    pub const CLASS: &str = "orderflow.class";
+}
+
+/// The kind of a refusal, as operators sort them: `auth` (our credentials were refused even
+/// when read afresh: fix the secret, then redrive), `validation`, `conflict`, `refused` (any
+/// other refusal), `unavailable` (no answer, or a fault on the far side).
+pub fn class(status: Option<u16>, retry: Retry) -> &'static str {
+    match (retry, status) {
+        (Retry::Auth, _) => "auth",
+        (_, Some(409)) => "conflict",
+        (_, Some(400 | 422)) => "validation",
+        (_, Some(400..=499)) => "refused",
+        _ => "unavailable",
+    }
 }
 
 /// What the far side said when it refused the message.
 #[derive(Debug, Clone, Copy)]
 pub struct Refusal<'a> {
     pub status: Option<u16>,
+    pub retry: Retry,
     pub code: &'a str,
     pub message: &'a str,
 }
@@ -45,6 +62,7 @@ pub fn parking_message(record: &SqsMessage, raw_body: &str, fallback_group: &str
         .with_attribute(attributes::SOURCE_MESSAGE_ID, message_id)
         .with_attribute(attributes::RECEIVE_COUNT, attribute("ApproximateReceiveCount").unwrap_or("unknown"))
         .with_attribute(attributes::PARKED_AT, now_rfc3339())
+        .with_attribute(attributes::CLASS, class(refusal.status, refusal.retry))
 }
 
 #[cfg(test)]
@@ -63,7 +81,7 @@ mod tests {
 
     #[test]
     fn a_parked_message_keeps_its_body_group_and_says_why() {
-        let refusal = Refusal { status: Some(409), code: "conflict", message: "same key" };
+        let refusal = Refusal { status: Some(409), retry: Retry::Permanent, code: "conflict", message: "same key" };
         let parked = parking_message(&record(Some("g1")), "{\"raw\":1}", "fallback", refusal);
         assert_eq!((parked.body.as_str(), parked.group_id.as_str()), ("{\"raw\":1}", "g1"));
         assert_eq!(parked.dedup_id, "parked-m1");
@@ -73,11 +91,30 @@ mod tests {
         assert_eq!(attr(attributes::SOURCE_MESSAGE_ID), Some("m1"));
         assert_eq!(attr(attributes::RECEIVE_COUNT), Some("2"));
         assert!(attr(attributes::PARKED_AT).is_some_and(|t| t.ends_with('Z')));
+        assert_eq!(attr(attributes::CLASS), Some("conflict"));
+    }
+
+    #[test]
+    fn refusals_are_sorted_into_the_classes_operators_act_on() {
+        let cases = [
+            (Some(401), Retry::Auth, "auth"),
+            (None, Retry::Auth, "auth"),
+            (Some(409), Retry::Permanent, "conflict"),
+            (Some(422), Retry::Permanent, "validation"),
+            (Some(400), Retry::Permanent, "validation"),
+            (Some(404), Retry::Permanent, "refused"),
+            (Some(401), Retry::Permanent, "refused"),
+            (Some(503), Retry::Transient, "unavailable"),
+            (None, Retry::Permanent, "unavailable"),
+        ];
+        for (status, retry, expected) in cases {
+            assert_eq!(class(status, retry), expected, "{status:?} {retry:?}");
+        }
     }
 
     #[test]
     fn without_a_group_the_fallback_is_used_capped_to_sqs_limits() {
-        let refusal = Refusal { status: None, code: "timeout", message: "no answer" };
+        let refusal = Refusal { status: None, retry: Retry::Permanent, code: "timeout", message: "no answer" };
         let long = "g".repeat(300);
         let parked = parking_message(&record(None), "b", &long, refusal);
         assert_eq!(parked.group_id, crate::ports::fifo_id(&long));

@@ -55,6 +55,8 @@ struct Inner {
     answered: HashMap<String, String>,
     folios: HashSet<String>,
     next_folio: u64,
+    /// When set, only `Authorization: Bearer <token>` is accepted; anything else is 401.
+    token: Option<String>,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -86,6 +88,11 @@ impl FakeDte {
     /// Queues the answer to a later request, after those already queued.
     pub fn enqueue(&self, answer: Scripted) {
         lock(&self.inner).script.push_back(answer);
+    }
+
+    /// Accepts only this bearer token from now on, as a provider does after a rotation.
+    pub fn require_token(&self, token: &str) {
+        lock(&self.inner).token = Some(token.to_owned());
     }
 
     /// Every request received so far, in arrival order.
@@ -121,11 +128,18 @@ async fn answer(
             .collect(),
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
     };
-    let scripted = {
+    let (scripted, authorized) = {
         let mut inner = lock(&inner);
         inner.requests.push(request.clone());
-        inner.script.pop_front()
+        let authorized =
+            inner.token.as_ref().is_none_or(|t| request.header("authorization") == Some(&format!("Bearer {t}")));
+        // A refused request consumes no scripted answer.
+        (if authorized { inner.script.pop_front() } else { None }, authorized)
     };
+    if !authorized {
+        let error = json!({"error": {"code": "unauthorized", "message": "invalid or expired token"}});
+        return (StatusCode::UNAUTHORIZED, Json(error));
+    }
     let (status, body) = match scripted {
         Some(Scripted::Reply(status, body)) => (status, body),
         Some(Scripted::Delay(delay)) => {

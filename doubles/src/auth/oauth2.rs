@@ -30,7 +30,8 @@ pub(crate) async fn token(
     let mut state = app.lock();
     let valid = form.get("grant_type").map(String::as_str) == Some("client_credentials")
         && form.get("client_id").map(String::as_str) == Some(BC_CLIENT_ID)
-        && form.get("client_secret").map(String::as_str) == Some(BC_CLIENT_SECRET)
+        && form.get("client_secret").map(String::as_str)
+            == Some(state.rotated_secret.as_deref().unwrap_or(BC_CLIENT_SECRET))
         && form.contains_key("scope");
     let response = if valid {
         state.tokens_issued += 1;

@@ -172,7 +172,8 @@ pub async fn retry_broadcast<S: OrderStore, Q: FifoQueue, D: DteProvider, R: Rec
             stage: State::BroadcastDte,
             code: cause.code,
             message: cause.message,
-            retryable: cause.retry == Retry::Transient,
+            // Refused credentials may be fixed by an operator while the workflow waits.
+            retryable: cause.retry != Retry::Permanent,
             attempt: input.attempt,
         })),
         Err(other) => Err(other.into()),

@@ -19,7 +19,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use orderflow_shared::batch::{RecordOutcome, process_batch};
 use orderflow_shared::claim_check;
 use orderflow_shared::command::OrderCommand;
-use orderflow_shared::error::{Classify, PortError};
+use orderflow_shared::error::{Classify, PortError, Retry};
 use orderflow_shared::orders_api::{ApiFailure, Delivered, OrdersApiClient};
 use orderflow_shared::parking::{Refusal, parking_message};
 use orderflow_shared::ports::{FifoQueue, ObjectStore};
@@ -100,7 +100,7 @@ async fn process<S: ObjectStore, Q: FifoQueue, A: OrdersApi>(
         Ok(command) => command,
         Err(e) => {
             let message = e.to_string();
-            let refusal = Refusal { status: None, code: "not_a_command", message: &message };
+            let refusal = Refusal { status: None, retry: Retry::Permanent, code: "not_a_command", message: &message };
             return park(deps, record, raw, NOT_A_COMMAND_GROUP, refusal).await;
         }
     };
@@ -112,7 +112,12 @@ async fn process<S: ObjectStore, Q: FifoQueue, A: OrdersApi>(
         }
         Err(failure) if failure.is_transient() => Err(RecordError::Api(failure)),
         Err(failure) => {
-            let refusal = Refusal { status: failure.status, code: &failure.code, message: &failure.message };
+            let refusal = Refusal {
+                status: failure.status,
+                retry: failure.retry,
+                code: &failure.code,
+                message: &failure.message,
+            };
             park(deps, record, raw, order_key.as_str(), refusal).await
         }
     }
@@ -219,6 +224,19 @@ mod tests {
         assert_eq!(attr(attributes::SOURCE_MESSAGE_ID), Some("m1"));
         assert_eq!(attr(attributes::RECEIVE_COUNT), Some("2"));
         assert!(attr(attributes::PARKED_AT).is_some_and(|t| t.ends_with('Z')));
+    }
+
+    /// The DTE provider refused credentials read afresh: no retry can help until an operator
+    /// fixes the secret, so the command waits in the pending queue under the class `auth`.
+    #[tokio::test]
+    async fn a_refusal_of_credentials_is_parked_at_once_with_the_class_auth() {
+        let deps = reader(&[(1, failure(502, "credentials_refused", Retry::Auth))]);
+        let failed = run(&deps, vec![record("m1", "g1", &stage_body(1))]).await;
+        assert!(failed.is_empty(), "not left for SQS to redeliver: {failed:?}");
+        let parked = deps.pending.peek_all();
+        assert_eq!(parked.len(), 1);
+        let class = parked[0].attributes.iter().find(|(k, _)| k == attributes::CLASS).map(|(_, v)| v.as_str());
+        assert_eq!(class, Some("auth"));
     }
 
     #[tokio::test]

@@ -107,7 +107,8 @@ async fn process<C: ErpConnector, Q: FifoQueue>(
 
 /// The shared parking message, with the ERP's answer attached for the operator.
 fn erp_parking_message(record: &SqsMessage, raw: &str, failure: &ErpError) -> OutgoingMessage {
-    let refusal = Refusal { status: failure.status, code: &failure.code, message: &failure.message };
+    let refusal =
+        Refusal { status: failure.status, retry: failure.retry, code: &failure.code, message: &failure.message };
     // SQS refuses empty attribute values.
     let answer = failure.erp_answer.clone().filter(|a| !a.is_empty()).unwrap_or_else(|| "none".to_owned());
     parking_message(record, raw, "erp-sync", refusal).with_attribute(attributes::ERP_ANSWER, answer)

@@ -47,7 +47,7 @@ impl From<ConverterError> for lambda_runtime::Diagnostic {
     fn from(e: ConverterError) -> Self {
         let error_type = match e.retry() {
             Retry::Transient => "Converter.Transient",
-            Retry::Permanent => "Converter.Permanent",
+            Retry::Permanent | Retry::Auth => "Converter.Permanent",
         };
         Self { error_type: error_type.into(), error_message: e.to_string() }
     }

@@ -6,7 +6,7 @@ use lambda_http::{Body, Response};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::error::Classify;
+use crate::error::{Classify, Retry};
 use crate::order_service::ServiceError;
 
 pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
@@ -22,8 +22,13 @@ pub fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Resp
     json(status, &json!({"error": {"code": code, "message": message.into()}}))
 }
 
+/// The code of a 502 whose upstream refused our credentials even when read afresh; callers
+/// that see it park the request for an operator ([`Retry::Auth`]).
+pub const CREDENTIALS_REFUSED: &str = "credentials_refused";
+
 /// The one mapping from service failures to HTTP: 404 unknown, 409 illegal or conflicting,
-/// 400 invalid, 422 refused by the DTE provider, 503 for what a retry may fix.
+/// 400 invalid, 422 refused by the DTE provider, 502 refused credentials, 503 for what a retry
+/// may fix.
 pub fn from_service(err: &ServiceError) -> Response<Body> {
     let message = err.to_string();
     match err {
@@ -39,6 +44,9 @@ pub fn from_service(err: &ServiceError) -> Response<Body> {
             &json!({"error": {"code": cause.code, "message": message}, "order": record}),
         ),
         e if e.is_transient() => error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message),
+        // An upstream refused our credentials: neither the caller's fault nor worth a retry
+        // until an operator fixes the secret. The queue reader parks on this code.
+        e if e.retry() == Retry::Auth => error(StatusCode::BAD_GATEWAY, CREDENTIALS_REFUSED, message),
         _ => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", message),
     }
 }

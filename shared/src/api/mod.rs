@@ -6,5 +6,5 @@
 mod answer;
 mod request;
 
-pub use answer::{error, from_service, json, proxy_response};
+pub use answer::{CREDENTIALS_REFUSED, error, from_service, json, proxy_response};
 pub use request::{Refusal, json_body, route_path, route_segments};

@@ -1,7 +1,7 @@
 //! The DTE provider over HTTP(S): one JSON POST per call, an idempotency key per order and
 //! operation, and every failure sorted into "retry later" or "never".
 
-use crate::http_answer::{error_body, retry_for_status, transport_code};
+use crate::http_answer::{error_body, retry_for_provider_status, transport_code};
 use crate::http_client::http_client;
 use crate::text::{error_chain, tidy};
 use std::fmt;
@@ -265,7 +265,7 @@ impl<'a> LineRef<'a> {
 fn refusal(op: Operation, status: StatusCode, body: &[u8]) -> DteError {
     let (code, message) = error_body(body)
         .unwrap_or_else(|| (format!("http_{}", status.as_u16()), format!("the provider answered {status}")));
-    let retry = retry_for_status(status.as_u16());
+    let retry = retry_for_provider_status(status.as_u16());
     DteError { operation: op.as_str(), code: tidy(&code, MAX_CODE), message: tidy(&message, MAX_MESSAGE), retry }
 }
 

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::error::{Classify, Retry};
-use crate::http_answer::{retry_for_status, transport_code};
+use crate::http_answer::{retry_for_provider_status, transport_code};
 use crate::text::error_chain;
 
 /// How much of an ERP's answer is kept: enough for the error and its context, small enough
@@ -39,7 +39,8 @@ impl ErpError {
             Some((code, message)) => (code, format!("{operation} answered {status}: {message}")),
             None => (format!("http_{status}"), format!("{operation} answered {status}")),
         };
-        Self { retry: retry_for_status(status), status: Some(status), code, message, erp_answer: Some(truncate(body)) }
+        let retry = retry_for_provider_status(status);
+        Self { retry, status: Some(status), code, message, erp_answer: Some(truncate(body)) }
     }
 
     /// A request that got no answer. The URL is left out: it may carry an API key.

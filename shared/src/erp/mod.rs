@@ -6,7 +6,7 @@
 //! [`business_central`] and [`sap_b1`]; [`ProfileSpec`] describes any other OData-shaped ERP.
 //!
 //! Refunds are pushed as credit memos ([`RefundSpec`]), idempotently by a reference derived
-//! from the webhook that reported them ([`refund_reference`]).
+//! from the refund's ids in the signed webhook ([`refund_reference`]).
 //!
 //! Outcomes, for the worker that pushes:
 //! - [`PushOutcome::Created`], or [`PushOutcome::AlreadyExists`] when the ERP already holds an
@@ -15,6 +15,9 @@
 //!   connection; fail the message so SQS retries it.
 //! - [`ErpError`] with [`Retry::Permanent`](crate::error::Retry): a 4xx for a business reason
 //!   (an unknown item) or an order the mapping cannot map; to the ERP DLQ, `erp_answer` attached.
+//! - [`ErpError`] with [`Retry::Auth`](crate::error::Retry): a 401/403 that neither the
+//!   mechanism's own renewal (a new token or session) nor secrets read afresh
+//!   ([`SecretConnector`]) cured; to the ERP DLQ with the class `auth`, for an operator.
 
 mod auth;
 pub mod business_central;
@@ -22,6 +25,7 @@ mod config;
 mod connector;
 mod digest;
 mod error;
+mod from_secrets;
 mod http;
 mod oauth2;
 mod profile;
@@ -33,6 +37,7 @@ use std::future::Future;
 pub use config::{AuthConfig, ConfigError, ConnectorConfig, ConnectorsFile, KeyLocation, ProfileConfig, SecretValues};
 pub use connector::HttpConnector;
 pub use error::{ErpError, MAX_ANSWER_BYTES};
+pub use from_secrets::SecretConnector;
 pub use profile::{ProfileSpec, RefundSpec};
 
 use sha2::{Digest, Sha256};
@@ -61,8 +66,8 @@ pub trait ErpConnector: Send + Sync {
 }
 
 /// The ERP reference of a refund: `RF-` and 16 hex of sha256 of where it came from (the
-/// webhook's source and dedup id), so redeliveries share it and two refunds of one order do
-/// not. 19 characters, which fits every ERP's external-reference field.
+/// webhook's source and the refund's effect key, both from signed content), so redeliveries
+/// share it and two refunds of one order do not. 19 characters, which fits every ERP's external-reference field.
 pub fn refund_reference(origin: &str) -> String {
     let digest = Sha256::digest(origin.as_bytes());
     let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();

@@ -78,6 +78,11 @@ pub fn capture() {
     });
 }
 
+/// The captured lines that contain `needle`.
+pub fn lines_containing(needle: &str) -> Vec<String> {
+    LINES.lock().unwrap_or_else(|p| p.into_inner()).iter().filter(|line| line.contains(needle)).cloned().collect()
+}
+
 /// Fails with the offending lines when any captured line contains one of `needles`
 /// (each `(what, text)`); returns how many lines were scanned.
 ///

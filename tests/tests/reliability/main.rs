@@ -8,6 +8,7 @@ mod crashes;
 mod faults;
 mod hostile_api;
 mod logs;
+mod rotation;
 mod security;
 mod stack;
 mod workload;
