@@ -311,12 +311,16 @@ mod tests {
     }
 
     #[test]
-    fn request_timeouts_and_throttling_are_transient_and_other_refusals_permanent() {
+    fn request_timeouts_and_throttling_are_transient_refused_credentials_auth_and_other_refusals_permanent() {
         for status in [408, 429, 500, 502, 503, 504, 302] {
             let status = StatusCode::from_u16(status).unwrap();
             assert_eq!(refusal(Operation::Issue, status, b"").retry, Retry::Transient, "{status}");
         }
-        for status in [400, 401, 403, 404, 409, 422] {
+        for status in [401, 403] {
+            let status = StatusCode::from_u16(status).unwrap();
+            assert_eq!(refusal(Operation::Issue, status, b"").retry, Retry::Auth, "{status}");
+        }
+        for status in [400, 404, 409, 422] {
             let status = StatusCode::from_u16(status).unwrap();
             assert_eq!(refusal(Operation::Issue, status, b"").retry, Retry::Permanent, "{status}");
         }

@@ -284,7 +284,7 @@ async fn bc_behind(auth: BcAuth, auth_config: serde_json::Value) -> (FakeBc, Htt
 }
 
 #[tokio::test]
-async fn basic_auth_works_and_a_wrong_password_is_permanent() {
+async fn basic_auth_works_and_a_wrong_password_is_an_auth_refusal() {
     let auth = json!({"type": "basic", "username": fake_erp::BASIC_USER, "password_ref": "local:basic-password"});
     let (fake, connector) = bc_behind(BcAuth::Basic, auth).await;
     created_id(connector.push(&order("PO-1")).await);
@@ -295,7 +295,8 @@ async fn basic_auth_works_and_a_wrong_password_is_permanent() {
     let err = connector.push(&order("PO-1")).await.unwrap_err();
     assert_eq!(
         (err.retry, err.status, err.code.as_str()),
-        (Retry::Permanent, Some(401), "Authentication_InvalidCredentials")
+        (Retry::Auth, Some(401), "Authentication_InvalidCredentials"),
+        "refused credentials are for an operator (or a fresh read of the secret), not a business refusal"
     );
 }
 
@@ -321,7 +322,7 @@ async fn digest_auth_answers_the_challenge_and_reuses_it() {
 }
 
 #[tokio::test]
-async fn wrong_client_credentials_are_permanent_and_name_the_token_request() {
+async fn wrong_client_credentials_are_an_auth_refusal_and_name_the_token_request() {
     let bc = bc().await;
     let mut secrets = secrets();
     secrets.insert("local:bc-client-secret".into(), Secret::new("wrong"));
@@ -330,7 +331,7 @@ async fn wrong_client_credentials_are_permanent_and_name_the_token_request() {
     let mapping = FileSource::new(repo_path("config/mappings/business-central.json"));
     let connector = HttpConnector::new("bc", &config, &secrets, mapping, Arc::new(bc.clock.clone())).unwrap();
     let err = connector.push(&order("PO-1")).await.unwrap_err();
-    assert_eq!((err.retry, err.status, err.code.as_str()), (Retry::Permanent, Some(401), "invalid_client"));
+    assert_eq!((err.retry, err.status, err.code.as_str()), (Retry::Auth, Some(401), "invalid_client"));
     assert!(err.message.starts_with("token request answered 401: AADSTS7000215"), "{err}");
     assert!(!format!("{err:?} {:?}", bc.connector).contains(fake_erp::BC_CLIENT_SECRET));
 }
