@@ -9,6 +9,7 @@ use std::sync::Arc;
 use orderflow_shared::adapters::embedded::ManualClock;
 use orderflow_shared::adapters::embedded::MemoryReplayGuard;
 use orderflow_shared::adapters::embedded::event_source::{Polled, poll_once};
+use orderflow_shared::batch::Budget;
 use orderflow_shared::erp::{ConnectorConfig, HttpConnector};
 use orderflow_shared::mapping::MappingRef;
 use orderflow_shared::ports::{Clock, SystemClock};
@@ -145,7 +146,9 @@ impl Bridge {
         let Some(worker) = &self.worker else { return Ok(Polled::default()) };
         drain_queue(&self.erp_sync, &self.time, |queue| {
             poll_once(queue, 10, ERP_SYNC_ARN, |event| async {
-                Ok::<_, std::convert::Infallible>(webhook_bridge::worker::handle(worker, event).await)
+                Ok::<_, std::convert::Infallible>(
+                    webhook_bridge::worker::handle(worker, event, Budget::unlimited()).await,
+                )
             })
         })
         .await

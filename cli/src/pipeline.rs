@@ -12,6 +12,7 @@ use orderflow_shared::adapters::embedded::event_source::{Polled, poll_once};
 use orderflow_shared::adapters::embedded::{
     DEFAULT_VISIBILITY_TIMEOUT, DirObjectStore, EmbeddedFifoQueue, EmbeddedOrderStore, EmbeddedRecovery, ManualClock,
 };
+use orderflow_shared::batch::Budget;
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::config::ConverterConfig;
 use orderflow_shared::dte::SimulatedDteProvider;
@@ -110,7 +111,7 @@ impl Pipeline {
     pub async fn drain(&self) -> Result<Polled, String> {
         drain_queue(&self.orders, &self.time, |queue| {
             poll_once(queue, 10, ORDERS_ARN, |event| async {
-                Ok::<_, std::convert::Infallible>(queue_reader::handle(&self.reader, event).await)
+                Ok::<_, std::convert::Infallible>(queue_reader::handle(&self.reader, event, Budget::unlimited()).await)
             })
         })
         .await

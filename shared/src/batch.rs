@@ -5,13 +5,22 @@
 //! without running them: SQS then redelivers the group from the failed record on, so commands
 //! for one order never overtake each other. The event source mapping must set
 //! `ReportBatchItemFailures`, or SQS deletes the failed records with the rest.
+//!
+//! Records run against the invocation's [`Budget`]: a record starts only while the time left
+//! covers the worst case of one record, so the invocation ends before Lambda's timeout would
+//! cut it (and SQS would deliver the whole batch again, done records included, raising receive
+//! counts towards the pending queue). The records it did not start are reported as failures,
+//! which SQS delivers again; FIFO order is kept as for any failure.
 
 use std::collections::HashSet;
 use std::fmt::Display;
 use std::future::Future;
+use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsMessage};
 use tracing::{Instrument, info_span, warn};
+
+use crate::ports::{Clock, SystemClock, duration_ms};
 
 /// The system attribute SQS sets on every FIFO message.
 pub const MESSAGE_GROUP_ID: &str = "MessageGroupId";
@@ -23,6 +32,33 @@ pub enum RecordOutcome<T, E> {
     Failed(E),
     /// Not run because an earlier record of its message group failed in this batch.
     Skipped,
+    /// Not run because the invocation's time left could not cover it.
+    Deferred,
+}
+
+/// The time an invocation has left, and how long one record may take at worst.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget<'c> {
+    clock: &'c dyn Clock,
+    deadline_ms: u64,
+    per_record_ms: u64,
+}
+
+impl<'c> Budget<'c> {
+    /// `deadline_ms` is Lambda's (the invocation context's `deadline`, epoch milliseconds);
+    /// `per_record` the worst case of one record, every outbound call at its timeout.
+    pub fn new(clock: &'c dyn Clock, deadline_ms: u64, per_record: Duration) -> Self {
+        Self { clock, deadline_ms, per_record_ms: duration_ms(per_record) }
+    }
+
+    /// No deadline: embedded runs and tests that are not about time.
+    pub fn unlimited() -> Budget<'static> {
+        Budget { clock: &SystemClock, deadline_ms: u64::MAX, per_record_ms: 0 }
+    }
+
+    fn covers_one_more(&self) -> bool {
+        self.clock.now_ms().saturating_add(self.per_record_ms) <= self.deadline_ms
+    }
 }
 
 /// The outcome of every record, in record order, and the response that reports the failures.
@@ -32,11 +68,17 @@ pub struct BatchReport<T, E> {
     pub response: SqsBatchResponse,
 }
 
-/// Runs `process` on each record in order and reports failed and skipped records by message id.
+/// Runs `process` on each record in order, within `budget`, and reports failed, skipped and
+/// deferred records by message id. The first record always runs, so a function whose timeout
+/// is shorter than one record's worst case still makes progress.
 ///
 /// A record without a message id (never sent by Lambda) that fails is reported with an empty
 /// id, which Lambda treats as a failure of the whole batch: retried rather than lost.
-pub async fn process_batch<'a, T, E, F, Fut>(records: &'a [SqsMessage], mut process: F) -> BatchReport<T, E>
+pub async fn process_batch<'a, T, E, F, Fut>(
+    records: &'a [SqsMessage],
+    budget: Budget<'_>,
+    mut process: F,
+) -> BatchReport<T, E>
 where
     F: FnMut(&'a SqsMessage) -> Fut,
     Fut: Future<Output = Result<T, E>>,
@@ -45,15 +87,20 @@ where
     let mut failed_groups: HashSet<&str> = HashSet::new();
     let mut outcomes = Vec::with_capacity(records.len());
     let mut response = SqsBatchResponse::default();
-    for record in records {
+    for (i, record) in records.iter().enumerate() {
         let message_id = record.message_id.as_deref().unwrap_or_default();
         let group = record.attributes.get(MESSAGE_GROUP_ID).map(String::as_str);
         let span = info_span!("sqs_record", message_id, group = group.unwrap_or_default());
         let blocked = group.is_some_and(|g| failed_groups.contains(g));
+        let out_of_time = i > 0 && !budget.covers_one_more();
         let outcome = async {
             if blocked {
                 warn!("skipped: an earlier record of its message group failed in this batch");
                 return RecordOutcome::Skipped;
+            }
+            if out_of_time {
+                warn!("deferred: the invocation's time left does not cover one more record");
+                return RecordOutcome::Deferred;
             }
             match process(record).await {
                 Ok(value) => RecordOutcome::Done(value),
@@ -95,7 +142,7 @@ mod tests {
     /// Fails records whose body is `fail`, and notes which records ran, in order.
     async fn run(records: &[SqsMessage]) -> (BatchReport<String, String>, Vec<String>) {
         let mut ran = Vec::new();
-        let report = process_batch(records, |r| {
+        let report = process_batch(records, Budget::unlimited(), |r| {
             let body = r.body.clone().unwrap_or_default();
             ran.push(r.message_id.clone().unwrap_or_default());
             async move { if body == "fail" { Err(format!("{body} refused")) } else { Ok(body) } }
@@ -142,5 +189,43 @@ mod tests {
         anonymous.message_id = None;
         let (report, _) = run(&[anonymous]).await;
         assert_eq!(failed_ids(&report.response), [""], "an empty id makes Lambda retry the batch");
+    }
+
+    #[tokio::test]
+    async fn records_the_time_left_cannot_cover_are_deferred_with_their_groups() {
+        use crate::adapters::embedded::ManualClock;
+        let clock = ManualClock::new(1_000_000);
+        // 30 s left, 8 s per record at worst: three records fit (after the third, 6 s are left).
+        let budget = Budget::new(&clock, 1_030_000, Duration::from_secs(8));
+        let records: Vec<SqsMessage> =
+            (1..=5).map(|i| record(&i.to_string(), Some(if i % 2 == 0 { "a" } else { "b" }), "ok")).collect();
+        let mut ran = Vec::new();
+        let report = process_batch(&records, budget, |r| {
+            ran.push(r.message_id.clone().unwrap_or_default());
+            // A slow provider: each record takes 8 s of the clock.
+            clock.advance(Duration::from_secs(8));
+            async { Ok::<_, String>(()) }
+        })
+        .await;
+        assert_eq!(ran, ["1", "2", "3"]);
+        assert_eq!(failed_ids(&report.response), ["4", "5"]);
+        assert_eq!(report.outcomes[3], RecordOutcome::Deferred);
+        assert_eq!(report.outcomes[4], RecordOutcome::Deferred);
+    }
+
+    #[tokio::test]
+    async fn the_first_record_runs_even_when_one_record_outlasts_the_time_left() {
+        use crate::adapters::embedded::ManualClock;
+        let clock = ManualClock::new(0);
+        let budget = Budget::new(&clock, 5_000, Duration::from_secs(8));
+        let records = [record("1", Some("a"), "ok"), record("2", Some("b"), "ok")];
+        let mut ran = Vec::new();
+        let report = process_batch(&records, budget, |r| {
+            ran.push(r.message_id.clone().unwrap_or_default());
+            async { Ok::<_, String>(()) }
+        })
+        .await;
+        assert_eq!(ran, ["1"], "progress, however short the function's timeout");
+        assert_eq!(failed_ids(&report.response), ["2"]);
     }
 }

@@ -16,7 +16,9 @@
 use std::future::Future;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use orderflow_shared::batch::{RecordOutcome, process_batch};
+use std::time::Duration;
+
+use orderflow_shared::batch::{Budget, RecordOutcome, process_batch};
 use orderflow_shared::claim_check;
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::error::{Classify, PortError, Retry};
@@ -70,12 +72,19 @@ pub enum RecordError {
     Park { reason: String, source: PortError },
 }
 
+/// One record's worst case: the claim-check read and the parking send at the AWS SDK's
+/// operation timeout each, and the Orders API call at its own.
+pub fn worst_case_per_record(api_timeout: Duration, aws_operation_timeout: Duration) -> Duration {
+    api_timeout + 2 * aws_operation_timeout
+}
+
 #[instrument(skip_all, fields(records = event.records.len()))]
 pub async fn handle<S: ObjectStore, Q: FifoQueue, A: OrdersApi>(
     deps: &QueueReader<S, Q, A>,
     event: SqsEvent,
+    budget: Budget<'_>,
 ) -> SqsBatchResponse {
-    let report = process_batch(&event.records, |record| process(deps, record)).await;
+    let report = process_batch(&event.records, budget, |record| process(deps, record)).await;
     let mut metrics = Metrics::new(FUNCTION);
     for outcome in &report.outcomes {
         let metric = match outcome {
@@ -83,6 +92,7 @@ pub async fn handle<S: ObjectStore, Q: FifoQueue, A: OrdersApi>(
             RecordOutcome::Done(Outcome::Parked { .. }) => "Parked",
             RecordOutcome::Failed(RecordError::NoBody) => "Malformed",
             RecordOutcome::Failed(_) | RecordOutcome::Skipped => "Retried",
+            RecordOutcome::Deferred => "Deferred",
         };
         metrics.count(metric, 1);
     }
@@ -207,7 +217,12 @@ mod tests {
     ) -> Vec<String> {
         let mut event = SqsEvent::default();
         event.records = records;
-        handle(deps, event).await.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()
+        handle(deps, event, Budget::unlimited())
+            .await
+            .batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
+            .collect()
     }
 
     #[tokio::test]

@@ -5,10 +5,13 @@
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{LambdaEvent, service_fn};
 use orderflow_shared::adapters::aws::{self, AwsSecretStore, S3ObjectStore, SqsFifoQueue};
+use orderflow_shared::batch::Budget;
 use orderflow_shared::config::QueueReaderConfig;
 use orderflow_shared::orders_api::OrdersApiClient;
+use orderflow_shared::ports::SystemClock;
 use orderflow_shared::secrets::CachedSecret;
 use orderflow_shared::telemetry;
+use queue_reader::handler::worst_case_per_record;
 use queue_reader::{QueueReader, handle};
 
 #[tokio::main]
@@ -23,8 +26,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         pending: SqsFifoQueue::new(aws::sqs_client(&sdk), &config.pending_queue_url),
         api: OrdersApiClient::new(&config.orders_api_url, api_key, config.api_timeout)?,
     };
-    lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| async {
-        Ok::<_, lambda_runtime::Error>(handle(&deps, event.payload).await)
+    let per_record = worst_case_per_record(config.api_timeout, aws::OPERATION_TIMEOUT);
+    let deps = &deps;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| async move {
+        let budget = Budget::new(&SystemClock, event.context.deadline, per_record);
+        Ok::<_, lambda_runtime::Error>(handle(deps, event.payload, budget).await)
     }))
     .await
 }

@@ -17,7 +17,9 @@
 //! Ordering within an external order (one message group) is kept by [`process_batch`].
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use orderflow_shared::batch::{RecordOutcome, process_batch};
+use std::time::Duration;
+
+use orderflow_shared::batch::{Budget, RecordOutcome, process_batch};
 use orderflow_shared::erp::{ErpConnector, ErpError, PushOutcome, refund_reference};
 use orderflow_shared::error::{Classify, PortError};
 use orderflow_shared::parking::{Refusal, attributes, parking_message};
@@ -56,9 +58,24 @@ pub enum RecordError {
     Park { failure: ErpError, source: PortError },
 }
 
+/// The ERP calls one record may make: a token (or session) request, the lookup by reference,
+/// the create. A credentials refresh can double them; that rare overrun is what the queue's
+/// visibility timeout of six function timeouts absorbs.
+pub const ERP_CALLS_PER_RECORD: u32 = 3;
+
+/// One record's worst case: every ERP call at the connector's timeout, and the parking send at
+/// the AWS SDK's operation timeout.
+pub fn worst_case_per_record(erp_timeout: Duration, aws_operation_timeout: Duration) -> Duration {
+    ERP_CALLS_PER_RECORD * erp_timeout + aws_operation_timeout
+}
+
 #[instrument(skip_all, fields(records = event.records.len()))]
-pub async fn handle<C: ErpConnector, Q: FifoQueue>(worker: &Worker<C, Q>, event: SqsEvent) -> SqsBatchResponse {
-    let report = process_batch(&event.records, |record| process(worker, record)).await;
+pub async fn handle<C: ErpConnector, Q: FifoQueue>(
+    worker: &Worker<C, Q>,
+    event: SqsEvent,
+    budget: Budget<'_>,
+) -> SqsBatchResponse {
+    let report = process_batch(&event.records, budget, |record| process(worker, record)).await;
     let mut metrics = Metrics::new(FUNCTION);
     for outcome in &report.outcomes {
         let metric = match outcome {
@@ -67,6 +84,7 @@ pub async fn handle<C: ErpConnector, Q: FifoQueue>(worker: &Worker<C, Q>, event:
             RecordOutcome::Done(Outcome::Parked { .. }) => "ErpParked",
             RecordOutcome::Failed(RecordError::NoBody | RecordError::NotAMessage(_)) => "Malformed",
             RecordOutcome::Failed(_) | RecordOutcome::Skipped => "Retried",
+            RecordOutcome::Deferred => "Deferred",
         };
         metrics.count(metric, 1);
     }

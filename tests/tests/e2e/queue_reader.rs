@@ -9,6 +9,7 @@ use aws_sdk_ssm::types::ParameterType;
 use orderflow_e2e::fake_api::{FakeApi, Received, Reply, STAGE};
 use orderflow_e2e::*;
 use orderflow_shared::adapters::aws::{self, AwsSecretStore, S3ObjectStore, SqsFifoQueue};
+use orderflow_shared::batch::Budget;
 use orderflow_shared::claim_check;
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::error::{Classify, Retry};
@@ -65,7 +66,7 @@ impl Stack {
     async fn run(&self, records: Vec<SqsMessage>) -> Vec<String> {
         let mut event = SqsEvent::default();
         event.records = records;
-        let response = handle(&self.reader, event).await;
+        let response = handle(&self.reader, event, Budget::unlimited()).await;
         response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()
     }
 
@@ -313,7 +314,7 @@ async fn the_bundled_batch_event_is_delivered() {
     let event: SqsEvent = serde_json::from_slice(&std::fs::read(&path).unwrap()).expect("the event parses");
     assert!(event.records.len() >= 2);
     let mut stack = stack(vec![]).await;
-    let response = handle(&stack.reader, event.clone()).await;
+    let response = handle(&stack.reader, event.clone(), Budget::unlimited()).await;
     assert!(response.batch_item_failures.is_empty(), "{:?}", response.batch_item_failures);
     assert_eq!(stack.api.received().len(), event.records.len());
 }

@@ -12,13 +12,15 @@ use orderflow_e2e::fake_erp::{self, FakeBc, Scripted};
 use orderflow_e2e::{create_fifo, drain, repo_path, sdk_config, unique};
 use orderflow_shared::adapters::aws::{DynamoReplayGuard, SqsFifoQueue, dynamodb_client, sqs_client};
 use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, ManualClock, MemoryReplayGuard};
+use orderflow_shared::batch::Budget;
 use orderflow_shared::command::OrderCommand;
-use orderflow_shared::erp::{ConnectorsFile, HttpConnector, refund_reference};
+use orderflow_shared::erp::{ConnectorsFile, ErpConnector, ErpError, HttpConnector, PushOutcome, refund_reference};
 use orderflow_shared::mapping::FileSource;
+use orderflow_shared::order::CanonicalOrder;
 use orderflow_shared::parking::attributes;
-use orderflow_shared::ports::FifoQueue;
+use orderflow_shared::ports::{Clock, FifoQueue};
 use orderflow_shared::secrets::Secret;
-use orderflow_shared::webhook::WebhookSources;
+use orderflow_shared::webhook::{Refund, WebhookSources};
 use serde_json::{Value, json};
 use webhook_bridge::worker::{self, Worker};
 use webhook_bridge::{ErpSyncMessage, OffsetDateTime, Receiver, StaticKeys, sign};
@@ -355,6 +357,7 @@ pub(crate) struct Erp {
     pub(crate) worker: Worker<HttpConnector<FileSource>, SqsFifoQueue>,
     sqs: aws_sdk_sqs::Client,
     dlq_url: String,
+    clock: ManualClock,
 }
 
 pub(crate) async fn erp() -> Erp {
@@ -367,10 +370,11 @@ pub(crate) async fn erp() -> Erp {
     let secrets: HashMap<String, Secret> =
         [("local:bc-client-secret".to_owned(), Secret::new(fake_erp::BC_CLIENT_SECRET))].into();
     let mapping = FileSource::new(repo_path("config/mappings/business-central.json"));
-    let connector = HttpConnector::new("business-central", &config, &secrets, mapping, Arc::new(clock)).unwrap();
+    let connector = HttpConnector::new("business-central", &config, &secrets, mapping, Arc::new(clock.clone())).unwrap();
     let sqs = sqs_client(&sdk_config().await);
     let dlq_url = create_fifo(&sqs, &unique("erp-dlq"), &[]).await;
-    Erp { fake, worker: Worker { connector, dlq: SqsFifoQueue::new(sqs.clone(), &dlq_url) }, sqs, dlq_url }
+    let dlq = SqsFifoQueue::new(sqs.clone(), &dlq_url);
+    Erp { fake, worker: Worker { connector, dlq }, sqs, dlq_url, clock }
 }
 
 /// A signed Standard Webhooks order whose items the fake ERP knows.
@@ -408,7 +412,7 @@ async fn the_worker_fails_the_record_on_an_erp_5xx_so_sqs_retries_it() {
     let erp = erp().await;
     let (group, body) = erp_sync_body(&standard_order(&unique("SO"))).await;
     erp.fake.script(Scripted::Reply(503, json!({"error": {"code": "Unavailable", "message": "busy"}})));
-    let response = worker::handle(&erp.worker, sqs_records(&[("m-1", &group, &body)])).await;
+    let response = worker::handle(&erp.worker, sqs_records(&[("m-1", &group, &body)]), Budget::unlimited()).await;
     let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
     assert_eq!(failed, ["m-1"]);
     assert!(erp.fake.orders().is_empty());
@@ -420,7 +424,7 @@ async fn the_worker_parks_a_business_refusal_in_the_erp_dlq_with_the_answer_atta
     let erp = erp().await;
     let body = String::from_utf8(standard_order(&unique("SO"))).unwrap().replace(fake_erp::KNOWN_ITEMS[1], "NOPE-404");
     let (group, message) = erp_sync_body(body.as_bytes()).await;
-    let response = worker::handle(&erp.worker, sqs_records(&[("m-2", &group, &message)])).await;
+    let response = worker::handle(&erp.worker, sqs_records(&[("m-2", &group, &message)]), Budget::unlimited()).await;
     assert!(response.batch_item_failures.is_empty());
     assert!(erp.fake.orders().is_empty());
 
@@ -467,7 +471,8 @@ async fn a_signed_webhook_reaches_the_erp_as_exactly_one_record_even_when_delive
     let (group, message) = (&queued[0].group_id, &queued[0].body);
     // SQS delivers at least once: the same message twice, in two batches.
     for attempt in ["m-a", "m-b"] {
-        let response = worker::handle(&erp.worker, sqs_records(&[(attempt, group, message)])).await;
+        let response =
+            worker::handle(&erp.worker, sqs_records(&[(attempt, group, message)]), Budget::unlimited()).await;
         assert!(response.batch_item_failures.is_empty(), "{attempt}");
     }
     assert_eq!(erp.fake.orders().len(), 1, "{:?}", erp.fake.orders());
@@ -490,7 +495,9 @@ async fn a_refund_reaches_the_erp_as_one_credit_memo_even_when_delivered_twice()
     })
     .unwrap();
     for attempt in ["m-3", "m-4"] {
-        let response = worker::handle(&erp.worker, sqs_records(&[(attempt, "5792384213048", &message)])).await;
+        let response =
+            worker::handle(&erp.worker, sqs_records(&[(attempt, "5792384213048", &message)]), Budget::unlimited())
+                .await;
         assert!(response.batch_item_failures.is_empty(), "{attempt}");
     }
     let memos = erp.fake.credit_memos();
@@ -498,4 +505,65 @@ async fn a_refund_reaches_the_erp_as_one_credit_memo_even_when_delivered_twice()
     assert_eq!(memos[0]["externalDocumentNumber"], refund_reference("webhook:shopify/evt-1").as_str());
     assert!(erp.fake.orders().is_empty());
     assert!(drain(&erp.sqs, &erp.dlq_url).await.is_empty(), "nothing parked");
+}
+
+// ---- the worker against the clock ----
+
+/// An ERP that takes `per_push` of the clock over every push, as a slow one does.
+struct Slow<C> {
+    inner: C,
+    clock: ManualClock,
+    per_push: Duration,
+}
+
+impl<C: ErpConnector> ErpConnector for Slow<C> {
+    async fn push(&self, order: &CanonicalOrder) -> Result<PushOutcome, ErpError> {
+        self.clock.advance(self.per_push);
+        self.inner.push(order).await
+    }
+
+    async fn refund(&self, refund: &Refund, reference: &str) -> Result<PushOutcome, ErpError> {
+        self.clock.advance(self.per_push);
+        self.inner.refund(refund, reference).await
+    }
+}
+
+#[tokio::test]
+async fn a_batch_against_a_slow_erp_stops_in_time_and_its_untouched_records_come_back_once() {
+    let Erp { fake, worker, clock, .. } = erp().await;
+    let slow = Worker {
+        connector: Slow { inner: worker.connector, clock: clock.clone(), per_push: Duration::from_secs(6) },
+        dlq: worker.dlq,
+    };
+    let mut messages = Vec::new();
+    for _ in 0..10 {
+        messages.push(erp_sync_body(&standard_order(&unique("SO"))).await);
+    }
+    let records: Vec<(String, String, String)> =
+        messages.iter().enumerate().map(|(i, (group, body))| (format!("m-{i}"), group.clone(), body.clone())).collect();
+    let triples: Vec<(&str, &str, &str)> =
+        records.iter().map(|(i, g, b)| (i.as_str(), g.as_str(), b.as_str())).collect();
+
+    // 60 s left; one record may take 20 s (three ERP calls at 5 s, a parking send at 5 s).
+    let per_record = worker::worst_case_per_record(Duration::from_secs(5), Duration::from_secs(5));
+    assert_eq!(per_record, Duration::from_secs(20));
+    let deadline = clock.now_ms() + 60_000;
+    let response = worker::handle(&slow, sqs_records(&triples), Budget::new(&clock, deadline, per_record)).await;
+    let deferred: Vec<String> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+    // Records start at 0, 6, … 36 s; at 42 s, 20 more would pass the deadline.
+    assert_eq!(deferred, ["m-7", "m-8", "m-9"]);
+    assert!(clock.now_ms() <= deadline, "the invocation ended before its deadline");
+    assert_eq!(fake.orders().len(), 7, "a deferred record was not pushed");
+
+    // SQS delivers the deferred records again, to a fresh invocation.
+    let again: Vec<(&str, &str, &str)> =
+        triples.iter().copied().filter(|(id, _, _)| deferred.iter().any(|d| d == id)).collect();
+    let deadline = clock.now_ms() + 60_000;
+    let response = worker::handle(&slow, sqs_records(&again), Budget::new(&clock, deadline, per_record)).await;
+    assert!(response.batch_item_failures.is_empty());
+    let mut numbers: Vec<String> = fake.orders().iter().map(|o| o["externalDocumentNumber"].to_string()).collect();
+    assert_eq!(numbers.len(), 10, "every order once");
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 10, "none twice");
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use orderflow_e2e::repo_path;
 use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, MemoryReplayGuard};
+use orderflow_shared::batch::Budget;
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::lifecycle::Stage;
 use orderflow_shared::ports::{FifoQueue, ReceivedMessage};
@@ -178,7 +179,7 @@ async fn the_same_signed_body_under_a_fresh_delivery_id_is_one_order_and_one_cre
             .map(|(i, m)| (format!("{source}-{i}"), m.group_id.clone(), m.body.clone()))
             .collect();
         for (id, group, body) in &records {
-            let response = worker::handle(&erp.worker, sqs_records(&[(id, group, body)])).await;
+            let response = worker::handle(&erp.worker, sqs_records(&[(id, group, body)]), Budget::unlimited()).await;
             assert!(response.batch_item_failures.is_empty(), "{source}: {id}");
         }
     }
@@ -244,7 +245,9 @@ async fn each_woocommerce_refund_is_one_credit_memo_however_often_the_order_is_u
     let synced = everything(&erp_sync).await;
     assert_eq!(synced.len(), 2, "one message per refund id");
     for (i, m) in synced.iter().enumerate() {
-        let response = worker::handle(&erp.worker, sqs_records(&[(&format!("w-{i}"), &m.group_id, &m.body)])).await;
+        let response =
+            worker::handle(&erp.worker, sqs_records(&[(&format!("w-{i}"), &m.group_id, &m.body)]), Budget::unlimited())
+                .await;
         assert!(response.batch_item_failures.is_empty());
     }
     let memos = erp.fake.credit_memos();

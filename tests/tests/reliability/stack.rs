@@ -22,6 +22,7 @@ use orderflow_shared::adapters::embedded::MemoryReplayGuard;
 use orderflow_shared::adapters::embedded::event_source::poll_once;
 use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, EmbeddedRecovery, ManualClock};
 use orderflow_shared::asl::SkipSleeper;
+use orderflow_shared::batch::Budget;
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::config::ConverterConfig;
 use orderflow_shared::dte::{DteAuth, HttpDteProvider};
@@ -395,7 +396,7 @@ where
 
     async fn poll_orders(self: Arc<Self>) -> bool {
         let polled = poll_once(&self.queues.orders, 10, ARN, |event| async {
-            Ok::<_, std::convert::Infallible>(queue_reader::handle(&self.reader, event).await)
+            Ok::<_, std::convert::Infallible>(queue_reader::handle(&self.reader, event, Budget::unlimited()).await)
         })
         .await
         .expect("orders queue");
@@ -404,7 +405,9 @@ where
 
     async fn poll_erp_sync(self: Arc<Self>) -> bool {
         let polled = poll_once(&self.queues.erp_sync, 10, ARN, |event| async {
-            Ok::<_, std::convert::Infallible>(webhook_bridge::worker::handle(&self.worker, event).await)
+            Ok::<_, std::convert::Infallible>(
+                webhook_bridge::worker::handle(&self.worker, event, Budget::unlimited()).await,
+            )
         })
         .await
         .expect("erp-sync queue");

@@ -3,17 +3,19 @@
 #![recursion_limit = "256"]
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{LambdaEvent, service_fn};
 use orderflow_shared::adapters::aws::{self, AwsSecretStore, S3ObjectStore, SqsFifoQueue};
+use orderflow_shared::batch::Budget;
 use orderflow_shared::config::ErpWorkerConfig;
 use orderflow_shared::erp::SecretConnector;
 use orderflow_shared::mapping::ConfiguredSource;
 use orderflow_shared::ports::SystemClock;
 use orderflow_shared::telemetry;
 use webhook_bridge::Worker;
-use webhook_bridge::worker::handle;
+use webhook_bridge::worker::{handle, worst_case_per_record};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -35,8 +37,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         )?,
         dlq: SqsFifoQueue::new(aws::sqs_client(&sdk), &config.erp_dlq_url),
     };
-    lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| async {
-        Ok::<_, lambda_runtime::Error>(handle(&worker, event.payload).await)
+    let erp_timeout = Duration::from_millis(config.connector.timeout_ms);
+    let per_record = worst_case_per_record(erp_timeout, aws::OPERATION_TIMEOUT);
+    let worker = &worker;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| async move {
+        let budget = Budget::new(&SystemClock, event.context.deadline, per_record);
+        Ok::<_, lambda_runtime::Error>(handle(worker, event.payload, budget).await)
     }))
     .await
 }

@@ -21,14 +21,42 @@ pub use ses::*;
 pub use sfn::{SfnRecoveryStarter, sfn_client};
 pub use sqs::SqsFifoQueue;
 
+use std::time::Duration;
+
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
 use crate::error::PortError;
 
 /// Shared SDK configuration from the standard chain; `AWS_ENDPOINT_URL` points it at an emulator.
+/// Every AWS call is bounded, so a handler knows its worst case per record (see the batch
+/// handlers' `worst_case_per_record` and the template test that checks the arithmetic): a
+/// connection within [`CONNECT_TIMEOUT`], each attempt within [`ATTEMPT_TIMEOUT`], the whole
+/// call, retries and their backoff included, within [`OPERATION_TIMEOUT`].
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
+/// The SDK's standard retry mode (throttling, 5xx, timeouts, connection resets), with jittered
+/// backoff from [`INITIAL_BACKOFF`] up to [`MAX_BACKOFF`].
+pub const MAX_ATTEMPTS: u32 = 3;
+pub const INITIAL_BACKOFF: Duration = Duration::from_millis(100);
+pub const MAX_BACKOFF: Duration = Duration::from_secs(1);
+
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build();
+    let retries = aws_config::retry::RetryConfig::standard()
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_initial_backoff(INITIAL_BACKOFF)
+        .with_max_backoff(MAX_BACKOFF);
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(timeouts)
+        .retry_config(retries)
+        .load()
+        .await
 }
 
 /// S3 with path-style addressing whenever an endpoint override is in force, since emulators
