@@ -13,7 +13,7 @@ use crate::command::OrderCommand;
 use crate::error::{Classify, PortError, Retry};
 use crate::lifecycle::{HistoryKind, IllegalTransition, OrderRecord, Stage, StageError, State, now_rfc3339};
 use crate::order::{CanonicalOrder, OrderKey};
-use crate::ports::{DteError, DteProvider, FifoQueue, OrderStore, RecoveryStarter, WriteError};
+use crate::ports::{DteError, DteProvider, Expected, FifoQueue, OrderStore, RecoveryStarter, WriteError};
 
 /// Re-reads after a lost conditional write before giving up with a transient error.
 const MAX_RACES: usize = 5;
@@ -113,7 +113,7 @@ enum Pass<T> {
     /// The answer, with nothing (more) to write: a repeat, or an outcome that wrote itself.
     Done(T),
     /// Write `record` if the stored version is still `expected` (`None`: not stored yet).
-    Write { record: OrderRecord, expected: Option<u64> },
+    Write { record: OrderRecord, expected: Option<Expected> },
 }
 
 /// How the loop ended: with a pass's answer, or with the record it wrote.
@@ -164,7 +164,7 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
                     self.queue_next(&stored).await?;
                     return Ok(Pass::Done(Applied::Unchanged(stored)));
                 }
-                let expected = stored.version;
+                let expected = Expected::of(&stored);
                 stored.note(HistoryKind::Conflict, by, format!("refused content {offered} from {source}"), &now);
                 Ok(Pass::Write { record: stored, expected: Some(expected) })
             })
@@ -221,7 +221,7 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
                 if record.history.iter().any(|entry| entry.to == Some(target)) {
                     return Ok(Pass::Done(Applied::Unchanged(record)));
                 }
-                let expected = record.version;
+                let expected = Expected::of(&record);
                 // Check legality before the side effect so an illegal call costs the provider nothing.
                 record.check(target)?;
                 let detail = match self.side_effect(&mut record, stage).await {
@@ -262,7 +262,7 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
         let decided = self
             .decide_and_write(key, move || async move {
                 let mut record = self.get(key).await?;
-                let expected = record.version;
+                let expected = Expected::of(&record);
                 if record.state == State::Error {
                     if record.last_error.as_ref() == Some(error) {
                         return Ok(Pass::Done(Applied::Unchanged(record)));
@@ -291,7 +291,7 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
                 if record.state == State::BroadcastFailed {
                     return Ok(Pass::Done(Applied::Unchanged(record)));
                 }
-                let expected = record.version;
+                let expected = Expected::of(&record);
                 record.transition(State::BroadcastFailed, by, detail, &now_rfc3339())?;
                 Ok(Pass::Write { record, expected: Some(expected) })
             })
@@ -305,7 +305,7 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
     async fn hand_over(
         &self,
         mut record: OrderRecord,
-        expected: u64,
+        expected: Expected,
         cause: DteError,
         by: &str,
     ) -> Result<Applied, ServiceError> {
@@ -356,7 +356,7 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
     async fn record_stage_failure(
         &self,
         mut record: OrderRecord,
-        expected: u64,
+        expected: Expected,
         target: State,
         cause: DteError,
         by: &str,
@@ -397,7 +397,7 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
     /// A write after a side effect that must not run again (a DTE call already made): a lost
     /// race is not re-decided here but answered `Contended`, so the caller retries the whole
     /// command on fresh state.
-    async fn write_once(&self, record: &OrderRecord, expected: u64) -> Result<(), ServiceError> {
+    async fn write_once(&self, record: &OrderRecord, expected: Expected) -> Result<(), ServiceError> {
         match self.store.put(record, Some(expected)).await {
             Ok(()) => Ok(()),
             Err(WriteError::VersionConflict) => Err(ServiceError::Contended(record.key.clone())),

@@ -30,7 +30,7 @@ use orderflow_shared::email::{self, ComposeError, RenderError};
 use orderflow_shared::error::PortError;
 use orderflow_shared::lifecycle::{HistoryKind, NotificationClaim, OrderRecord, State, now_rfc3339};
 use orderflow_shared::order::OrderKey;
-use orderflow_shared::ports::{MailError, Mailer, OrderStore, StateChange, WriteError};
+use orderflow_shared::ports::{Expected, MailError, Mailer, OrderStore, StateChange, WriteError};
 use orderflow_shared::telemetry::Metrics;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -231,7 +231,7 @@ async fn claim<S: OrderStore, M: Mailer>(deps: &Notifier<S, M>, key: &OrderKey) 
                 return Ok(Claim::Done(Notified::RecipientRejected));
             }
         };
-        let expected = record.version;
+        let expected = Expected::of(&record);
         record.notification_claim = Some(NotificationClaim { claimed_at: now_rfc3339(), attempt });
         record.version += 1;
         match deps.store.put(&record, Some(expected)).await {
@@ -278,7 +278,7 @@ async fn settle<S: OrderStore>(
     change: impl Fn(&mut OrderRecord),
 ) -> Result<(), NotifyError> {
     for _ in 0..WRITE_ATTEMPTS {
-        let expected = record.version;
+        let expected = Expected::of(&record);
         change(&mut record);
         match store.put(&record, Some(expected)).await {
             Ok(()) => return Ok(()),

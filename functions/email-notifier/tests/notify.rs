@@ -12,7 +12,7 @@ use orderflow_shared::email::Email;
 use orderflow_shared::error::PortError;
 use orderflow_shared::lifecycle::{HistoryKind, NotificationClaim, OrderRecord, State};
 use orderflow_shared::order::CanonicalOrder;
-use orderflow_shared::ports::{MailError, Mailer, OrderStore};
+use orderflow_shared::ports::{Expected, MailError, Mailer, OrderStore};
 use orderflow_shared::ubl::{Limits, parse_order};
 
 const NOW: &str = "2026-03-02T12:00:00.000Z";
@@ -53,8 +53,9 @@ fn notifier<M: Mailer>(mailer: M) -> Notifier<EmbeddedOrderStore, M> {
 async fn issued<M: Mailer>(deps: &Notifier<EmbeddedOrderStore, M>, order: CanonicalOrder) -> OrderRecord {
     let mut record = OrderRecord::register(order, "test", "test", NOW);
     deps.store.put(&record, None).await.unwrap();
+    let registered = Expected::of(&record);
     record.transition(State::IssuanceDte, "test", "folio 1", NOW).unwrap();
-    deps.store.put(&record, Some(1)).await.unwrap();
+    deps.store.put(&record, Some(registered)).await.unwrap();
     record
 }
 
@@ -98,8 +99,9 @@ async fn other_transitions_send_nothing() {
     let deps = notifier(ScriptedMailer::default());
     let mut record = OrderRecord::register(order(), "test", "test", NOW);
     deps.store.put(&record, None).await.unwrap();
+    let registered = Expected::of(&record);
     record.transition(State::Cancelled, "test", "changed their mind", NOW).unwrap();
-    deps.store.put(&record, Some(1)).await.unwrap();
+    deps.store.put(&record, Some(registered)).await.unwrap();
     assert!(notify_changes(&deps, &deps.store.changes_since(0)).await.is_empty());
     assert!(deps.mailer.sent.lock().unwrap().is_empty());
 }
@@ -152,9 +154,10 @@ async fn throttling_releases_the_claim_so_the_retry_sends() {
 /// A claim left by an invocation that died between claim and send.
 async fn abandoned<M: Mailer>(deps: &Notifier<EmbeddedOrderStore, M>, claimed_at: String) -> OrderRecord {
     let mut record = issued(deps, order()).await;
+    let issued = Expected::of(&record);
     record.notification_claim = Some(NotificationClaim { claimed_at, attempt: 1 });
     record.version += 1;
-    deps.store.put(&record, Some(2)).await.unwrap();
+    deps.store.put(&record, Some(issued)).await.unwrap();
     record
 }
 

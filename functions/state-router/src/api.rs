@@ -156,7 +156,7 @@ mod tests {
     use orderflow_shared::dte::SimulatedDteProvider;
     use orderflow_shared::error::PortError;
     use orderflow_shared::lifecycle::OrderRecord;
-    use orderflow_shared::ports::{OrderPage, StateStats, WriteError};
+    use orderflow_shared::ports::{Expected, OrderPage, StateStats, WriteError};
 
     use super::*;
 
@@ -168,7 +168,7 @@ mod tests {
         async fn get(&self, key: &OrderKey) -> Result<Option<OrderRecord>, PortError> {
             self.0.get(key).await
         }
-        async fn put(&self, record: &OrderRecord, expected: Option<u64>) -> Result<(), WriteError> {
+        async fn put(&self, record: &OrderRecord, expected: Option<Expected>) -> Result<(), WriteError> {
             self.0.put(record, expected).await
         }
         async fn list_by_state(&self, _: State, _: usize, _: Option<&str>) -> Result<OrderPage, ListError> {

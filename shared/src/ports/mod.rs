@@ -142,6 +142,21 @@ pub struct StateStats {
     pub oldest: Option<(crate::order::OrderKey, String)>,
 }
 
+/// What a conditional write replaces: the version read, and the state the order had then, so
+/// that the store moves the order between its per-state counts in the same write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expected {
+    pub version: u64,
+    pub state: crate::lifecycle::State,
+}
+
+impl Expected {
+    /// The stored record as read, before the caller changes it.
+    pub fn of(record: &crate::lifecycle::OrderRecord) -> Self {
+        Self { version: record.version, state: record.state }
+    }
+}
+
 /// The orders table (DynamoDB in AWS).
 pub trait OrderStore: Send + Sync {
     fn get(
@@ -154,7 +169,7 @@ pub trait OrderStore: Send + Sync {
     fn put(
         &self,
         record: &crate::lifecycle::OrderRecord,
-        expected: Option<u64>,
+        expected: Option<Expected>,
     ) -> impl Future<Output = Result<(), WriteError>> + Send;
 
     fn list_by_state(
@@ -164,6 +179,8 @@ pub trait OrderStore: Send + Sync {
         cursor: Option<&str>,
     ) -> impl Future<Output = Result<OrderPage, ListError>> + Send;
 
+    /// Count and oldest order per state, reading a bounded number of items whatever the
+    /// table's size.
     fn stats(&self) -> impl Future<Output = Result<Vec<StateStats>, PortError>> + Send;
 }
 
@@ -245,7 +262,7 @@ mod shared_impls {
         fn put(
             &self,
             record: &OrderRecord,
-            expected: Option<u64>,
+            expected: Option<Expected>,
         ) -> impl Future<Output = Result<(), WriteError>> + Send {
             (**self).put(record, expected)
         }

@@ -15,7 +15,7 @@ use orderflow_shared::adapters::aws::{self, DynamoOrderStore, SesMailer};
 use orderflow_shared::email::{Locale, format_money};
 use orderflow_shared::lifecycle::{HistoryKind, OrderRecord, State, now_rfc3339};
 use orderflow_shared::order::CanonicalOrder;
-use orderflow_shared::ports::OrderStore;
+use orderflow_shared::ports::{Expected, OrderStore};
 use orderflow_shared::ubl::{Limits, parse_order};
 use serde_json::{Value, json};
 
@@ -56,8 +56,9 @@ async fn store_then_move(s: &Setup, order: CanonicalOrder, to: State) -> OrderRe
     let now = now_rfc3339();
     let mut record = OrderRecord::register(order, "test", "test", &now);
     s.deps.store.put(&record, None).await.unwrap();
+    let expected = Expected::of(&record);
     record.transition(to, "test", "moved by the test", &now).unwrap();
-    s.deps.store.put(&record, Some(1)).await.unwrap();
+    s.deps.store.put(&record, Some(expected)).await.unwrap();
     record
 }
 

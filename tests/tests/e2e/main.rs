@@ -14,6 +14,7 @@ mod recovery_helpers;
 mod recovery_workflow;
 mod schema;
 mod state_router;
+mod stats_reads;
 mod webhook_bridge;
 mod webhook_effects;
 mod webhook_vectors;

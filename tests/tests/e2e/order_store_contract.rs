@@ -9,7 +9,7 @@ use orderflow_shared::adapters::aws::{DynamoOrderStore, dynamodb_client};
 use orderflow_shared::adapters::embedded::EmbeddedOrderStore;
 use orderflow_shared::lifecycle::{OrderRecord, State};
 use orderflow_shared::order::{CanonicalOrder, OrderKey};
-use orderflow_shared::ports::{ListError, OrderStore, WriteError};
+use orderflow_shared::ports::{Expected, ListError, OrderStore, WriteError};
 use orderflow_shared::ubl::{Limits, parse_order};
 
 /// Instantiates every case once per store, as `embedded::<case>` and `dynamodb::<case>`.
@@ -83,6 +83,11 @@ fn issued(mut record: OrderRecord, second: u32) -> OrderRecord {
     record
 }
 
+/// The expectation of a write over a stored order at `version` in `state`.
+fn was(version: u64, state: State) -> Option<Expected> {
+    Some(Expected { version, state })
+}
+
 async fn create(store: &impl OrderStore, record: &OrderRecord) {
     store.put(record, None).await.unwrap_or_else(|e| panic!("create {}: {e}", record.key));
 }
@@ -104,20 +109,26 @@ async fn a_stale_version_conflicts_and_the_right_one_wins(store: impl OrderStore
     let v1 = registered(1, 1);
     create(&store, &v1).await;
     let v2 = issued(v1.clone(), 2);
-    store.put(&v2, Some(1)).await.unwrap();
+    store.put(&v2, was(1, State::Registered)).await.unwrap();
 
     let mut stale = v1.clone();
     stale.transition(State::Cancelled, "contract", "too late", &at(3)).unwrap();
-    assert!(matches!(store.put(&stale, Some(1)).await, Err(WriteError::VersionConflict)));
+    assert!(matches!(store.put(&stale, was(1, State::Registered)).await, Err(WriteError::VersionConflict)));
 
     let mut v3 = v2.clone();
     v3.transition(State::BroadcastDte, "contract", "DTE broadcast", &at(4)).unwrap();
-    store.put(&v3, Some(2)).await.unwrap();
-    assert_eq!(store.get(&v1.key).await.unwrap(), Some(v3));
+    store.put(&v3, was(2, State::IssuanceDte)).await.unwrap();
+    assert_eq!(store.get(&v1.key).await.unwrap(), Some(v3.clone()));
+
+    // The right version in the wrong state is stale: the condition covers both.
+    let mut v4 = v3.clone();
+    v4.transition(State::Dispatched, "contract", "dispatched", &at(5)).unwrap();
+    assert!(matches!(store.put(&v4, was(3, State::IssuanceDte)).await, Err(WriteError::VersionConflict)));
+    store.put(&v4, was(3, State::BroadcastDte)).await.unwrap();
 
     // An expected version for an order that was never created is stale too.
     let never_created = issued(registered(2, 5), 6);
-    assert!(matches!(store.put(&never_created, Some(1)).await, Err(WriteError::VersionConflict)));
+    assert!(matches!(store.put(&never_created, was(1, State::Registered)).await, Err(WriteError::VersionConflict)));
     assert_eq!(store.get(&never_created.key).await.unwrap(), None);
 }
 
@@ -133,7 +144,8 @@ async fn two_concurrent_writers_from_the_same_version_exactly_one_wins(store: im
     let mut cancel = v1.clone();
     cancel.transition(State::Cancelled, "contract", "customer cancelled", &at(2)).unwrap();
 
-    let (a, b) = tokio::join!(store.put(&issue, Some(1)), store.put(&cancel, Some(1)));
+    let (a, b) =
+        tokio::join!(store.put(&issue, was(1, State::Registered)), store.put(&cancel, was(1, State::Registered)));
     let winner = match (a, b) {
         (Ok(()), Err(WriteError::VersionConflict)) => issue,
         (Err(WriteError::VersionConflict), Ok(())) => cancel,
@@ -177,7 +189,7 @@ async fn an_order_moves_between_state_lists_after_a_transition(store: impl Order
     create(&store, &v1).await;
     create(&store, &other).await;
     let v2 = issued(v1.clone(), 3);
-    store.put(&v2, Some(1)).await.unwrap();
+    store.put(&v2, was(1, State::Registered)).await.unwrap();
 
     let registered = store.list_by_state(State::Registered, 10, None).await.unwrap();
     assert_eq!(keys(&registered.orders), [&other.key]);
@@ -190,7 +202,7 @@ async fn stats_give_counts_and_the_oldest_per_state(store: impl OrderStore) {
     for r in &records {
         create(&store, r).await;
     }
-    store.put(&issued(records[0].clone(), 4), Some(1)).await.unwrap();
+    store.put(&issued(records[0].clone(), 4), was(1, State::Registered)).await.unwrap();
 
     let stats = store.stats().await.unwrap();
     assert_eq!(stats.iter().map(|s| s.state).collect::<Vec<_>>(), State::ALL);
@@ -251,7 +263,7 @@ async fn the_embedded_change_stream_yields_old_and_new_images_in_order() {
     let a2 = issued(a1.clone(), 3);
     create(&store, &a1).await;
     create(&store, &b1).await;
-    store.put(&a2, Some(1)).await.unwrap();
+    store.put(&a2, was(1, State::Registered)).await.unwrap();
     // A refused write is not a change.
     assert!(store.put(&a1, None).await.is_err());
 

@@ -370,7 +370,8 @@ pub(crate) async fn erp() -> Erp {
     let secrets: HashMap<String, Secret> =
         [("local:bc-client-secret".to_owned(), Secret::new(fake_erp::BC_CLIENT_SECRET))].into();
     let mapping = FileSource::new(repo_path("config/mappings/business-central.json"));
-    let connector = HttpConnector::new("business-central", &config, &secrets, mapping, Arc::new(clock.clone())).unwrap();
+    let connector =
+        HttpConnector::new("business-central", &config, &secrets, mapping, Arc::new(clock.clone())).unwrap();
     let sqs = sqs_client(&sdk_config().await);
     let dlq_url = create_fifo(&sqs, &unique("erp-dlq"), &[]).await;
     let dlq = SqsFifoQueue::new(sqs.clone(), &dlq_url);

@@ -14,7 +14,7 @@ use orderflow_shared::error::PortError;
 use orderflow_shared::lifecycle::{OrderRecord, State};
 use orderflow_shared::order::{CanonicalOrder, OrderKey};
 use orderflow_shared::ports::{
-    DteError, DteProvider, FifoQueue, ListError, MailError, Mailer, ObjectStore, OrderPage, OrderStore,
+    DteError, DteProvider, Expected, FifoQueue, ListError, MailError, Mailer, ObjectStore, OrderPage, OrderStore,
     OutgoingMessage, ReceivedMessage, StateStats, WriteError,
 };
 use orderflow_shared::webhook::Refund;
@@ -116,7 +116,7 @@ impl<T: OrderStore> OrderStore for Crashy<T> {
     fn get(&self, key: &OrderKey) -> impl Future<Output = Result<Option<OrderRecord>, PortError>> + Send {
         self.inner.get(key)
     }
-    async fn put(&self, record: &OrderRecord, expected: Option<u64>) -> Result<(), WriteError> {
+    async fn put(&self, record: &OrderRecord, expected: Option<Expected>) -> Result<(), WriteError> {
         let result = self.inner.put(record, expected).await;
         let ok = result.is_ok();
         self.after(result, ok).await

@@ -19,14 +19,22 @@
 //!
 //! `by-state` projects ALL, so a page of a state list is one Query. Index reads are
 //! eventually consistent, so a just-written order may take a moment to appear in lists.
+//!
+//! Counts per state live in [`COUNTER_SHARDS`] counter items (`pk` = `counts#<n>`, one number
+//! attribute `n_<state>` per state, no `state` attribute, so neither the index nor the stream
+//! filter sees them). A write that creates an order or moves it to another state updates its
+//! shard in the same transaction as the conditional put, so the counts are exact and
+//! [`OrderStore::stats`] reads the shards and one index entry per state, whatever the table's
+//! size. Sharded so that the writes of a busy system do not all land on one item.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::primitives::Blob;
-use aws_sdk_dynamodb::types::{AttributeValue, Select};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use flate2::Compression;
@@ -37,7 +45,7 @@ use super::classify;
 use crate::error::PortError;
 use crate::lifecycle::{OrderRecord, State};
 use crate::order::OrderKey;
-use crate::ports::{ListError, OrderPage, OrderStore, StateStats, WriteError};
+use crate::ports::{Expected, ListError, OrderPage, OrderStore, StateStats, WriteError};
 
 pub const ATTR_PK: &str = "pk";
 pub const ATTR_STATE: &str = "state";
@@ -52,6 +60,9 @@ pub const ATTR_RECORD: &str = "record";
 pub const INDEX_BY_STATE: &str = "by-state";
 /// The largest page `list_by_state` returns; larger limits are clamped to it.
 pub const MAX_PAGE: usize = 100;
+
+/// How many counter items the per-state counts are spread over.
+pub const COUNTER_SHARDS: u32 = 8;
 
 /// The key attributes of an index entry: what a listing cursor carries.
 const CURSOR_ATTRS: [&str; 3] = [ATTR_PK, ATTR_STATE, ATTR_STATE_SORT];
@@ -87,23 +98,41 @@ impl DynamoOrderStore {
             .expression_attribute_values(":state", string(state.as_str()))
     }
 
-    async fn count(&self, state: State) -> Result<u64, PortError> {
-        let mut count = 0;
-        let mut start = None;
-        loop {
+    /// Every state's count, summed over the counter shards: one BatchGetItem of
+    /// [`COUNTER_SHARDS`] items.
+    async fn counts(&self) -> Result<HashMap<State, i64>, PortError> {
+        let keys = (0..COUNTER_SHARDS).map(|n| HashMap::from([(ATTR_PK.to_owned(), string(&counter_key(n)))]));
+        let mut request = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys.collect()))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| PortError::permanent("dynamodb:BatchGetItem", e.to_string()))?,
+        );
+        let mut counts = HashMap::new();
+        // Unprocessed keys (throttling) are asked for again, as the API expects.
+        while let Some(keys) = request.take() {
             let out = self
-                .query_state(state)
-                .select(Select::Count)
-                .set_exclusive_start_key(start)
+                .client
+                .batch_get_item()
+                .request_items(&self.table, keys)
                 .send()
                 .await
-                .map_err(|e| classify("dynamodb:Query", e))?;
-            count += u64::try_from(out.count()).unwrap_or_default();
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(count);
+                .map_err(|e| classify("dynamodb:BatchGetItem", e))?;
+            for item in out.responses().and_then(|r| r.get(&self.table)).into_iter().flatten() {
+                for state in State::ALL {
+                    let n = item.get(&counter_attr(state)).and_then(|v| v.as_n().ok());
+                    let n: i64 = n
+                        .map(|n| n.parse())
+                        .transpose()
+                        .map_err(|e| PortError::permanent(DECODE, format!("counter {}: {e}", counter_attr(state))))?
+                        .unwrap_or(0);
+                    *counts.entry(state).or_insert(0) += n;
+                }
             }
+            request = out.unprocessed_keys().and_then(|u| u.get(&self.table)).cloned();
         }
+        Ok(counts)
     }
 
     async fn oldest(&self, state: State) -> Result<Option<(OrderKey, String)>, PortError> {
@@ -141,21 +170,70 @@ impl OrderStore for DynamoOrderStore {
         out.item().map(record_of).transpose()
     }
 
-    async fn put(&self, record: &OrderRecord, expected: Option<u64>) -> Result<(), WriteError> {
-        let req = self.client.put_item().table_name(&self.table).set_item(Some(item_of(record)?));
-        let req = match expected {
-            None => req.condition_expression("attribute_not_exists(#pk)").expression_attribute_names("#pk", ATTR_PK),
-            Some(version) => req
-                .condition_expression("#version = :expected")
-                .expression_attribute_names("#version", ATTR_VERSION)
-                .expression_attribute_values(":expected", AttributeValue::N(version.to_string())),
+    async fn put(&self, record: &OrderRecord, expected: Option<Expected>) -> Result<(), WriteError> {
+        let condition = Condition::of(expected);
+        let moved_from = match expected {
+            None => Some(None),
+            Some(e) if e.state != record.state => Some(Some(e.state)),
+            Some(_) => None,
         };
-        match req.send().await {
+        let Some(from) = moved_from else {
+            // The state stays: no count changes, one conditional put.
+            let req = self.client.put_item().table_name(&self.table).set_item(Some(item_of(record)?));
+            let req = req
+                .condition_expression(condition.expression)
+                .set_expression_attribute_names(Some(condition.names))
+                .set_expression_attribute_values(condition.values);
+            return match req.send().await {
+                Ok(_) => Ok(()),
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+                    Err(WriteError::VersionConflict)
+                }
+                Err(e) => Err(classify("dynamodb:PutItem", e).into()),
+            };
+        };
+        let build =
+            |e: aws_sdk_dynamodb::error::BuildError| PortError::permanent("dynamodb:TransactWriteItems", e.to_string());
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item_of(record)?))
+            .condition_expression(condition.expression)
+            .set_expression_attribute_names(Some(condition.names))
+            .set_expression_attribute_values(condition.values)
+            .build()
+            .map_err(build)?;
+        let mut count = Update::builder()
+            .table_name(&self.table)
+            .key(ATTR_PK, string(&counter_key(counter_shard(&record.key))))
+            .expression_attribute_names("#to", counter_attr(record.state))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()));
+        count = match from {
+            None => count.update_expression("ADD #to :one"),
+            Some(from) => count
+                .update_expression("ADD #to :one, #from :less")
+                .expression_attribute_names("#from", counter_attr(from))
+                .expression_attribute_values(":less", AttributeValue::N("-1".into())),
+        };
+        let items = [
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder().update(count.build().map_err(build)?).build(),
+        ];
+        match self.client.transact_write_items().set_transact_items(Some(items.to_vec())).send().await {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
-                Err(WriteError::VersionConflict)
+            Err(e) => {
+                // The put's condition failing cancels the transaction with that reason first.
+                let lost_race = match e.as_service_error() {
+                    Some(TransactWriteItemsError::TransactionCanceledException(c)) => {
+                        c.cancellation_reasons().first().and_then(|r| r.code()) == Some("ConditionalCheckFailed")
+                    }
+                    _ => false,
+                };
+                if lost_race {
+                    Err(WriteError::VersionConflict)
+                } else {
+                    Err(classify("dynamodb:TransactWriteItems", e).into())
+                }
             }
-            Err(e) => Err(classify("dynamodb:PutItem", e).into()),
         }
     }
 
@@ -185,9 +263,11 @@ impl OrderStore for DynamoOrderStore {
     }
 
     async fn stats(&self) -> Result<Vec<StateStats>, PortError> {
+        let counts = self.counts().await?;
         let mut stats = Vec::with_capacity(State::ALL.len());
         for state in State::ALL {
-            let count = self.count(state).await?;
+            // Below zero only if a counter was lost, which a transaction rules out; shown as none.
+            let count = u64::try_from(counts.get(&state).copied().unwrap_or(0)).unwrap_or(0);
             let oldest = if count == 0 { None } else { self.oldest(state).await? };
             stats.push(StateStats { state, count, oldest });
         }
@@ -197,6 +277,51 @@ impl OrderStore for DynamoOrderStore {
 
 const DECODE: &str = "decode order item";
 const LIST: &str = "list orders by state";
+
+/// A conditional write's condition: absent, or still at the version and state read.
+struct Condition {
+    expression: &'static str,
+    names: HashMap<String, String>,
+    values: Option<HashMap<String, AttributeValue>>,
+}
+
+impl Condition {
+    fn of(expected: Option<Expected>) -> Self {
+        match expected {
+            None => Self {
+                expression: "attribute_not_exists(#pk)",
+                names: HashMap::from([("#pk".to_owned(), ATTR_PK.to_owned())]),
+                values: None,
+            },
+            Some(e) => Self {
+                expression: "#version = :expected AND #state = :state",
+                names: HashMap::from([
+                    ("#version".to_owned(), ATTR_VERSION.to_owned()),
+                    ("#state".to_owned(), ATTR_STATE.to_owned()),
+                ]),
+                values: Some(HashMap::from([
+                    (":expected".to_owned(), AttributeValue::N(e.version.to_string())),
+                    (":state".to_owned(), string(e.state.as_str())),
+                ])),
+            },
+        }
+    }
+}
+
+/// The counter item of shard `n`.
+fn counter_key(n: u32) -> String {
+    format!("counts#{n}")
+}
+
+/// The count attribute of `state` on a counter item.
+fn counter_attr(state: State) -> String {
+    format!("n_{}", state.as_str())
+}
+
+/// An order's counter shard: fixed by its key, so a move between states is one item's update.
+fn counter_shard(key: &OrderKey) -> u32 {
+    key.as_str().bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))) % COUNTER_SHARDS
+}
 
 fn string(value: &str) -> AttributeValue {
     AttributeValue::S(value.to_owned())

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::error::PortError;
 use crate::lifecycle::{OrderRecord, State};
 use crate::order::OrderKey;
-use crate::ports::{ListError, OrderPage, OrderStore, StateChange, StateStats, WriteError};
+use crate::ports::{Expected, ListError, OrderPage, OrderStore, StateChange, StateStats, WriteError};
 
 /// The largest page `list_by_state` returns, as in the DynamoDB store.
 const MAX_PAGE: usize = 100;
@@ -81,10 +81,10 @@ impl OrderStore for EmbeddedOrderStore {
         Ok(self.lock().records.get(key).cloned())
     }
 
-    async fn put(&self, record: &OrderRecord, expected: Option<u64>) -> Result<(), WriteError> {
+    async fn put(&self, record: &OrderRecord, expected: Option<Expected>) -> Result<(), WriteError> {
         let mut table = self.lock();
-        let stored_version = table.records.get(&record.key).map(|r| r.version);
-        if stored_version != expected {
+        // As DynamoDB's condition: the stored version and state, or no order at all.
+        if table.records.get(&record.key).map(Expected::of) != expected {
             return Err(WriteError::VersionConflict);
         }
         let old = table.records.insert(record.key.clone(), record.clone());
