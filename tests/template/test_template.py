@@ -461,3 +461,25 @@ def test_no_secret_value_is_written_in_the_template():
             assert key.endswith("_ref") and value.split(":")[0] in ("ssm", "secretsmanager"), f"{name}: {key}"
     key = template["Resources"]["QueueReaderApiKey"]["Properties"]["Value"]
     assert "{{resolve:secretsmanager:" in str(key), "the queue reader's key comes from Secrets Manager"
+
+
+def test_counter_writes_and_reads_reach_only_the_counter_items(cfn):
+    """UpdateItem and BatchGetItem on the orders table serve only the per-state counters
+    (`counts#<n>`); orders themselves are written whole with conditional puts."""
+    seen = []
+    for role_id, role in resources_of_type(cfn, "AWS::IAM::Role").items():
+        for policy in role["Properties"].get("Policies", []):
+            for statement in as_list(policy["PolicyDocument"]["Statement"]):
+                actions = set(as_list(statement["Action"]))
+                if not actions & {"dynamodb:UpdateItem", "dynamodb:BatchGetItem"}:
+                    continue
+                if not any(is_get_att(r, "OrdersTable") for r in as_list(statement["Resource"])):
+                    continue
+                seen.append(role_id)
+                leading = statement.get("Condition", {}).get("ForAllValues:StringLike", {})
+                assert leading.get("dynamodb:LeadingKeys") == ["counts#*"], (role_id, statement)
+    assert sorted(set(seen)) == [
+        "BroadcastRetryFunctionRole",
+        "ErrorHandlerFunctionRole",
+        "StateRouterFunctionRole",
+    ], seen
