@@ -10,4 +10,5 @@ pub mod erp_doubles;
 pub mod legacy_proxy;
 pub mod orders_queue;
 pub mod pipeline;
+pub mod recovery_runner;
 pub mod serve;

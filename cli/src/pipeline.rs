@@ -3,19 +3,25 @@
 //! simulated DTE provider. Lambda's SQS event source is emulated by polling.
 
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use error_handler::backoff::Backoff;
+use error_handler::config::AlertConfig;
+use error_handler::not_granted::NotGranted;
 
 use lambda_http::http::{Method, Request};
 use lambda_http::{Body, RequestExt, Response};
 use orderflow_shared::adapters::embedded::event_source::{Polled, poll_once};
 use orderflow_shared::adapters::embedded::{
     DEFAULT_VISIBILITY_TIMEOUT, DirObjectStore, EmbeddedFifoQueue, EmbeddedOrderStore, EmbeddedRecovery, ManualClock,
+    OutboxMailer,
 };
 use orderflow_shared::batch::Budget;
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::config::ConverterConfig;
 use orderflow_shared::dte::SimulatedDteProvider;
+use orderflow_shared::email::EmailAddress;
 use orderflow_shared::error::PortError;
 use orderflow_shared::order_service::OrderService;
 use orderflow_shared::orders_api::{ApiFailure, Call, Delivered, SOURCE_HEADER};
@@ -32,6 +38,10 @@ const MAX_POLLS: usize = 100_000;
 
 pub type Queue = Arc<EmbeddedFifoQueue>;
 pub type Service = OrderService<Arc<EmbeddedOrderStore>, Queue, Arc<SimulatedDteProvider>, EmbeddedRecovery>;
+/// The error handler in process: recovery tasks run against the pipeline's orders; the retry
+/// task may not start another recovery ([`NotGranted`]), as in the deployed workflow.
+pub type ErrorHandler =
+    error_handler::Deps<Arc<EmbeddedOrderStore>, Queue, Arc<SimulatedDteProvider>, NotGranted, OutboxMailer>;
 
 /// How time passes for the queues: real time for `serve`, or a manual clock that a run
 /// advances past visibility timeouts instead of waiting them out.
@@ -69,14 +79,36 @@ impl Time {
     }
 }
 
+/// Where the pipeline keeps its orders and its recovery executions.
+pub enum Storage {
+    /// In memory, for the life of the process (`demo`, tests).
+    Memory,
+    /// Journaled under `<root>/orders.jsonl` and `<root>/recovery.jsonl`, so a restarted
+    /// `serve` picks up its orders and resumes the recovery workflows that were waiting.
+    Journaled,
+}
+
 impl Pipeline {
+    /// In memory, with a simulated DTE provider that always answers.
     pub fn new(root: &Path, time: Time) -> Self {
+        Self::open(root, time, Storage::Memory, SimulatedDteProvider::default()).expect("in-memory stores open")
+    }
+
+    /// With `storage` and the given simulated DTE provider.
+    pub fn open(root: &Path, time: Time, storage: Storage, dte: SimulatedDteProvider) -> Result<Self, String> {
         let pending = Arc::new(time.queue("orders-pending.fifo"));
         let orders = Arc::new(time.queue("orders.fifo").with_redrive(pending.clone(), 10));
         let bucket = DirObjectStore::new(root.join("bucket"));
-        let store = Arc::new(EmbeddedOrderStore::new());
-        let dte = Arc::new(SimulatedDteProvider::default());
-        let recovery = EmbeddedRecovery::new().expect("the bundled recovery definition parses");
+        let (store, recovery) = match storage {
+            Storage::Memory => {
+                (EmbeddedOrderStore::new(), EmbeddedRecovery::new().expect("the bundled recovery definition parses"))
+            }
+            Storage::Journaled => (
+                EmbeddedOrderStore::open(&root.join("orders.jsonl")).map_err(|e| format!("order journal: {e}"))?,
+                EmbeddedRecovery::open(&root.join("recovery.jsonl")).map_err(|e| e.to_string())?,
+            ),
+        };
+        let (store, dte) = (Arc::new(store), Arc::new(dte));
         let service =
             Arc::new(OrderService { store: store.clone(), queue: orders.clone(), dte: dte.clone(), recovery });
         let converter = Converter {
@@ -95,7 +127,27 @@ impl Pipeline {
             pending: pending.clone(),
             api: LocalOrdersApi { service: service.clone() },
         };
-        Self { bucket, orders, pending, store, dte, service, time, converter, reader }
+        Ok(Self { bucket, orders, pending, store, dte, service, time, converter, reader })
+    }
+
+    /// The error handler's task handlers over this pipeline's orders, as the recovery workflow
+    /// calls them; operator alerts go to `outbox` as `.eml` files.
+    pub fn error_handler(&self, outbox: PathBuf, backoff: Backoff) -> Result<ErrorHandler, String> {
+        Ok(error_handler::Deps {
+            service: OrderService {
+                store: self.store.clone(),
+                queue: self.orders.clone(),
+                dte: self.dte.clone(),
+                recovery: NotGranted,
+            },
+            backoff,
+            mailer: OutboxMailer::new(outbox),
+            alert: AlertConfig {
+                to: EmailAddress::parse("ops@orderflow.local").map_err(|e| e.to_string())?,
+                from: "orders@orderflow.local".into(),
+                configuration_set: "local".into(),
+            },
+        })
     }
 
     /// An S3 upload under `incoming/` and the notification that follows it.

@@ -28,9 +28,13 @@ use lambda_http::aws_lambda_events::query_map::QueryMap;
 use subtle::ConstantTimeEq;
 
 use crate::bridge::{Bridge, LocalConfig};
+use crate::demo::RECOVERY_BACKOFF;
 use crate::legacy_proxy::LegacyProxy;
 use crate::orders_queue::OrdersQueueRoute;
-use crate::pipeline::{Pipeline, Time};
+use crate::pipeline::{Pipeline, Storage, Time};
+use crate::recovery_runner;
+use error_handler::backoff::Backoff;
+use orderflow_shared::dte::{Failure, Operation, SimulatedDteProvider};
 
 /// API Gateway's own payload limit; the router applies the smaller Lambda limit itself.
 const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
@@ -52,6 +56,11 @@ pub struct Options {
     /// Legacy back-ends, `system=base URL`.
     pub legacy: Vec<String>,
     pub legacy_timeout: Duration,
+    /// The first broadcasts of every order that the simulated DTE provider refuses, to try the
+    /// recovery workflow.
+    pub dte_broadcast_failures: u32,
+    /// The recovery workflow's first wait between retries (the stage's BACKOFF_BASE_SECONDS).
+    pub recovery_backoff_seconds: u64,
 }
 
 struct App {
@@ -65,11 +74,28 @@ struct App {
 }
 
 pub async fn run(options: Options) -> Result<(), String> {
-    let Options { port, api_keys, state, erp, config, legacy, legacy_timeout } = options;
+    let Options {
+        port,
+        api_keys,
+        state,
+        erp,
+        config,
+        legacy,
+        legacy_timeout,
+        dte_broadcast_failures,
+        recovery_backoff_seconds,
+    } = options;
     if api_keys.is_empty() {
         return Err("give at least one API key: --api-key KEY or ORDERFLOW_API_KEYS=k1,k2".into());
     }
-    let pipeline = Pipeline::new(&state, Time::Real);
+    let dte = SimulatedDteProvider::default().with_first_failures(
+        Operation::Broadcast,
+        Failure::Transient,
+        dte_broadcast_failures,
+    );
+    let pipeline = Pipeline::open(&state, Time::Real, Storage::Journaled, dte)?;
+    let backoff = Backoff { base_seconds: recovery_backoff_seconds, ..RECOVERY_BACKOFF };
+    let tasks = Arc::new(pipeline.error_handler(state.join("ops-outbox"), backoff)?);
     let connector = erp.as_deref().map(|name| config.connector(name, None)).transpose()?;
     let bridge = Bridge::new(&config, pipeline.orders.clone(), connector, pipeline.time())?;
     let legacy = LegacyProxy::new(&legacy, legacy_timeout)?;
@@ -87,7 +113,10 @@ pub async fn run(options: Options) -> Result<(), String> {
         .await
         .map_err(|e| format!("binding 127.0.0.1:{port}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    println!("orderflow serve: Orders API on http://{addr} (embedded adapters, state in {})", state.display());
+    println!(
+        "orderflow serve: Orders API on http://{addr} (embedded adapters; orders, recovery and bucket in {})",
+        state.display()
+    );
     println!(
         "orderflow serve: webhooks on http://{addr}/webhooks/{{source}} (sources in {}); ERP: {}",
         config.sources_origin(),
@@ -95,6 +124,7 @@ pub async fn run(options: Options) -> Result<(), String> {
     );
     println!("orderflow serve: POST http://{addr}/orders/queue; legacy systems at /legacy/{{system}}/...: {systems:?}");
 
+    tokio::spawn(recovery_runner::run(app.pipeline.service.clone(), tasks));
     let worker = app.clone();
     tokio::spawn(async move {
         loop {

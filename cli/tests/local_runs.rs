@@ -602,3 +602,69 @@ fn serve_refuses_a_request_head_over_10240_bytes_with_431() {
         assert_eq!(stats_with_head_of(&base, bytes), status, "a head of {bytes} bytes");
     }
 }
+
+/// `serve` on `state`, with the simulated DTE refusing the first `broadcast_failures`
+/// broadcasts of each order and the recovery waiting `backoff` seconds before its first retry.
+fn serve_on(state: &std::path::Path, broadcast_failures: u32, backoff: u64) -> (Running, String) {
+    let (port, failures, backoff) = (free_port().to_string(), broadcast_failures.to_string(), backoff.to_string());
+    let state = state.to_str().unwrap();
+    let args = ["serve", "--port", &port, "--api-key", "test-key", "--state", state];
+    let extra = ["--dte-broadcast-failures", &failures, "--recovery-backoff-seconds", &backoff];
+    let (serve, lines) = start(&[&args[..], &extra[..]].concat(), 2);
+    (serve, address(&lines[0]))
+}
+
+/// The order's record once `done` holds for it; fails after the pipeline's deadline.
+async fn wait_for(base: &str, key: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        let response = client.get(format!("{base}/orders/{key}")).header("x-api-key", "test-key").send().await;
+        if let Ok(response) = response
+            && response.status() == 200
+        {
+            let record: Value = response.json().await.unwrap();
+            if done(&record) {
+                return record;
+            }
+            assert!(started.elapsed() < PIPELINE_DEADLINE, "{what}: the order is {record}");
+        }
+        assert!(started.elapsed() < PIPELINE_DEADLINE, "{what}: the order never showed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A recovery workflow waiting between retries when `serve` stops resumes when it starts again
+/// on the same state folder, and the order, kept in that folder, completes its broadcast.
+#[tokio::test]
+async fn a_recovery_waiting_when_serve_stops_resumes_when_it_starts_again() {
+    let state = scratch("serve-restart");
+    let order = sample_order("RESTART-0001");
+    let key = order["order_key"].as_str().unwrap().to_owned();
+    {
+        // The first broadcast is refused, and the workflow's first wait is an hour long.
+        let (_serve, base) = serve_on(&state, 1, 3600);
+        let response = reqwest::Client::new()
+            .post(format!("{base}/orders/queue"))
+            .header("x-api-key", "test-key")
+            .header("content-type", "application/json")
+            .header("idempotency-key", "restart-1")
+            .body(serde_json::to_vec(&order).unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 202);
+        let failed = wait_for(&base, &key, "the broadcast failure", |r| r["state"] == "error").await;
+        assert_eq!(failed["last_error"]["stage"], "broadcast_dte", "{failed}");
+        let journal = std::fs::read_to_string(state.join("recovery.jsonl")).unwrap();
+        assert!(journal.contains(&format!("{key}-a1")) && !journal.contains("ended"), "{journal}");
+        // `_serve` is killed here, the workflow in the middle of its wait.
+    }
+    let (_serve, base) = serve_on(&state, 0, 1);
+    let record = wait_for(&base, &key, "the resumed recovery", |r| r["state"] == "broadcast_dte").await;
+    assert!(record["dte"]["track_id"].as_str().is_some_and(|t| t.starts_with("T-")), "{record}");
+    let by: Vec<&str> = record["history"].as_array().unwrap().iter().filter_map(|h| h["by"].as_str()).collect();
+    assert!(by.iter().any(|b| b.contains("recovery") || b.contains("error-handler")), "{by:?}");
+    let journal = std::fs::read_to_string(state.join("recovery.jsonl")).unwrap();
+    assert!(journal.contains("ended"), "the end is journaled: {journal}");
+}

@@ -8,16 +8,12 @@ use std::time::{Duration, Instant};
 
 use email_notifier::{Notified, Notifier};
 use error_handler::backoff::Backoff;
-use error_handler::config::AlertConfig;
 use error_handler::local::LocalTasks;
-use error_handler::not_granted::NotGranted;
 use orderflow_shared::adapters::embedded::OutboxMailer;
 use orderflow_shared::asl::{SkipSleeper, Status};
 use orderflow_shared::dte::{Failure, Operation};
-use orderflow_shared::email::EmailAddress;
 use orderflow_shared::lifecycle::State;
 use orderflow_shared::order::OrderKey;
-use orderflow_shared::order_service::OrderService;
 
 use orderflow_shared::ports::OrderStore;
 use xml_order_converter::Outcome;
@@ -139,24 +135,14 @@ fn queued_key(queued: &[(String, String)], relative: &str) -> Option<OrderKey> {
     queued.iter().find(|(r, _)| r == relative).and_then(|(_, k)| OrderKey::parse(k).ok())
 }
 
+/// The deployed stage's defaults (BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS,
+/// BroadcastMaxAttempts).
+pub const RECOVERY_BACKOFF: Backoff = Backoff { base_seconds: 30, cap_seconds: 900, max_attempts: 5 };
+
 /// Runs every workflow execution the router started, with the real task handlers in process
 /// and waits skipped, then lets the lifecycle continue.
 async fn recover(pipeline: &Pipeline, out: &Path) -> Result<(), String> {
-    let deps = error_handler::Deps {
-        service: OrderService {
-            store: pipeline.store.clone(),
-            queue: pipeline.orders.clone(),
-            dte: pipeline.dte.clone(),
-            recovery: NotGranted,
-        },
-        backoff: Backoff { base_seconds: 30, cap_seconds: 900, max_attempts: 5 },
-        mailer: OutboxMailer::new(out.join("ops-outbox")),
-        alert: AlertConfig {
-            to: EmailAddress::parse("ops@orderflow.local").map_err(|e| e.to_string())?,
-            from: "orders@orderflow.local".into(),
-            configuration_set: "local".into(),
-        },
-    };
+    let deps = pipeline.error_handler(out.join("ops-outbox"), RECOVERY_BACKOFF)?;
     let sleeper = SkipSleeper::default();
     let runs = pipeline.service.recovery.run_pending(&LocalTasks::new(&deps, 1), &sleeper).await;
     if runs.is_empty() {

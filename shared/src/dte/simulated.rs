@@ -137,12 +137,21 @@ struct Calls {
 #[derive(Debug, Default)]
 pub struct SimulatedDteProvider {
     random: Option<RandomFailures>,
+    /// The first calls of an operation for every order that fail, and how.
+    first: Option<(Operation, Failure, u32)>,
     calls: Mutex<Calls>,
 }
 
 impl SimulatedDteProvider {
     pub fn with_random_failures(mut self, random: RandomFailures) -> Self {
         self.random = Some(random);
+        self
+    }
+
+    /// The first `times` calls of `op` for every order fail with `failure` (counted in this
+    /// process), e.g. to try the recovery workflow with `orderflow serve`.
+    pub fn with_first_failures(mut self, op: Operation, failure: Failure, times: u32) -> Self {
+        self.first = Some((op, failure, times));
         self
     }
 
@@ -169,7 +178,10 @@ impl SimulatedDteProvider {
         let earlier = calls.per_order.entry((key.clone(), op)).or_default();
         let attempt = *earlier;
         *earlier += 1;
-        let scripted = calls.rules.get_mut(&(key.clone(), op)).and_then(Rule::take);
+        let scripted = calls.rules.get_mut(&(key.clone(), op)).and_then(Rule::take).or_else(|| match self.first {
+            Some((first_op, failure, times)) if first_op == op && attempt < times => Some(failure),
+            _ => None,
+        });
         if let Some(failure) = scripted.or_else(|| self.random?.draw(key, op, attempt)) {
             return Err(failure.error(op));
         }

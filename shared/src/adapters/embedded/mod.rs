@@ -9,10 +9,14 @@
 //! - [`MemoryReplayGuard`]: the webhook claims table in memory.
 //! - [`EmbeddedRecovery`]: Step Functions running the recovery ASL file in process.
 //! - [`ManualClock`]: the `Clock` port moved by hand; tests advance it instead of sleeping.
+//!
+//! The order store and the recovery can keep a [`journal::Journal`], so `serve` picks up where
+//! a stopped process left off.
 
 mod clock;
 pub mod event_source;
 mod fifo_queue;
+mod journal;
 mod object_store;
 pub mod order_store;
 mod outbox;

@@ -4,12 +4,14 @@
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
+use super::journal::Journal;
 use crate::error::PortError;
 use crate::lifecycle::{OrderRecord, State};
 use crate::order::OrderKey;
@@ -46,15 +48,29 @@ struct Table {
     changes: Vec<Change>,
 }
 
-/// The orders table in memory, for `orderflow demo`, `serve` and tests.
+/// The orders table in memory, for `orderflow demo`, `serve` and tests; with a journal, also
+/// on disk.
 #[derive(Debug, Default)]
 pub struct EmbeddedOrderStore {
     table: Mutex<Table>,
+    /// Every record written, in order; replayed by [`EmbeddedOrderStore::open`].
+    journal: Option<Journal>,
 }
 
 impl EmbeddedOrderStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The store as the journal at `path` left it (the last record written per order), writing
+    /// on to it. The change stream starts empty: replayed records are not changes.
+    pub fn open(path: &Path) -> std::io::Result<Self> {
+        let (journal, records) = Journal::open::<OrderRecord>(path)?;
+        let mut table = Table::default();
+        for record in records {
+            table.index(&record);
+        }
+        Ok(Self { table: Mutex::new(table), journal: Some(journal) })
     }
 
     /// The changes after `sequence`, oldest first; pass the last `sequence` seen to poll on.
@@ -68,6 +84,20 @@ impl EmbeddedOrderStore {
     fn lock(&self) -> MutexGuard<'_, Table> {
         // Every update checks first and mutates after, so a poisoned table is still whole.
         self.table.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Table {
+    /// Stores `record` and moves it in the state index; returns the record it replaced.
+    fn index(&mut self, record: &OrderRecord) -> Option<OrderRecord> {
+        let old = self.records.insert(record.key.clone(), record.clone());
+        if let Some(old) = &old
+            && let Some(list) = self.by_state.get_mut(&old.state)
+        {
+            list.remove(&state_sort(old));
+        }
+        self.by_state.entry(record.state).or_default().insert(state_sort(record), record.key.clone());
+        old
     }
 }
 
@@ -87,13 +117,13 @@ impl OrderStore for EmbeddedOrderStore {
         if table.records.get(&record.key).map(Expected::of) != expected {
             return Err(WriteError::VersionConflict);
         }
-        let old = table.records.insert(record.key.clone(), record.clone());
-        if let Some(old) = &old
-            && let Some(list) = table.by_state.get_mut(&old.state)
-        {
-            list.remove(&state_sort(old));
+        // On disk first, under the table's lock: the journal is never behind an answer.
+        if let Some(journal) = &self.journal {
+            journal.append(record).map_err(|e| {
+                PortError::transient("write order journal", format!("{}: {e}", journal.path().display()))
+            })?;
         }
-        table.by_state.entry(record.state).or_default().insert(state_sort(record), record.key.clone());
+        let old = table.index(record);
         let sequence = table.changes.len() as u64 + 1;
         table.changes.push(Change { sequence, old, new: record.clone() });
         Ok(())
