@@ -5,7 +5,10 @@
 //! the client's timeout), which is the case that tests idempotency. Each decision depends only
 //! on the seed, the request (method, path, query, idempotency key, body) and how many times
 //! that request was seen before, never on arrival order, so concurrent runs replay the same
-//! faults.
+//! faults (`dice.rs`). [`aws`] puts the same draws and forwarding in front of moto.
+
+pub mod aws;
+mod dice;
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -18,6 +21,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use tokio::task::JoinHandle;
+
+use dice::{Dice, Draws};
 
 /// How an injected failure presents itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -38,13 +43,11 @@ pub struct Faults {
 }
 
 impl Faults {
-    fn draw(&self, fingerprint: u64, attempt: u32) -> Option<Fault> {
-        let mut state =
-            self.seed ^ fingerprint.rotate_left(17) ^ u64::from(attempt).wrapping_mul(0xA24B_AED4_963E_E407);
-        if unit(&mut state) >= self.share {
+    fn draw(&self, draws: &mut Draws) -> Option<Fault> {
+        if draws.unit() >= self.share {
             return None;
         }
-        Some(match unit(&mut state) {
+        Some(match draws.unit() {
             x if x < 0.4 => Fault::ServerError,
             x if x < 0.7 => Fault::Timeout,
             _ => Fault::Refused,
@@ -52,21 +55,12 @@ impl Faults {
     }
 }
 
-/// SplitMix64 step mapped to [0, 1).
-fn unit(state: &mut u64) -> f64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-}
-
 struct Inner {
     upstream: String,
     client: reqwest::Client,
     faults: Faults,
+    dice: Dice,
     hold: Duration,
-    seen: Mutex<HashMap<u64, u32>>,
     injected: Mutex<HashMap<Fault, u32>>,
     requests: Mutex<u32>,
 }
@@ -86,8 +80,8 @@ impl ChaosProxy {
             upstream: upstream.trim_end_matches('/').to_owned(),
             client: reqwest::Client::new(),
             faults,
+            dice: Dice::new(faults.seed),
             hold,
-            seen: Mutex::default(),
             injected: Mutex::default(),
             requests: Mutex::default(),
         });
@@ -137,15 +131,8 @@ fn injected_error(status: StatusCode, code: &str) -> Response {
 }
 
 async fn proxy(State(inner): State<Arc<Inner>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let fingerprint = fingerprint(&method, &uri, &headers, &body);
-    let attempt = {
-        *lock(&inner.requests) += 1;
-        let mut seen = lock(&inner.seen);
-        let count = seen.entry(fingerprint).or_default();
-        *count += 1;
-        *count - 1
-    };
-    let fault = inner.faults.draw(fingerprint, attempt);
+    *lock(&inner.requests) += 1;
+    let fault = inner.faults.draw(&mut inner.dice.roll(fingerprint(&method, &uri, &headers, &body)));
     if let Some(fault) = fault {
         *lock(&inner.injected).entry(fault).or_default() += 1;
     }
@@ -153,19 +140,27 @@ async fn proxy(State(inner): State<Arc<Inner>>, method: Method, uri: Uri, header
         Some(Fault::ServerError) => injected_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         Some(Fault::Refused) => injected_error(StatusCode::UNPROCESSABLE_ENTITY, "refused"),
         Some(Fault::Timeout) => {
-            let answer = forward(&inner, method, &uri, &headers, body).await;
+            let answer = forward(&inner.client, &inner.upstream, method, &uri, &headers, body).await;
             tokio::time::sleep(inner.hold).await;
             answer
         }
-        None => forward(&inner, method, &uri, &headers, body).await,
+        None => forward(&inner.client, &inner.upstream, method, &uri, &headers, body).await,
     }
 }
 
-async fn forward(inner: &Inner, method: Method, uri: &Uri, headers: &HeaderMap, body: Bytes) -> Response {
-    let target = format!("{}{}", inner.upstream, uri.path_and_query().map_or("/", |p| p.as_str()));
+/// Sends the request on to `upstream` and hands back its answer, or a 502 when it gave none.
+async fn forward(
+    client: &reqwest::Client,
+    upstream: &str,
+    method: Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Response {
+    let target = format!("{upstream}{}", uri.path_and_query().map_or("/", |p| p.as_str()));
     let hop_by_hop =
         |name: &HeaderName| matches!(name.as_str(), "host" | "content-length" | "connection" | "transfer-encoding");
-    let mut request = inner.client.request(method, target).body(body);
+    let mut request = client.request(method, target).body(body);
     for (name, value) in headers.iter().filter(|(n, _)| !hop_by_hop(n)) {
         request = request.header(name, value);
     }

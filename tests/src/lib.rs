@@ -8,6 +8,7 @@ pub mod dynamo;
 pub mod fake_api;
 pub mod fake_dte;
 pub mod hostile;
+pub mod ses_mail;
 
 /// The local ERP servers live in their own crate, so the demo can run them too.
 pub use orderflow_doubles as fake_erp;

@@ -9,14 +9,18 @@
 //!    the version read. Of two concurrent invocations only one wins the write.
 //! 2. **Send** through the [`Mailer`].
 //! 3. **Settle.** Set `notified_at`, drop the claim and add a history line, again
-//!    conditionally (re-reading and re-applying if the state router wrote in between).
+//!    conditionally (re-reading and re-applying if the state router wrote in between, or if the
+//!    write failed transiently; a record found settled means the write landed and only its
+//!    answer was lost).
 //!
 //! A claim younger than the claim timeout makes other invocations fail the record, so the
 //! stream retries it later. An older one means its owner died between claim and settle: the
 //! next invocation takes it over (`attempt + 1`) and sends. The timeout exceeds the function
 //! timeout, so a live send is never taken over. The price is at-least-once in one window: a
-//! crash after SES accepted the message but before the settle write sends it twice. We chose
-//! that over the alternative (settle before send), which loses the email on such a crash.
+//! crash after SES accepted the message but before the settle write sends it twice, and so do a
+//! settle that fails [`WRITE_ATTEMPTS`] times in a row and an answer of SES lost after SES took
+//! the message (the SDK, or the stream, sends it again). We chose that over the alternative
+//! (settle before send), which loses the email on such a crash.
 //!
 //! A missing or malformed address, or one SES refuses, is recorded on the history as a
 //! notification failure and the record succeeds: retrying cannot fix the order's data.
@@ -27,7 +31,7 @@ use std::time::Duration;
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use orderflow_shared::email::{self, ComposeError, RenderError};
-use orderflow_shared::error::PortError;
+use orderflow_shared::error::{Classify, PortError};
 use orderflow_shared::lifecycle::{HistoryKind, NotificationClaim, OrderRecord, State, now_rfc3339};
 use orderflow_shared::order::OrderKey;
 use orderflow_shared::ports::{Expected, MailError, Mailer, OrderStore, StateChange, WriteError};
@@ -38,7 +42,8 @@ use tracing::{Instrument, info, info_span, instrument, warn};
 
 pub const FUNCTION: &str = "email-notifier";
 
-/// Conditional writes tried before giving up on a record that keeps changing.
+/// Conditional writes tried before giving up on a record that keeps changing, or on a store that
+/// keeps failing.
 const WRITE_ATTEMPTS: usize = 5;
 
 pub struct Notifier<S, M> {
@@ -70,7 +75,7 @@ pub enum NotifyError {
     BadRecord(&'static str),
     #[error("another invocation claimed this email at {0}; retrying after the claim timeout")]
     ClaimHeld(String),
-    #[error("the order changed under {WRITE_ATTEMPTS} conditional writes in a row")]
+    #[error("{WRITE_ATTEMPTS} conditional writes of the order in a row did not land")]
     Contended,
     #[error(transparent)]
     Store(#[from] PortError),
@@ -271,24 +276,32 @@ async fn record_failure<S: OrderStore, M: Mailer>(
 }
 
 /// Applies `change` (which must bump the version) and writes it conditionally, re-reading and
-/// re-applying when another writer got in between.
+/// re-applying when the write did not land. It gives up on a transient failure only after
+/// [`WRITE_ATTEMPTS`]: once the email went out, a settle that gives up leaves the claim for the
+/// next delivery to take over and send the email again. A record found settled on re-reading is
+/// done: this very write went through and only its answer was lost (the SDK's retry of it then
+/// failed its condition), and applying the change again would note the email twice.
 async fn settle<S: OrderStore>(
     store: &S,
     mut record: OrderRecord,
     change: impl Fn(&mut OrderRecord),
 ) -> Result<(), NotifyError> {
     for _ in 0..WRITE_ATTEMPTS {
-        let expected = Expected::of(&record);
-        change(&mut record);
-        match store.put(&record, Some(expected)).await {
+        let mut changed = record.clone();
+        change(&mut changed);
+        match store.put(&changed, Some(Expected::of(&record))).await {
             Ok(()) => return Ok(()),
-            Err(WriteError::VersionConflict) => {
-                record = store
-                    .get(&record.key)
-                    .await?
-                    .ok_or_else(|| PortError::permanent("settle notification", "the order disappeared"))?;
-            }
+            Err(WriteError::VersionConflict) => {}
+            Err(WriteError::Port(e)) if e.is_transient() => warn!(error = %e, "settle write failed; reading again"),
             Err(WriteError::Port(e)) => return Err(e.into()),
+        }
+        match store.get(&record.key).await {
+            Ok(Some(fresh)) if settled(&fresh) => return Ok(()),
+            Ok(Some(fresh)) => record = fresh,
+            Ok(None) => return Err(PortError::permanent("settle notification", "the order disappeared").into()),
+            // Write again on what was read last: a landed write fails its condition, and is read then.
+            Err(e) if e.is_transient() => warn!(error = %e, "reading the order to settle failed"),
+            Err(e) => return Err(e.into()),
         }
     }
     Err(NotifyError::Contended)

@@ -12,7 +12,10 @@ use orderflow_shared::email::Email;
 use orderflow_shared::error::PortError;
 use orderflow_shared::lifecycle::{HistoryKind, NotificationClaim, OrderRecord, State};
 use orderflow_shared::order::CanonicalOrder;
-use orderflow_shared::ports::{Expected, MailError, Mailer, OrderStore};
+use orderflow_shared::order::OrderKey;
+use orderflow_shared::ports::{
+    Expected, ListError, MailError, Mailer, OrderPage, OrderStore, StateStats, WriteError,
+};
 use orderflow_shared::ubl::{Limits, parse_order};
 
 const NOW: &str = "2026-03-02T12:00:00.000Z";
@@ -176,6 +179,73 @@ async fn an_unfinished_claim_is_taken_over_after_the_timeout() {
     assert!(matches!(notify(&deps, &record.key).await, Ok(Notified::Sent { .. })));
     assert_eq!(deps.mailer.sent.lock().unwrap().len(), 1);
     assert!(stored(&deps, &record).await.notified_at.is_some());
+}
+
+/// How a scripted put goes wrong.
+#[derive(Clone, Copy)]
+enum Fate {
+    /// The write lands and its answer is lost; the SDK's retry of it then fails its condition.
+    Landed,
+    /// The write never reaches the table, and the SDK gives up (a transient error).
+    Failed,
+}
+
+/// The embedded store whose puts follow a script (`None`: as usual), then behave.
+struct ScriptedStore {
+    inner: EmbeddedOrderStore,
+    puts: Mutex<VecDeque<Option<Fate>>>,
+}
+
+impl OrderStore for ScriptedStore {
+    async fn get(&self, key: &OrderKey) -> Result<Option<OrderRecord>, PortError> {
+        self.inner.get(key).await
+    }
+
+    async fn put(&self, record: &OrderRecord, expected: Option<Expected>) -> Result<(), WriteError> {
+        let fate = self.puts.lock().unwrap().pop_front().flatten();
+        if matches!(fate, Some(Fate::Failed)) {
+            return Err(PortError::transient("dynamodb:PutItem", "HTTP 500").into());
+        }
+        self.inner.put(record, expected).await?;
+        match fate {
+            Some(_) => Err(WriteError::VersionConflict),
+            None => Ok(()),
+        }
+    }
+
+    async fn list_by_state(&self, state: State, limit: usize, cursor: Option<&str>) -> Result<OrderPage, ListError> {
+        self.inner.list_by_state(state, limit, cursor).await
+    }
+
+    async fn stats(&self) -> Result<Vec<StateStats>, PortError> {
+        self.inner.stats().await
+    }
+}
+
+/// An order in `issuance_dte` whose notifier's puts follow `script` from the claim on.
+async fn scripted(script: [Option<Fate>; 2]) -> (Notifier<ScriptedStore, ScriptedMailer>, OrderKey) {
+    let plain = notifier(ScriptedMailer::default());
+    let key = issued(&plain, order()).await.key;
+    let store = ScriptedStore { inner: plain.store, puts: Mutex::new(script.into()) };
+    (Notifier { store, mailer: plain.mailer, sender: plain.sender, claim_timeout: plain.claim_timeout }, key)
+}
+
+#[tokio::test]
+async fn a_settle_that_landed_but_lost_its_answer_notes_the_email_once() {
+    let (deps, key) = scripted([None, Some(Fate::Landed)]).await;
+    assert!(matches!(notify(&deps, &key).await, Ok(Notified::Sent { .. })));
+    let after = deps.store.get(&key).await.unwrap().unwrap();
+    assert_eq!(notes(&after), ["email sent to c***@panaderianunoa.cl (message id msg-1)"]);
+}
+
+#[tokio::test]
+async fn a_settle_that_failed_is_written_again_rather_than_left_for_a_retry_to_send_twice() {
+    let (deps, key) = scripted([None, Some(Fate::Failed)]).await;
+    assert!(matches!(notify(&deps, &key).await, Ok(Notified::Sent { .. })));
+    let after = deps.store.get(&key).await.unwrap().unwrap();
+    assert!(after.notified_at.is_some() && after.notification_claim.is_none());
+    assert!(matches!(notify(&deps, &key).await, Ok(Notified::AlreadySettled)));
+    assert_eq!(deps.mailer.sent.lock().unwrap().len(), 1);
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ use aws_lambda_events::event::dynamodb::Event;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use email_notifier::{Notifier, handle};
+use orderflow_e2e::ses_mail::{self, quoted_printable, subject};
 use orderflow_e2e::{dynamo::create_orders_table, moto_endpoint, repo_path, sdk_config, unique};
 use orderflow_shared::adapters::aws::{self, DynamoOrderStore, SesMailer};
 use orderflow_shared::email::{Locale, format_money};
@@ -97,45 +98,8 @@ async fn stream_batch(table: &str) -> Event {
 
 /// The raw MIME of every message moto's SES recorded for `recipient`.
 async fn sent_to(recipient: &str) -> Vec<String> {
-    let url = format!("{}/moto-api/data.json", moto_endpoint());
-    // moto's dump of every backend fails (500) while another test holds DynamoDB items it
-    // cannot serialise; that passes, so ask again a bounded number of times.
-    let mut answer = reqwest::get(&url).await.unwrap();
-    for _ in 0..50 {
-        if answer.status().is_success() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        answer = reqwest::get(&url).await.unwrap();
-    }
-    let data: Value = answer.error_for_status().unwrap().json().await.unwrap();
-    let raw = data["ses"]["RawMessage"].as_array().cloned().unwrap_or_default();
-    raw.iter()
-        .filter(|m| m["destinations"].as_array().is_some_and(|d| d.iter().any(|a| a == recipient)))
-        .map(|m| m["raw_data"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-/// The Subject header, with RFC 2047 encoded words decoded.
-fn subject(mime: &str) -> String {
-    let start = mime.find("\r\nSubject: ").expect("a Subject header") + 11;
-    let mut value = String::new();
-    for (i, line) in mime[start..].split("\r\n").enumerate() {
-        if i > 0 && !line.starts_with([' ', '\t']) {
-            break;
-        }
-        value.push_str(line.trim());
-    }
-    value.split("?==?").flat_map(|w| w.split(' ')).map(decode_word).collect()
-}
-
-fn decode_word(word: &str) -> String {
-    let inner = word.trim_start_matches("=?").trim_end_matches("?=");
-    match inner.splitn(3, '?').collect::<Vec<_>>()[..] {
-        [_, "B" | "b", text] => String::from_utf8(STANDARD.decode(text).unwrap()).unwrap(),
-        [_, "Q" | "q", text] => quoted_printable(&text.replace('_', " ")),
-        _ => word.to_owned(),
-    }
+    let sent = ses_mail::sent().await.into_iter();
+    sent.filter(|m| m.destinations.iter().any(|d| d == recipient)).map(|m| m.raw).collect()
 }
 
 /// Every MIME part's body, transfer encoding undone.
@@ -154,28 +118,6 @@ fn bodies(mime: &str) -> String {
         }
     }
     out
-}
-
-fn quoted_printable(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match (
-            bytes[i],
-            bytes.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()),
-        ) {
-            (b'=', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[tokio::test]

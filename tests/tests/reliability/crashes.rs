@@ -146,7 +146,7 @@ where
     }
     let expected_erp: HashMap<String, usize> = webhooks.iter().map(|w| (w.order_key().to_string(), 1)).collect();
     assert_eq!(in_erp, expected_erp, "one ERP record per webhook order");
-    assert_eq!(stack.emails.sent().len(), emails_expected, "customer emails");
+    assert_eq!(stack.emails.sent().await.len(), emails_expected, "customer emails");
     assert_eq!(stack.queues.erp_dlq.depth().await, 0, "nothing parked in the ERP DLQ");
     trails
 }

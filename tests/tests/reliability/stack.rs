@@ -45,6 +45,7 @@ use webhook_bridge::{Receiver, StaticKeys, Worker};
 use xml_order_converter::Converter;
 
 use crate::crash::{CrashPlan, Crashy, Outbox};
+use crate::mail::Mail;
 use crate::workload::Webhook;
 
 pub const BUCKET: &str = "orderflow-reliability";
@@ -79,6 +80,32 @@ impl Time {
             Self::Real(visibility) => tokio::time::sleep(*visibility + Duration::from_millis(100)).await,
         }
     }
+}
+
+/// A table, a bucket or an SDK client as the pipeline's functions reach it, and as the test
+/// itself does (uploads, event sources, the stream's filter, the accounting). The same adapter
+/// on embedded runs; under AWS faults the functions' clients go through the AWS chaos proxy and
+/// the test's straight to moto, so that the faults fall on the code under test only.
+#[derive(Clone)]
+pub struct Reach<T> {
+    pub functions: T,
+    pub test: T,
+}
+
+impl<T: Clone> Reach<T> {
+    pub fn same(value: T) -> Self {
+        Self { functions: value.clone(), test: value }
+    }
+}
+
+/// What the pipeline keeps and sends through AWS (or the embedded adapters).
+pub struct Resources<S, Q, O> {
+    pub store: Reach<S>,
+    /// Sent to by the functions; received from, deleted from and inspected by the test's event
+    /// sources and accounting (see `Sqs` for the split on moto).
+    pub queues: Queues<Q>,
+    pub bucket: Reach<O>,
+    pub mail: Mail,
 }
 
 /// The four queues of the pipeline, raw (not crash-wrapped), for the accounting.
@@ -124,13 +151,15 @@ pub struct Stack<S, Q, O> {
     pub dte_chaos: ChaosProxy,
     pub erp: FakeBc,
     pub erp_chaos: ChaosProxy,
-    pub emails: Outbox,
+    pub emails: Mail,
     /// Every signature header value sent, for the log scan.
     pub signatures: Mutex<Vec<String>>,
     /// The answers that ended each delivery of a webhook, by dedup id.
     pub answers: Mutex<HashMap<String, Vec<u16>>>,
     /// Orders the notifier was asked about.
     notify_keys: Mutex<Vec<OrderKey>>,
+    /// Whether the last round left an email to retry, as the stream would.
+    notifications_pending: Mutex<bool>,
     inbox: Mutex<Inbox>,
     recovery: Arc<EmbeddedRecovery>,
     errors: error_handler::Deps<Crashy<S>, Crashy<Q>, Dte, NotGranted, Outbox>,
@@ -138,7 +167,7 @@ pub struct Stack<S, Q, O> {
     reader: QueueReader<Crashy<O>, Crashy<Q>, LocalApi<S, Q>>,
     receiver: Receiver<StaticKeys, MemoryReplayGuard, Crashy<Q>, Crashy<Q>>,
     worker: Worker<Crashy<HttpConnector<FileSource>>, Crashy<Q>>,
-    notifier: Notifier<Crashy<S>, Crashy<Outbox>>,
+    notifier: Notifier<Crashy<S>, Crashy<Mail>>,
 }
 
 pub fn webhook_sources() -> WebhookSources {
@@ -172,7 +201,8 @@ where
     O: ObjectStore + Clone + 'static,
 {
     /// `faults` applies to both the DTE provider and the ERP.
-    pub async fn new(store: S, queues: Queues<Q>, bucket: O, time: Time, faults: Faults, plan: CrashPlan) -> Self {
+    pub async fn new(resources: Resources<S, Q, O>, time: Time, faults: Faults, plan: CrashPlan) -> Self {
+        let Resources { store, queues, bucket, mail: emails } = resources;
         let plan = Arc::new(plan);
         let clock = match &time {
             Time::Manual(clock) => clock.clone(),
@@ -186,7 +216,7 @@ where
         let provider = HttpDteProvider::new(dte_chaos.url(), DteAuth::None, CLIENT_TIMEOUT).unwrap();
         let dte_port = Crashy::new(Arc::new(provider), &plan, "dte");
         let recovery = Arc::new(EmbeddedRecovery::new().unwrap());
-        let crashy_store = Crashy::new(store.clone(), &plan, "orders-table");
+        let crashy_store = Crashy::new(store.functions, &plan, "orders-table");
         let orders = Crashy::new(queues.orders.clone(), &plan, "orders-queue");
         let service = Arc::new(OrderService {
             store: crashy_store.clone(),
@@ -194,7 +224,6 @@ where
             dte: dte_port.clone(),
             recovery: recovery.clone(),
         });
-        let emails = Outbox::default();
         let errors = error_handler::Deps {
             service: OrderService {
                 store: crashy_store.clone(),
@@ -210,7 +239,7 @@ where
                 configuration_set: "local".into(),
             },
         };
-        let crashy_bucket = Crashy::new(bucket.clone(), &plan, "bucket");
+        let crashy_bucket = Crashy::new(bucket.functions, &plan, "bucket");
         let converter = Converter {
             store: crashy_bucket.clone(),
             queue: orders.clone(),
@@ -243,15 +272,15 @@ where
         let notifier = Notifier {
             store: crashy_store,
             mailer: Crashy::new(emails.clone(), &plan, "email"),
-            sender: "orders@orderflow.local".into(),
+            sender: emails.sender().to_owned(),
             // A claim left by a crash is taken over on the next round, not after five minutes.
             claim_timeout: Duration::ZERO,
         };
         Self {
             plan,
             time,
-            store,
-            bucket,
+            store: store.test,
+            bucket: bucket.test,
             queues,
             dte,
             dte_chaos,
@@ -261,6 +290,7 @@ where
             signatures: Mutex::default(),
             answers: Mutex::default(),
             notify_keys: Mutex::default(),
+            notifications_pending: Mutex::default(),
             inbox: Mutex::default(),
             recovery,
             errors,
@@ -318,7 +348,10 @@ where
             inbox.uploads.is_empty() && inbox.webhooks.iter().all(|w| w.id.is_empty())
         };
         // Nothing visible now; anything in flight would show up after the visibility timeout.
-        inbox_empty && self.queues.orders.depth().await == 0 && self.queues.erp_sync.depth().await == 0
+        inbox_empty
+            && !*self.notifications_pending.lock().unwrap()
+            && self.queues.orders.depth().await == 0
+            && self.queues.erp_sync.depth().await == 0
     }
 
     async fn round(self: &Arc<Self>, workers: usize) -> bool {
@@ -420,19 +453,28 @@ where
     }
 
     /// The orders table stream's filter (state became `issuance_dte`), played over the orders
-    /// expected to get an email; `notify` is idempotent, so replays are harmless.
+    /// expected to get an email. The stream hands the notifier a record until it succeeds: a
+    /// failed one comes back on the next round, a handled one is done with.
     async fn notify(&self) -> bool {
         let keys = self.notify_keys.lock().unwrap().clone();
-        let mut progress = false;
+        let (mut progress, mut pending) = (false, false);
         for key in keys {
             let reached = match self.store.get(&key).await.expect("store") {
                 Some(record) => record.history.iter().any(|h| h.to == Some(State::IssuanceDte)),
                 None => false,
             };
-            if reached && matches!(email_notifier::notify(&self.notifier, &key).await, Ok(Notified::Sent { .. })) {
-                progress = true;
+            if !reached {
+                continue;
+            }
+            match email_notifier::notify(&self.notifier, &key).await {
+                Ok(outcome) => {
+                    progress |= matches!(outcome, Notified::Sent { .. });
+                    self.notify_keys.lock().unwrap().retain(|k| *k != key);
+                }
+                Err(_) => pending = true,
             }
         }
+        *self.notifications_pending.lock().unwrap() = pending;
         progress
     }
 }
