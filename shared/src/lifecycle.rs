@@ -237,6 +237,11 @@ pub struct NotificationClaim {
     pub claimed_at: String,
     /// 1 for the first claim; a takeover after a timeout increments it.
     pub attempt: u32,
+    /// Unique to the invocation that claimed: a claim write that landed but whose answer was
+    /// lost is recognised as its own on the next read, not taken for another's. Empty on
+    /// claims written before tokens existed.
+    #[serde(default)]
+    pub token: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -30,7 +30,10 @@ pub async fn sent() -> Vec<SentMail> {
         answer = reqwest::get(&url).await.unwrap();
     }
     let data: Value = answer.error_for_status().unwrap().json().await.unwrap();
-    let raw = data["ses"]["RawMessage"].as_array().cloned().unwrap_or_default();
+    // The dump always lists SES's models, RawMessage among them; without it the read failed,
+    // and an empty list would let "nothing was sent" pass for the wrong reason.
+    let raw =
+        data["ses"]["RawMessage"].as_array().cloned().unwrap_or_else(|| panic!("moto's dump has no ses.RawMessage"));
     raw.iter()
         .map(|m| SentMail {
             destinations: m["destinations"]

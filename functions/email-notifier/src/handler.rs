@@ -209,6 +209,7 @@ enum Claim {
 }
 
 async fn claim<S: OrderStore, M: Mailer>(deps: &Notifier<S, M>, key: &OrderKey) -> Result<Claim, NotifyError> {
+    let token = claim_token();
     for _ in 0..WRITE_ATTEMPTS {
         let Some(mut record) = deps.store.get(key).await? else {
             warn!("the order is not in the table");
@@ -218,7 +219,10 @@ async fn claim<S: OrderStore, M: Mailer>(deps: &Notifier<S, M>, key: &OrderKey) 
             info!("already notified: nothing to send");
             return Ok(Claim::Done(Notified::AlreadySettled));
         }
+        let mine = record.notification_claim.as_ref().is_some_and(|held| held.token == token);
         let attempt = match &record.notification_claim {
+            // Our own claim write landed and its answer was lost: the claim is ours.
+            _ if mine => 0,
             Some(held) if !expired(held, deps.claim_timeout) => {
                 return Err(NotifyError::ClaimHeld(held.claimed_at.clone()));
             }
@@ -236,8 +240,12 @@ async fn claim<S: OrderStore, M: Mailer>(deps: &Notifier<S, M>, key: &OrderKey) 
                 return Ok(Claim::Done(Notified::RecipientRejected));
             }
         };
+        if mine {
+            return Ok(Claim::Won(Box::new((record, email))));
+        }
         let expected = Expected::of(&record);
-        record.notification_claim = Some(NotificationClaim { claimed_at: now_rfc3339(), attempt });
+        record.notification_claim =
+            Some(NotificationClaim { claimed_at: now_rfc3339(), attempt, token: token.clone() });
         record.version += 1;
         match deps.store.put(&record, Some(expected)).await {
             Ok(()) => return Ok(Claim::Won(Box::new((record, email)))),
@@ -246,6 +254,15 @@ async fn claim<S: OrderStore, M: Mailer>(deps: &Notifier<S, M>, key: &OrderKey) 
         }
     }
     Err(NotifyError::Contended)
+}
+
+/// A claim token no other invocation holds: the time in nanoseconds, the process, and a count
+/// within the process (Lambda environments may share process ids, not all three).
+fn claim_token() -> String {
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
+    let count = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{nanos:x}-{:x}-{count:x}", std::process::id())
 }
 
 /// The email went out, or a failure that retrying cannot fix was recorded.

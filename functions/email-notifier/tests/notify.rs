@@ -13,9 +13,7 @@ use orderflow_shared::error::PortError;
 use orderflow_shared::lifecycle::{HistoryKind, NotificationClaim, OrderRecord, State};
 use orderflow_shared::order::CanonicalOrder;
 use orderflow_shared::order::OrderKey;
-use orderflow_shared::ports::{
-    Expected, ListError, MailError, Mailer, OrderPage, OrderStore, StateStats, WriteError,
-};
+use orderflow_shared::ports::{Expected, ListError, MailError, Mailer, OrderPage, OrderStore, StateStats, WriteError};
 use orderflow_shared::ubl::{Limits, parse_order};
 
 const NOW: &str = "2026-03-02T12:00:00.000Z";
@@ -158,7 +156,7 @@ async fn throttling_releases_the_claim_so_the_retry_sends() {
 async fn abandoned<M: Mailer>(deps: &Notifier<EmbeddedOrderStore, M>, claimed_at: String) -> OrderRecord {
     let mut record = issued(deps, order()).await;
     let issued = Expected::of(&record);
-    record.notification_claim = Some(NotificationClaim { claimed_at, attempt: 1 });
+    record.notification_claim = Some(NotificationClaim { claimed_at, attempt: 1, token: "abandoned".into() });
     record.version += 1;
     deps.store.put(&record, Some(issued)).await.unwrap();
     record
@@ -228,6 +226,16 @@ async fn scripted(script: [Option<Fate>; 2]) -> (Notifier<ScriptedStore, Scripte
     let key = issued(&plain, order()).await.key;
     let store = ScriptedStore { inner: plain.store, puts: Mutex::new(script.into()) };
     (Notifier { store, mailer: plain.mailer, sender: plain.sender, claim_timeout: plain.claim_timeout }, key)
+}
+
+#[tokio::test]
+async fn a_claim_that_landed_but_lost_its_answer_is_taken_as_ours_and_the_email_goes_out_once() {
+    let (deps, key) = scripted([Some(Fate::Landed), None]).await;
+    let notified = notify(&deps, &key).await;
+    assert!(matches!(notified, Ok(Notified::Sent { .. })), "not ClaimHeld by our own claim: {notified:?}");
+    assert_eq!(deps.mailer.sent.lock().unwrap().len(), 1);
+    let after = deps.store.get(&key).await.unwrap().unwrap();
+    assert!(after.notified_at.is_some() && after.notification_claim.is_none());
 }
 
 #[tokio::test]

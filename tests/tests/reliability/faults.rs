@@ -235,7 +235,10 @@ impl Sqs {
     async fn attribute(&self, name: QueueAttributeName) -> String {
         let out =
             self.client.get_queue_attributes().queue_url(self.queue.url()).attribute_names(name.clone()).send().await;
-        out.expect("queue attributes").attributes().and_then(|a| a.get(&name).cloned()).unwrap_or_default()
+        // A missing attribute is a failed read, not an empty queue: "nothing left" must not
+        // pass because the depth could not be read.
+        let out = out.expect("queue attributes");
+        out.attributes().and_then(|a| a.get(&name).cloned()).unwrap_or_else(|| panic!("no {name:?} on the queue"))
     }
 }
 
@@ -260,7 +263,8 @@ impl Inspect for Sqs {
         for name in
             [QueueAttributeName::ApproximateNumberOfMessages, QueueAttributeName::ApproximateNumberOfMessagesNotVisible]
         {
-            total += self.attribute(name).await.parse::<usize>().unwrap_or(0);
+            let value = self.attribute(name.clone()).await;
+            total += value.parse::<usize>().unwrap_or_else(|_| panic!("{name:?} is {value:?}, not a count"));
         }
         total
     }
