@@ -14,6 +14,7 @@ pub mod ses_mail;
 pub use orderflow_doubles as fake_erp;
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -27,9 +28,30 @@ pub fn moto_endpoint() -> String {
     })
 }
 
+/// The product's SDK configuration (timeouts, retries) with moto behind a pass-through proxy
+/// that lets one DynamoDB call into moto at a time (see `chaos::aws` for why). The proxy runs
+/// on a thread of its own, so it outlives the runtime of the test that started it.
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    moto_endpoint();
-    aws::sdk_config().await
+    static GATE: OnceLock<String> = OnceLock::new();
+    let gate = GATE.get_or_init(|| {
+        let moto = moto_endpoint();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build();
+            runtime.expect("a runtime for the moto gate").block_on(async {
+                let proxy = chaos::aws::AwsChaosProxy::start(&moto, chaos::aws::AwsFaults::NONE).await;
+                tx.send(proxy.url().to_owned()).expect("the test waits for the gate");
+                std::future::pending::<()>().await;
+            });
+        });
+        rx.recv().expect("the moto gate started")
+    });
+    let product = aws::sdk_config().await;
+    // Through the loader: a service client takes `AWS_ENDPOINT_URL` over an endpoint set on a
+    // built SdkConfig.
+    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(gate);
+    let loader = loader.retry_config(product.retry_config().cloned().expect("the product sets retries"));
+    loader.timeout_config(product.timeout_config().cloned().expect("the product sets timeouts")).load().await
 }
 
 /// A name no other test (or earlier run against the same moto) uses.

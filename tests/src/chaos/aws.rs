@@ -15,6 +15,14 @@
 //! sees a handful of faults sees every kind; which call gets which kind then follows arrival
 //! order. AWS runs replay less than the HTTP proxy's anyway: item timestamps, receipt handles
 //! and MIME message ids make the bodies differ from run to run.
+//!
+//! DynamoDB calls reach moto one at a time per table. moto applies a TransactWriteItems on a copy of its
+//! tables and, when the transaction is cancelled (a condition failed), puts that copy back:
+//! any write to the table that another request made in between is lost. DynamoDB isolates
+//! transactions; the orders table writes in transactions (the per-state counters), so without
+//! this a retried or racing write could erase another order's transition in moto only. With no
+//! faults ([`AwsFaults::NONE`]) the proxy is just that gate, and every test reaches moto through
+//! one ([`crate::sdk_config`]).
 
 use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -168,6 +176,11 @@ pub struct AwsFaults {
     pub kinds: &'static [AwsFault],
 }
 
+impl AwsFaults {
+    /// Every call passes.
+    pub const NONE: AwsFaults = AwsFaults { share: 0.0, seed: 0, kinds: &AwsFault::ALL };
+}
+
 /// Calls seen and faults injected for one service.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tally {
@@ -183,6 +196,8 @@ struct Inner {
     tally: Mutex<BTreeMap<Service, Tally>>,
     /// Bodies of the calls whose answers were held after moto did the work.
     lost_answers: Mutex<Vec<(Service, Bytes)>>,
+    /// One gate per DynamoDB table, held while a call on it is in moto (see the module's comment).
+    tables: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// The running proxy; stops accepting connections when dropped.
@@ -202,6 +217,7 @@ impl AwsChaosProxy {
             dice: Dice::new(faults.seed),
             tally: Mutex::default(),
             lost_answers: Mutex::default(),
+            tables: Mutex::default(),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the AWS chaos proxy");
         let url = format!("http://{}", listener.local_addr().expect("local address"));
@@ -217,12 +233,17 @@ impl AwsChaosProxy {
             .operation_attempt_timeout(ATTEMPT_TIMEOUT)
             .operation_timeout(OPERATION_TIMEOUT)
             .build();
-        let product = crate::sdk_config().await;
+        let product = orderflow_shared::adapters::aws::sdk_config().await;
         let retries = product.retry_config().cloned().expect("the product sets a retry policy");
         // Through the loader, so that the endpoint set here wins over `AWS_ENDPOINT_URL` (moto):
         // a service client takes the environment's over an endpoint set on a built SdkConfig.
         let loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
         loader.endpoint_url(&self.url).retry_config(retries).timeout_config(timeouts).load().await
+    }
+
+    /// Where the proxy listens.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// Calls and faults so far, by service.
@@ -283,6 +304,26 @@ fn fingerprint(service: Service, parts: &Parts, body: &[u8]) -> u64 {
 }
 
 impl Inner {
+    /// Waits until no other call on the tables this DynamoDB call names is in moto, and keeps
+    /// them to itself until the guards are dropped; taken in name order, so two calls on the
+    /// same tables never wait for each other.
+    async fn gate(&self, body: &[u8]) -> Vec<tokio::sync::OwnedMutexGuard<()>> {
+        let json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+        let mut names = Vec::new();
+        table_names(&json, &mut names);
+        names.sort();
+        names.dedup();
+        let gates: Vec<_> = {
+            let mut tables = lock(&self.tables);
+            names.iter().map(|n| tables.entry(n.clone()).or_default().clone()).collect()
+        };
+        let mut held = Vec::with_capacity(gates.len());
+        for gate in gates {
+            held.push(gate.lock_owned().await);
+        }
+        held
+    }
+
     /// Counts the call and decides its fate.
     fn draw(&self, service: Service, fingerprint: u64) -> Option<AwsFault> {
         let fails = self.dice.roll(fingerprint).unit() < self.faults.share;
@@ -299,12 +340,37 @@ impl Inner {
     }
 }
 
+/// Every table a DynamoDB request names: `TableName` anywhere (transactions name one per item)
+/// and the keys of `RequestItems` (batches).
+fn table_names(json: &serde_json::Value, names: &mut Vec<String>) {
+    match json {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map {
+                match (key.as_str(), value) {
+                    ("TableName", serde_json::Value::String(name)) => names.push(name.clone()),
+                    ("RequestItems", serde_json::Value::Object(tables)) => names.extend(tables.keys().cloned()),
+                    _ => table_names(value, names),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|item| table_names(item, names)),
+        _ => {}
+    }
+}
+
 async fn call(inner: Arc<Inner>, request: Request<Incoming>) -> Result<Response, Reset> {
     let (parts, incoming) = request.into_parts();
     // A body that breaks off: the client is gone, there is nobody to answer.
     let body = axum::body::to_bytes(Body::new(incoming), usize::MAX).await.map_err(|_| Reset)?;
-    let pass = |body| forward(&inner.client, &inner.upstream, parts.method.clone(), &parts.uri, &parts.headers, body);
-    let Some(service) = Service::of(&parts.headers) else {
+    let service = Service::of(&parts.headers);
+    let pass = |body: Bytes| async {
+        let _one_at_a_time = match service {
+            Some(Service::DynamoDb) => inner.gate(&body).await,
+            _ => Vec::new(),
+        };
+        forward(&inner.client, &inner.upstream, parts.method.clone(), &parts.uri, &parts.headers, body).await
+    };
+    let Some(service) = service else {
         return Ok(pass(body).await);
     };
     match inner.draw(service, fingerprint(service, &parts, &body)) {
