@@ -51,6 +51,15 @@ impl<'c> Budget<'c> {
         Self { clock, deadline_ms, per_record_ms: duration_ms(per_record) }
     }
 
+    /// From the invocation context's `deadline`: epoch milliseconds in Lambda. `cargo lambda`'s
+    /// emulator sends its timeout in milliseconds there instead (600000), which read as a date
+    /// is long past; a value before 2001 is taken as the time left from now.
+    pub fn from_lambda(clock: &'c dyn Clock, deadline: u64, per_record: Duration) -> Self {
+        const YEAR_2001_MS: u64 = 978_307_200_000;
+        let deadline_ms = if deadline < YEAR_2001_MS { clock.now_ms().saturating_add(deadline) } else { deadline };
+        Self::new(clock, deadline_ms, per_record)
+    }
+
     /// No deadline: embedded runs and tests that are not about time.
     pub fn unlimited() -> Budget<'static> {
         Budget { clock: &SystemClock, deadline_ms: u64::MAX, per_record_ms: 0 }
@@ -227,5 +236,18 @@ mod tests {
         .await;
         assert_eq!(ran, ["1"], "progress, however short the function's timeout");
         assert_eq!(failed_ids(&report.response), ["2"]);
+    }
+
+    #[test]
+    fn a_deadline_that_reads_as_a_past_date_is_the_time_left() {
+        use crate::adapters::embedded::ManualClock;
+        let clock = ManualClock::new(1_796_317_768_971);
+        let per_record = Duration::from_secs(15);
+        // Lambda: epoch milliseconds, 20 s ahead.
+        assert!(Budget::from_lambda(&clock, 1_796_317_788_971, per_record).covers_one_more());
+        assert!(!Budget::from_lambda(&clock, 1_796_317_778_971, per_record).covers_one_more());
+        // cargo lambda's emulator: 600,000 ms left.
+        assert!(Budget::from_lambda(&clock, 600_000, per_record).covers_one_more());
+        assert!(!Budget::from_lambda(&clock, 10_000, per_record).covers_one_more());
     }
 }

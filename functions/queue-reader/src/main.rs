@@ -29,7 +29,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let per_record = worst_case_per_record(config.api_timeout, aws::OPERATION_TIMEOUT);
     let deps = &deps;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| async move {
-        let budget = Budget::new(&SystemClock, event.context.deadline, per_record);
+        let budget = Budget::from_lambda(&SystemClock, event.context.deadline, per_record);
         Ok::<_, lambda_runtime::Error>(handle(deps, event.payload, budget).await)
     }))
     .await
