@@ -7,15 +7,26 @@
 //!   (`/api`), Basic (`/basic`), an API key (`/apikey`) and Digest (`/digest`): [`auth`].
 //! - [`FakeSap`] ([`sap_b1`]), SAP Business One Service Layer: `Orders` and `CreditNotes`
 //!   behind a `Login` session ([`auth::session`]).
+//! - [`FakeShopify`] ([`shopify`]), the Shopify GraphQL Admin API: orders by cursor pages,
+//!   fulfillment orders, `fulfillmentCreate`, query cost and throttling.
+//! - [`FakeWoo`] ([`woocommerce`]), the WooCommerce REST API v3: orders by page, status
+//!   changes, order notes, products by SKU and in batches.
 //!
-//! Both store what they accept, so a test can assert one order in, one ERP record out, and
-//! log every request. Queued [`Scripted`] answers take precedence on the document endpoints.
-//! They listen on an ephemeral port, or on a given one for `orderflow erp-doubles`.
+//! The ERP fakes store what they accept, so a test can assert one order in, one ERP record
+//! out, and log every request. Queued [`Scripted`] answers take precedence on the document
+//! endpoints. The shop doubles are seeded with orders ([`SeedOrder`]), keep what the client
+//! changed for tests to read back, and take queued [`ShopFault`]s: a scripted answer, a 429
+//! with `Retry-After`, no answer, or no answer after the change was made ([`shop`]).
+//! They listen on an ephemeral port, or on a given one (`start_on`, as `orderflow erp-doubles`
+//! does for the ERP fakes).
 
 pub mod auth;
 pub mod business_central;
 pub mod sap_b1;
 mod server;
+pub mod shop;
+pub mod shopify;
+pub mod woocommerce;
 
 pub use auth::BcAuth;
 pub use auth::api_key::API_KEY;
@@ -26,6 +37,12 @@ pub use auth::session::{SAP_COMPANY, SAP_PASSWORD, SAP_SESSION_TIMEOUT, SAP_USER
 pub use business_central::{BcState, FakeBc};
 pub use sap_b1::{FakeSap, SapState};
 pub use server::{Logged, Running, Scripted};
+pub use shop::{RunningShop, SeedOrder, ShopFault, ShopLogged};
+pub use shopify::{
+    FakeShopify, SHOPIFY_ACCESS_TOKEN, SHOPIFY_API_VERSION, SHOPIFY_BUCKET_SIZE, SHOPIFY_RESTORE_RATE,
+    ShopifyFulfillment, Tracking,
+};
+pub use woocommerce::{FakeWoo, StatusChange, WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET, WooNote};
 
 /// Item numbers both fakes know: the SKUs of `events/orders/small-clp.xml`, then those of
 /// `events/webhooks/standard-order-created.json`.

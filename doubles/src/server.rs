@@ -181,12 +181,12 @@ impl<S> Clone for App<S> {
 }
 
 impl<S: Default> App<S> {
-    fn new(clock: ManualClock) -> Self {
+    pub(crate) fn new(clock: ManualClock) -> Self {
         Self { state: Arc::default(), clock }
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, S> {
-        self.state.lock().expect("fake ERP state")
+        self.state.lock().expect("a double's state")
     }
 }
 
@@ -258,11 +258,11 @@ impl<S: Documents> Drop for Running<S> {
 }
 
 /// Serves on `port` of the loopback interface (0: any free port).
-async fn serve(router: Router, port: u16) -> std::io::Result<(String, JoinHandle<()>)> {
+pub(crate) async fn serve(router: Router, port: u16) -> std::io::Result<(String, JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let url = format!("http://{}", listener.local_addr()?);
     let server = tokio::spawn(async move {
-        axum::serve(listener, router).await.expect("serve the fake ERP");
+        axum::serve(listener, router).await.expect("serve the double");
     });
     Ok((url, server))
 }
