@@ -61,6 +61,20 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}-{nanos:x}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
+/// The small Chilean sample, `events/orders/small-clp.xml`, as a canonical order.
+pub fn sample_order() -> orderflow_shared::order::CanonicalOrder {
+    let bytes = std::fs::read(repo_path("events/orders/small-clp.xml")).expect("the sample order");
+    orderflow_shared::ubl::parse_order(&bytes, &Default::default()).expect("the sample parses")
+}
+
+/// The sample under another order number, so each test has its own key.
+pub fn order_numbered(number: &str) -> orderflow_shared::order::CanonicalOrder {
+    let mut order = sample_order();
+    order.order_number = number.to_owned();
+    order.order_key = orderflow_shared::order::OrderKey::derive(&order.seller, &order.buyer, number);
+    order
+}
+
 pub fn repo_path(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(relative)
 }

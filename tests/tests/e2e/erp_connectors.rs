@@ -1,10 +1,8 @@
 //! The ERP connectors against local servers that behave like Business Central and SAP
 //! Business One: every outcome the ERP worker acts on, and one ERP record per order.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use orderflow_e2e::fake_erp::{self, BcAuth, FakeBc, FakeSap, Scripted};
+use orderflow_e2e::order_numbered as order;
 use orderflow_e2e::repo_path;
 use orderflow_shared::adapters::embedded::ManualClock;
 use orderflow_shared::erp::{
@@ -17,16 +15,10 @@ use orderflow_shared::order::{CanonicalOrder, Decimal, OrderKey};
 use orderflow_shared::secrets::Secret;
 use orderflow_shared::webhook::Refund;
 use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 const START_MS: u64 = 1_772_409_600_000;
-
-fn order(number: &str) -> CanonicalOrder {
-    let xml = std::fs::read(repo_path("events/orders/small-clp.xml")).unwrap();
-    let mut order = orderflow_shared::ubl::parse_order(&xml, &Default::default()).unwrap();
-    order.order_number = number.to_owned();
-    order.order_key = OrderKey::derive(&order.seller, &order.buyer, number);
-    order
-}
 
 fn with_unknown_sku(mut order: CanonicalOrder) -> CanonicalOrder {
     order.lines[1].sku = Some("NOPE-404".into());

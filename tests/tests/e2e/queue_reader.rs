@@ -1,12 +1,10 @@
 //! The queue-reader handler with the real Orders API client against a local stand-in for the
 //! API, and the pending queue, claim-check bucket and secret stores in moto.
 
-use std::collections::HashMap;
-use std::time::Duration;
-
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_ssm::types::ParameterType;
 use orderflow_e2e::fake_api::{FakeApi, Received, Reply, STAGE};
+use orderflow_e2e::order_numbered as order;
 use orderflow_e2e::*;
 use orderflow_shared::adapters::aws::{self, AwsSecretStore, S3ObjectStore, SqsFifoQueue};
 use orderflow_shared::batch::Budget;
@@ -18,8 +16,9 @@ use orderflow_shared::order::{CanonicalOrder, OrderKey};
 use orderflow_shared::orders_api::OrdersApiClient;
 use orderflow_shared::parking::attributes;
 use orderflow_shared::secrets::{CachedSecret, Secret, SecretRef};
-use orderflow_shared::ubl::{self, Limits};
 use queue_reader::{QueueReader, handle};
+use std::collections::HashMap;
+use std::time::Duration;
 
 const API_KEY: &str = "qr-test-key-0123456789";
 
@@ -82,15 +81,6 @@ impl Stack {
             })
             .collect()
     }
-}
-
-/// The small Chilean sample under another order number, so each test has its own keys.
-fn order(number: &str) -> CanonicalOrder {
-    let xml = std::fs::read(repo_path("events/orders/small-clp.xml")).expect("sample order");
-    let mut order = ubl::parse_order(&xml, &Limits::default()).expect("sample parses");
-    order.order_number = number.to_owned();
-    order.order_key = OrderKey::derive(&order.seller, &order.buyer, number);
-    order
 }
 
 fn register(order: &CanonicalOrder) -> String {

@@ -10,7 +10,6 @@ use orderflow_shared::dte::{Failure, Operation, SimulatedDteProvider};
 use orderflow_shared::lifecycle::{Stage, State, allowed};
 use orderflow_shared::order::{CanonicalOrder, OrderKey};
 use orderflow_shared::order_service::OrderService;
-use orderflow_shared::ubl::{self, Limits};
 use serde_json::Value;
 
 type Service = OrderService<DynamoOrderStore, SqsFifoQueue, SimulatedDteProvider, EmbeddedRecovery>;
@@ -57,19 +56,6 @@ impl Api {
             .map(|m| serde_json::from_str(&m.body).unwrap())
             .collect()
     }
-}
-
-fn sample_order() -> CanonicalOrder {
-    let bytes = std::fs::read(repo_path("events/orders/small-clp.xml")).unwrap();
-    ubl::parse_order(&bytes, &Limits::default()).unwrap()
-}
-
-/// The sample under another order number, so each test case gets its own key.
-fn order_numbered(number: &str) -> CanonicalOrder {
-    let mut order = sample_order();
-    order.order_number = number.to_owned();
-    order.order_key = OrderKey::derive(&order.seller, &order.buyer, number);
-    order
 }
 
 #[tokio::test]

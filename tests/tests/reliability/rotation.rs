@@ -3,12 +3,11 @@
 //! saying the credentials were refreshed. A provider that refuses even the credentials read
 //! afresh is an operator's matter (`Retry::Auth`), never a terminal state of the order.
 
-use std::sync::Arc;
-use std::time::Duration;
-
+use crate::logs;
 use aws_sdk_ssm::types::ParameterType;
 use orderflow_e2e::fake_dte::FakeDte;
 use orderflow_e2e::fake_erp::{self, FakeBc};
+use orderflow_e2e::order_numbered as order;
 use orderflow_e2e::{repo_path, sdk_config, unique};
 use orderflow_shared::adapters::aws::AwsSecretStore;
 use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, EmbeddedOrderStore, EmbeddedRecovery, ManualClock};
@@ -18,22 +17,13 @@ use orderflow_shared::erp::{ConnectorsFile, ErpConnector, PushOutcome, SecretCon
 use orderflow_shared::error::Retry;
 use orderflow_shared::lifecycle::{OrderRecord, Stage, State};
 use orderflow_shared::mapping::FileSource;
-use orderflow_shared::order::{CanonicalOrder, OrderKey};
 use orderflow_shared::order_service::{OrderService, ServiceError};
 use orderflow_shared::orders_api::ApiFailure;
 use orderflow_shared::parking::class;
 use orderflow_shared::ports::{DteProvider, OrderStore};
 use orderflow_shared::secrets::SecretRef;
-
-use crate::logs;
-
-fn order(number: &str) -> CanonicalOrder {
-    let xml = std::fs::read(repo_path("events/orders/small-clp.xml")).unwrap();
-    let mut order = orderflow_shared::ubl::parse_order(&xml, &Default::default()).unwrap();
-    order.order_number = number.to_owned();
-    order.order_key = OrderKey::derive(&order.seller, &order.buyer, number);
-    order
-}
+use std::sync::Arc;
+use std::time::Duration;
 
 fn record(number: &str) -> OrderRecord {
     OrderRecord::register(order(number), "test", "test", "2026-11-25T10:00:00.000Z")

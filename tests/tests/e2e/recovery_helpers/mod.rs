@@ -1,13 +1,12 @@
 //! Set-up shared by the error handler and recovery workflow tests: the shared order service on
 //! DynamoDB and SQS in moto, the simulated DTE provider, and a mailer that keeps what it sends.
 
-use std::sync::{Arc, Mutex};
-
 use error_handler::Deps;
 use error_handler::backoff::Backoff;
 use error_handler::config::AlertConfig;
 use orderflow_e2e::dynamo::create_orders_table;
 use orderflow_e2e::*;
+pub use orderflow_e2e::{order_numbered, sample_order};
 use orderflow_shared::adapters::aws::{self, DynamoOrderStore, SqsFifoQueue, dynamodb_client};
 use orderflow_shared::adapters::embedded::EmbeddedRecovery;
 use orderflow_shared::dte::SimulatedDteProvider;
@@ -16,7 +15,7 @@ use orderflow_shared::lifecycle::Stage;
 use orderflow_shared::order::{CanonicalOrder, OrderKey};
 use orderflow_shared::order_service::OrderService;
 use orderflow_shared::ports::{MailError, Mailer};
-use orderflow_shared::ubl::{self, Limits};
+use std::sync::{Arc, Mutex};
 
 pub type TestDeps =
     Deps<DynamoOrderStore, SqsFifoQueue, Arc<SimulatedDteProvider>, Arc<EmbeddedRecovery>, RecordingMailer>;
@@ -65,19 +64,6 @@ pub async fn harness(max_attempts: u32) -> Harness {
         },
     };
     Harness { deps, dte, recovery }
-}
-
-pub fn sample_order() -> CanonicalOrder {
-    let bytes = std::fs::read(repo_path("events/orders/small-clp.xml")).unwrap();
-    ubl::parse_order(&bytes, &Limits::default()).unwrap()
-}
-
-/// The sample under another order number, so each case gets its own key.
-pub fn order_numbered(number: &str) -> CanonicalOrder {
-    let mut order = sample_order();
-    order.order_number = number.to_owned();
-    order.order_key = OrderKey::derive(&order.seller, &order.buyer, number);
-    order
 }
 
 /// A stored order whose DTE was issued: the next stage is the broadcast.
