@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use orderflow_cli::{bridge, config_dir, convert, dead_letters, demo, erp_doubles, legacy_proxy, serve};
+use orderflow_cli::{bridge, config_dir, convert, dead_letters, demo, erp_doubles, serve};
 
 #[derive(Parser)]
 #[command(name = "orderflow", version, about = "Purchase orders in, processed traceable orders out")]
@@ -54,36 +54,10 @@ enum Command {
     },
     /// Serve the Orders API on localhost, with the pipeline running behind it.
     Serve {
-        #[arg(long, default_value_t = 8080)]
-        port: u16,
-        /// A key clients must send as `x-api-key` (repeatable).
-        #[arg(long = "api-key", env = "ORDERFLOW_API_KEYS", value_delimiter = ',')]
-        api_keys: Vec<String>,
-        /// Where the embedded bucket, the orders and the recovery executions are kept; a restart
-        /// with the same folder picks up where the last run stopped.
-        #[arg(long, default_value = "out/serve")]
-        state: PathBuf,
-        /// Push webhook orders and refunds to this connector of the connectors file
-        /// (e.g. `business-central`, with `orderflow erp-doubles` running); without it they
-        /// wait in the erp-sync queue.
-        #[arg(long)]
-        erp: Option<String>,
+        #[command(flatten)]
+        options: serve::Options,
         #[command(flatten)]
         config: LocalFiles,
-        /// A legacy back-end served at /legacy/{system}/..., `system=base URL` (repeatable),
-        /// as LegacyBackendUrls gives them to API Gateway in the stack.
-        #[arg(long = "legacy", env = "ORDERFLOW_LEGACY", value_delimiter = ',')]
-        legacy: Vec<String>,
-        /// How long a legacy back-end may take to answer (LegacyTimeoutMs in the stack).
-        #[arg(long, default_value_t = legacy_proxy::DEFAULT_TIMEOUT_MS)]
-        legacy_timeout_ms: u64,
-        /// The simulated DTE provider refuses the first N broadcasts of every order
-        /// (provider_unavailable), to try the recovery workflow.
-        #[arg(long, default_value_t = 0)]
-        dte_broadcast_failures: u32,
-        /// The recovery workflow's first wait between broadcast retries, in seconds.
-        #[arg(long, default_value_t = demo::RECOVERY_BACKOFF.base_seconds)]
-        recovery_backoff_seconds: u64,
     },
     /// Run the local ERP test servers (Business Central style, SAP Business One style) on the
     /// ports `config/erp-connectors.local.json` expects.
@@ -139,35 +113,7 @@ async fn main() -> ExitCode {
         Command::Replay { action, queue_url, to } => {
             dead_letters::run(action, dead_letters::Queues { dead_letters: queue_url, target: to }).await
         }
-        Command::Serve {
-            port,
-            api_keys,
-            state,
-            erp,
-            config,
-            legacy,
-            legacy_timeout_ms,
-            dte_broadcast_failures,
-            recovery_backoff_seconds,
-        } => {
-            let legacy_timeout = std::time::Duration::from_millis(legacy_timeout_ms);
-            async {
-                let config = config.locate()?;
-                let options = serve::Options {
-                    port,
-                    api_keys,
-                    state,
-                    erp,
-                    config,
-                    legacy,
-                    legacy_timeout,
-                    dte_broadcast_failures,
-                    recovery_backoff_seconds,
-                };
-                serve::run(options).await
-            }
-            .await
-        }
+        Command::Serve { options, config } => async { serve::run(options, config.locate()?).await }.await,
         Command::ErpDoubles { bc_port, sap_port } => erp_doubles::run(bc_port, sap_port).await,
     };
     match result {

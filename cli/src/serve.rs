@@ -46,20 +46,36 @@ const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
 const MAX_HEAD_BYTES: usize = 10 * 1024;
 const QUEUE_POLL: Duration = Duration::from_millis(20);
 
+/// `orderflow serve`'s options, as the command line gives them.
+#[derive(clap::Args)]
 pub struct Options {
+    #[arg(long, default_value_t = 8080)]
     pub port: u16,
+    /// A key clients must send as `x-api-key` (repeatable).
+    #[arg(long = "api-key", env = "ORDERFLOW_API_KEYS", value_delimiter = ',')]
     pub api_keys: Vec<String>,
+    /// Where the embedded bucket, the orders and the recovery executions are kept; a restart
+    /// with the same folder picks up where the last run stopped.
+    #[arg(long, default_value = "out/serve")]
     pub state: PathBuf,
-    /// The ERP connector webhook orders are pushed to, by name.
+    /// Push webhook orders and refunds to this connector of the connectors file
+    /// (e.g. `business-central`, with `orderflow erp-doubles` running); without it they
+    /// wait in the erp-sync queue.
+    #[arg(long)]
     pub erp: Option<String>,
-    pub config: LocalConfig,
-    /// Legacy back-ends, `system=base URL`.
+    /// A legacy back-end served at /legacy/{system}/..., `system=base URL` (repeatable),
+    /// as LegacyBackendUrls gives them to API Gateway in the stack.
+    #[arg(long = "legacy", env = "ORDERFLOW_LEGACY", value_delimiter = ',')]
     pub legacy: Vec<String>,
-    pub legacy_timeout: Duration,
-    /// The first broadcasts of every order that the simulated DTE provider refuses, to try the
-    /// recovery workflow.
+    /// How long a legacy back-end may take to answer (LegacyTimeoutMs in the stack).
+    #[arg(long, default_value_t = crate::legacy_proxy::DEFAULT_TIMEOUT_MS)]
+    pub legacy_timeout_ms: u64,
+    /// The simulated DTE provider refuses the first N broadcasts of every order
+    /// (provider_unavailable), to try the recovery workflow.
+    #[arg(long, default_value_t = 0)]
     pub dte_broadcast_failures: u32,
-    /// The recovery workflow's first wait between retries (the stage's BACKOFF_BASE_SECONDS).
+    /// The recovery workflow's first wait between broadcast retries, in seconds.
+    #[arg(long, default_value_t = RECOVERY_BACKOFF.base_seconds)]
     pub recovery_backoff_seconds: u64,
 }
 
@@ -73,32 +89,23 @@ struct App {
     requests: AtomicU64,
 }
 
-pub async fn run(options: Options) -> Result<(), String> {
-    let Options {
-        port,
-        api_keys,
-        state,
-        erp,
-        config,
-        legacy,
-        legacy_timeout,
-        dte_broadcast_failures,
-        recovery_backoff_seconds,
-    } = options;
+/// Serves with `config` (the located configuration files) until the process ends.
+pub async fn run(options: Options, config: LocalConfig) -> Result<(), String> {
+    let Options { port, api_keys, state, erp, legacy, .. } = options;
     if api_keys.is_empty() {
         return Err("give at least one API key: --api-key KEY or ORDERFLOW_API_KEYS=k1,k2".into());
     }
     let dte = SimulatedDteProvider::default().with_first_failures(
         Operation::Broadcast,
         Failure::Transient,
-        dte_broadcast_failures,
+        options.dte_broadcast_failures,
     );
     let pipeline = Pipeline::open(&state, Time::Real, Storage::Journaled, dte)?;
-    let backoff = Backoff { base_seconds: recovery_backoff_seconds, ..RECOVERY_BACKOFF };
+    let backoff = Backoff { base_seconds: options.recovery_backoff_seconds, ..RECOVERY_BACKOFF };
     let tasks = Arc::new(pipeline.error_handler(state.join("ops-outbox"), backoff)?);
     let connector = erp.as_deref().map(|name| config.connector(name, None)).transpose()?;
     let bridge = Bridge::new(&config, pipeline.orders.clone(), connector, pipeline.time())?;
-    let legacy = LegacyProxy::new(&legacy, legacy_timeout)?;
+    let legacy = LegacyProxy::new(&legacy, Duration::from_millis(options.legacy_timeout_ms))?;
     let mut systems: Vec<String> = legacy.systems().cloned().collect();
     systems.sort();
     let app = Arc::new(App {

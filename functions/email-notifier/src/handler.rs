@@ -219,18 +219,18 @@ async fn claim<S: OrderStore, M: Mailer>(deps: &Notifier<S, M>, key: &OrderKey) 
             info!("already notified: nothing to send");
             return Ok(Claim::Done(Notified::AlreadySettled));
         }
-        let mine = record.notification_claim.as_ref().is_some_and(|held| held.token == token);
+        // The attempt this invocation claims as; `None` when the claim is already its own.
         let attempt = match &record.notification_claim {
             // Our own claim write landed and its answer was lost: the claim is ours.
-            _ if mine => 0,
+            Some(held) if held.token == token => None,
             Some(held) if !expired(held, deps.claim_timeout) => {
                 return Err(NotifyError::ClaimHeld(held.claimed_at.clone()));
             }
             Some(stale) => {
                 warn!(claimed_at = stale.claimed_at, "taking over an unfinished claim");
-                stale.attempt + 1
+                Some(stale.attempt + 1)
             }
-            None => 1,
+            None => Some(1),
         };
         let email = match email::order_processing(&record.order, &deps.sender) {
             Ok(email) => email,
@@ -240,9 +240,9 @@ async fn claim<S: OrderStore, M: Mailer>(deps: &Notifier<S, M>, key: &OrderKey) 
                 return Ok(Claim::Done(Notified::RecipientRejected));
             }
         };
-        if mine {
+        let Some(attempt) = attempt else {
             return Ok(Claim::Won(Box::new((record, email))));
-        }
+        };
         let expected = Expected::of(&record);
         record.notification_claim =
             Some(NotificationClaim { claimed_at: now_rfc3339(), attempt, token: token.clone() });
