@@ -251,6 +251,44 @@ impl ErpWorkerConfig {
     }
 }
 
+/// What shop-sync needs: the orders table (its records carry the claims), the shop-sync queue
+/// (the stream's transitions, and redriven refusals), its DLQ, and the shops.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShopSyncConfig {
+    pub table: String,
+    pub queue_url: String,
+    pub dlq_url: String,
+    /// `SHOPS_JSON`: the shape of `config/shops.json`.
+    pub shops: crate::shop::ShopsFile,
+    /// How long a claimed shop action may stay unfinished before another invocation takes it
+    /// over; must exceed the function timeout, so a live action is never taken over.
+    pub claim_timeout: std::time::Duration,
+}
+
+impl ShopSyncConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::read(&EnvReader::process())
+    }
+
+    pub fn read<F: Fn(&str) -> Option<String>>(env: &EnvReader<F>) -> Result<Self, ConfigError> {
+        let name = "SHOP_CLAIM_TIMEOUT_SECONDS";
+        let claim_timeout = match env.parsed_or(name, 300u64)? {
+            0 => return Err(ConfigError::Invalid { name, reason: "must be above zero".into() }),
+            s => std::time::Duration::from_secs(s),
+        };
+        let name = "SHOPS_JSON";
+        let shops = crate::shop::ShopsFile::from_json(&env.required(name)?)
+            .map_err(|reason| ConfigError::Invalid { name, reason })?;
+        Ok(Self {
+            table: env.required("ORDERS_TABLE")?,
+            queue_url: env.required("SHOP_SYNC_QUEUE_URL")?,
+            dlq_url: env.required("SHOP_SYNC_DLQ_URL")?,
+            shops,
+            claim_timeout,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

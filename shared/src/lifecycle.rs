@@ -3,6 +3,7 @@
 //! Every state change goes through [`OrderRecord::transition`], which consults [`TRANSITIONS`];
 //! stores then persist the record conditionally on the version that was read.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -190,6 +191,8 @@ pub enum HistoryKind {
     Conflict,
     Error,
     Notification,
+    /// Something sent to the shop the order came from (see shop-sync): what, and the shop's id.
+    ShopAction,
 }
 
 /// The tax document's identifiers, filled in as the stages pass.
@@ -225,14 +228,61 @@ pub struct OrderRecord {
     pub notified_at: Option<String>,
     /// An email send in flight; one older than the notifier's claim timeout may be taken over.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notification_claim: Option<NotificationClaim>,
+    pub notification_claim: Option<EffectClaim>,
+    /// The parcel's tracking, given when the order was dispatched; shop sync passes it on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking: Option<Tracking>,
+    /// Per state entered, the shop action for it: claimed, or done (see shop-sync).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub shop_sync: BTreeMap<State, EffectSlot>,
     pub history: Vec<HistoryEntry>,
 }
 
-/// Who is sending the customer email, and since when (see the email notifier).
+/// The parcel's tracking as the warehouse reports it on dispatch (`POST …/dispatch` with
+/// `{"tracking": {…}}`). Every field is optional: carriers differ in what they give.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tracking {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The carrier, e.g. `UPS`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+}
+
+impl Tracking {
+    /// Text fit for a history line: control characters would forge lines there.
+    pub fn check(&self) -> Result<(), String> {
+        for (field, value) in [("number", &self.number), ("url", &self.url), ("company", &self.company)] {
+            match value {
+                Some(v) if v.chars().any(char::is_control) => {
+                    return Err(format!("tracking.{field} holds control characters"));
+                }
+                Some(v) if v.len() > 512 => return Err(format!("tracking.{field} is longer than 512 bytes")),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One effect on another system that must happen once: in flight under a claim, or done.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EffectSlot {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<EffectClaim>,
+    /// RFC 3339 UTC; set once the effect happened, or was found unnecessary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done_at: Option<String>,
+}
+
+/// Who is carrying out an effect (the customer email, a shop action), and since when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NotificationClaim {
+pub struct EffectClaim {
     /// RFC 3339 UTC with milliseconds.
     pub claimed_at: String,
     /// 1 for the first claim; a takeover after a timeout increments it.
@@ -279,6 +329,8 @@ impl OrderRecord {
             last_error: None,
             notified_at: None,
             notification_claim: None,
+            tracking: None,
+            shop_sync: BTreeMap::new(),
             history,
         }
     }

@@ -11,7 +11,7 @@ use tracing::{info, instrument, warn};
 
 use crate::command::OrderCommand;
 use crate::error::{Classify, PortError, Retry};
-use crate::lifecycle::{HistoryKind, IllegalTransition, OrderRecord, Stage, StageError, State, now_rfc3339};
+use crate::lifecycle::{HistoryKind, IllegalTransition, OrderRecord, Stage, StageError, State, Tracking, now_rfc3339};
 use crate::order::{CanonicalOrder, OrderKey};
 use crate::ports::{DteError, DteProvider, Expected, FifoQueue, OrderStore, RecoveryStarter, WriteError};
 
@@ -186,9 +186,16 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
 
     /// Runs one stage: its side effect (DTE issue or broadcast), then the transition.
     /// Running a stage the order already passed is `Unchanged`, and re-queues what follows.
-    #[instrument(skip(self), fields(order_key = %key))]
-    pub async fn run_stage(&self, key: &OrderKey, stage: Stage, by: &str) -> Result<Applied, ServiceError> {
-        self.advance(key, stage, by, OnFailure::Record).await
+    /// `tracking` is kept with a dispatch (and ignored by the other stages).
+    #[instrument(skip(self, tracking), fields(order_key = %key))]
+    pub async fn run_stage(
+        &self,
+        key: &OrderKey,
+        stage: Stage,
+        by: &str,
+        tracking: Option<&Tracking>,
+    ) -> Result<Applied, ServiceError> {
+        self.advance(key, stage, by, OnFailure::Record, tracking).await
     }
 
     /// The recovery workflow's retry of a broadcast: the same stage code as the router's, but a
@@ -196,7 +203,7 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
     /// workflow to record and classify.
     #[instrument(skip(self), fields(order_key = %key))]
     pub async fn retry_broadcast(&self, key: &OrderKey, by: &str) -> Result<Applied, ServiceError> {
-        self.advance(key, Stage::BroadcastDte, by, OnFailure::Report).await
+        self.advance(key, Stage::BroadcastDte, by, OnFailure::Report, None).await
     }
 
     async fn advance(
@@ -205,6 +212,7 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
         stage: Stage,
         by: &str,
         on_failure: OnFailure,
+        tracking: Option<&Tracking>,
     ) -> Result<Applied, ServiceError> {
         let target = stage.target();
         let decided = self
@@ -225,6 +233,7 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
                 // Check legality before the side effect so an illegal call costs the provider nothing.
                 record.check(target)?;
                 let detail = match self.side_effect(&mut record, stage).await {
+                    Ok(detail) if stage == Stage::Dispatch => dispatched(&mut record, tracking, detail),
                     Ok(detail) => detail,
                     // Refused credentials are the deployment's fault, not the order's: the order
                     // stays where it is, and the command is parked for an operator (class `auth`).
@@ -412,5 +421,14 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
             self.queue.send(command.to_message()).await?;
         }
         Ok(())
+    }
+}
+
+/// Keeps the parcel's tracking with the dispatch, and names its number in the history line.
+fn dispatched(record: &mut OrderRecord, tracking: Option<&Tracking>, detail: String) -> String {
+    record.tracking = tracking.cloned();
+    match tracking.and_then(|t| t.number.as_deref()) {
+        Some(number) => format!("{detail}, tracking {number}"),
+        None => detail,
     }
 }

@@ -17,6 +17,8 @@ pub mod attributes {
     pub const ERROR: &str = "orderflow.error";
     /// The ERP's answer body (ERP DLQ only).
     pub const ERP_ANSWER: &str = "orderflow.erp_answer";
+    /// The shop's answer to a refused action (shop-sync).
+    pub const SHOP_ANSWER: &str = "orderflow.shop_answer";
     pub const SOURCE_MESSAGE_ID: &str = "orderflow.source_message_id";
     /// How often SQS had delivered the message when it was parked.
     pub const RECEIVE_COUNT: &str = "orderflow.receive_count";

@@ -8,9 +8,10 @@ use std::time::Duration;
 use aws_lambda_events::event::dynamodb::Event;
 use email_notifier::{Notified, Notifier, NotifyError, handle, notify, notify_changes};
 use orderflow_shared::adapters::embedded::{EmbeddedOrderStore, OutboxMailer};
+use orderflow_shared::effect_claim::EffectError;
 use orderflow_shared::email::Email;
 use orderflow_shared::error::PortError;
-use orderflow_shared::lifecycle::{HistoryKind, NotificationClaim, OrderRecord, State};
+use orderflow_shared::lifecycle::{EffectClaim, HistoryKind, OrderRecord, State};
 use orderflow_shared::order::CanonicalOrder;
 use orderflow_shared::order::OrderKey;
 use orderflow_shared::ports::{Expected, ListError, MailError, Mailer, OrderPage, OrderStore, StateStats, WriteError};
@@ -156,7 +157,7 @@ async fn throttling_releases_the_claim_so_the_retry_sends() {
 async fn abandoned<M: Mailer>(deps: &Notifier<EmbeddedOrderStore, M>, claimed_at: String) -> OrderRecord {
     let mut record = issued(deps, order()).await;
     let issued = Expected::of(&record);
-    record.notification_claim = Some(NotificationClaim { claimed_at, attempt: 1, token: "abandoned".into() });
+    record.notification_claim = Some(EffectClaim { claimed_at, attempt: 1, token: "abandoned".into() });
     record.version += 1;
     deps.store.put(&record, Some(issued)).await.unwrap();
     record
@@ -166,7 +167,7 @@ async fn abandoned<M: Mailer>(deps: &Notifier<EmbeddedOrderStore, M>, claimed_at
 async fn a_live_claim_fails_the_record_instead_of_sending_twice() {
     let deps = notifier(ScriptedMailer::default());
     let record = abandoned(&deps, orderflow_shared::lifecycle::now_rfc3339()).await;
-    assert!(matches!(notify(&deps, &record.key).await, Err(NotifyError::ClaimHeld(_))));
+    assert!(matches!(notify(&deps, &record.key).await, Err(NotifyError::Claim(EffectError::ClaimHeld(_)))));
     assert!(deps.mailer.sent.lock().unwrap().is_empty());
 }
 

@@ -6,7 +6,7 @@
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use orderflow_shared::api::{Refusal, error, from_service, json, json_body, route_path, route_segments};
-use orderflow_shared::lifecycle::{Stage, State};
+use orderflow_shared::lifecycle::{Stage, State, Tracking};
 use orderflow_shared::order::{CanonicalOrder, OrderKey};
 use orderflow_shared::order_service::{Applied, OrderService};
 use orderflow_shared::orders_api::SOURCE_HEADER;
@@ -38,7 +38,10 @@ pub async fn handle<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStar
             Err(refusal) => refusal.response(),
         },
         (Method::POST, ["orders", key, stage]) => match (parse_key(key), Stage::from_route(stage)) {
-            (Ok(key), Some(stage)) => run_stage(service, &key, stage).await,
+            (Ok(key), Some(stage)) => match stage_body(&req, stage) {
+                Ok(body) => run_stage(service, &key, stage, body.tracking.as_ref()).await,
+                Err(refusal) => refusal.response(),
+            },
             (Err(refusal), _) => refusal.response(),
             (_, None) => error(StatusCode::NOT_FOUND, "unknown_route", format!("no stage named {stage}")),
         },
@@ -85,13 +88,37 @@ async fn register<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarte
     }
 }
 
+/// What a stage's request may carry: the queue reader sends `{"attempt": n}`; a dispatch from
+/// the warehouse may give the parcel's tracking, which shop sync passes on to the shop.
+#[derive(Debug, Default, serde::Deserialize, serde::Serialize)]
+struct StageBody {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    attempt: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tracking: Option<Tracking>,
+}
+
+/// Only a dispatch reads its body (the other stages take nothing from the caller), and an
+/// empty one is no tracking.
+fn stage_body(req: &Request, stage: Stage) -> Result<StageBody, Refusal> {
+    if stage != Stage::Dispatch || req.body().is_empty() {
+        return Ok(StageBody::default());
+    }
+    let body: StageBody = json_body(req, MAX_BODY_BYTES)?;
+    if let Some(tracking) = &body.tracking {
+        tracking.check().map_err(|why| Refusal::new(StatusCode::BAD_REQUEST, "invalid_body", why))?;
+    }
+    Ok(body)
+}
+
 async fn run_stage<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter>(
     service: &OrderService<S, Q, D, R>,
     key: &OrderKey,
     stage: Stage,
+    tracking: Option<&Tracking>,
 ) -> Response<Body> {
     let by = format!("POST /orders/{{key}}/{}", stage.route());
-    match service.run_stage(key, stage, &by).await {
+    match service.run_stage(key, stage, &by, tracking).await {
         Ok(Applied::Unchanged(record)) => json(StatusCode::OK, &json!({"duplicate": true, "order": record})),
         // The broadcast failed and the recovery workflow owns the order now.
         Ok(Applied::HandedOver(record)) => {

@@ -53,13 +53,18 @@ fn default_mapping_ttl_secs() -> u64 {
 impl ConnectorConfig {
     /// The secret references this connector needs values for.
     pub fn secret_refs(&self) -> Vec<&str> {
-        match &self.auth {
-            AuthConfig::Basic { password_ref, .. }
-            | AuthConfig::Digest { password_ref, .. }
-            | AuthConfig::SessionLogin { password_ref, .. } => vec![password_ref],
-            AuthConfig::ApiKey { key_ref, .. } => vec![key_ref],
-            AuthConfig::OAuth2ClientCredentials { client_secret_ref, .. } => vec![client_secret_ref],
-        }
+        auth_secret_refs(&self.auth)
+    }
+}
+
+/// The secret references an auth mechanism needs values for (an ERP's or a shop's).
+pub(crate) fn auth_secret_refs(auth: &AuthConfig) -> Vec<&str> {
+    match auth {
+        AuthConfig::Basic { password_ref, .. }
+        | AuthConfig::Digest { password_ref, .. }
+        | AuthConfig::SessionLogin { password_ref, .. } => vec![password_ref],
+        AuthConfig::ApiKey { key_ref, .. } => vec![key_ref],
+        AuthConfig::OAuth2ClientCredentials { client_secret_ref, .. } => vec![client_secret_ref],
     }
 }
 

@@ -84,8 +84,13 @@ impl<M: MappingSource> HttpConnector<M> {
         let mut url = docs.url.clone();
         // `%20` for spaces, which every OData server reads (a `+` is not).
         url.set_query(Some(&format!("$filter={}", encode(&filter))));
-        let answer =
-            send(&self.client, &self.auth, &operation, &Request { method: Method::GET, url, body: None }).await?;
+        let answer = send(
+            &self.client,
+            &self.auth,
+            &operation,
+            &Request { method: Method::GET, url, body: None, headers: Vec::new() },
+        )
+        .await?;
         if !answer.is_success() {
             return Err(ErpError::from_answer(&operation, answer.status, &answer.body));
         }
@@ -100,7 +105,12 @@ impl<M: MappingSource> HttpConnector<M> {
 
     async fn create(&self, docs: &Documents, body: &Value) -> Result<PushOutcome, ErpError> {
         let operation = format!("POST {}", docs.path);
-        let request = Request { method: Method::POST, url: docs.url.clone(), body: Some(body.to_json().into_bytes()) };
+        let request = Request {
+            method: Method::POST,
+            url: docs.url.clone(),
+            body: Some(body.to_json().into_bytes()),
+            headers: Vec::new(),
+        };
         let answer = send(&self.client, &self.auth, &operation, &request).await?;
         if answer.is_success() {
             // Without an id the record still exists: a retry finds it by its reference.

@@ -86,7 +86,7 @@ pub(crate) fn detail(body: &str) -> Option<(String, String)> {
     Some((code, message))
 }
 
-fn truncate(body: &str) -> String {
+pub(crate) fn truncate(body: &str) -> String {
     if body.len() <= MAX_ANSWER_BYTES {
         return body.to_owned();
     }

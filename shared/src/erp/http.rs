@@ -1,7 +1,7 @@
 //! One request to the ERP, with credentials, and one retry when a 401 can be cured.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use reqwest::header::{ACCEPT, CONTENT_TYPE, WWW_AUTHENTICATE};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use reqwest::{Client, Method, RequestBuilder, Url};
 
 use super::auth::Authenticator;
@@ -25,12 +25,17 @@ pub(crate) struct Request {
     pub(crate) url: Url,
     /// JSON.
     pub(crate) body: Option<Vec<u8>>,
+    /// Sent as is besides the credentials, e.g. an `Idempotency-Key`.
+    pub(crate) headers: Vec<(&'static str, String)>,
 }
 
 impl Request {
     /// The request without credentials; [`Authenticator::authorize`] adds them.
     pub(crate) fn builder(&self, client: &Client, url: Url) -> RequestBuilder {
-        let builder = client.request(self.method.clone(), url).header(ACCEPT, "application/json");
+        let mut builder = client.request(self.method.clone(), url).header(ACCEPT, "application/json");
+        for (name, value) in &self.headers {
+            builder = builder.header(*name, value);
+        }
         match &self.body {
             Some(body) => builder.header(CONTENT_TYPE, "application/json").body(body.clone()),
             None => builder,
@@ -50,6 +55,8 @@ pub(crate) struct Answer {
     pub(crate) status: u16,
     pub(crate) body: String,
     pub(crate) challenges: Vec<String>,
+    /// `Retry-After` in seconds (the form shops send with a 429 or 503), when given.
+    pub(crate) retry_after: Option<std::time::Duration>,
 }
 
 impl Answer {
@@ -84,8 +91,14 @@ async fn once(client: &Client, auth: &Authenticator, operation: &str, request: &
         .filter_map(|v| v.to_str().ok())
         .map(str::to_owned)
         .collect();
+    let retry_after = response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(std::time::Duration::from_secs);
     let body = response.text().await.map_err(|e| ErpError::transport(operation, e))?;
-    Ok(Answer { status, body, challenges })
+    Ok(Answer { status, body, challenges, retry_after })
 }
 
 #[cfg(test)]

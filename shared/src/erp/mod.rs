@@ -19,14 +19,14 @@
 //!   mechanism's own renewal (a new token or session) nor secrets read afresh
 //!   ([`SecretConnector`]) cured; to the ERP DLQ with the class `auth`, for an operator.
 
-mod auth;
+pub(crate) mod auth;
 pub mod business_central;
-mod config;
+pub(crate) mod config;
 mod connector;
 mod digest;
-mod error;
+pub(crate) mod error;
 mod from_secrets;
-mod http;
+pub(crate) mod http;
 mod oauth2;
 mod profile;
 pub mod sap_b1;

@@ -53,7 +53,7 @@ impl Value {
     }
 
     /// Copies a value of the canonical order, which holds decimals as strings.
-    pub(crate) fn from_json(v: &serde_json::Value) -> Self {
+    pub fn from_json(v: &serde_json::Value) -> Self {
         match v {
             serde_json::Value::Null => Self::Null,
             serde_json::Value::Bool(b) => Self::Bool(*b),

@@ -67,7 +67,7 @@ async fn a_dte_token_rotated_in_secrets_manager_is_read_again_when_the_provider_
     };
     let waiting = record("ROT-4");
     service.store.put(&waiting, None).await.unwrap();
-    let err = service.run_stage(&waiting.key, Stage::IssuanceDte, "test").await.unwrap_err();
+    let err = service.run_stage(&waiting.key, Stage::IssuanceDte, "test", None).await.unwrap_err();
     assert!(matches!(&err, ServiceError::Dte(e) if e.retry == Retry::Auth), "{err}");
     let stored = service.store.get(&waiting.key).await.unwrap().unwrap();
     assert_eq!((stored.state, stored.last_error), (State::Registered, None), "not in error, not failed");

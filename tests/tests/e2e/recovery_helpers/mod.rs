@@ -70,6 +70,6 @@ pub async fn harness(max_attempts: u32) -> Harness {
 pub async fn issued(h: &Harness, order: CanonicalOrder) -> OrderKey {
     let key = order.order_key.clone();
     h.deps.service.register(order, "test", "test").await.expect("register");
-    h.deps.service.run_stage(&key, Stage::IssuanceDte, "test").await.expect("issue");
+    h.deps.service.run_stage(&key, Stage::IssuanceDte, "test", None).await.expect("issue");
     key
 }
