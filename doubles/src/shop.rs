@@ -113,6 +113,8 @@ impl SeedOrder {
 /// carrying it out; queued with `script` and taken one per request, first in first out.
 #[derive(Debug, Clone)]
 pub enum ShopFault {
+    /// Carried out as usual: lets a script reach the second request of a sequence.
+    Pass,
     /// This status and JSON body; nothing is done.
     Reply(u16, Value),
     /// 429 with `Retry-After: <seconds>` and the platform's body; nothing is done.
@@ -175,7 +177,7 @@ pub(crate) async fn answer<S: ShopState>(
         let mut state = app.lock();
         let fault = state.desk().script.pop_front();
         let (response, withheld) = match fault {
-            None => (Some(work(&mut state)), false),
+            None | Some(ShopFault::Pass) => (Some(work(&mut state)), false),
             Some(ShopFault::HangAfterWork) => (Some(work(&mut state)), true),
             Some(ShopFault::Hang) => (None, true),
             Some(ShopFault::Reply(status, body)) => {
@@ -212,6 +214,11 @@ impl<S: ShopState> RunningShop<S> {
         let app = App::new(clock);
         let (url, server) = serve(router.with_state(app.clone()), port).await?;
         Ok(Self { url, app, server })
+    }
+
+    /// The double's root URL (`http://127.0.0.1:<port>`).
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// What the next authenticated request gets instead of being carried out.

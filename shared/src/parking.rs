@@ -36,6 +36,8 @@ pub fn class(status: Option<u16>, retry: Retry) -> &'static str {
         (_, Some(409)) => "conflict",
         (_, Some(400 | 422)) => "validation",
         (_, Some(400..=499)) => "refused",
+        // GraphQL refuses inside a 200 (`userErrors`, an order that is not there).
+        (Retry::Permanent, Some(200..=299)) => "refused",
         _ => "unavailable",
     }
 }
@@ -108,6 +110,8 @@ mod tests {
             (Some(401), Retry::Permanent, "refused"),
             (Some(503), Retry::Transient, "unavailable"),
             (None, Retry::Permanent, "unavailable"),
+            (Some(200), Retry::Permanent, "refused"),
+            (Some(200), Retry::Transient, "unavailable"),
         ];
         for (status, retry, expected) in cases {
             assert_eq!(class(status, retry), expected, "{status:?} {retry:?}");

@@ -25,7 +25,7 @@ pub mod woocommerce;
 use std::future::Future;
 
 pub use config::{ActionConfig, Platform, ShopConfig, ShopsFile};
-pub use connector::{SecretShops, ShopConnector};
+pub use connector::{BuiltShops, SecretShops, ShopConnector};
 pub use error::ShopError;
 pub use origin::ShopOrderRef;
 

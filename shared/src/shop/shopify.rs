@@ -45,7 +45,8 @@ pub(crate) async fn fulfil<M: MappingSource>(
     let order = &data["order"];
     if order.is_null() {
         let message = format!("Shopify has no order {order_gid}");
-        return Err(ShopError::local(Retry::Permanent, "order_not_found", message));
+        let error = ShopError::local(Retry::Permanent, "order_not_found", message);
+        return Err(ShopError { status: Some(200), answer: Some(truncate(&data.to_string())), ..error });
     }
     let open: Vec<&str> = order["fulfillmentOrders"]["nodes"]
         .as_array()

@@ -36,7 +36,8 @@ pub(crate) async fn set_status<M: MappingSource>(
         Some(found) => found["id"].as_u64(),
         None => {
             let text = note_text(request, status, &marker);
-            let body = serde_json::to_vec(&json!({"note": text, "customer_note": false})).expect("JSON serialises");
+            let body = serde_json::to_vec(&json!({"note": text, "customer_note": false, "added_by_user": true}))
+                .expect("JSON serialises");
             let made = shop
                 .call("POST orders/{id}/notes", Method::POST, &format!("{order}/notes"), Some(body), Vec::new())
                 .await?;
