@@ -12,3 +12,4 @@ pub mod orders_queue;
 pub mod pipeline;
 pub mod recovery_runner;
 pub mod serve;
+pub mod shops;

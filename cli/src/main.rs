@@ -52,6 +52,16 @@ enum Command {
         #[arg(long, env = "ERP_SYNC_QUEUE_URL")]
         to: String,
     },
+    /// The shop-sync dead-letter queue: actions a shop refused, with its answer; replay them
+    /// once fixed.
+    ShopReplay {
+        #[command(subcommand)]
+        action: dead_letters::Action,
+        #[arg(long, env = "SHOP_SYNC_DLQ_URL")]
+        queue_url: String,
+        #[arg(long, env = "SHOP_SYNC_QUEUE_URL")]
+        to: String,
+    },
     /// Serve the Orders API on localhost, with the pipeline running behind it.
     Serve {
         #[command(flatten)]
@@ -110,7 +120,7 @@ async fn main() -> ExitCode {
         Command::Pending { action, queue_url, to } => {
             dead_letters::run(action, dead_letters::Queues { dead_letters: queue_url, target: to }).await
         }
-        Command::Replay { action, queue_url, to } => {
+        Command::Replay { action, queue_url, to } | Command::ShopReplay { action, queue_url, to } => {
             dead_letters::run(action, dead_letters::Queues { dead_letters: queue_url, target: to }).await
         }
         Command::Serve { options, config } => async { serve::run(options, config.locate()?).await }.await,

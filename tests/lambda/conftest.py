@@ -90,6 +90,8 @@ def resources(aws):
     aws["sesv2"].create_email_identity(EmailIdentity=SENDER)
     erp_sync = sqs.create_queue(QueueName=f"invoke-erp-sync-{suffix}.fifo", Attributes=fifo)["QueueUrl"]
     erp_dlq = sqs.create_queue(QueueName=f"invoke-erp-dlq-{suffix}.fifo", Attributes=fifo)["QueueUrl"]
+    shop_sync = sqs.create_queue(QueueName=f"invoke-shop-sync-{suffix}.fifo", Attributes=fifo)["QueueUrl"]
+    shop_dlq = sqs.create_queue(QueueName=f"invoke-shop-dlq-{suffix}.fifo", Attributes=fifo)["QueueUrl"]
     dedup = f"invoke-webhook-dedup-{suffix}"
     dynamodb.create_table(
         TableName=dedup,
@@ -106,7 +108,7 @@ def resources(aws):
     dte_token = secrets.create_secret(Name=f"invoke-dte-token-{suffix}", SecretString="local-dte-token")["ARN"]
     return {
         "orders": orders, "pending": pending, "table": table, "api_key": api_key, "dte_token": dte_token,
-        "erp_sync": erp_sync, "erp_dlq": erp_dlq, "dedup": dedup,
+        "erp_sync": erp_sync, "erp_dlq": erp_dlq, "dedup": dedup, "shop_sync": shop_sync, "shop_dlq": shop_dlq,
     }
 
 
@@ -146,6 +148,9 @@ def watch(resources, dte_url):
         "ERP_DLQ_URL": resources["erp_dlq"],
         "ERP_CONNECTOR_JSON": json.dumps(unreachable_erp()),
         "EMAIL_CONFIGURATION_SET": "orderflow-local",
+        "SHOP_SYNC_QUEUE_URL": resources["shop_sync"],
+        "SHOP_SYNC_DLQ_URL": resources["shop_dlq"],
+        "SHOPS_JSON": (REPO / "config" / "shops.json").read_text(),
         # The error handler and broadcast retry; the sample's broadcasts succeed, so the router
         # never starts this (absent) workflow.
         "RECOVERY_STATE_MACHINE_ARN": "arn:aws:states:us-west-2:123456789012:stateMachine:orderflow-local-broadcast-recovery",

@@ -5,6 +5,7 @@ below covers fails the run. Cases run in the order listed, since later routes ac
 that earlier ones registered.
 """
 
+import gzip
 import json
 
 import pytest
@@ -96,6 +97,27 @@ def check_unmappable_order_parked(response, aws, resources):
     assert "sku" in parked[0]["MessageAttributes"]["orderflow.error"]["StringValue"]
 
 
+def check_shop_action_queued(response, aws, resources):
+    assert response["batchItemFailures"] == [], response
+    messages = aws["sqs"].receive_message(
+        QueueUrl=resources["shop_sync"], MaxNumberOfMessages=10, MessageSystemAttributeNames=["MessageGroupId"]
+    ).get("Messages", [])
+    assert len(messages) == 1, messages
+    assert json.loads(messages[0]["Body"]) == {"order_key": order_key(), "state": "dispatched"}
+    assert messages[0]["Attributes"]["MessageGroupId"] == order_key(), "one group per order"
+
+
+def check_api_order_has_no_shop(response, aws, resources):
+    # The sample order came in through the API, not from a shop: skipped, nothing parked or written.
+    assert response["batchItemFailures"] == [], response
+    parked = aws["sqs"].receive_message(QueueUrl=resources["shop_dlq"]).get("Messages", [])
+    assert parked == []
+    item = aws["dynamodb"].get_item(TableName=resources["table"], Key={"pk": {"S": order_key()}})["Item"]
+    record = json.loads(gzip.decompress(item["record"]["B"]))
+    assert record["state"] == "dispatched" and record["source"] == "api", record["source"]
+    assert "shop_sync" not in record, "no claim was written for an order without a shop"
+
+
 CASES = [
     ("webhook-bridge", "webhook-bridge-shopify-order-created.json", check_webhook),
     ("erp-sync-worker", "erp-sync-worker-batch.json", check_unmappable_order_parked),
@@ -114,6 +136,8 @@ CASES = [
     # Another stage's failure through the error API; the dispatch that follows resumes from it.
     ("error-handler", "error-handler-post-error.json", expect_status(200, "error")),
     ("state-router", "state-router-dispatch.json", expect_status(200, "dispatched")),
+    ("shop-sync", "shop-sync-dynamodb-stream.json", check_shop_action_queued),
+    ("shop-sync", "shop-sync-sqs-batch.json", check_api_order_has_no_shop),
     ("state-router", "state-router-deliver.json", expect_status(200, "delivered")),
     ("state-router", "state-router-cancel.json", check_cancel_after_delivery),
     ("queue-reader", "queue-reader-batch.json", check_queue_reader),

@@ -29,6 +29,8 @@ def _rust_u32(path, name):
 
 AWS_OPERATION = _rust_seconds("shared/src/adapters/aws/mod.rs", "OPERATION_TIMEOUT")
 ERP_CALLS_PER_RECORD = _rust_u32("functions/webhook-bridge/src/worker.rs", "ERP_CALLS_PER_RECORD")
+SHOP_CALLS_PER_RECORD = _rust_u32("functions/shop-sync/src/worker.rs", "SHOP_CALLS_PER_RECORD")
+SHOP_MAX_WAIT = _rust_seconds("functions/shop-sync/src/worker.rs", "MAX_WAIT")
 
 
 def _sqs_consumers(cfn):
@@ -51,12 +53,19 @@ def _worst_case_per_record(cfn, function):
     if function == "ErpSyncWorkerFunction":
         connector = json.loads(cfn["Parameters"]["ErpConnectorJson"]["Default"])
         return ERP_CALLS_PER_RECORD * connector["timeout_ms"] / 1000 + AWS_OPERATION
+    if function == "ShopSyncFunction":
+        # The shop calls twice (one repeat after a short Retry-After), the wait, and the store,
+        # queue and park calls (`worst_case_per_record` in functions/shop-sync/src/worker.rs).
+        shops = json.loads(cfn["Parameters"]["ShopsJson"]["Default"])["shops"]
+        assert shops
+        slowest = max(shop.get("timeout_ms", 10_000) for shop in shops.values()) / 1000
+        return 2 * SHOP_CALLS_PER_RECORD * slowest + SHOP_MAX_WAIT + 6 * AWS_OPERATION
     raise AssertionError(f"{function} reads a queue; give its worst case per record here")
 
 
-def test_the_sqs_consumers_are_the_two_batch_handlers(cfn):
+def test_the_sqs_consumers_are_the_three_batch_handlers(cfn):
     consumers = _sqs_consumers(cfn)
-    assert sorted(f for f, _ in consumers) == ["ErpSyncWorkerFunction", "QueueReaderFunction"], consumers
+    assert sorted(f for f, _ in consumers) == ["ErpSyncWorkerFunction", "QueueReaderFunction", "ShopSyncFunction"], consumers
 
 
 def test_each_function_timeout_covers_one_record_at_its_worst(cfn):

@@ -1,6 +1,7 @@
 //! `orderflow demo`: the bundled samples through the pipeline, on embedded adapters.
 
 mod samples;
+mod shop;
 mod webhooks;
 
 use std::path::Path;
@@ -90,14 +91,18 @@ pub async fn run(orders: Option<&Path>, out: &Path, config: &LocalConfig) -> Res
     }
 
     println!();
-    println!("6. Orders table");
+    println!("6. A Shopify order ships -> orders table stream -> shop-sync -> Shopify (local double)");
+    let shop_order = shop::run(&pipeline, &clock, config).await?;
+
+    println!();
+    println!("7. Orders table");
     // As wide as the longest state name, so the columns after it stay aligned for every state.
     let state_width = State::ALL.iter().map(|s| s.as_str().len()).max().unwrap_or(0);
     println!("   {:<34} {:<state_width$} {:>7} {:<14} {:<14}", "order key", "state", "version", "folio", "track id");
     let mut transitions = 0;
     let keys: Result<Vec<OrderKey>, String> =
         queued.iter().map(|(_, key)| OrderKey::parse(key).map_err(|e| e.to_string())).collect();
-    for key in keys?.into_iter().chain(webhook_order) {
+    for key in keys?.into_iter().chain(webhook_order).chain(shop_order) {
         let record = pipeline.store.get(&key).await.map_err(|e| e.to_string())?.ok_or("queued order not stored")?;
         transitions += record.history.iter().filter(|h| h.to.is_some()).count();
         println!(

@@ -35,6 +35,7 @@ const BUILT_IN_ORDERS: &[(&str, &[u8])] = orders![
 
 pub const ORDER_CREATED: &[u8] = include_bytes!("../../../events/webhooks/standard-order-created.json");
 pub const ORDER_REFUNDED: &[u8] = include_bytes!("../../../events/webhooks/standard-order-refunded.json");
+pub const SHOPIFY_ORDER_CREATED: &[u8] = include_bytes!("../../../events/webhooks/shopify-order-created.json");
 
 /// A sample order: its name relative to the samples folder, and its bytes.
 pub type Sample = (String, Cow<'static, [u8]>);

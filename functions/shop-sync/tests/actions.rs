@@ -54,10 +54,10 @@ fn local_secrets() -> HashMap<String, Secret> {
     values.into_iter().map(|(k, v)| (format!("local:{k}"), Secret::new(v))).collect()
 }
 
-fn file_mapping(reference: &MappingRef) -> FileSource {
+fn file_mapping(reference: &MappingRef) -> Result<FileSource, String> {
     match reference {
-        MappingRef::File(path) => FileSource::new(path.clone()),
-        other => panic!("tests map from files, not {other:?}"),
+        MappingRef::File(path) => Ok(FileSource::new(path.clone())),
+        other => Err(format!("tests map from files, not {other:?}")),
     }
 }
 

@@ -180,6 +180,8 @@ pub enum ConfigError {
     Client(String),
     #[error("{field}: {why}")]
     Invalid { field: &'static str, why: &'static str },
+    #[error("mapping: {0}")]
+    Mapping(String),
 }
 
 pub(crate) fn secret(secrets: &impl SecretValues, reference: &str) -> Result<Secret, ConfigError> {

@@ -40,27 +40,24 @@ pub struct ShopConnector<M> {
 
 impl<M: MappingSource> ShopConnector<M> {
     /// `secrets` holds the values of [`ShopConfig::secret_refs`]; `mapping` opens the source a
-    /// generic action's `mapping_ref` names.
+    /// generic action's `mapping_ref` names, or says why it cannot.
     pub fn new(
         name: impl Into<String>,
         config: &ShopConfig,
         secrets: &impl SecretValues,
-        mapping: impl Fn(&MappingRef) -> M,
+        mapping: impl Fn(&MappingRef) -> Result<M, String>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, ConfigError> {
         http_url("base_url", &config.base_url)?;
         let client = http_client(Duration::from_millis(config.timeout_ms), HeaderMap::new())
             .map_err(|e| ConfigError::Client(e.to_string()))?;
-        let mappings = config
-            .on
-            .iter()
-            .filter_map(|(state, action)| match action {
-                ActionConfig::Http { mapping_ref, .. } => {
-                    Some((*state, MappingStore::new(mapping(mapping_ref), MAPPING_TTL, clock.clone())))
-                }
-                _ => None,
-            })
-            .collect();
+        let mut mappings = BTreeMap::new();
+        for (state, action) in &config.on {
+            if let ActionConfig::Http { mapping_ref, .. } = action {
+                let source = mapping(mapping_ref).map_err(ConfigError::Mapping)?;
+                mappings.insert(*state, MappingStore::new(source, MAPPING_TTL, clock.clone()));
+            }
+        }
         Ok(Self {
             name: name.into(),
             config: config.clone(),
@@ -191,7 +188,7 @@ impl<S: SecretStore, M: MappingSource> BuildClient for FromSecrets<S, M> {
             })?;
             secrets.insert(reference.clone(), value);
         }
-        ShopConnector::new(self.name.clone(), &self.config, &secrets, |r| (self.mapping)(r), self.clock.clone())
+        ShopConnector::new(self.name.clone(), &self.config, &secrets, |r| Ok((self.mapping)(r)), self.clock.clone())
             .map_err(|e| ShopError::local(Retry::Permanent, "config", e.to_string()))
     }
 }
@@ -217,10 +214,11 @@ pub struct BuiltShops<M> {
 }
 
 impl<M: MappingSource> BuiltShops<M> {
+    /// `mapping` opens the source a generic action's `mapping_ref` names, or says why it cannot.
     pub fn new(
         file: &ShopsFile,
         secrets: &impl SecretValues,
-        mapping: impl Fn(&MappingRef) -> M,
+        mapping: impl Fn(&MappingRef) -> Result<M, String>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, String> {
         let mut shops = BTreeMap::new();
