@@ -1,11 +1,16 @@
-//! The orders table as the SAM template declares it, built from the store's layout constants.
+//! The orders table as the SAM template declares it, built from the store's layout constants,
+//! and its stream read back as Lambda would deliver it (moto runs no event source mapping).
 
+use aws_lambda_events::event::dynamodb::Event;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
     ScalarAttributeType, StreamSpecification, StreamViewType,
 };
 use orderflow_shared::adapters::aws::{ATTR_PK, ATTR_STATE, ATTR_STATE_SORT, INDEX_BY_STATE};
+use serde_json::{Value, json};
+
+use crate::moto_endpoint;
 
 /// Creates the orders table: on-demand, stream with old and new images, and the `by-state` index.
 pub async fn create_orders_table(client: &Client, name: &str) {
@@ -44,4 +49,37 @@ pub async fn create_orders_table(client: &Client, name: &str) {
         .send()
         .await
         .unwrap_or_else(|e| panic!("create table {name}: {e:?}"));
+}
+
+/// One call of the DynamoDB (Streams) JSON protocol; moto does not check signatures.
+async fn call(target: &str, body: Value) -> Value {
+    let auth =
+        "AWS4-HMAC-SHA256 Credential=testing/20260101/us-west-2/dynamodb/aws4_request, SignedHeaders=host, Signature=0";
+    let response = reqwest::Client::new()
+        .post(format!("{}/", moto_endpoint()))
+        .header("X-Amz-Target", target)
+        .header("Content-Type", "application/x-amz-json-1.0")
+        .header("Authorization", auth)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{target}: {}", response.status());
+    response.json().await.unwrap()
+}
+
+/// Every record on the table's stream so far, as Lambda would deliver them in one batch.
+pub async fn stream_batch(table: &str) -> Event {
+    let described = call("DynamoDB_20120810.DescribeTable", json!({ "TableName": table })).await;
+    let arn = described["Table"]["LatestStreamArn"].as_str().unwrap().to_owned();
+    let stream = call("DynamoDBStreams_20120810.DescribeStream", json!({ "StreamArn": arn })).await;
+    let mut records = Vec::new();
+    for shard in stream["StreamDescription"]["Shards"].as_array().unwrap() {
+        let request = json!({ "StreamArn": arn, "ShardId": shard["ShardId"], "ShardIteratorType": "TRIM_HORIZON" });
+        let iterator = call("DynamoDBStreams_20120810.GetShardIterator", request).await;
+        let page =
+            call("DynamoDBStreams_20120810.GetRecords", json!({ "ShardIterator": iterator["ShardIterator"] })).await;
+        records.extend(page["Records"].as_array().unwrap().iter().cloned());
+    }
+    serde_json::from_value(json!({ "Records": records })).expect("stream records deserialize as a Lambda event")
 }

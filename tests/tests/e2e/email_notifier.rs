@@ -6,19 +6,18 @@
 
 use std::time::Duration;
 
-use aws_lambda_events::event::dynamodb::Event;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use email_notifier::{Notifier, handle};
+use orderflow_e2e::dynamo::{create_orders_table, stream_batch};
 use orderflow_e2e::ses_mail::{self, quoted_printable, subject};
-use orderflow_e2e::{dynamo::create_orders_table, moto_endpoint, repo_path, sdk_config, unique};
+use orderflow_e2e::{repo_path, sdk_config, unique};
 use orderflow_shared::adapters::aws::{self, DynamoOrderStore, SesMailer};
 use orderflow_shared::email::{Locale, format_money};
 use orderflow_shared::lifecycle::{HistoryKind, OrderRecord, State, now_rfc3339};
 use orderflow_shared::order::CanonicalOrder;
 use orderflow_shared::ports::{Expected, OrderStore};
 use orderflow_shared::ubl::{Limits, parse_order};
-use serde_json::{Value, json};
 
 const SENDER: &str = "orders@example.com";
 
@@ -61,39 +60,6 @@ async fn store_then_move(s: &Setup, order: CanonicalOrder, to: State) -> OrderRe
     record.transition(to, "test", "moved by the test", &now).unwrap();
     s.deps.store.put(&record, Some(expected)).await.unwrap();
     record
-}
-
-/// One call of the DynamoDB (Streams) JSON protocol; moto does not check signatures.
-async fn call(target: &str, body: Value) -> Value {
-    let auth =
-        "AWS4-HMAC-SHA256 Credential=testing/20260101/us-west-2/dynamodb/aws4_request, SignedHeaders=host, Signature=0";
-    let response = reqwest::Client::new()
-        .post(format!("{}/", moto_endpoint()))
-        .header("X-Amz-Target", target)
-        .header("Content-Type", "application/x-amz-json-1.0")
-        .header("Authorization", auth)
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success(), "{target}: {}", response.status());
-    response.json().await.unwrap()
-}
-
-/// Every record on the table's stream so far, as Lambda would deliver them in one batch.
-async fn stream_batch(table: &str) -> Event {
-    let described = call("DynamoDB_20120810.DescribeTable", json!({ "TableName": table })).await;
-    let arn = described["Table"]["LatestStreamArn"].as_str().unwrap().to_owned();
-    let stream = call("DynamoDBStreams_20120810.DescribeStream", json!({ "StreamArn": arn })).await;
-    let mut records = Vec::new();
-    for shard in stream["StreamDescription"]["Shards"].as_array().unwrap() {
-        let request = json!({ "StreamArn": arn, "ShardId": shard["ShardId"], "ShardIteratorType": "TRIM_HORIZON" });
-        let iterator = call("DynamoDBStreams_20120810.GetShardIterator", request).await;
-        let page =
-            call("DynamoDBStreams_20120810.GetRecords", json!({ "ShardIterator": iterator["ShardIterator"] })).await;
-        records.extend(page["Records"].as_array().unwrap().iter().cloned());
-    }
-    serde_json::from_value(json!({ "Records": records })).expect("stream records deserialize as a Lambda event")
 }
 
 /// The raw MIME of every message moto's SES recorded for `recipient`.

@@ -13,6 +13,8 @@ mod queue_reader;
 mod recovery_helpers;
 mod recovery_workflow;
 mod schema;
+mod shop_sync;
+mod shop_sync_actions;
 mod state_router;
 mod stats_reads;
 mod webhook_bridge;

@@ -178,6 +178,31 @@ async fn issuance_and_broadcast_record_the_folio_and_track_id_and_queue_the_next
 }
 
 #[tokio::test]
+async fn a_dispatch_keeps_the_parcels_tracking_for_the_shop_and_refuses_forged_lines() {
+    let api = api().await;
+    let key = order_in(&api, State::BroadcastDte, "TRK-1").await;
+    let path = format!("/orders/{key}/dispatch");
+    let forged = r#"{"tracking": {"number": "1Z9\nforged history line"}}"#;
+    let (status, body) = api.call(Call::post_json(&path, forged)).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_body")), "{body}");
+    let unknown = r#"{"tracking": {"numbr": "1Z9"}}"#;
+    assert_eq!(api.call(Call::post_json(&path, unknown)).await.0, 400, "a misspelt field is refused, not dropped");
+    let tracking =
+        r#"{"tracking": {"number": "1Z999AA10123456784", "url": "https://track.example/1Z9", "company": "UPS"}}"#;
+    let (status, body) = api.call(Call::post_json(&path, tracking)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["tracking"]["number"], "1Z999AA10123456784");
+    assert_eq!(body["tracking"]["company"], "UPS");
+    let last = body["history"].as_array().unwrap().last().unwrap().clone();
+    assert!(last["detail"].as_str().unwrap().ends_with("tracking 1Z999AA10123456784"), "{last}");
+    // Without a body (the warehouse knows no tracking), a dispatch still goes through.
+    let other = order_in(&api, State::BroadcastDte, "TRK-2").await;
+    let (status, body) = api.stage(&other, Stage::Dispatch).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("tracking").is_none(), "{body}");
+}
+
+#[tokio::test]
 async fn two_concurrent_transitions_have_exactly_one_winner() {
     let api = api().await;
     for round in 0..3 {

@@ -1,11 +1,13 @@
 //! shop-sync against the Shopify and WooCommerce doubles, on the embedded store and queues:
-//! each action once, whatever is delivered twice, crashes or is refused.
+//! each action once, whatever is delivered twice, crashes or is refused. (Here rather than in
+//! the function's crate: the workspace has no dev-dependencies; see tests/Cargo.toml.)
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use orderflow_doubles::{FakeShopify, FakeWoo, SeedOrder, ShopFault};
+use orderflow_e2e::repo_path;
 use orderflow_shared::adapters::embedded::event_source::sqs_event;
 use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, EmbeddedOrderStore, ManualClock};
 use orderflow_shared::batch::Budget;
@@ -36,8 +38,7 @@ struct Setup {
 /// The shipped local shops file, pointed at the doubles, with a short timeout so that a hung
 /// answer fails fast.
 fn shops(shopify: &FakeShopify, woo: &FakeWoo) -> ShopsFile {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/shops.local.json");
-    let text = std::fs::read_to_string(path).unwrap();
+    let text = std::fs::read_to_string(repo_path("config/shops.local.json")).unwrap();
     let mut file = ShopsFile::from_json(&text).unwrap();
     let shop = file.shops.get_mut("shopify").unwrap();
     shop.base_url = shopify.graphql_url().trim_end_matches("/graphql.json").to_owned();
@@ -49,8 +50,8 @@ fn shops(shopify: &FakeShopify, woo: &FakeWoo) -> ShopsFile {
 }
 
 fn local_secrets() -> HashMap<String, Secret> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/local-secrets.json");
-    let values: HashMap<String, String> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let text = std::fs::read_to_string(repo_path("config/local-secrets.json")).unwrap();
+    let values: HashMap<String, String> = serde_json::from_str(&text).unwrap();
     values.into_iter().map(|(k, v)| (format!("local:{k}"), Secret::new(v))).collect()
 }
 
@@ -76,7 +77,7 @@ async fn setup() -> Setup {
 }
 
 fn order() -> CanonicalOrder {
-    let xml = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/orders/small-clp.xml")).unwrap();
+    let xml = std::fs::read(repo_path("events/orders/small-clp.xml")).unwrap();
     parse_order(&xml, &Limits::default()).unwrap()
 }
 
