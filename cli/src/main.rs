@@ -69,13 +69,18 @@ enum Command {
         #[command(flatten)]
         config: LocalFiles,
     },
-    /// Run the local ERP test servers (Business Central style, SAP Business One style) on the
-    /// ports `config/erp-connectors.local.json` expects.
+    /// Run the local ERP and shop test servers (Business Central, SAP Business One, Shopify,
+    /// WooCommerce) on the ports `config/erp-connectors.local.json` and `config/shops.local.json`
+    /// expect.
     ErpDoubles {
         #[arg(long, default_value_t = 18080)]
         bc_port: u16,
         #[arg(long, default_value_t = 18081)]
         sap_port: u16,
+        #[arg(long, default_value_t = 18090)]
+        shopify_port: u16,
+        #[arg(long, default_value_t = 18091)]
+        woo_port: u16,
     },
 }
 
@@ -124,7 +129,10 @@ async fn main() -> ExitCode {
             dead_letters::run(action, dead_letters::Queues { dead_letters: queue_url, target: to }).await
         }
         Command::Serve { options, config } => async { serve::run(options, config.locate()?).await }.await,
-        Command::ErpDoubles { bc_port, sap_port } => erp_doubles::run(bc_port, sap_port).await,
+        Command::ErpDoubles { bc_port, sap_port, shopify_port, woo_port } => {
+            erp_doubles::run(erp_doubles::Ports { bc: bc_port, sap: sap_port, shopify: shopify_port, woo: woo_port })
+                .await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

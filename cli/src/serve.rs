@@ -33,6 +33,7 @@ use crate::legacy_proxy::LegacyProxy;
 use crate::orders_queue::OrdersQueueRoute;
 use crate::pipeline::{Pipeline, Storage, Time};
 use crate::recovery_runner;
+use crate::shops::Shops;
 use error_handler::backoff::Backoff;
 use orderflow_shared::dte::{Failure, Operation, SimulatedDteProvider};
 
@@ -63,6 +64,11 @@ pub struct Options {
     /// wait in the erp-sync queue.
     #[arg(long)]
     pub erp: Option<String>,
+    /// Tell the shops of shops.local.json when their orders ship, are delivered, cancelled or
+    /// refunded (shop-sync; with `orderflow erp-doubles` running the Shopify and WooCommerce
+    /// doubles, or real shops in the file). Without it, nothing is sent to any shop.
+    #[arg(long)]
+    pub shops: bool,
     /// A legacy back-end served at /legacy/{system}/..., `system=base URL` (repeatable),
     /// as LegacyBackendUrls gives them to API Gateway in the stack.
     #[arg(long = "legacy", env = "ORDERFLOW_LEGACY", value_delimiter = ',')]
@@ -82,6 +88,7 @@ pub struct Options {
 struct App {
     pipeline: Pipeline,
     bridge: Bridge,
+    shops: Option<Shops>,
     api_keys: Vec<String>,
     orders_queue: OrdersQueueRoute,
     legacy: LegacyProxy,
@@ -91,7 +98,7 @@ struct App {
 
 /// Serves with `config` (the located configuration files) until the process ends.
 pub async fn run(options: Options, config: LocalConfig) -> Result<(), String> {
-    let Options { port, api_keys, state, erp, legacy, .. } = options;
+    let Options { port, api_keys, state, erp, legacy, shops, .. } = options;
     if api_keys.is_empty() {
         return Err("give at least one API key: --api-key KEY or ORDERFLOW_API_KEYS=k1,k2".into());
     }
@@ -105,12 +112,21 @@ pub async fn run(options: Options, config: LocalConfig) -> Result<(), String> {
     let tasks = Arc::new(pipeline.error_handler(state.join("ops-outbox"), backoff)?);
     let connector = erp.as_deref().map(|name| config.connector(name, None)).transpose()?;
     let bridge = Bridge::new(&config, pipeline.orders.clone(), connector, pipeline.time())?;
+    let shops = match shops {
+        true => Some(Shops::new(&config, &config.shops(&[])?, pipeline.store.clone(), pipeline.time())?),
+        false => None,
+    };
     let legacy = LegacyProxy::new(&legacy, Duration::from_millis(options.legacy_timeout_ms))?;
     let mut systems: Vec<String> = legacy.systems().cloned().collect();
     systems.sort();
+    let shops_line = match &shops {
+        Some(_) => "the shops of shops.local.json (failures wait in shop-sync-dlq)",
+        None => "none (--shops to tell them)",
+    };
     let app = Arc::new(App {
         pipeline,
         bridge,
+        shops,
         api_keys,
         orders_queue: OrdersQueueRoute::default(),
         legacy,
@@ -130,16 +146,30 @@ pub async fn run(options: Options, config: LocalConfig) -> Result<(), String> {
         erp.as_deref().unwrap_or("none, orders wait in erp-sync")
     );
     println!("orderflow serve: POST http://{addr}/orders/queue; legacy systems at /legacy/{{system}}/...: {systems:?}");
+    println!("orderflow serve: shop actions: {shops_line}");
 
     tokio::spawn(recovery_runner::run(app.pipeline.service.clone(), tasks));
     let worker = app.clone();
     tokio::spawn(async move {
+        // The last change of the orders table shop-sync's stream step has seen (a restart
+        // reads the journal again: the FIFO dedup and the claims keep that a no-op).
+        let mut seen = 0;
         loop {
             if let Err(e) = worker.pipeline.drain().await {
                 eprintln!("orderflow serve: queue reader: {e}");
             }
             if let Err(e) = worker.bridge.drain_erp().await {
                 eprintln!("orderflow serve: erp-sync worker: {e}");
+            }
+            if let Some(shops) = &worker.shops {
+                let changes = worker.pipeline.store.changes_since(seen);
+                match shops.forward(&changes).await {
+                    Ok(_) => seen = changes.last().map_or(seen, |c| c.sequence),
+                    Err(e) => eprintln!("orderflow serve: shop-sync stream: {e}"),
+                }
+                if let Err(e) = shops.drain().await {
+                    eprintln!("orderflow serve: shop-sync worker: {e}");
+                }
             }
             tokio::time::sleep(QUEUE_POLL).await;
         }

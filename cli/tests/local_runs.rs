@@ -81,13 +81,18 @@ fn the_demo_shows_each_webhook_outcome_and_the_erp_records() {
     }
     let refunded = stdout.lines().find(|l| l.trim_start().starts_with("SO-2026-0042-")).unwrap_or_default();
     assert!(refunded.contains(" refunded "), "the webhook order ends refunded: {refunded:?}");
+    // The Shopify order shipped with tracking, was delivered, and the shop holds one fulfilment.
+    let fulfilments: Vec<&str> = stdout.lines().filter(|l| l.contains("Shopify fulfilment ")).collect();
+    assert_eq!(fulfilments.len(), 1, "{stdout}");
+    assert!(fulfilments[0].ends_with("tracking 1Z999AA10123456784"), "{stdout}");
+    assert!(stdout.contains("0 parked in shop-sync-dlq.fifo"), "{stdout}");
     // For people: no Rust Debug values, and the table's columns aligned for every state.
     for debug in ["Ok(", "Err(", "Some(", "None", "RecipientRejected: ", ": Succeeded", ": Failed"] {
         assert!(!stdout.contains(debug), "{debug:?} in the demo's output:\n{stdout}");
     }
     let table: Vec<&str> = stdout
         .lines()
-        .skip_while(|l| !l.starts_with("6. Orders table"))
+        .skip_while(|l| !l.starts_with("7. Orders table"))
         .skip(1)
         .take_while(|l| !l.is_empty())
         .collect();
@@ -139,9 +144,22 @@ struct Served {
 /// The ERP doubles on free ports, and `serve` pushing to their Business Central, with `extra`
 /// arguments.
 fn serve_with_erp(extra: &[&str]) -> Served {
-    let (bc_port, sap_port) = (free_port(), free_port());
-    let (erp, erp_lines) =
-        start(&["erp-doubles", "--bc-port", &bc_port.to_string(), "--sap-port", &sap_port.to_string()], 2);
+    let ports = [free_port(), free_port(), free_port(), free_port()].map(|p| p.to_string());
+    let bc_port = &ports[0];
+    let (erp, erp_lines) = start(
+        &[
+            "erp-doubles",
+            "--bc-port",
+            bc_port,
+            "--sap-port",
+            &ports[1],
+            "--shopify-port",
+            &ports[2],
+            "--woo-port",
+            &ports[3],
+        ],
+        4,
+    );
     let connectors = scratch("connectors.json");
     let text = std::fs::read_to_string(repo("config/erp-connectors.local.json")).unwrap();
     std::fs::write(&connectors, text.replace("127.0.0.1:18080", &format!("127.0.0.1:{bc_port}"))).unwrap();
@@ -461,6 +479,7 @@ fn config_copy(dir: &Path, file: &str, edit: impl Fn(&str) -> String) {
         "webhook-sources.local.json",
         "local-secrets.json",
         "erp-connectors.local.json",
+        "shops.local.json",
         "mappings/business-central.json",
         "mappings/sap-b1.json",
     ] {
@@ -489,8 +508,10 @@ fn the_demo_runs_from_an_empty_folder_on_the_files_built_into_it() {
         "samples built in; configuration built in",
         "valid order.created    202 queued",
         "2 messages pushed, 0 retried, 0 parked",
-        "6. Orders table",
-        "23 transitions in all",
+        "6. A Shopify order ships",
+        "tracking 1Z999AA10123456784",
+        "7. Orders table",
+        "29 transitions in all",
     ] {
         assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
     }

@@ -26,6 +26,7 @@ use crate::pipeline::{Pipeline, Time, manual_clock};
 pub async fn run(orders: Option<&Path>, out: &Path, config: &LocalConfig) -> Result<(), String> {
     let samples = samples::orders(orders)?;
     webhooks::check(config)?;
+    config.shops(&[])?;
     if out.exists() {
         std::fs::remove_dir_all(out).map_err(|e| format!("clearing {}: {e}", out.display()))?;
     }
