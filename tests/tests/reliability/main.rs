@@ -13,5 +13,6 @@ mod logs;
 mod mail;
 mod rotation;
 mod security;
+mod shop_faults;
 mod stack;
 mod workload;
