@@ -21,6 +21,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsMessage};
 use tracing::{Instrument, info_span, warn};
 
 use crate::ports::{Clock, SystemClock, duration_ms};
+use crate::telemetry::Metrics;
 
 /// The system attribute SQS sets on every FIFO message.
 pub const MESSAGE_GROUP_ID: &str = "MessageGroupId";
@@ -128,6 +129,31 @@ where
         outcomes.push(outcome);
     }
     BatchReport { outcomes, response }
+}
+
+impl<T, E> BatchReport<T, E> {
+    /// Counts each record's outcome as an EMF metric of `function` and hands back the response:
+    /// `done` names a done record's metric, `malformed` picks the failures no retry can cure
+    /// (`Malformed`); other failures and records skipped behind one are `Retried`.
+    pub fn counted(
+        self,
+        function: &'static str,
+        done: impl Fn(&T) -> &'static str,
+        malformed: impl Fn(&E) -> bool,
+    ) -> SqsBatchResponse {
+        let mut metrics = Metrics::new(function);
+        for outcome in &self.outcomes {
+            let metric = match outcome {
+                RecordOutcome::Done(value) => done(value),
+                RecordOutcome::Failed(error) if malformed(error) => "Malformed",
+                RecordOutcome::Failed(_) | RecordOutcome::Skipped => "Retried",
+                RecordOutcome::Deferred => "Deferred",
+            };
+            metrics.count(metric, 1);
+        }
+        metrics.flush();
+        self.response
+    }
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use std::future::Future;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use std::time::Duration;
 
-use orderflow_shared::batch::{Budget, RecordOutcome, process_batch};
+use orderflow_shared::batch::{Budget, process_batch};
 use orderflow_shared::claim_check;
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::error::{Classify, PortError, Retry};
@@ -26,7 +26,6 @@ use orderflow_shared::orders_api::{ApiFailure, Delivered, OrdersApiClient};
 use orderflow_shared::parking::{Refusal, parking_message};
 use orderflow_shared::ports::{FifoQueue, ObjectStore};
 use orderflow_shared::secrets::SecretSource;
-use orderflow_shared::telemetry::Metrics;
 use tracing::{info, instrument, warn};
 
 pub const FUNCTION: &str = "queue-reader";
@@ -85,19 +84,11 @@ pub async fn handle<S: ObjectStore, Q: FifoQueue, A: OrdersApi>(
     budget: Budget<'_>,
 ) -> SqsBatchResponse {
     let report = process_batch(&event.records, budget, |record| process(deps, record)).await;
-    let mut metrics = Metrics::new(FUNCTION);
-    for outcome in &report.outcomes {
-        let metric = match outcome {
-            RecordOutcome::Done(Outcome::Delivered(_)) => "Delivered",
-            RecordOutcome::Done(Outcome::Parked { .. }) => "Parked",
-            RecordOutcome::Failed(RecordError::NoBody) => "Malformed",
-            RecordOutcome::Failed(_) | RecordOutcome::Skipped => "Retried",
-            RecordOutcome::Deferred => "Deferred",
-        };
-        metrics.count(metric, 1);
-    }
-    metrics.flush();
-    report.response
+    let done = |outcome: &Outcome| match outcome {
+        Outcome::Delivered(_) => "Delivered",
+        Outcome::Parked { .. } => "Parked",
+    };
+    report.counted(FUNCTION, done, |e| matches!(e, RecordError::NoBody))
 }
 
 async fn process<S: ObjectStore, Q: FifoQueue, A: OrdersApi>(

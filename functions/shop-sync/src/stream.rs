@@ -72,3 +72,23 @@ async fn forward_one<Q: FifoQueue>(
     queue.send(ShopSyncMessage { order_key, state }.to_message()).await?;
     Ok(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(old: Option<&str>, new: &str) -> StateChange {
+        StateChange { key: Some("k".into()), old_state: old.map(Into::into), new_state: Some(new.into()) }
+    }
+
+    #[test]
+    fn only_entries_into_the_action_states_pass() {
+        for state in ACTION_STATES {
+            assert_eq!(entered(&change(Some("broadcast_dte"), state.as_str())), Some(state));
+            assert_eq!(entered(&change(Some(state.as_str()), state.as_str())), None, "a rewrite (a claim) is no entry");
+        }
+        for other in ["registered", "issuance_dte", "broadcast_dte", "error", "broadcast_failed"] {
+            assert_eq!(entered(&change(Some("received"), other)), None, "{other}");
+        }
+    }
+}

@@ -27,7 +27,7 @@
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use orderflow_shared::batch::{Budget, RecordOutcome, process_batch};
+use orderflow_shared::batch::{Budget, process_batch};
 use orderflow_shared::effect_claim::{self, Claimed, EffectError, Slot};
 use orderflow_shared::error::{Classify, PortError};
 use orderflow_shared::lifecycle::{EffectClaim, EffectSlot, HistoryKind, OrderRecord, State, now_rfc3339};
@@ -36,7 +36,6 @@ use orderflow_shared::ports::{FifoQueue, OrderStore, OutgoingMessage};
 use orderflow_shared::shop::{
     ActionConfig, ActionDone, ActionRequest, ShopActions, ShopError, ShopOrderRef, idempotency_key,
 };
-use orderflow_shared::telemetry::Metrics;
 use tracing::{info, instrument, warn};
 
 use crate::message::ShopSyncMessage;
@@ -104,21 +103,13 @@ pub async fn handle<S: OrderStore, A: ShopActions, Q: FifoQueue>(
     budget: Budget<'_>,
 ) -> SqsBatchResponse {
     let report = process_batch(&event.records, budget, |record| process(deps, record)).await;
-    let mut metrics = Metrics::new(FUNCTION);
-    for outcome in &report.outcomes {
-        let metric = match outcome {
-            RecordOutcome::Done(Outcome::Acted(_)) => "ShopActed",
-            RecordOutcome::Done(Outcome::AlreadyDone | Outcome::Superseded { .. }) => "ShopActionReplayed",
-            RecordOutcome::Done(Outcome::Skipped(_)) => "ShopActionSkipped",
-            RecordOutcome::Done(Outcome::Parked { .. }) => "ShopParked",
-            RecordOutcome::Failed(RecordError::NoBody | RecordError::NotAMessage(_)) => "Malformed",
-            RecordOutcome::Failed(_) | RecordOutcome::Skipped => "Retried",
-            RecordOutcome::Deferred => "Deferred",
-        };
-        metrics.count(metric, 1);
-    }
-    metrics.flush();
-    report.response
+    let done = |outcome: &Outcome| match outcome {
+        Outcome::Acted(_) => "ShopActed",
+        Outcome::AlreadyDone | Outcome::Superseded { .. } => "ShopActionReplayed",
+        Outcome::Skipped(_) => "ShopActionSkipped",
+        Outcome::Parked { .. } => "ShopParked",
+    };
+    report.counted(FUNCTION, done, |e| matches!(e, RecordError::NoBody | RecordError::NotAMessage(_)))
 }
 
 async fn process<S: OrderStore, A: ShopActions, Q: FifoQueue>(
@@ -144,7 +135,7 @@ impl Slot for ShopSlot {
         record.shop_sync.get(&self.0).and_then(|slot| slot.claim.as_ref())
     }
     fn set_claim(&self, record: &mut OrderRecord, claim: Option<EffectClaim>) {
-        record.shop_sync.entry(self.0).or_insert_with(EffectSlot::default).claim = claim;
+        record.shop_sync.entry(self.0).or_default().claim = claim;
     }
 }
 

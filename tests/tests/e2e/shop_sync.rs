@@ -10,13 +10,13 @@ use orderflow_e2e::dynamo::{create_orders_table, stream_batch};
 use orderflow_e2e::{create_fifo_with_dlq, repo_path, sdk_config, unique};
 use orderflow_shared::adapters::aws::{self, DynamoOrderStore, SqsFifoQueue};
 use orderflow_shared::adapters::embedded::ManualClock;
-use orderflow_shared::adapters::embedded::event_source::sqs_event;
+use orderflow_shared::adapters::embedded::event_source::poll_once;
 use orderflow_shared::batch::Budget;
 use orderflow_shared::lifecycle::{HistoryKind, OrderRecord, State, Tracking, now_rfc3339};
 use orderflow_shared::mapping::{FileSource, MappingRef};
 use orderflow_shared::operator::{self, Selection};
 use orderflow_shared::order::{CanonicalOrder, OrderKey};
-use orderflow_shared::ports::{Expected, FifoQueue, OrderStore, SystemClock};
+use orderflow_shared::ports::{Expected, OrderStore, SystemClock};
 use orderflow_shared::secrets::Secret;
 use orderflow_shared::shop::{BuiltShops, ShopsFile};
 use orderflow_shared::ubl::{Limits, parse_order};
@@ -93,14 +93,10 @@ fn seed(s: &Setup, shopify_id: u64) {
 
 /// Receives what waits on `queue` and runs the worker on it as the event source mapping would.
 async fn run_worker(s: &Setup, queue: &SqsFifoQueue) -> usize {
-    let messages = queue.receive(10).await.unwrap();
-    let response =
-        handle(&s.deps, sqs_event(&messages, "arn:aws:sqs:us-west-2:0:shop-sync.fifo"), Budget::unlimited()).await;
-    let failed: Vec<String> = response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
-    for m in messages.iter().filter(|m| !failed.contains(&m.message_id)) {
-        queue.delete(&m.receipt_handle).await.unwrap();
-    }
-    messages.len()
+    let polled = poll_once(queue, 10, "arn:aws:sqs:us-west-2:0:shop-sync.fifo", |event| async {
+        Ok::<_, std::convert::Infallible>(handle(&s.deps, event, Budget::unlimited()).await)
+    });
+    polled.await.unwrap().received
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use orderflow_doubles::{FakeShopify, FakeWoo, SeedOrder, ShopFault};
 use orderflow_e2e::repo_path;
-use orderflow_shared::adapters::embedded::event_source::sqs_event;
+use orderflow_shared::adapters::embedded::event_source::poll_once;
 use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, EmbeddedOrderStore, ManualClock};
 use orderflow_shared::batch::Budget;
 use orderflow_shared::lifecycle::{HistoryKind, OrderRecord, State, Tracking};
@@ -144,14 +144,10 @@ async fn shop_notes(s: &Setup, record: &OrderRecord) -> Vec<String> {
 
 /// Runs the worker on whatever waits on `queue`, as the SQS event source would.
 async fn drain(s: &Setup, queue: &EmbeddedFifoQueue) -> usize {
-    let messages = queue.receive(10).await.unwrap();
-    let response =
-        handle(&s.deps, sqs_event(&messages, "arn:aws:sqs:local:0:shop-sync.fifo"), Budget::unlimited()).await;
-    let failed: Vec<String> = response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
-    for m in messages.iter().filter(|m| !failed.contains(&m.message_id)) {
-        queue.delete(&m.receipt_handle).await.unwrap();
-    }
-    messages.len()
+    let polled = poll_once(queue, 10, "arn:aws:sqs:local:0:shop-sync.fifo", |event| async {
+        Ok::<_, std::convert::Infallible>(handle(&s.deps, event, Budget::unlimited()).await)
+    });
+    polled.await.unwrap().received
 }
 
 #[tokio::test]
@@ -392,4 +388,73 @@ async fn the_embedded_changes_queue_one_message_per_action_state_entered() {
     while drain(&s, &s.queue).await > 0 {}
     assert_eq!(s.shopify.fulfillments().len(), 1);
     assert_eq!(shop_notes(&s, &record).await.len(), 2);
+}
+
+/// What a generic shop received: method, path, `Idempotency-Key`, body.
+type Received = Arc<std::sync::Mutex<Vec<(String, String, Option<String>, serde_json::Value)>>>;
+
+/// A partner's order-status endpoint: records each request; the first answer is `first`.
+async fn generic_shop(first: u16) -> (String, Received) {
+    use axum::http::{HeaderMap, Method, StatusCode, Uri};
+    let received: Received = Arc::default();
+    let seen = received.clone();
+    let app =
+        axum::Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: axum::body::Bytes| {
+            let seen = seen.clone();
+            async move {
+                let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                let body = serde_json::from_slice(&body).unwrap_or_default();
+                let mut seen = seen.lock().unwrap();
+                seen.push((method.to_string(), uri.path().to_owned(), key, body));
+                let status = if seen.len() == 1 { first } else { 200 };
+                (
+                    StatusCode::from_u16(status).unwrap(),
+                    axum::Json(serde_json::json!({"id": format!("st-{}", seen.len())})),
+                )
+            }
+        });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, received)
+}
+
+#[tokio::test]
+async fn a_generic_shop_gets_the_mapped_body_with_the_state_tracking_and_one_idempotency_key() {
+    let (url, received) = generic_shop(503).await;
+    let text = format!(
+        r#"{{"shops": {{"partner": {{"platform": "generic", "base_url": "{url}/api",
+            "auth": {{"type": "api_key", "in": "header", "name": "X-Api-Key", "key_ref": "local:partner"}},
+            "timeout_ms": 2000,
+            "on": {{"dispatched": {{"action": "http", "method": "PUT", "path": "/orders/{{order_id}}/status",
+                     "mapping_ref": "file:{}"}}}}}}}}}}"#,
+        repo_path("config/mappings/shop-status.json").display()
+    );
+    let file = ShopsFile::from_json(&text).unwrap();
+    let secrets: HashMap<String, Secret> = [("local:partner".to_owned(), Secret::new("partner-key"))].into();
+    let deps = ShopSync {
+        store: EmbeddedOrderStore::new(),
+        shops: BuiltShops::new(&file, &secrets, file_mapping, Arc::new(SystemClock)).unwrap(),
+        dlq: EmbeddedFifoQueue::new("shop-sync-dlq.fifo"),
+        claim_timeout: Duration::from_secs(300),
+    };
+    let record = stored_at(&deps, "poll:partner/order/PO 77/A", &[State::Dispatched]).await;
+    // The origin's id holds a slash: not a shop order id this system can name in a path.
+    assert!(matches!(sync(&deps, &message(&record, State::Dispatched)).await.unwrap(), Outcome::Skipped(_)));
+
+    let record = stored_at(&deps, "poll:partner/order/PO 77", &[State::Dispatched]).await;
+    let first = sync(&deps, &message(&record, State::Dispatched)).await;
+    assert!(matches!(first, Err(RecordError::Shop(ref e)) if e.status == Some(503)), "{first:?}");
+    let done = sync(&deps, &message(&record, State::Dispatched)).await.unwrap();
+    assert!(matches!(&done, Outcome::Acted(d) if d.platform_id.as_deref() == Some("st-2")), "{done:?}");
+    let received = received.lock().unwrap().clone();
+    assert_eq!(received.len(), 2);
+    let (method, path, key, body) = &received[1];
+    assert_eq!((method.as_str(), path.as_str()), ("PUT", "/api/orders/PO%2077/status"));
+    assert_eq!(key.as_deref(), Some(format!("orderflow-{}-dispatched", record.key).as_str()));
+    assert_eq!(received[0].2, received[1].2, "the retry sends the same key");
+    assert_eq!(body["reference"], record.order.order_number.as_str());
+    assert_eq!(body["state"], "dispatched");
+    assert_eq!(body["tracking"]["number"], "1Z999AA10123456784");
+    assert!(body["total"].as_str().is_some_and(|t| t.contains('.')), "money as a decimal string: {body}");
 }
