@@ -53,7 +53,14 @@ fn default_mapping_ttl_secs() -> u64 {
 impl ConnectorConfig {
     /// The secret references this connector needs values for.
     pub fn secret_refs(&self) -> Vec<&str> {
-        match &self.auth {
+        self.auth.secret_refs()
+    }
+}
+
+impl AuthConfig {
+    /// The secret references this mechanism needs values for.
+    pub fn secret_refs(&self) -> Vec<&str> {
+        match self {
             AuthConfig::Basic { password_ref, .. }
             | AuthConfig::Digest { password_ref, .. }
             | AuthConfig::SessionLogin { password_ref, .. } => vec![password_ref],

@@ -50,6 +50,8 @@ pub(crate) struct Answer {
     pub(crate) status: u16,
     pub(crate) body: String,
     pub(crate) challenges: Vec<String>,
+    /// Paging and rate-limit headers (`X-WP-TotalPages`, `Retry-After`) for the order poller.
+    pub(crate) headers: reqwest::header::HeaderMap,
 }
 
 impl Answer {
@@ -77,6 +79,7 @@ async fn once(client: &Client, auth: &Authenticator, operation: &str, request: &
     let response =
         auth.authorize(client, request).await?.send().await.map_err(|e| ErpError::transport(operation, e))?;
     let status = response.status().as_u16();
+    let headers = response.headers().clone();
     let challenges = response
         .headers()
         .get_all(WWW_AUTHENTICATE)
@@ -85,7 +88,7 @@ async fn once(client: &Client, auth: &Authenticator, operation: &str, request: &
         .map(str::to_owned)
         .collect();
     let body = response.text().await.map_err(|e| ErpError::transport(operation, e))?;
-    Ok(Answer { status, body, challenges })
+    Ok(Answer { status, body, challenges, headers })
 }
 
 #[cfg(test)]

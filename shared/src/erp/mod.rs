@@ -19,14 +19,15 @@
 //!   mechanism's own renewal (a new token or session) nor secrets read afresh
 //!   ([`SecretConnector`]) cured; to the ERP DLQ with the class `auth`, for an operator.
 
-mod auth;
+pub(crate) mod auth;
 pub mod business_central;
 mod config;
 mod connector;
 mod digest;
 mod error;
 mod from_secrets;
-mod http;
+pub(crate) mod http;
+mod message;
 mod oauth2;
 mod profile;
 pub mod sap_b1;
@@ -38,6 +39,7 @@ pub use config::{AuthConfig, ConfigError, ConnectorConfig, ConnectorsFile, KeyLo
 pub use connector::HttpConnector;
 pub use error::{ErpError, MAX_ANSWER_BYTES};
 pub use from_secrets::SecretConnector;
+pub use message::ErpSyncMessage;
 pub use profile::{ProfileSpec, RefundSpec};
 
 use sha2::{Digest, Sha256};
