@@ -21,7 +21,7 @@ use crate::server::{App, json_response};
 use crate::shop::{Call, Desk, RunningShop, SeedOrder, ShopState, answer, rfc3339_ms, utc_text};
 
 /// The key the double accepts in `X-Api-Key`.
-pub const PARTNER_API_KEY: &str = "pk_local_dev_only_orderflow_partner";
+pub const PARTNER_API_KEY: &str = "pk_local-dev-only-orderflow-partner";
 const LIST_PATH: &str = "/v1/purchase-orders";
 const MAX_LIMIT: usize = 100;
 
