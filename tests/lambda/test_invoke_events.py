@@ -96,8 +96,20 @@ def check_unmappable_order_parked(response, aws, resources):
     assert "sku" in parked[0]["MessageAttributes"]["orderflow.error"]["StringValue"]
 
 
+def check_polled(response, aws, resources):
+    assert (response["source"], response["queued"], response["outcome"]) == ("woocommerce", 1, "caught_up"), response
+    messages = aws["sqs"].receive_message(
+        QueueUrl=resources["erp_sync"], MaxNumberOfMessages=10, MessageSystemAttributeNames=["MessageDeduplicationId"]
+    ).get("Messages", [])
+    dedup = [m["Attributes"]["MessageDeduplicationId"] for m in messages]
+    assert "poll:woocommerce/order/727" in dedup, dedup
+    cursor = aws["dynamodb"].get_item(TableName=resources["poll_cursors"], Key={"pk": {"S": "woocommerce"}})["Item"]
+    assert cursor["version"] == {"N": "1"}, cursor
+
+
 CASES = [
     ("webhook-bridge", "webhook-bridge-shopify-order-created.json", check_webhook),
+    ("order-poller", "order-poller-woocommerce.json", check_polled),
     ("erp-sync-worker", "erp-sync-worker-batch.json", check_unmappable_order_parked),
     ("xml-order-converter", "xml-order-converter-s3-put.json", check_converter),
     ("state-router", "state-router-post-order.json", expect_status(201, "registered")),
