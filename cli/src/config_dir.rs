@@ -19,12 +19,14 @@ use orderflow_shared::mapping::{FileSource, MappingSource};
 pub const WEBHOOK_SOURCES: &str = "webhook-sources.local.json";
 pub const SECRETS: &str = "local-secrets.json";
 pub const ERP_CONNECTORS: &str = "erp-connectors.local.json";
+pub const POLL_SOURCES: &str = "poll-sources.local.json";
 
 /// Every file a local run may read, by its path inside the configuration directory.
 const BUILT_IN: &[(&str, &str)] = &[
     (WEBHOOK_SOURCES, include_str!("../../config/webhook-sources.local.json")),
     (SECRETS, include_str!("../../config/local-secrets.json")),
     (ERP_CONNECTORS, include_str!("../../config/erp-connectors.local.json")),
+    (POLL_SOURCES, include_str!("../../config/poll-sources.local.json")),
     ("mappings/business-central.json", include_str!("../../config/mappings/business-central.json")),
     ("mappings/sap-b1.json", include_str!("../../config/mappings/sap-b1.json")),
 ];

@@ -461,6 +461,7 @@ fn config_copy(dir: &Path, file: &str, edit: impl Fn(&str) -> String) {
         "webhook-sources.local.json",
         "local-secrets.json",
         "erp-connectors.local.json",
+        "poll-sources.local.json",
         "mappings/business-central.json",
         "mappings/sap-b1.json",
     ] {
@@ -480,6 +481,24 @@ fn webhook_order_key(stdout: &str) -> String {
 }
 
 #[test]
+fn the_demo_shows_a_polled_woocommerce_order_coming_in_once() {
+    let out = scratch("demo-poll");
+    let run = Command::new(BIN).args(["demo", "--out"]).arg(&out).output().unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    for expected in [
+        "4b. EventBridge Scheduler -> order-poller -> WooCommerce",
+        "first run   2 listed, 1 queued, 1 left out by the filter, 0 already taken (caught_up)",
+        "second run  2 listed, 0 queued, 1 left out by the filter, 1 already taken (caught_up)",
+        "origin poll:woocommerce/order/1201",
+    ] {
+        assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
+    }
+    let polled = stdout.lines().find(|l| l.trim_start().starts_with("1201-")).unwrap_or_default();
+    assert!(polled.contains(" broadcast_dte "), "the polled order goes through the lifecycle: {polled:?}");
+}
+
+#[test]
 fn the_demo_runs_from_an_empty_folder_on_the_files_built_into_it() {
     let dir = empty_folder("demo-anywhere");
     let (ok, stdout, stderr) = run_in(&dir, &["demo"]);
@@ -490,7 +509,8 @@ fn the_demo_runs_from_an_empty_folder_on_the_files_built_into_it() {
         "valid order.created    202 queued",
         "2 messages pushed, 0 retried, 0 parked",
         "6. Orders table",
-        "23 transitions in all",
+        // The UBL samples' and the webhook order's, and the polled order's four.
+        "27 transitions in all",
     ] {
         assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
     }

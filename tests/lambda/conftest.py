@@ -28,6 +28,15 @@ POLL_SOURCES = json.loads((REPO / "config" / "poll-sources.json").read_text())
 WOO_KEY = next(s for s in POLL_SOURCES["sources"] if s["name"] == "woocommerce")["auth"]["username"]
 
 
+def answer_json(handler, payload, headers=()):
+    """A 200 with a JSON body, and any extra headers, from a stand-in's request handler."""
+    handler.send_response(200)
+    for name, value in (("content-type", "application/json"), ("content-length", str(len(payload))), *headers):
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(payload)
+
+
 class FakeWooOrders(http.server.BaseHTTPRequestHandler):
     """WooCommerce's `GET /orders` for the poller: the sample webhook order, one page, with the
     consumer key and secret of the deployed configuration (the secret from moto's SSM)."""
@@ -39,13 +48,7 @@ class FakeWooOrders(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             return
         payload = b"[" + (REPO / "events" / "webhooks" / "woocommerce-order-created.json").read_bytes() + b"]"
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("x-wp-total", "1")
-        self.send_header("x-wp-totalpages", "1")
-        self.send_header("content-length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        answer_json(self, payload, (("x-wp-total", "1"), ("x-wp-totalpages", "1")))
 
     def log_message(self, *args):
         pass
@@ -64,12 +67,7 @@ class FakeDte(http.server.BaseHTTPRequestHandler):
         self.rfile.read(int(self.headers.get("content-length", 0)))
         key = self.headers.get("idempotency-key", "none")
         body = {"track_id": f"T-{key}"} if self.path.endswith("/broadcast") else {"folio": f"F-{key}"}
-        payload = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        answer_json(self, json.dumps(body).encode())
 
     def log_message(self, *args):
         pass

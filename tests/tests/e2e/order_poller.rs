@@ -6,7 +6,6 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use order_poller::{PollReport, Poller, RunError, handle};
 use orderflow_e2e::fake_erp::{
     FakePartner, FakeShopify, FakeWoo, PARTNER_API_KEY, SHOPIFY_ACCESS_TOKEN, SeedOrder, ShopFault, WOO_CONSUMER_SECRET,
@@ -582,17 +581,7 @@ async fn cursor_contract(cursors: &impl PollCursors, source: &str) {
 async fn cursor_table() -> (aws_sdk_dynamodb::Client, String) {
     let dynamo = dynamodb_client(&sdk_config().await);
     let table = unique("poll-cursors");
-    dynamo
-        .create_table()
-        .table_name(&table)
-        .attribute_definitions(
-            AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().unwrap(),
-        )
-        .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap())
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .expect("create the cursor table");
+    orderflow_e2e::dynamo::create_keyed_table(&dynamo, &table).await;
     (dynamo, table)
 }
 
