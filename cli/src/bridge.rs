@@ -51,6 +51,11 @@ impl LocalConfig {
         self.dir.read(SECRETS, self.secrets.as_deref())
     }
 
+    /// The order poller's sources (`poll-sources.local.json`), with `base_url`s as written.
+    pub fn poll_sources_json(&self) -> Result<String, String> {
+        self.dir.read(crate::config_dir::POLL_SOURCES, None)
+    }
+
     /// The `local:<name>` secret values, by name.
     pub fn secret_values(&self) -> Result<HashMap<String, String>, String> {
         serde_json::from_str(&self.secrets_text()?)

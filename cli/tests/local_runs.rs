@@ -480,6 +480,7 @@ fn config_copy(dir: &Path, file: &str, edit: impl Fn(&str) -> String) {
         "local-secrets.json",
         "erp-connectors.local.json",
         "shops.local.json",
+        "poll-sources.local.json",
         "mappings/business-central.json",
         "mappings/sap-b1.json",
     ] {
@@ -499,6 +500,24 @@ fn webhook_order_key(stdout: &str) -> String {
 }
 
 #[test]
+fn the_demo_shows_a_polled_woocommerce_order_coming_in_once() {
+    let out = scratch("demo-poll");
+    let run = Command::new(BIN).args(["demo", "--out"]).arg(&out).output().unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    for expected in [
+        "4b. EventBridge Scheduler -> order-poller -> WooCommerce",
+        "first run   2 listed, 1 queued, 1 left out by the filter, 0 already taken (caught_up)",
+        "second run  2 listed, 0 queued, 1 left out by the filter, 1 already taken (caught_up)",
+        "origin poll:woocommerce/order/1201",
+    ] {
+        assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
+    }
+    let polled = stdout.lines().find(|l| l.trim_start().starts_with("1201-")).unwrap_or_default();
+    assert!(polled.contains(" broadcast_dte "), "the polled order goes through the lifecycle: {polled:?}");
+}
+
+#[test]
 fn the_demo_runs_from_an_empty_folder_on_the_files_built_into_it() {
     let dir = empty_folder("demo-anywhere");
     let (ok, stdout, stderr) = run_in(&dir, &["demo"]);
@@ -511,7 +530,8 @@ fn the_demo_runs_from_an_empty_folder_on_the_files_built_into_it() {
         "6. A Shopify order ships",
         "tracking 1Z999AA10123456784",
         "7. Orders table",
-        "29 transitions in all",
+        // The UBL samples', the webhook orders', the Shopify order's and the polled order's.
+        "33 transitions in all",
     ] {
         assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
     }

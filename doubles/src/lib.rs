@@ -11,6 +11,8 @@
 //!   fulfillment orders, `fulfillmentCreate`, query cost and throttling.
 //! - [`FakeWoo`] ([`woocommerce`]), the WooCommerce REST API v3: orders by page, status
 //!   changes, order notes, products by SKU and in batches.
+//! - [`FakePartner`] ([`partner`]), a B2B partner's purchase-order list paged by cursor, for
+//!   the order poller's generic source.
 //!
 //! The ERP fakes store what they accept, so a test can assert one order in, one ERP record
 //! out, and log every request. Queued [`Scripted`] answers take precedence on the document
@@ -22,6 +24,7 @@
 
 pub mod auth;
 pub mod business_central;
+pub mod partner;
 pub mod sap_b1;
 mod server;
 pub mod shop;
@@ -35,6 +38,7 @@ pub use auth::digest::{DIGEST_PASSWORD, DIGEST_USER};
 pub use auth::oauth2::{BC_CLIENT_ID, BC_CLIENT_SECRET, BC_TOKEN_LIFETIME};
 pub use auth::session::{SAP_COMPANY, SAP_PASSWORD, SAP_SESSION_TIMEOUT, SAP_USER};
 pub use business_central::{BcState, FakeBc};
+pub use partner::{FakePartner, PARTNER_API_KEY};
 pub use sap_b1::{FakeSap, SapState};
 pub use server::{Logged, Running, Scripted};
 pub use shop::{RunningShop, SeedOrder, ShopFault, ShopLogged};

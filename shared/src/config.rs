@@ -223,6 +223,35 @@ impl WebhookConfig {
     }
 }
 
+/// What the order poller needs.
+#[derive(Debug)]
+pub struct PollerConfig {
+    /// The configured sources, inline as JSON in `POLL_SOURCES_JSON` (secret references only).
+    pub sources: crate::poll::PollSources,
+    pub erp_sync_queue_url: String,
+    pub orders_queue_url: String,
+    /// The cursor table: hash key `pk` (the source name).
+    pub cursor_table: String,
+}
+
+impl PollerConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::read(&EnvReader::process())
+    }
+
+    pub fn read<F: Fn(&str) -> Option<String>>(env: &EnvReader<F>) -> Result<Self, ConfigError> {
+        let name = "POLL_SOURCES_JSON";
+        let sources = crate::poll::PollSources::from_json(&env.required(name)?)
+            .map_err(|e| ConfigError::Invalid { name, reason: e.to_string() })?;
+        Ok(Self {
+            sources,
+            erp_sync_queue_url: env.required("ERP_SYNC_QUEUE_URL")?,
+            orders_queue_url: env.required("ORDERS_QUEUE_URL")?,
+            cursor_table: env.required("POLL_CURSOR_TABLE")?,
+        })
+    }
+}
+
 /// What the erp-sync worker needs.
 #[derive(Debug, Clone)]
 pub struct ErpWorkerConfig {

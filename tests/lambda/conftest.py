@@ -7,6 +7,7 @@ provider, and — for the queue reader — at the state router's function URL on
 server. moto must be running (scripts/test starts it); without it these tests fail.
 """
 
+import base64
 import http.server
 import json
 import os
@@ -22,6 +23,35 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 BUCKET = "orderflow-local-orders"  # the bucket named in events/xml-order-converter-s3-put.json
 SENDER = "orders@example.com"
+LOCAL_SECRETS = json.loads((REPO / "config" / "local-secrets.json").read_text())
+POLL_SOURCES = json.loads((REPO / "config" / "poll-sources.json").read_text())
+WOO_KEY = next(s for s in POLL_SOURCES["sources"] if s["name"] == "woocommerce")["auth"]["username"]
+
+
+def answer_json(handler, payload, headers=()):
+    """A 200 with a JSON body, and any extra headers, from a stand-in's request handler."""
+    handler.send_response(200)
+    for name, value in (("content-type", "application/json"), ("content-length", str(len(payload))), *headers):
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(payload)
+
+
+class FakeWooOrders(http.server.BaseHTTPRequestHandler):
+    """WooCommerce's `GET /orders` for the poller: the sample webhook order, one page, with the
+    consumer key and secret of the deployed configuration (the secret from moto's SSM)."""
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        expected = "Basic " + base64.b64encode(f"{WOO_KEY}:{LOCAL_SECRETS['woocommerce-consumer-secret']}".encode()).decode()
+        if not self.path.startswith("/wp-json/wc/v3/orders?") or self.headers.get("authorization") != expected:
+            self.send_response(401)
+            self.end_headers()
+            return
+        payload = b"[" + (REPO / "events" / "webhooks" / "woocommerce-order-created.json").read_bytes() + b"]"
+        answer_json(self, payload, (("x-wp-total", "1"), ("x-wp-totalpages", "1")))
+
+    def log_message(self, *args):
+        pass
 
 
 def free_port():
@@ -37,12 +67,7 @@ class FakeDte(http.server.BaseHTTPRequestHandler):
         self.rfile.read(int(self.headers.get("content-length", 0)))
         key = self.headers.get("idempotency-key", "none")
         body = {"track_id": f"T-{key}"} if self.path.endswith("/broadcast") else {"folio": f"F-{key}"}
-        payload = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        answer_json(self, json.dumps(body).encode())
 
     def log_message(self, *args):
         pass
@@ -103,13 +128,39 @@ def resources(aws):
     ssm = aws["ssm"]
     for name, value in json.loads((REPO / "config" / "local-secrets.json").read_text()).items():
         ssm.put_parameter(Name=f"/orderflow/dev/webhooks/{name}", Value=value, Type="SecureString", Overwrite=True)
+        ssm.put_parameter(Name=f"/orderflow/dev/poll/{name}", Value=value, Type="SecureString", Overwrite=True)
     ssm.put_parameter(Name="/orderflow/dev/erp/bc-client-secret", Value="local", Type="SecureString", Overwrite=True)
+    poll_cursors = f"invoke-poll-cursors-{suffix}"
+    dynamodb.create_table(
+        TableName=poll_cursors,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    )
     api_key = secrets.create_secret(Name=f"invoke-api-key-{suffix}", SecretString="local-invoke-key")["ARN"]
     dte_token = secrets.create_secret(Name=f"invoke-dte-token-{suffix}", SecretString="local-dte-token")["ARN"]
     return {
         "orders": orders, "pending": pending, "table": table, "api_key": api_key, "dte_token": dte_token,
         "erp_sync": erp_sync, "erp_dlq": erp_dlq, "dedup": dedup, "shop_sync": shop_sync, "shop_dlq": shop_dlq,
+        "poll_cursors": poll_cursors,
     }
+
+
+@pytest.fixture(scope="session")
+def woo_url():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeWooOrders)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/wp-json/wc/v3"
+    server.shutdown()
+
+
+def poll_sources(woo_url):
+    """The deployed poll sources, WooCommerce's pointed at the local stand-in."""
+    sources = json.loads(json.dumps(POLL_SOURCES))
+    for source in sources["sources"]:
+        if source["name"] == "woocommerce":
+            source["base_url"] = woo_url
+    return json.dumps(sources)
 
 
 @pytest.fixture(scope="session")
@@ -130,7 +181,7 @@ def unreachable_erp():
 
 
 @pytest.fixture(scope="session")
-def watch(resources, dte_url):
+def watch(resources, dte_url, woo_url):
     port = free_port()
     env = {
         "ORDERS_BUCKET": BUCKET,
@@ -151,6 +202,8 @@ def watch(resources, dte_url):
         "SHOP_SYNC_QUEUE_URL": resources["shop_sync"],
         "SHOP_SYNC_DLQ_URL": resources["shop_dlq"],
         "SHOPS_JSON": (REPO / "config" / "shops.json").read_text(),
+        "POLL_SOURCES_JSON": poll_sources(woo_url),
+        "POLL_CURSOR_TABLE": resources["poll_cursors"],
         # The error handler and broadcast retry; the sample's broadcasts succeed, so the router
         # never starts this (absent) workflow.
         "RECOVERY_STATE_MACHINE_ARN": "arn:aws:states:us-west-2:123456789012:stateMachine:orderflow-local-broadcast-recovery",

@@ -116,10 +116,20 @@ def check_api_order_has_no_shop(response, aws, resources):
     record = json.loads(gzip.decompress(item["record"]["B"]))
     assert record["state"] == "dispatched" and record["source"] == "api", record["source"]
     assert "shop_sync" not in record, "no claim was written for an order without a shop"
+def check_polled(response, aws, resources):
+    assert (response["source"], response["queued"], response["outcome"]) == ("woocommerce", 1, "caught_up"), response
+    messages = aws["sqs"].receive_message(
+        QueueUrl=resources["erp_sync"], MaxNumberOfMessages=10, MessageSystemAttributeNames=["MessageDeduplicationId"]
+    ).get("Messages", [])
+    dedup = [m["Attributes"]["MessageDeduplicationId"] for m in messages]
+    assert "poll:woocommerce/order/727" in dedup, dedup
+    cursor = aws["dynamodb"].get_item(TableName=resources["poll_cursors"], Key={"pk": {"S": "woocommerce"}})["Item"]
+    assert cursor["version"] == {"N": "1"}, cursor
 
 
 CASES = [
     ("webhook-bridge", "webhook-bridge-shopify-order-created.json", check_webhook),
+    ("order-poller", "order-poller-woocommerce.json", check_polled),
     ("erp-sync-worker", "erp-sync-worker-batch.json", check_unmappable_order_parked),
     ("xml-order-converter", "xml-order-converter-s3-put.json", check_converter),
     ("state-router", "state-router-post-order.json", expect_status(201, "registered")),

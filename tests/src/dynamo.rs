@@ -83,3 +83,23 @@ pub async fn stream_batch(table: &str) -> Event {
     }
     serde_json::from_value(json!({ "Records": records })).expect("stream records deserialize as a Lambda event")
 }
+
+/// Creates a table keyed by a string `pk` alone, on demand: the webhook dedup table's and the
+/// poll cursor table's layout.
+pub async fn create_keyed_table(client: &Client, name: &str) {
+    client
+        .create_table()
+        .table_name(name)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(ATTR_PK)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute definition"),
+        )
+        .key_schema(KeySchemaElement::builder().attribute_name(ATTR_PK).key_type(KeyType::Hash).build().expect("key"))
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create table {name}: {e}"));
+}

@@ -1,5 +1,6 @@
 //! `orderflow demo`: the bundled samples through the pipeline, on embedded adapters.
 
+mod polling;
 mod samples;
 mod shop;
 mod webhooks;
@@ -27,6 +28,7 @@ pub async fn run(orders: Option<&Path>, out: &Path, config: &LocalConfig) -> Res
     let samples = samples::orders(orders)?;
     webhooks::check(config)?;
     config.shops(&[])?;
+    polling::check(config)?;
     if out.exists() {
         std::fs::remove_dir_all(out).map_err(|e| format!("clearing {}: {e}", out.display()))?;
     }
@@ -77,6 +79,10 @@ pub async fn run(orders: Option<&Path>, out: &Path, config: &LocalConfig) -> Res
     let webhook_order = webhooks::run(&pipeline, &clock, config).await?.order_key;
 
     println!();
+    println!("4b. EventBridge Scheduler -> order-poller -> WooCommerce (no webhooks) -> erp-sync.fifo + orders.fifo");
+    let polled_order = polling::run(&pipeline, &clock, config).await?;
+
+    println!();
     println!("5. orders table stream -> email-notifier (issuance_dte reached)");
     let notifier = Notifier {
         store: pipeline.store.clone(),
@@ -103,7 +109,7 @@ pub async fn run(orders: Option<&Path>, out: &Path, config: &LocalConfig) -> Res
     let mut transitions = 0;
     let keys: Result<Vec<OrderKey>, String> =
         queued.iter().map(|(_, key)| OrderKey::parse(key).map_err(|e| e.to_string())).collect();
-    for key in keys?.into_iter().chain(webhook_order).chain(shop_order) {
+    for key in keys?.into_iter().chain(webhook_order).chain(polled_order).chain(shop_order) {
         let record = pipeline.store.get(&key).await.map_err(|e| e.to_string())?.ok_or("queued order not stored")?;
         transitions += record.history.iter().filter(|h| h.to.is_some()).count();
         println!(

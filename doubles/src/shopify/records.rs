@@ -230,6 +230,7 @@ impl ShopifyState {
             "id": gid("Customer", order.customer_id),
             "firstName": order.customer.first_name,
             "lastName": order.customer.last_name,
+            "legacyResourceId": order.customer_id.to_string(),
             "displayName": format!("{} {}", order.customer.first_name, order.customer.last_name).trim(),
             "email": order.customer.email,
         });
@@ -245,6 +246,11 @@ impl ShopifyState {
             "closed": false,
             "closedAt": null,
             "email": order.customer.email,
+            // Seeds carry no note, locale or addresses; Shopify answers null for each.
+            "note": null,
+            "customerLocale": null,
+            "billingAddress": null,
+            "shippingAddress": null,
             "currencyCode": order.currency,
             "displayFinancialStatus": "PAID",
             "displayFulfillmentStatus": fulfillment_status,
@@ -252,6 +258,7 @@ impl ShopifyState {
             "subtotalPriceSet": money_bag(total, &order.currency),
             "totalPriceSet": money_bag(total, &order.currency),
             "totalTaxSet": money_bag(Decimal::ZERO, &order.currency),
+            "totalDiscountsSet": money_bag(Decimal::ZERO, &order.currency),
             "totalShippingPriceSet": money_bag(Decimal::ZERO, &order.currency),
             "lineItems": connection("LineItemConnection", line_nodes, false, false),
             "fulfillmentOrders": connection("FulfillmentOrderConnection", fulfillment_orders, false, false),

@@ -37,8 +37,8 @@ use crate::server::{App, json_response};
 use crate::shop::{Call, RunningShop, SeedOrder, ShopState, answer};
 use records::ORDER_STATUSES;
 
-pub const WOO_CONSUMER_KEY: &str = "ck_local_dev_only_orderflow_woo";
-pub const WOO_CONSUMER_SECRET: &str = "cs_local_dev_only_orderflow_woo";
+pub const WOO_CONSUMER_KEY: &str = "ck_local-dev-only-orderflow-woo";
+pub const WOO_CONSUMER_SECRET: &str = "cs_local-dev-only-orderflow-woo";
 /// The WordPress user the keys belong to: the author of notes `added_by_user`.
 const WOO_USER: &str = "orderflow";
 const WOO_ROOT: &str = "/wp-json/wc/v3";

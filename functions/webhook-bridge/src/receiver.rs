@@ -30,7 +30,9 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use orderflow_shared::api::{json, route_path, route_segments};
 use orderflow_shared::command::OrderCommand;
+use orderflow_shared::erp::ErpSyncMessage;
 use orderflow_shared::error::{Classify, PortError};
+use orderflow_shared::intake::{Door, erp_group, queue_order};
 use orderflow_shared::lifecycle::Stage;
 use orderflow_shared::ports::{Claim, FifoQueue, OutgoingMessage, ReplayGuard};
 use orderflow_shared::telemetry::Metrics;
@@ -42,7 +44,6 @@ use time::OffsetDateTime;
 use tracing::{info, instrument, warn};
 
 use crate::keys::KeySource;
-use crate::message::ErpSyncMessage;
 
 pub const FUNCTION: &str = "webhook-bridge";
 
@@ -245,21 +246,11 @@ impl<K: KeySource, G: ReplayGuard, E: FifoQueue, O: FifoQueue> Receiver<K, G, E,
     /// Queues one effect. Every id that decides something (the FIFO deduplication ids, the
     /// origin from which the ERP's refund reference is derived) comes from `effect_key`.
     async fn enqueue(&self, source: &SourceConfig, effect_key: &str, effect: Effect) -> Result<(), PortError> {
-        let origin = format!("webhook:{}/{effect_key}", source.name);
+        let origin = Door::Webhook.origin(&source.name, effect_key);
         match effect {
-            Effect::Order(order) => {
-                let command = OrderCommand::Register { source: origin.clone(), order: Box::new(order.order.clone()) };
-                let group = format!("{}/{}", source.name, order.external_order_id);
-                let message = ErpSyncMessage::Order {
-                    source: origin.clone(),
-                    external_order_id: order.external_order_id,
-                    order: Box::new(order.order),
-                };
-                self.erp_sync.send(OutgoingMessage::new(to_json(&message), group, origin)).await?;
-                self.orders.send(command.to_message()).await?;
-            }
+            Effect::Order(order) => queue_order(&self.erp_sync, &self.orders, &source.name, &origin, &order).await?,
             Effect::Refund(refund) => {
-                let group = format!("{}/{}", source.name, refund.external_order_id);
+                let group = erp_group(&source.name, &refund.external_order_id);
                 let stage = refund.order_key.clone().map(|order_key| OrderCommand::Stage {
                     order_key,
                     stage: Stage::Refund,
@@ -271,7 +262,7 @@ impl<K: KeySource, G: ReplayGuard, E: FifoQueue, O: FifoQueue> Receiver<K, G, E,
                         "refund without order key: queued for the ERP only");
                 }
                 let message = ErpSyncMessage::Refund { source: origin.clone(), refund };
-                self.erp_sync.send(OutgoingMessage::new(to_json(&message), group, origin)).await?;
+                self.erp_sync.send(OutgoingMessage::new(message.to_json(), group, origin)).await?;
                 if let Some(command) = stage {
                     self.orders.send(command.to_message()).await?;
                 }
@@ -294,10 +285,6 @@ impl Effect {
             Self::Refund(refund) => refund.effect_key(),
         }
     }
-}
-
-fn to_json(message: &ErpSyncMessage) -> String {
-    serde_json::to_string(message).expect("erp-sync messages always serialise")
 }
 
 fn unavailable_or_internal(transient: bool, message: &str) -> Reply {

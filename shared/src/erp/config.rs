@@ -53,18 +53,20 @@ fn default_mapping_ttl_secs() -> u64 {
 impl ConnectorConfig {
     /// The secret references this connector needs values for.
     pub fn secret_refs(&self) -> Vec<&str> {
-        auth_secret_refs(&self.auth)
+        self.auth.secret_refs()
     }
 }
 
-/// The secret references an auth mechanism needs values for (an ERP's or a shop's).
-pub(crate) fn auth_secret_refs(auth: &AuthConfig) -> Vec<&str> {
-    match auth {
-        AuthConfig::Basic { password_ref, .. }
-        | AuthConfig::Digest { password_ref, .. }
-        | AuthConfig::SessionLogin { password_ref, .. } => vec![password_ref],
-        AuthConfig::ApiKey { key_ref, .. } => vec![key_ref],
-        AuthConfig::OAuth2ClientCredentials { client_secret_ref, .. } => vec![client_secret_ref],
+impl AuthConfig {
+    /// The secret references this mechanism needs values for.
+    pub fn secret_refs(&self) -> Vec<&str> {
+        match self {
+            AuthConfig::Basic { password_ref, .. }
+            | AuthConfig::Digest { password_ref, .. }
+            | AuthConfig::SessionLogin { password_ref, .. } => vec![password_ref],
+            AuthConfig::ApiKey { key_ref, .. } => vec![key_ref],
+            AuthConfig::OAuth2ClientCredentials { client_secret_ref, .. } => vec![client_secret_ref],
+        }
     }
 }
 

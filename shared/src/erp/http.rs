@@ -55,13 +55,21 @@ pub(crate) struct Answer {
     pub(crate) status: u16,
     pub(crate) body: String,
     pub(crate) challenges: Vec<String>,
-    /// `Retry-After` in seconds (the form shops send with a 429 or 503), when given.
-    pub(crate) retry_after: Option<std::time::Duration>,
+    /// Paging and rate-limit headers (`X-WP-TotalPages`, `Retry-After`) for the order poller
+    /// and shop sync.
+    pub(crate) headers: reqwest::header::HeaderMap,
 }
 
 impl Answer {
     pub(crate) fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
+    }
+
+    /// `Retry-After` in seconds (the form shops send with a 429 or 503), when given; the
+    /// HTTP-date form is not used by the platforms called here.
+    pub(crate) fn retry_after(&self) -> Option<std::time::Duration> {
+        let value = self.headers.get(RETRY_AFTER)?.to_str().ok()?;
+        value.trim().parse::<u64>().ok().map(std::time::Duration::from_secs)
     }
 }
 
@@ -84,6 +92,7 @@ async fn once(client: &Client, auth: &Authenticator, operation: &str, request: &
     let response =
         auth.authorize(client, request).await?.send().await.map_err(|e| ErpError::transport(operation, e))?;
     let status = response.status().as_u16();
+    let headers = response.headers().clone();
     let challenges = response
         .headers()
         .get_all(WWW_AUTHENTICATE)
@@ -91,14 +100,8 @@ async fn once(client: &Client, auth: &Authenticator, operation: &str, request: &
         .filter_map(|v| v.to_str().ok())
         .map(str::to_owned)
         .collect();
-    let retry_after = response
-        .headers()
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(std::time::Duration::from_secs);
     let body = response.text().await.map_err(|e| ErpError::transport(operation, e))?;
-    Ok(Answer { status, body, challenges, retry_after })
+    Ok(Answer { status, body, challenges, headers })
 }
 
 #[cfg(test)]

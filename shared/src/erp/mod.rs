@@ -27,6 +27,7 @@ mod digest;
 pub(crate) mod error;
 mod from_secrets;
 pub(crate) mod http;
+mod message;
 mod oauth2;
 mod profile;
 pub mod sap_b1;
@@ -38,6 +39,7 @@ pub use config::{AuthConfig, ConfigError, ConnectorConfig, ConnectorsFile, KeyLo
 pub use connector::HttpConnector;
 pub use error::{ErpError, MAX_ANSWER_BYTES};
 pub use from_secrets::SecretConnector;
+pub use message::ErpSyncMessage;
 pub use profile::{ProfileSpec, RefundSpec};
 
 use sha2::{Digest, Sha256};

@@ -39,6 +39,20 @@ impl Mapping {
         Ok(Self { target: spec::compile(&doc)? })
     }
 
+    /// A mapping the other way round: its `order.…` paths read a partner's order record (any
+    /// shape, so they are not checked against the canonical schema) and its targets are the
+    /// canonical order's fields. The order poller's generic source maps with it; the result is
+    /// checked by parsing it as a canonical order.
+    pub fn inbound_from_json(text: &str) -> Result<Self, SpecError> {
+        let doc: node::Node = serde_json::from_str(text).map_err(|e| SpecError::Syntax(e.to_string()))?;
+        Ok(Self { target: spec::compile_inbound(&doc)? })
+    }
+
+    /// Applies the mapping to any JSON record (an inbound mapping's partner record).
+    pub fn apply_json(&self, record: &serde_json::Value) -> Result<Value, ApplyError> {
+        apply::apply(&self.target, record)
+    }
+
     /// The target document for one order: an object with the mapping's fields, in its order.
     pub fn apply(&self, order: &CanonicalOrder) -> Result<Value, ApplyError> {
         let order = serde_json::to_value(order).expect("a canonical order always serialises");

@@ -31,10 +31,20 @@ fn resolve(node: &'static Json) -> &'static Json {
 pub(crate) struct Scope {
     /// Schema of the element an enclosing `each` walks over.
     item: Option<&'static Json>,
+    /// False for an inbound mapping, whose `order` is another system's record: no schema to
+    /// check its paths against, so any path is taken and an absent value is found when applied.
+    checked: bool,
 }
 
 impl Scope {
-    pub(crate) const TOP: Self = Self { item: None };
+    pub(crate) const TOP: Self = Self { item: None, checked: true };
+    pub(crate) const INBOUND: Self = Self { item: None, checked: false };
+}
+
+/// The schema of a path in another system's record: anything.
+fn unchecked() -> &'static Json {
+    static ANY: OnceLock<Json> = OnceLock::new();
+    ANY.get_or_init(|| serde_json::json!({}))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +66,7 @@ pub(crate) struct SourcePath {
     steps: Vec<Step>,
     /// What the order schema says is at this path, for an `each` to know its elements.
     schema: &'static Json,
+    checked: bool,
 }
 
 impl SourcePath {
@@ -77,10 +88,17 @@ impl SourcePath {
                 return Err(format!("path `{text}`: unknown root `{other}`; a path starts with {roots}"));
             }
         };
+        if !scope.checked {
+            schema = unchecked();
+        }
         let mut steps = Vec::new();
         let mut walked = root_word.to_owned();
         for word in words {
             for step in parse_word(word).map_err(|e| format!("path `{text}`: {e}"))? {
+                if !scope.checked {
+                    steps.push(step);
+                    continue;
+                }
                 schema = descend(resolve(schema), &step, &walked).map_err(|e| format!("path `{text}`: {e}"))?;
                 match &step {
                     Step::Field(name) => {
@@ -92,14 +110,17 @@ impl SourcePath {
                 steps.push(step);
             }
         }
-        Ok(Self { text: text.to_owned(), root, steps, schema })
+        Ok(Self { text: text.to_owned(), root, steps, schema, checked: scope.checked })
     }
 
     /// The scope inside an `each` over this path; refused unless the path is a list.
     pub(crate) fn each_scope(&self) -> Result<Scope, String> {
+        if !self.checked {
+            return Ok(Scope { item: Some(unchecked()), checked: false });
+        }
         let node = resolve(self.schema);
         match (node.get("type").and_then(Json::as_str), node.get("items")) {
-            (Some("array"), Some(items)) => Ok(Scope { item: Some(items) }),
+            (Some("array"), Some(items)) => Ok(Scope { item: Some(items), checked: true }),
             _ => Err(format!("`{}` is {}, not a list", self.text, describe(node))),
         }
     }

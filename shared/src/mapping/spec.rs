@@ -156,6 +156,15 @@ pub(crate) fn scalar(node: &Node, at: &str) -> Result<Value, SpecError> {
 
 /// The whole document: `{"version": 1, "target": {...}}`, with an optional `description`.
 pub(crate) fn compile(doc: &Node) -> Result<Fields, SpecError> {
+    compile_in(doc, Scope::TOP)
+}
+
+/// A document whose `order.…` paths read another system's record (see [`Scope::INBOUND`]).
+pub(crate) fn compile_inbound(doc: &Node) -> Result<Fields, SpecError> {
+    compile_in(doc, Scope::INBOUND)
+}
+
+fn compile_in(doc: &Node, scope: Scope) -> Result<Fields, SpecError> {
     let top = Entries::of(doc, "(top level)")?;
     top.only(&["version", "description", "target"])?;
     match top.require("version")? {
@@ -167,7 +176,7 @@ pub(crate) fn compile(doc: &Node) -> Result<Fields, SpecError> {
     if let Some(d) = top.get("description") {
         string(d, "description")?;
     }
-    compile_fields(top.require("target")?, "target", Scope::TOP)
+    compile_fields(top.require("target")?, "target", scope)
 }
 
 fn compile_fields(node: &Node, at: &str, scope: Scope) -> Result<Fields, SpecError> {

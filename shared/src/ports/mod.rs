@@ -6,10 +6,12 @@ use std::future::Future;
 use crate::error::PortError;
 
 mod clock;
+mod poll_cursor;
 mod replay_guard;
 mod state_change;
 
 pub use clock::{Clock, SystemClock, duration_ms};
+pub use poll_cursor::{CursorSave, PollCursors, StoredCursor};
 pub use replay_guard::{Claim, IN_PROGRESS_LEASE_SECONDS, ReplayGuard};
 pub use state_change::StateChange;
 

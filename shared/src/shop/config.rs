@@ -110,7 +110,7 @@ impl ShopConfig {
 
     /// The secret references the shop needs values for.
     pub fn secret_refs(&self) -> Vec<&str> {
-        crate::erp::config::auth_secret_refs(&self.auth)
+        self.auth.secret_refs()
     }
 }
 

@@ -123,7 +123,7 @@ fn from_answer(operation: &str, answer: &Answer) -> ShopError {
         code,
         message,
         answer: Some(truncate(&answer.body)),
-        retry_after: answer.retry_after,
+        retry_after: answer.retry_after(),
     }
 }
 

@@ -17,7 +17,9 @@ mod payload;
 mod signature;
 mod source;
 
-pub use payload::{PayloadError, Refund, WebhookEvent, WebhookOrder, map_event};
+pub use payload::{
+    PayloadError, Refund, WebhookEvent, WebhookOrder, map_event, parse_platform_json, shopify_order, woocommerce_order,
+};
 pub use signature::{Headers, InvalidSecret, SigningKey, Verified, VerifyError, check_size, verify};
 pub use source::{
     Encoding, EventTypeFrom, GenericHmac, Scheme, SourceConfig, SourceConfigError, TimestampHeader, WebhookSources,

@@ -8,6 +8,7 @@ mod email_notifier;
 mod erp_connectors;
 mod error_handler;
 mod operator_tools;
+mod order_poller;
 mod order_store_contract;
 mod queue_reader;
 mod recovery_helpers;

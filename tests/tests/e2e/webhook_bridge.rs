@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use orderflow_e2e::fake_erp::{self, FakeBc, Scripted};
 use orderflow_e2e::{create_fifo, drain, repo_path, sdk_config, unique};
@@ -59,17 +58,7 @@ async fn bridge() -> Bridge {
     let orders_url = create_fifo(&sqs, &unique("orders"), &[]).await;
     let dynamo = dynamodb_client(&sdk);
     let table = unique("webhook-dedup");
-    dynamo
-        .create_table()
-        .table_name(&table)
-        .attribute_definitions(
-            AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().unwrap(),
-        )
-        .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap())
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .expect("create dedup table");
+    orderflow_e2e::dynamo::create_keyed_table(&dynamo, &table).await;
     let sources = sources();
     let receiver = Receiver {
         keys: keys(&sources),

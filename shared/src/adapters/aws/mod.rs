@@ -2,6 +2,7 @@
 
 mod dynamodb;
 mod order_service;
+mod poll_cursors;
 mod replay_guard;
 mod s3;
 mod secrets;
@@ -14,6 +15,7 @@ mod stream;
 pub use aws_config::SdkConfig;
 pub use dynamodb::*;
 pub use order_service::{AwsOrderService, order_service};
+pub use poll_cursors::DynamoPollCursors;
 pub use replay_guard::DynamoReplayGuard;
 pub use s3::S3ObjectStore;
 pub use secrets::AwsSecretStore;

@@ -20,6 +20,7 @@ mod journal;
 mod object_store;
 pub mod order_store;
 mod outbox;
+mod poll_cursors;
 pub mod recovery;
 mod replay_guard;
 
@@ -28,5 +29,6 @@ pub use fifo_queue::{DEDUP_WINDOW, DEFAULT_VISIBILITY_TIMEOUT, EmbeddedFifoQueue
 pub use object_store::DirObjectStore;
 pub use order_store::{Change, EmbeddedOrderStore};
 pub use outbox::OutboxMailer;
+pub use poll_cursors::MemoryPollCursors;
 pub use recovery::EmbeddedRecovery;
 pub use replay_guard::MemoryReplayGuard;

@@ -129,7 +129,7 @@ pub fn map_event(source: &SourceConfig, event: &EventType, body: &[u8]) -> Resul
             let root = json::Node::root(&value);
             match event {
                 EventType::OrderRefunded => shopify::refund(&root).map(|r| WebhookEvent::Refunds(vec![r])),
-                _ => shopify::order(source, &root).map(order),
+                _ => shopify::order(&source.seller(), &root).map(order),
             }
         }
         (Scheme::WooCommerce {}, EventType::OrderCreated | EventType::OrderUpdated) => {
@@ -140,7 +140,7 @@ pub fn map_event(source: &SourceConfig, event: &EventType, body: &[u8]) -> Resul
                     refunds if refunds.is_empty() => WebhookEvent::Unhandled(event.name().to_owned()),
                     refunds => WebhookEvent::Refunds(refunds),
                 }),
-                _ => woocommerce::order(source, &root).map(order),
+                _ => woocommerce::order(&source.seller(), &root).map(order),
             }
         }
         (
@@ -151,6 +151,25 @@ pub fn map_event(source: &SourceConfig, event: &EventType, body: &[u8]) -> Resul
         // format, a refund topic from WooCommerce): nothing to act on.
         _ => Ok(WebhookEvent::Unhandled(event.name().to_owned())),
     }
+}
+
+/// Parses a platform's JSON with every number kept as the text it was written in (see
+/// `json`), for callers that read orders from a platform's API rather than a webhook.
+pub fn parse_platform_json(body: &[u8]) -> Result<serde_json::Value, PayloadError> {
+    json::parse(body)
+}
+
+/// One order of the REST shape Shopify's webhooks carry (as [`parse_platform_json`] read it),
+/// mapped exactly as the `orders/create` webhook is: the order poller maps Shopify's GraphQL
+/// answer into this shape, so both doors give one order the same canonical content.
+pub fn shopify_order(seller: &Party, record: &serde_json::Value) -> Result<WebhookOrder, PayloadError> {
+    shopify::order(seller, &json::Node::root(record))
+}
+
+/// One WooCommerce REST v3 order (as [`parse_platform_json`] read it), mapped exactly as its
+/// `order.created` webhook is; `GET /orders` lists orders of the same shape.
+pub fn woocommerce_order(seller: &Party, record: &serde_json::Value) -> Result<WebhookOrder, PayloadError> {
+    woocommerce::order(seller, &json::Node::root(record))
 }
 
 /// UN/ECE Rec 20 "piece", as in the UBL samples: platforms sell countable items.

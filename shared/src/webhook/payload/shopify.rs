@@ -6,16 +6,15 @@ use super::{
     validated,
 };
 use crate::order::{CanonicalOrder, Decimal, Identifier, OrderKey, OrderLine, Origin, Party, Totals};
-use crate::webhook::SourceConfig;
 
 const SHOPIFY_ADDRESS: [&str; 6] = ["address1", "address2", "city", "zip", "province_code", "country_code"];
 
-pub(super) fn order(source: &SourceConfig, root: &Node) -> Result<WebhookOrder, PayloadError> {
+pub(super) fn order(seller: &Party, root: &Node) -> Result<WebhookOrder, PayloadError> {
     let created_at = root.get("created_at")?;
     let currency_field = root.get("currency")?;
     // `name` ("#1001") is the number the shop and the customer see.
     let order_number = root.get("name")?.text()?.to_owned();
-    let seller = source.seller();
+    let seller = seller.clone();
     let buyer = buyer(root)?;
     let order = CanonicalOrder {
         order_key: OrderKey::derive(&seller, &buyer, &order_number),

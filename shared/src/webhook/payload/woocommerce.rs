@@ -9,11 +9,11 @@ use crate::webhook::SourceConfig;
 
 const WOOCOMMERCE_ADDRESS: [&str; 6] = ["address_1", "address_2", "city", "postcode", "state", "country"];
 
-pub(super) fn order(source: &SourceConfig, root: &Node) -> Result<WebhookOrder, PayloadError> {
+pub(super) fn order(seller: &Party, root: &Node) -> Result<WebhookOrder, PayloadError> {
     let date_created = root.get("date_created")?;
     let currency_field = root.get("currency")?;
     let order_number = root.get("number")?.text()?.to_owned();
-    let seller = source.seller();
+    let seller = seller.clone();
     let buyer = buyer(root)?;
     let order = CanonicalOrder {
         order_key: OrderKey::derive(&seller, &buyer, &order_number),
@@ -52,7 +52,7 @@ pub(super) fn refunds(source: &SourceConfig, root: &Node) -> Result<Vec<Refund>,
     if items.is_empty() {
         return Ok(Vec::new());
     }
-    let placed = order(source, root)?;
+    let placed = order(&source.seller(), root)?;
     items
         .iter()
         .map(|item| {

@@ -1,0 +1,95 @@
+//! The demo's polling part: a WooCommerce shop that sends no webhooks, polled by the order
+//! poller as EventBridge Scheduler would run it. The local WooCommerce test server holds two
+//! orders; the source's filter takes the one in `processing`, queues it as the webhook door
+//! would, and a second run finds nothing new.
+
+use std::sync::Arc;
+
+use order_poller::{PollReport, Poller, handle};
+use orderflow_doubles::{FakeWoo, SeedOrder};
+use orderflow_shared::adapters::embedded::{ManualClock, MemoryPollCursors};
+use orderflow_shared::command::OrderCommand;
+use orderflow_shared::order::OrderKey;
+use orderflow_shared::poll::{LocalSecrets, PollSources, real_pause};
+use orderflow_shared::secrets::Secret;
+use serde_json::Value;
+
+use crate::bridge::LocalConfig;
+use crate::pipeline::Pipeline;
+
+const SOURCE: &str = "woocommerce";
+/// The local configuration's address for the shop; the demo's server takes a free port.
+const CONFIGURED_URL: &str = "http://127.0.0.1:18083/wp-json/wc/v3";
+
+/// Reads what [`run`] will need, so that a configuration directory without it stops the demo
+/// before it starts instead of at this step.
+pub fn check(config: &LocalConfig) -> Result<(), String> {
+    let sources = PollSources::from_json(&config.poll_sources_json()?).map_err(|e| format!("poll sources: {e}"))?;
+    sources.get(SOURCE).map(drop).ok_or_else(|| format!("poll sources: no source named {SOURCE}"))
+}
+
+/// Polls the local shop into `pipeline`'s orders queue; returns the order key it registered.
+pub async fn run(pipeline: &Pipeline, clock: &ManualClock, config: &LocalConfig) -> Result<Option<OrderKey>, String> {
+    let woo = FakeWoo::start_on(0, clock.clone()).await.map_err(|e| format!("local WooCommerce test server: {e}"))?;
+    let order = |id, number, at| {
+        SeedOrder::new(id, at).number(number).customer("Camila", "Rojas", "camila.rojas@example.cl").line(
+            "CAF-GRANO-1KG",
+            "Café de grano 1 kg",
+            2,
+            "12990",
+        )
+    };
+    woo.seed_order(&order(1201, 1201, "2026-03-01T09:00:00Z"), "processing");
+    woo.seed_order(&order(1202, 1202, "2026-03-01T09:02:00Z"), "pending");
+    let sources = config.poll_sources_json()?.replace(CONFIGURED_URL, &woo.base_url());
+    let secrets = config.secret_values()?.into_iter().map(|(k, v)| (k, Secret::new(v))).collect();
+    let erp_sync = Arc::new(pipeline.time().queue("erp-sync-polled"));
+    let poller = Poller {
+        sources: PollSources::from_json(&sources).map_err(|e| format!("poll sources: {e}"))?,
+        secrets: LocalSecrets(secrets),
+        cursors: MemoryPollCursors::new(),
+        erp_sync: erp_sync.clone(),
+        orders: pipeline.orders.clone(),
+        clock: Arc::new(clock.clone()),
+        pause: real_pause(),
+    };
+    println!("   local WooCommerce test server at {}: order 1201 processing, 1202 pending", woo.base_url());
+    let first = poll(&poller).await?;
+    println!("   first run   {}", describe(&first));
+    let second = poll(&poller).await?;
+    println!("   second run  {}", describe(&second));
+    let key = erp_sync.peek_all().first().and_then(|m| match serde_json::from_str::<Value>(&m.body) {
+        Ok(body) => body["order"]["order_key"].as_str().and_then(|k| OrderKey::parse(k).ok()),
+        Err(_) => None,
+    });
+    let registers = pipeline
+        .orders
+        .peek_all()
+        .iter()
+        .filter(|m| matches!(serde_json::from_str(&m.body), Ok(OrderCommand::Register { source, .. }) if source.starts_with("poll:")))
+        .count();
+    println!(
+        "   queued: {} on erp-sync.fifo, {registers} Register on orders.fifo (origin poll:{SOURCE}/order/1201)",
+        erp_sync.len()
+    );
+    pipeline.drain().await?;
+    Ok(key)
+}
+
+async fn poll(
+    poller: &Poller<
+        LocalSecrets,
+        MemoryPollCursors,
+        Arc<orderflow_shared::adapters::embedded::EmbeddedFifoQueue>,
+        crate::pipeline::Queue,
+    >,
+) -> Result<PollReport, String> {
+    handle(poller, serde_json::json!({"source": SOURCE})).await.map_err(|e| e.to_string())
+}
+
+fn describe(report: &PollReport) -> String {
+    format!(
+        "{} listed, {} queued, {} left out by the filter, {} already taken ({})",
+        report.listed, report.queued, report.filtered, report.already_taken, report.outcome
+    )
+}

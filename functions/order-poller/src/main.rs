@@ -1,0 +1,35 @@
+//! The order poller's Lambda: wires the AWS clients once, then polls the source each
+//! scheduled invocation names.
+// The runtime future around the poll run is too deep for the default limit.
+#![recursion_limit = "256"]
+
+use std::sync::Arc;
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use order_poller::{Poller, handle};
+use orderflow_shared::adapters::aws::{self, AwsSecretStore, DynamoPollCursors, SqsFifoQueue, dynamodb_client};
+use orderflow_shared::config::PollerConfig;
+use orderflow_shared::poll::{StoreSecrets, real_pause};
+use orderflow_shared::ports::SystemClock;
+use orderflow_shared::telemetry;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    telemetry::init();
+    let config = PollerConfig::from_env()?;
+    let sdk = aws::sdk_config().await;
+    let poller = Poller {
+        sources: config.sources,
+        secrets: StoreSecrets(AwsSecretStore::new(&sdk)),
+        cursors: DynamoPollCursors::new(dynamodb_client(&sdk), &config.cursor_table),
+        erp_sync: SqsFifoQueue::new(aws::sqs_client(&sdk), &config.erp_sync_queue_url),
+        orders: SqsFifoQueue::new(aws::sqs_client(&sdk), &config.orders_queue_url),
+        clock: Arc::new(SystemClock),
+        pause: real_pause(),
+    };
+    let poller = &poller;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| async move {
+        handle(poller, event.payload).await
+    }))
+    .await
+}
