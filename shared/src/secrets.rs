@@ -114,6 +114,20 @@ pub trait SecretStore: Send + Sync {
     fn fetch(&self, reference: &SecretRef) -> impl Future<Output = Result<Secret, PortError>> + Send;
 }
 
+/// The value of each reference (as written in a config, and parsed), keyed by the written
+/// reference; the first that cannot be read ends it, named in the error.
+pub async fn read_all<S: SecretStore>(
+    store: &S,
+    references: &[(String, SecretRef)],
+) -> Result<std::collections::HashMap<String, Secret>, SecretError> {
+    let mut values = std::collections::HashMap::new();
+    for (written, parsed) in references {
+        let value = store.fetch(parsed).await.map_err(|source| SecretError { reference: parsed.clone(), source })?;
+        values.insert(written.clone(), value);
+    }
+    Ok(values)
+}
+
 /// Anything that yields the current value of a secret: a fixed [`Secret`] or a [`CachedSecret`].
 pub trait SecretSource: Send + Sync {
     fn current(&self) -> impl Future<Output = Result<Secret, SecretError>> + Send;

@@ -2,7 +2,6 @@
 //! when the ERP refuses them ([`Refreshing`]), so a rotated password or client secret is taken
 //! up by the first push it fails, with no redeploy and no new execution environment.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::config::ConnectorConfig;
@@ -14,7 +13,7 @@ use crate::error::{Classify, Retry};
 use crate::mapping::MappingSource;
 use crate::order::CanonicalOrder;
 use crate::ports::Clock;
-use crate::secrets::{SecretRef, SecretStore};
+use crate::secrets::{SecretRef, SecretStore, read_all};
 use crate::webhook::Refund;
 
 pub struct SecretConnector<S: SecretStore, M: MappingSource + Clone> {
@@ -59,13 +58,9 @@ impl<S: SecretStore, M: MappingSource + Clone> BuildClient for FromSecrets<S, M>
     }
 
     async fn build(&self) -> Result<HttpConnector<M>, ErpError> {
-        let mut secrets = HashMap::new();
-        for (reference, parsed) in &self.refs {
-            let value = self.store.fetch(parsed).await.map_err(|e| {
-                ErpError::local(e.retry(), "secret_unavailable", format!("reading {parsed}: {}", e.message))
-            })?;
-            secrets.insert(reference.clone(), value);
-        }
+        let secrets = read_all(&self.store, &self.refs).await.map_err(|e| {
+            ErpError::local(e.retry(), "secret_unavailable", format!("reading {}: {}", e.reference, e.source.message))
+        })?;
         HttpConnector::new(self.name.clone(), &self.config, &secrets, self.mapping.clone(), self.clock.clone())
             .map_err(|e| ErpError::local(Retry::Permanent, "config", e.to_string()))
     }

@@ -7,7 +7,7 @@ use std::future::Future;
 
 use super::PollError;
 use crate::error::Classify;
-use crate::secrets::{Secret, SecretRef, SecretStore};
+use crate::secrets::{Secret, SecretRef, SecretStore, read_all};
 
 pub trait PollSecrets: Send + Sync {
     /// The value of each reference; an unknown or unreadable one is an error naming it.
@@ -19,18 +19,19 @@ pub struct StoreSecrets<S>(pub S);
 
 impl<S: SecretStore> PollSecrets for StoreSecrets<S> {
     async fn resolve(&self, references: &[&str]) -> Result<HashMap<String, Secret>, PollError> {
-        let mut values = HashMap::new();
-        for reference in references {
-            let parsed: SecretRef =
-                reference.parse().map_err(|e| PollError::Config(format!("secret reference {reference}: {e}")))?;
-            let value = self.0.fetch(&parsed).await.map_err(|e| PollError::Secret {
-                reference: (*reference).to_owned(),
-                retry: e.retry(),
-                message: e.message.clone(),
-            })?;
-            values.insert((*reference).to_owned(), value);
-        }
-        Ok(values)
+        let parsed = references
+            .iter()
+            .map(|reference| {
+                let parsed: SecretRef =
+                    reference.parse().map_err(|e| PollError::Config(format!("secret reference {reference}: {e}")))?;
+                Ok(((*reference).to_owned(), parsed))
+            })
+            .collect::<Result<Vec<_>, PollError>>()?;
+        read_all(&self.0, &parsed).await.map_err(|e| PollError::Secret {
+            reference: e.reference.to_string(),
+            retry: e.retry(),
+            message: e.source.message.clone(),
+        })
     }
 }
 

@@ -1,7 +1,7 @@
 //! One shop's HTTP client, on the ERP connectors' request and auth code, and the shops of a
 //! deployment built from their secrets ([`SecretShops`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,7 +22,7 @@ use crate::http_client::http_client;
 use crate::lifecycle::State;
 use crate::mapping::{MappingRef, MappingSource, MappingStore};
 use crate::ports::Clock;
-use crate::secrets::{SecretRef, SecretStore};
+use crate::secrets::{SecretRef, SecretStore, read_all};
 
 /// How long a generic action's mapping is used before its source is read again.
 const MAPPING_TTL: Duration = Duration::from_secs(300);
@@ -181,13 +181,9 @@ impl<S: SecretStore, M: MappingSource> BuildClient for FromSecrets<S, M> {
     }
 
     async fn build(&self) -> Result<ShopConnector<M>, ShopError> {
-        let mut secrets = HashMap::new();
-        for (reference, parsed) in &self.refs {
-            let value = self.store.fetch(parsed).await.map_err(|e| {
-                ShopError::local(e.retry(), "secret_unavailable", format!("reading {parsed}: {}", e.message))
-            })?;
-            secrets.insert(reference.clone(), value);
-        }
+        let secrets = read_all(&self.store, &self.refs).await.map_err(|e| {
+            ShopError::local(e.retry(), "secret_unavailable", format!("reading {}: {}", e.reference, e.source.message))
+        })?;
         ShopConnector::new(self.name.clone(), &self.config, &secrets, |r| Ok((self.mapping)(r)), self.clock.clone())
             .map_err(|e| ShopError::local(Retry::Permanent, "config", e.to_string()))
     }
