@@ -523,6 +523,25 @@ async fn a_throttled_shopify_query_waits_for_the_bucket_and_runs() {
     assert!(waits[0] > Duration::ZERO && waits[0] <= Duration::from_secs(10), "{waits:?}");
 }
 
+#[tokio::test]
+async fn a_shopify_order_deleted_between_listing_and_reading_is_passed_over_not_blocking() {
+    let clock = ManualClock::new(T0);
+    let shop = FakeShopify::start(clock.clone()).await;
+    shop.seed_order(&SeedOrder::new(8, "2026-03-01T09:05:00Z").customer("A", "B", "a@b.cl").line("X", "X", 1, "10"));
+    // The listing still names order 7, which the shop no longer has when its details are read.
+    let node = |id: &str, at: &str| json!({"cursor": id, "node": {"legacyResourceId": id, "updatedAt": at, "displayFinancialStatus": "PAID"}});
+    let listed = json!({"data": {"orders": {
+        "edges": [node("7", "2026-03-01T09:00:00Z"), node("8", "2026-03-01T09:05:00Z")],
+        "pageInfo": {"hasNextPage": false, "endCursor": "8"}}}});
+    shop.script(ShopFault::Reply(200, listed));
+    let h = Harness::new(&shopify_sources(&shop, &json!({})), &clock);
+
+    let report = h.poll("shopify").await;
+
+    assert_eq!((report.queued, report.gone, report.outcome), (1, 1, "caught_up"));
+    assert_eq!(h.erp_ids(), ["8"]);
+}
+
 // ---- a B2B partner ----
 
 #[tokio::test]
