@@ -36,6 +36,9 @@ const T0: u64 = 1_772_359_200_000;
 struct Recording {
     sent: Mutex<Vec<OutgoingMessage>>,
     script: Mutex<VecDeque<bool>>,
+    /// Run once, before the first send is recorded: something changing at the platform while
+    /// a run is under way.
+    meanwhile: Mutex<Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>>,
 }
 
 impl Recording {
@@ -50,6 +53,10 @@ impl Recording {
 
 impl FifoQueue for Recording {
     async fn send(&self, msg: OutgoingMessage) -> Result<String, PortError> {
+        let meanwhile = self.meanwhile.lock().unwrap().take();
+        if let Some(change) = meanwhile {
+            change.await;
+        }
         if self.script.lock().unwrap().pop_front() == Some(false) {
             return Err(PortError::transient("sqs:SendMessage", "scripted failure"));
         }
@@ -311,7 +318,8 @@ async fn the_cursor_survives_a_change_to_the_source_configuration() {
     woo.seed_order(&woo_order(3, "2026-03-01T09:02:00Z"), "on-hold");
     let report = second.poll("woocommerce").await;
 
-    assert_eq!((report.queued, report.already_taken, report.pages), (1, 2, 3));
+    // Pages of one: each next page starts at the last time read, reading its order again.
+    assert_eq!((report.queued, report.already_taken, report.pages), (1, 4, 5));
     assert_eq!(second.erp_ids(), ["1", "2", "3"]);
     let after = second.cursors.load("woocommerce").await.unwrap();
     assert!(after.cursor.high_water_ms > before.cursor.high_water_ms);
@@ -328,9 +336,45 @@ async fn paging_runs_across_several_pages_oldest_first_and_saves_after_each() {
 
     let report = h.poll("woocommerce").await;
 
-    assert_eq!((report.pages, report.queued, report.outcome), (3, 5, "caught_up"));
+    // Each next page is asked from the last modified time read (WooCommerce pages by offset,
+    // which an order modified meanwhile would shift), so each starts with the order before it.
+    assert_eq!((report.pages, report.queued, report.already_taken, report.outcome), (4, 5, 3, "caught_up"));
     assert_eq!(h.erp_ids(), ["1", "2", "3", "4", "5"]);
-    assert_eq!(h.cursors.load("woocommerce").await.unwrap().version, 3, "one save per page");
+    assert_eq!(h.cursors.load("woocommerce").await.unwrap().version, 4, "one save per page");
+    let pages: Vec<_> = woo.log().into_iter().map(|l| l.status).collect();
+    assert_eq!(pages.len(), 4);
+}
+
+#[tokio::test]
+async fn an_order_modified_while_a_run_pages_shifts_no_other_order_out_of_the_run() {
+    let clock = ManualClock::new(T0);
+    let woo = woo(&clock).await;
+    for id in 1..=4 {
+        woo.seed_order(&woo_order(id, &format!("2026-03-01T09:0{id}:00Z")), "processing");
+    }
+    let overrides = json!({"platform": {"kind": "woocommerce", "per_page": 2}, "lookback_seconds": 0,
+                           "filter": {"field": "status", "any_of": ["processing", "on-hold"]}});
+    let h = Harness::new(&woo_sources(&woo, &overrides), &clock);
+    // While order 1 is being queued, the shop puts it on hold: it moves to the end of the sort,
+    // and by offset the second page would start at order 4, passing order 3 by.
+    let url = format!("{}/orders/1", woo.base_url());
+    *h.erp_sync.meanwhile.lock().unwrap() = Some(Box::pin(async move {
+        let answer = reqwest::Client::new()
+            .put(url)
+            .basic_auth(orderflow_e2e::fake_erp::WOO_CONSUMER_KEY, Some(WOO_CONSUMER_SECRET))
+            .json(&json!({"status": "on-hold"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), 200);
+    }));
+
+    let report = h.poll("woocommerce").await;
+
+    let mut ids = h.erp_ids();
+    ids.dedup();
+    assert_eq!(ids, ["1", "2", "3", "4", "1"], "order 3 is taken; order 1 again at its new time");
+    assert_eq!(report.outcome, "caught_up");
 }
 
 #[tokio::test]
@@ -340,7 +384,8 @@ async fn a_run_stops_at_its_page_limit_and_the_next_goes_on() {
     for id in 1..=3 {
         woo.seed_order(&woo_order(id, &format!("2026-03-01T09:0{id}:00Z")), "processing");
     }
-    let overrides = json!({"platform": {"kind": "woocommerce", "per_page": 1}, "max_pages": 2, "lookback_seconds": 0});
+    // Pages of one order: a page at an order's time reads that order again, then moves on by number.
+    let overrides = json!({"platform": {"kind": "woocommerce", "per_page": 1}, "max_pages": 3, "lookback_seconds": 0});
     let h = Harness::new(&woo_sources(&woo, &overrides), &clock);
 
     let first = h.poll("woocommerce").await;
