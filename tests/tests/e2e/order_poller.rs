@@ -378,6 +378,28 @@ async fn an_order_modified_while_a_run_pages_shifts_no_other_order_out_of_the_ru
 }
 
 #[tokio::test]
+async fn of_two_overlapping_runs_the_one_that_saves_second_stops_without_moving_the_cursor_back() {
+    let clock = ManualClock::new(T0);
+    let woo = woo(&clock).await;
+    woo.seed_order(&woo_order(1, "2026-03-01T09:00:00Z"), "processing");
+    let h = Harness::new(&woo_sources(&woo, &json!({})), &clock);
+    // Another run saves further ahead while this one is queueing.
+    let mut ahead = Cursor::default();
+    ahead.taken("9", 1_772_359_000_000);
+    let cursors = h.cursors.clone();
+    let other = ahead.clone();
+    *h.erp_sync.meanwhile.lock().unwrap() = Some(Box::pin(async move {
+        assert_eq!(cursors.save("woocommerce", &other, 0).await.unwrap(), CursorSave::Saved);
+    }));
+
+    let report = h.poll("woocommerce").await;
+
+    assert_eq!((report.queued, report.outcome), (1, "superseded"));
+    let stored = h.cursors.load("woocommerce").await.unwrap();
+    assert_eq!((stored.version, stored.cursor), (1, ahead), "the other run's cursor stands");
+}
+
+#[tokio::test]
 async fn a_run_stops_at_its_page_limit_and_the_next_goes_on() {
     let clock = ManualClock::new(T0);
     let woo = woo(&clock).await;
