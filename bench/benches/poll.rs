@@ -81,13 +81,30 @@ fn poll(c: &mut Criterion) {
     group.bench_function("shopify_one_page_of_250", |b| {
         b.iter(|| black_box(runtime.block_on(poll_once("shopify", "shopify", &shop.graphql_url(), &shopify, &clock))))
     });
+    // The double's own share: the same list query and one detail batch, sent bare, so the
+    // report can tell the poller's time from the time the double takes to answer.
+    let client = reqwest::Client::new();
+    let list = json!({"query": "query { orders(first: 250, query: \"updated_at:>=2026-01-01T00:00:00Z\", sortKey: UPDATED_AT) { edges { cursor node { id legacyResourceId updatedAt displayFinancialStatus displayFulfillmentStatus closed cancelledAt } } pageInfo { hasNextPage endCursor } } }"});
+    group.bench_function("shopify_double_answers_the_list_query", |b| {
+        b.iter(|| black_box(runtime.block_on(graphql(&client, &shop.graphql_url(), &list))))
+    });
+    group.finish();
+
     let woocommerce = json!({"kind": "woocommerce", "per_page": 100});
+    let mut group = c.benchmark_group("poll_250_orders");
+    group.throughput(Throughput::Elements(ORDERS));
     group.bench_function("woocommerce_250_in_pages_of_100", |b| {
         b.iter(|| {
             black_box(runtime.block_on(poll_once("woocommerce", "woocommerce", &woo.base_url(), &woocommerce, &clock)))
         })
     });
     group.finish();
+}
+
+async fn graphql(client: &reqwest::Client, url: &str, body: &Value) -> usize {
+    let request = client.post(url).header("x-shopify-access-token", orderflow_doubles::SHOPIFY_ACCESS_TOKEN);
+    let answer = request.body(body.to_string()).header("content-type", "application/json").send().await.unwrap();
+    answer.text().await.unwrap().len()
 }
 
 criterion_group!(benches, poll);

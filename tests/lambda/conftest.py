@@ -81,6 +81,17 @@ def aws():
     return {name: session.client(name, endpoint_url=endpoint) for name in ("s3", "sqs", "dynamodb", "secretsmanager", "sesv2", "ssm")}
 
 
+def keyed_table(dynamodb, name):
+    """A table keyed by a string `pk` alone (the webhook dedup and poll cursor tables); its name."""
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    )
+    return name
+
+
 @pytest.fixture(scope="session")
 def resources(aws):
     suffix = str(int(time.time() * 1000))
@@ -117,24 +128,14 @@ def resources(aws):
     erp_dlq = sqs.create_queue(QueueName=f"invoke-erp-dlq-{suffix}.fifo", Attributes=fifo)["QueueUrl"]
     shop_sync = sqs.create_queue(QueueName=f"invoke-shop-sync-{suffix}.fifo", Attributes=fifo)["QueueUrl"]
     shop_dlq = sqs.create_queue(QueueName=f"invoke-shop-dlq-{suffix}.fifo", Attributes=fifo)["QueueUrl"]
-    def keyed_table(name):
-        """A table keyed by a string `pk` alone: the webhook dedup and poll cursor tables' layout."""
-        dynamodb.create_table(
-            TableName=name,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        )
-        return name
-
-    dedup = keyed_table(f"invoke-webhook-dedup-{suffix}")
+    dedup = keyed_table(dynamodb, f"invoke-webhook-dedup-{suffix}")
     # The deployed sources name SSM parameters; moto holds them with the local development secrets.
     ssm = aws["ssm"]
     for name, value in json.loads((REPO / "config" / "local-secrets.json").read_text()).items():
         ssm.put_parameter(Name=f"/orderflow/dev/webhooks/{name}", Value=value, Type="SecureString", Overwrite=True)
         ssm.put_parameter(Name=f"/orderflow/dev/poll/{name}", Value=value, Type="SecureString", Overwrite=True)
     ssm.put_parameter(Name="/orderflow/dev/erp/bc-client-secret", Value="local", Type="SecureString", Overwrite=True)
-    poll_cursors = keyed_table(f"invoke-poll-cursors-{suffix}")
+    poll_cursors = keyed_table(dynamodb, f"invoke-poll-cursors-{suffix}")
     api_key = secrets.create_secret(Name=f"invoke-api-key-{suffix}", SecretString="local-invoke-key")["ARN"]
     dte_token = secrets.create_secret(Name=f"invoke-dte-token-{suffix}", SecretString="local-dte-token")["ARN"]
     return {

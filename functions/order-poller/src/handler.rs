@@ -70,6 +70,8 @@ pub struct PollReport {
     pub filtered: u32,
     /// Already taken at the same `updated_at` (boundary ties, the lookback window).
     pub already_taken: u32,
+    /// Listed, then gone when its details were read (deleted on the platform meanwhile).
+    pub gone: u32,
     pub high_water_ms: i64,
     /// `caught_up`, `more` (the page limit was reached; the next run goes on) or
     /// `superseded` (another run saved the cursor first).
@@ -211,7 +213,12 @@ impl<S: PollSecrets, C: PollCursors, E: FifoQueue, O: FifoQueue> Poller<S, C, E,
         }
         let mapped = source.orders(&wanted).await?;
         for (item, order) in wanted.iter().zip(mapped) {
-            let order = order?;
+            let Some(order) = order? else {
+                warn!(order_id = %item.id, "listed, then gone from the platform; nothing to take");
+                report.gone += 1;
+                cursor.taken(&item.id, item.updated_ms);
+                continue;
+            };
             let origin = Door::Poll.origin(&config.name, &order.effect_key());
             queue_order(&self.erp_sync, &self.orders, &config.name, &origin, &order).await.map_err(|error| {
                 RunError::Queue { source_name: config.name.clone(), order_id: item.id.clone(), error }

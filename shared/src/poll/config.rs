@@ -143,7 +143,10 @@ pub struct PartnerSpec {
 pub enum Paging {
     /// `param` takes the previous answer's `next_field`; absent or null ends the list.
     Cursor { param: String, next_field: String, size_param: String },
-    /// `param` counts from 1; a page shorter than the page size ends the list.
+    /// `param` counts from 1; a page shorter than the page size ends the list. Offset paging:
+    /// a record updated while a run pages shifts the others, and one passed by is read again only
+    /// if the next run's lookback window still reaches it. Prefer `cursor` where the partner
+    /// offers it.
     Page { param: String, size_param: String },
 }
 

@@ -118,12 +118,14 @@ impl<'a> Source<'a> {
     }
 
     /// The canonical form of each listed order, in order (Shopify reads each one's details).
-    /// The outer error is a failed call; an inner one is an order its mapping refused.
-    pub async fn orders(&self, wanted: &[Listed]) -> Result<Vec<Result<WebhookOrder, PollError>>, PollError> {
+    /// The outer error is a failed call; an inner one is an order its mapping refused; `None`
+    /// is an order the platform no longer has (deleted between the listing and the read).
+    pub async fn orders(&self, wanted: &[Listed]) -> Result<Vec<Result<Option<WebhookOrder>, PollError>>, PollError> {
+        let some = |r: Result<WebhookOrder, PollError>| r.map(Some);
         Ok(match &self.config.platform {
-            Platform::WooCommerce { .. } => wanted.iter().map(|l| woocommerce::order(self, l)).collect(),
+            Platform::WooCommerce { .. } => wanted.iter().map(|l| some(woocommerce::order(self, l))).collect(),
             Platform::Shopify { line_items, .. } => shopify::orders(self, *line_items, wanted).await?,
-            Platform::Partner(spec) => wanted.iter().map(|l| partner::order(self, spec, l)).collect(),
+            Platform::Partner(spec) => wanted.iter().map(|l| some(partner::order(self, spec, l))).collect(),
         })
     }
 

@@ -90,7 +90,7 @@ pub(super) async fn orders(
     source: &Source<'_>,
     line_items: u32,
     wanted: &[Listed],
-) -> Result<Vec<Result<WebhookOrder, PollError>>, PollError> {
+) -> Result<Vec<Result<Option<WebhookOrder>, PollError>>, PollError> {
     let per_query = usize::try_from((QUERY_BUDGET / detail_cost(line_items)).max(1)).unwrap_or(1);
     let fragment = detail_fragment(line_items);
     let mut out = Vec::with_capacity(wanted.len());
@@ -110,18 +110,22 @@ pub(super) async fn orders(
     Ok(out)
 }
 
-/// One order's details in canonical form; an error names the order.
-fn detail(source: &Source<'_>, line_items: u32, listed: &Listed, node: &Value) -> Result<WebhookOrder, PollError> {
+/// One order's details in canonical form; an error names the order. `None`: deleted between
+/// the listing and this read, so there is nothing to take (and waiting would never change that).
+fn detail(
+    source: &Source<'_>,
+    line_items: u32,
+    listed: &Listed,
+    node: &Value,
+) -> Result<Option<WebhookOrder>, PollError> {
     if node.is_null() {
-        // Deleted between the listing and this read: nothing to take, and nothing to skip
-        // silently either.
-        return Err(source.mapping_error(&listed.id, "listed, then not found"));
+        return Ok(None);
     }
     if text(node["lineItems"]["pageInfo"].get("hasNextPage")).as_deref() == Some("true") {
         return Err(source.mapping_error(&listed.id, format!("more than {line_items} line items; raise line_items")));
     }
     let rest = rest_shape(node).map_err(|m| source.mapping_error(&listed.id, m))?;
-    shopify_order(&source.config.seller(), &rest).map_err(|e| source.mapping_error(&listed.id, e.to_string()))
+    shopify_order(&source.config.seller(), &rest).map(Some).map_err(|e| source.mapping_error(&listed.id, e.to_string()))
 }
 
 /// One GraphQL call: its `data`, after waiting out throttles.

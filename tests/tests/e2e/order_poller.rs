@@ -36,6 +36,9 @@ const T0: u64 = 1_772_359_200_000;
 struct Recording {
     sent: Mutex<Vec<OutgoingMessage>>,
     script: Mutex<VecDeque<bool>>,
+    /// Run once, before the first send is recorded: something changing at the platform while
+    /// a run is under way.
+    meanwhile: Mutex<Option<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>>,
 }
 
 impl Recording {
@@ -50,6 +53,10 @@ impl Recording {
 
 impl FifoQueue for Recording {
     async fn send(&self, msg: OutgoingMessage) -> Result<String, PortError> {
+        let meanwhile = self.meanwhile.lock().unwrap().take();
+        if let Some(change) = meanwhile {
+            change.await;
+        }
         if self.script.lock().unwrap().pop_front() == Some(false) {
             return Err(PortError::transient("sqs:SendMessage", "scripted failure"));
         }
@@ -311,7 +318,8 @@ async fn the_cursor_survives_a_change_to_the_source_configuration() {
     woo.seed_order(&woo_order(3, "2026-03-01T09:02:00Z"), "on-hold");
     let report = second.poll("woocommerce").await;
 
-    assert_eq!((report.queued, report.already_taken, report.pages), (1, 2, 3));
+    // Pages of one: each next page starts at the last time read, reading its order again.
+    assert_eq!((report.queued, report.already_taken, report.pages), (1, 4, 5));
     assert_eq!(second.erp_ids(), ["1", "2", "3"]);
     let after = second.cursors.load("woocommerce").await.unwrap();
     assert!(after.cursor.high_water_ms > before.cursor.high_water_ms);
@@ -328,9 +336,67 @@ async fn paging_runs_across_several_pages_oldest_first_and_saves_after_each() {
 
     let report = h.poll("woocommerce").await;
 
-    assert_eq!((report.pages, report.queued, report.outcome), (3, 5, "caught_up"));
+    // Each next page is asked from the last modified time read (WooCommerce pages by offset,
+    // which an order modified meanwhile would shift), so each starts with the order before it.
+    assert_eq!((report.pages, report.queued, report.already_taken, report.outcome), (4, 5, 3, "caught_up"));
     assert_eq!(h.erp_ids(), ["1", "2", "3", "4", "5"]);
-    assert_eq!(h.cursors.load("woocommerce").await.unwrap().version, 3, "one save per page");
+    assert_eq!(h.cursors.load("woocommerce").await.unwrap().version, 4, "one save per page");
+    let pages: Vec<_> = woo.log().into_iter().map(|l| l.status).collect();
+    assert_eq!(pages.len(), 4);
+}
+
+#[tokio::test]
+async fn an_order_modified_while_a_run_pages_shifts_no_other_order_out_of_the_run() {
+    let clock = ManualClock::new(T0);
+    let woo = woo(&clock).await;
+    for id in 1..=4 {
+        woo.seed_order(&woo_order(id, &format!("2026-03-01T09:0{id}:00Z")), "processing");
+    }
+    let overrides = json!({"platform": {"kind": "woocommerce", "per_page": 2}, "lookback_seconds": 0,
+                           "filter": {"field": "status", "any_of": ["processing", "on-hold"]}});
+    let h = Harness::new(&woo_sources(&woo, &overrides), &clock);
+    // While order 1 is being queued, the shop puts it on hold: it moves to the end of the sort,
+    // and by offset the second page would start at order 4, passing order 3 by.
+    let url = format!("{}/orders/1", woo.base_url());
+    *h.erp_sync.meanwhile.lock().unwrap() = Some(Box::pin(async move {
+        let answer = reqwest::Client::new()
+            .put(url)
+            .basic_auth(orderflow_e2e::fake_erp::WOO_CONSUMER_KEY, Some(WOO_CONSUMER_SECRET))
+            .json(&json!({"status": "on-hold"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), 200);
+    }));
+
+    let report = h.poll("woocommerce").await;
+
+    let mut ids = h.erp_ids();
+    ids.dedup();
+    assert_eq!(ids, ["1", "2", "3", "4", "1"], "order 3 is taken; order 1 again at its new time");
+    assert_eq!(report.outcome, "caught_up");
+}
+
+#[tokio::test]
+async fn of_two_overlapping_runs_the_one_that_saves_second_stops_without_moving_the_cursor_back() {
+    let clock = ManualClock::new(T0);
+    let woo = woo(&clock).await;
+    woo.seed_order(&woo_order(1, "2026-03-01T09:00:00Z"), "processing");
+    let h = Harness::new(&woo_sources(&woo, &json!({})), &clock);
+    // Another run saves further ahead while this one is queueing.
+    let mut ahead = Cursor::default();
+    ahead.taken("9", 1_772_359_000_000);
+    let cursors = h.cursors.clone();
+    let other = ahead.clone();
+    *h.erp_sync.meanwhile.lock().unwrap() = Some(Box::pin(async move {
+        assert_eq!(cursors.save("woocommerce", &other, 0).await.unwrap(), CursorSave::Saved);
+    }));
+
+    let report = h.poll("woocommerce").await;
+
+    assert_eq!((report.queued, report.outcome), (1, "superseded"));
+    let stored = h.cursors.load("woocommerce").await.unwrap();
+    assert_eq!((stored.version, stored.cursor), (1, ahead), "the other run's cursor stands");
 }
 
 #[tokio::test]
@@ -340,7 +406,8 @@ async fn a_run_stops_at_its_page_limit_and_the_next_goes_on() {
     for id in 1..=3 {
         woo.seed_order(&woo_order(id, &format!("2026-03-01T09:0{id}:00Z")), "processing");
     }
-    let overrides = json!({"platform": {"kind": "woocommerce", "per_page": 1}, "max_pages": 2, "lookback_seconds": 0});
+    // Pages of one order: a page at an order's time reads that order again, then moves on by number.
+    let overrides = json!({"platform": {"kind": "woocommerce", "per_page": 1}, "max_pages": 3, "lookback_seconds": 0});
     let h = Harness::new(&woo_sources(&woo, &overrides), &clock);
 
     let first = h.poll("woocommerce").await;
@@ -521,6 +588,25 @@ async fn a_throttled_shopify_query_waits_for_the_bucket_and_runs() {
     let waits = h.waits.lock().unwrap().clone();
     assert_eq!(waits.len(), 1, "{waits:?}");
     assert!(waits[0] > Duration::ZERO && waits[0] <= Duration::from_secs(10), "{waits:?}");
+}
+
+#[tokio::test]
+async fn a_shopify_order_deleted_between_listing_and_reading_is_passed_over_not_blocking() {
+    let clock = ManualClock::new(T0);
+    let shop = FakeShopify::start(clock.clone()).await;
+    shop.seed_order(&SeedOrder::new(8, "2026-03-01T09:05:00Z").customer("A", "B", "a@b.cl").line("X", "X", 1, "10"));
+    // The listing still names order 7, which the shop no longer has when its details are read.
+    let node = |id: &str, at: &str| json!({"cursor": id, "node": {"legacyResourceId": id, "updatedAt": at, "displayFinancialStatus": "PAID"}});
+    let listed = json!({"data": {"orders": {
+        "edges": [node("7", "2026-03-01T09:00:00Z"), node("8", "2026-03-01T09:05:00Z")],
+        "pageInfo": {"hasNextPage": false, "endCursor": "8"}}}});
+    shop.script(ShopFault::Reply(200, listed));
+    let h = Harness::new(&shopify_sources(&shop, &json!({})), &clock);
+
+    let report = h.poll("shopify").await;
+
+    assert_eq!((report.queued, report.gone, report.outcome), (1, 1, "caught_up"));
+    assert_eq!(h.erp_ids(), ["8"]);
 }
 
 // ---- a B2B partner ----
