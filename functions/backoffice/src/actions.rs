@@ -206,10 +206,11 @@ async fn retry_one<P: Ports>(
         Ok(record) => record,
         Err(e) => return failed(key, &e),
     };
-    // The stage comes from the order as it is; a moved order is refused by the note below.
+    // The stage comes from the order as it is. A moved order goes to the note all the same:
+    // it answers a second submit of this form as done already, and any other as refused.
     let stage = match (record.state == seen).then(|| retry_stage(&record)).flatten() {
         Some(stage) => stage,
-        None if record.state != seen => return skipped(key, seen, record.state),
+        None if record.state != seen => return act_on_moved::<P>(portal, me, key, seen, action_id).await,
         None => return Outcome { key: key.to_string(), result: "failed", detail: "nothing to retry".into() },
     };
     let reason = reason.trim();
@@ -218,6 +219,28 @@ async fn retry_one<P: Ports>(
         false => format!("retry {}: {reason}", stage.route()),
     };
     act::<P>(portal, me, key, seen, stage, &detail, action_id).await
+}
+
+/// The answer to an action on an order that has left the state the operator saw.
+async fn act_on_moved<P: Ports>(
+    portal: &App<P>,
+    me: &Visitor,
+    key: &OrderKey,
+    seen: State,
+    action_id: &str,
+) -> Outcome {
+    let actor = me.identity.actor();
+    match portal.service.note_operator_action(key, seen, &actor, "retry", action_id).await {
+        Ok(Applied::Unchanged(record)) => already_done(key, &record),
+        Err(ServiceError::StateMoved { now, .. }) => skipped(key, seen, now),
+        Ok(applied) => skipped(key, seen, applied.record().state),
+        Err(e) => failed(key, &e),
+    }
+}
+
+fn already_done(key: &OrderKey, record: &OrderRecord) -> Outcome {
+    let detail = format!("this action was already applied; the order is {}", record.state);
+    Outcome { key: key.to_string(), result: "already_done", detail }
 }
 
 /// Notes the action, then runs the stage; see the module comment.
@@ -233,10 +256,7 @@ async fn act<P: Ports>(
     let service = &portal.service;
     let actor = me.identity.actor();
     match service.note_operator_action(key, seen, &actor, detail, action_id).await {
-        Ok(Applied::Unchanged(record)) => {
-            let detail = format!("this action was already applied; the order is {}", record.state);
-            return Outcome { key: key.to_string(), result: "already_done", detail };
-        }
+        Ok(Applied::Unchanged(record)) => return already_done(key, &record),
         Ok(_) => {}
         Err(ServiceError::StateMoved { now, .. }) => return skipped(key, seen, now),
         Err(e) => return failed(key, &e),
