@@ -5,13 +5,21 @@ use orderflow_shared::lifecycle::StageError;
 
 /// The class of an order's stage error, in the parked messages' vocabulary.
 pub fn of_error(error: Option<&StageError>) -> &'static str {
-    let Some(error) = error else { return "unknown" };
-    let code = error.code.to_ascii_lowercase();
+    match error {
+        Some(error) => of_code(&error.code, error.retryable),
+        None => "unknown",
+    }
+}
+
+/// The class of an error code, or of a history line that names one (`broadcast_failed` keeps no
+/// stage error, only the line recovery wrote when it gave up).
+pub fn of_code(code: &str, retryable: bool) -> &'static str {
+    let code = code.to_ascii_lowercase();
     if code.contains("conflict") || code.contains("duplicate") {
         "conflict"
     } else if code.contains("invalid") || code.contains("validation") {
         "validation"
-    } else if error.retryable || code.contains("timeout") || code.contains("unavailable") {
+    } else if retryable || code.contains("timeout") || code.contains("unavailable") {
         "unavailable"
     } else {
         "refused"
@@ -47,6 +55,7 @@ mod tests {
         assert_eq!(of_error(Some(&error("duplicate_folio", false))), "conflict");
         assert_eq!(of_error(Some(&error("rejected", false))), "refused");
         assert_eq!(of_error(None), "unknown");
+        assert_eq!(of_code("recovery gave up: provider down (provider_unavailable)", false), "unavailable");
         assert_eq!(label("unavailable"), "provider down or timed out");
     }
 }

@@ -44,11 +44,16 @@ struct Row {
 
 impl Row {
     fn of(record: &OrderRecord) -> Self {
-        let class = classes::of_error(record.last_error.as_ref());
         let reason = match (&record.last_error, record.history.last()) {
             (Some(e), _) => format!("{}: {}", e.code, e.message),
             (None, Some(entry)) => entry.detail.clone(),
             _ => String::new(),
+        };
+        // `broadcast_failed` keeps no stage error: recovery's last line says what failed.
+        let (stage, class) = match (&record.last_error, record.state) {
+            (Some(e), _) => (Some(e.stage), classes::of_error(Some(e))),
+            (None, State::BroadcastFailed) => (Some(State::BroadcastDte), classes::of_code(&reason, false)),
+            (None, _) => (None, "unknown"),
         };
         let resolved_by = record.history.iter().rev().find(|e| e.kind == HistoryKind::Operator).map(|e| e.by.clone());
         Self {
@@ -56,7 +61,7 @@ impl Row {
             number: record.order.order_number.clone(),
             buyer: record.order.buyer.name.clone(),
             state: record.state,
-            stage: record.last_error.as_ref().map(|e| e.stage),
+            stage,
             class,
             class_label: classes::label(class),
             reason,
