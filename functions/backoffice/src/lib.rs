@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod actions;
+pub mod authorizer;
 pub mod charts;
 pub mod classes;
 pub mod cognito;
@@ -19,6 +20,7 @@ pub mod search;
 pub mod session;
 pub mod sign_in;
 pub mod stats;
+pub mod tokens;
 pub mod views;
 
 pub use portal::{Gate, Portal, Queues, router};
