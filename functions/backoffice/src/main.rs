@@ -16,8 +16,14 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     let env = EnvReader::process();
     let config = RouterConfig::from_env()?;
-    let portal_config = PortalConfig::from_lookup(|name| std::env::var(name).ok())?;
     let console_url = env.required("CONSOLE_URL")?;
+    // Links start with the path browsers see: CONSOLE_URL's (`/prod/console`, or `/console`
+    // behind a custom domain) unless CONSOLE_BASE says otherwise.
+    let url_path = console_url.splitn(4, '/').nth(3).map(|path| format!("/{path}"));
+    let portal_config = PortalConfig::from_lookup(|name| match (name, std::env::var(name).ok()) {
+        ("CONSOLE_BASE", None) => url_path.clone(),
+        (_, value) => value,
+    })?;
     let sdk = aws::sdk_config().await;
     let recovery = SfnRecoveryStarter::new(sfn_client(&sdk), env.required("RECOVERY_STATE_MACHINE_ARN")?);
     let service = aws::order_service(&sdk, &config, recovery)?;
