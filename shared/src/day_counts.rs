@@ -62,11 +62,11 @@ pub const DISPATCH_LATER: &str = "dispatch_later";
 /// move counts the transition into the new state; a write that keeps the state counts nothing.
 /// Both stores call this with what their conditional write knows, so they count alike.
 pub fn increments(previous: Option<State>, new: &OrderRecord) -> BTreeMap<String, BTreeMap<String, u64>> {
-    let transitions = new.history.iter().filter(|e| e.kind == HistoryKind::Transition && e.to.is_some());
+    let mut transitions = new.history.iter().filter(|e| e.kind == HistoryKind::Transition && e.to.is_some());
     let counted: Vec<&HistoryEntry> = match previous {
         None => transitions.collect(),
         Some(state) if state == new.state => Vec::new(),
-        Some(_) => transitions.filter(|e| e.to == Some(new.state)).last().into_iter().collect(),
+        Some(_) => transitions.rfind(|e| e.to == Some(new.state)).into_iter().collect(),
     };
     let mut days: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     for entry in counted {

@@ -17,7 +17,7 @@ use orderflow_shared::order_service::{Applied, ServiceError};
 use orderflow_shared::ports::{OrderStore, duration_ms};
 
 use crate::exceptions::OPEN;
-use crate::layout::{check_csrf, render_status};
+use crate::layout::{csrf_refusal, render_status};
 use crate::portal::{App, Ports, Visitor};
 
 /// The most orders one bulk action touches; a larger filter is refused, not cut short.
@@ -80,12 +80,12 @@ pub async fn retry<P: Ports>(
     Path(key): Path<String>,
     Form(form): Form<OrderAction>,
 ) -> Response {
-    if let Err(refused) = check_csrf(&me, &form.csrf) {
+    if let Some(refused) = csrf_refusal(&me, &form.csrf) {
         return refused;
     }
-    let outcome = match (OrderKey::parse(&key), State::parse(&form.seen)) {
-        (Ok(key), Some(seen)) => retry_one::<P>(&portal, &me, &key, seen, &form.action_id, &form.reason).await,
-        _ => Outcome { key, result: "failed", detail: "the form names no order or state".into() },
+    let outcome = match target(&key, &form) {
+        Ok((key, seen)) => retry_one::<P>(&portal, &me, &key, seen, &form.action_id, &form.reason).await,
+        Err(refused) => refused,
     };
     answer::<P>(&portal, &me, "Retry", vec![outcome])
 }
@@ -96,21 +96,29 @@ pub async fn cancel<P: Ports>(
     Path(key): Path<String>,
     Form(form): Form<OrderAction>,
 ) -> Response {
-    if let Err(refused) = check_csrf(&me, &form.csrf) {
+    if let Some(refused) = csrf_refusal(&me, &form.csrf) {
         return refused;
     }
     let reason = form.reason.trim();
-    let outcome = match (OrderKey::parse(&key), State::parse(&form.seen)) {
+    let outcome = match target(&key, &form) {
         _ if reason.is_empty() || reason.chars().any(char::is_control) => {
             Outcome { key, result: "failed", detail: "a cancellation needs a reason (one line of text)".into() }
         }
-        (Ok(key), Some(seen)) => {
+        Ok((key, seen)) => {
             let detail = format!("cancel: {reason}");
             act::<P>(&portal, &me, &key, seen, Stage::Cancel, &detail, &form.action_id).await
         }
-        _ => Outcome { key, result: "failed", detail: "the form names no order or state".into() },
+        Err(refused) => refused,
     };
     answer::<P>(&portal, &me, "Cancel", vec![outcome])
+}
+
+/// The order a form acts on and the state its page showed.
+fn target(key: &str, form: &OrderAction) -> Result<(OrderKey, State), Outcome> {
+    match (OrderKey::parse(key), State::parse(&form.seen)) {
+        (Ok(key), Some(seen)) => Ok((key, seen)),
+        _ => Err(Outcome { key: key.to_owned(), result: "failed", detail: "the form names no order or state".into() }),
+    }
 }
 
 /// Moves one message of the pending queue (to the orders queue) or of the ERP dead-letter
@@ -121,7 +129,7 @@ pub async fn redrive<P: Ports>(
     Path(queue): Path<String>,
     Form(form): Form<Redrive>,
 ) -> Response {
-    if let Err(refused) = check_csrf(&me, &form.csrf) {
+    if let Some(refused) = csrf_refusal(&me, &form.csrf) {
         return refused;
     }
     let queues = &portal.queues;
@@ -152,7 +160,7 @@ pub async fn bulk_retry<P: Ports>(
     Extension(me): Extension<Visitor>,
     Form(form): Form<Bulk>,
 ) -> Response {
-    if let Err(refused) = check_csrf(&me, &form.csrf) {
+    if let Some(refused) = csrf_refusal(&me, &form.csrf) {
         return refused;
     }
     let Some(state) = State::parse(&form.state).filter(|s| OPEN.contains(s)) else {

@@ -165,7 +165,7 @@ mod tests {
     fn the_challenge_is_the_rfc_7636_s256_of_the_verifier() {
         // RFC 7636, appendix B.
         assert_eq!(
-            challenge("dBjftJeZ4CVP-1mB8QmsrSeW0zVQlhBQrSeS8PfM8rU"),
+            challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }

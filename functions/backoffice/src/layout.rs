@@ -51,15 +51,15 @@ pub fn unavailable(config: &PortalConfig, visitor: &Visitor, what: &str, error: 
     render_status(StatusCode::SERVICE_UNAVAILABLE, config, visitor, "outcome.html", "", page)
 }
 
-/// Refuses a form whose CSRF token is not the session's (compared in constant time).
-pub fn check_csrf(visitor: &Visitor, presented: &str) -> Result<(), Response> {
+/// The 403 for a form whose CSRF token is not the session's (compared in constant time).
+pub fn csrf_refusal(visitor: &Visitor, presented: &str) -> Option<Response> {
     use axum::response::IntoResponse;
     use subtle::ConstantTimeEq;
     if bool::from(visitor.csrf.as_bytes().ct_eq(presented.as_bytes())) {
-        Ok(())
+        None
     } else {
-        Err((StatusCode::FORBIDDEN, "The form has expired or did not come from this portal; reload the page.")
-            .into_response())
+        let message = "The form has expired or did not come from this portal; reload the page.";
+        Some((StatusCode::FORBIDDEN, message).into_response())
     }
 }
 

@@ -79,7 +79,10 @@ pub type App<P> = Arc<
 >;
 
 /// The concrete adapters of one deployment, as a type.
-pub struct With<S, Q, D, R, O>(std::marker::PhantomData<fn() -> (S, Q, D, R, O)>);
+pub struct With<S, Q, D, R, O>(std::marker::PhantomData<Adapters<S, Q, D, R, O>>);
+
+/// Names the adapter types without owning any (and stays `Send + Sync` whatever they are).
+type Adapters<S, Q, D, R, O> = fn() -> (S, Q, D, R, O);
 
 impl<S, Q, D, R, O> Ports for With<S, Q, D, R, O>
 where

@@ -6,7 +6,7 @@ use axum::extract::{Form, Query, State as AxumState};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use crate::layout::check_csrf;
+use crate::layout::csrf_refusal;
 use crate::portal::{App, Gate, Ports, Visitor, session_cookie};
 use crate::session::{self, LOCAL_SESSION_TTL};
 use crate::views;
@@ -72,7 +72,7 @@ pub async fn sign_out<P: Ports>(
     headers: HeaderMap,
     Form(form): Form<SignOut>,
 ) -> Response {
-    if let Err(refused) = check_csrf(&me, &form.csrf) {
+    if let Some(refused) = csrf_refusal(&me, &form.csrf) {
         return refused;
     }
     tracing::info!(operator = %me.identity.name, "signed out");

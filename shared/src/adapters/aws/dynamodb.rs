@@ -103,10 +103,10 @@ impl DynamoOrderStore {
             .expression_attribute_values(":state", string(state.as_str()))
     }
 
-    /// Every state's count, summed over the counter shards: one BatchGetItem of
-    /// [`COUNTER_SHARDS`] items.
-    async fn counts(&self) -> Result<HashMap<State, i64>, PortError> {
-        let keys = (0..COUNTER_SHARDS).map(|n| HashMap::from([(ATTR_PK.to_owned(), string(&counter_key(n)))]));
+    /// The items whose `pk` is one of `pks`, by one BatchGetItem (at most 100 keys), asking
+    /// again for unprocessed keys (throttling) as the API expects.
+    async fn batch_get(&self, pks: &[String]) -> Result<Vec<HashMap<String, AttributeValue>>, PortError> {
+        let keys = pks.iter().map(|pk| HashMap::from([(ATTR_PK.to_owned(), string(pk))]));
         let mut request = Some(
             KeysAndAttributes::builder()
                 .set_keys(Some(keys.collect()))
@@ -114,8 +114,7 @@ impl DynamoOrderStore {
                 .build()
                 .map_err(|e| PortError::permanent("dynamodb:BatchGetItem", e.to_string()))?,
         );
-        let mut counts = HashMap::new();
-        // Unprocessed keys (throttling) are asked for again, as the API expects.
+        let mut items = Vec::with_capacity(pks.len());
         while let Some(keys) = request.take() {
             let out = self
                 .client
@@ -124,18 +123,27 @@ impl DynamoOrderStore {
                 .send()
                 .await
                 .map_err(|e| classify("dynamodb:BatchGetItem", e))?;
-            for item in out.responses().and_then(|r| r.get(&self.table)).into_iter().flatten() {
-                for state in State::ALL {
-                    let n = item.get(&counter_attr(state)).and_then(|v| v.as_n().ok());
-                    let n: i64 = n
-                        .map(|n| n.parse())
-                        .transpose()
-                        .map_err(|e| PortError::permanent(DECODE, format!("counter {}: {e}", counter_attr(state))))?
-                        .unwrap_or(0);
-                    *counts.entry(state).or_insert(0) += n;
-                }
-            }
+            items.extend(out.responses().and_then(|r| r.get(&self.table)).into_iter().flatten().cloned());
             request = out.unprocessed_keys().and_then(|u| u.get(&self.table)).cloned();
+        }
+        Ok(items)
+    }
+
+    /// Every state's count, summed over the counter shards: one BatchGetItem of
+    /// [`COUNTER_SHARDS`] items.
+    async fn counts(&self) -> Result<HashMap<State, i64>, PortError> {
+        let keys: Vec<String> = (0..COUNTER_SHARDS).map(counter_key).collect();
+        let mut counts = HashMap::new();
+        for item in self.batch_get(&keys).await? {
+            for state in State::ALL {
+                let n = item.get(&counter_attr(state)).and_then(|v| v.as_n().ok());
+                let n: i64 = n
+                    .map(|n| n.parse())
+                    .transpose()
+                    .map_err(|e| PortError::permanent(DECODE, format!("counter {}: {e}", counter_attr(state))))?
+                    .unwrap_or(0);
+                *counts.entry(state).or_insert(0) += n;
+            }
         }
         Ok(counts)
     }
@@ -325,35 +333,17 @@ impl OrderStore for DynamoOrderStore {
         if days.is_empty() {
             return Ok(Vec::new());
         }
-        let keys = days.iter().map(|d| HashMap::from([(ATTR_PK.to_owned(), string(&day_key(d)))]));
-        let mut request = Some(
-            KeysAndAttributes::builder()
-                .set_keys(Some(keys.collect()))
-                .build()
-                .map_err(|e| PortError::permanent("dynamodb:BatchGetItem", e.to_string()))?,
-        );
+        let keys: Vec<String> = days.iter().map(|d| day_key(d)).collect();
         let mut found: HashMap<String, BTreeMap<String, u64>> = HashMap::new();
-        // Unprocessed keys (throttling) are asked for again, as the API expects.
-        while let Some(keys) = request.take() {
-            let out = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, keys)
-                .send()
-                .await
-                .map_err(|e| classify("dynamodb:BatchGetItem", e))?;
-            for item in out.responses().and_then(|r| r.get(&self.table)).into_iter().flatten() {
-                let pk = string_attr(item, ATTR_PK)?;
-                let day = pk.trim_start_matches("days#").to_owned();
-                let mut counts = BTreeMap::new();
-                for (name, value) in item.iter().filter(|(name, _)| *name != ATTR_PK) {
-                    let n = value.as_n().ok().and_then(|n| n.parse().ok());
-                    let n = n.ok_or_else(|| PortError::permanent(DECODE, format!("{pk}: counter {name}")))?;
-                    counts.insert(name.clone(), n);
-                }
-                found.insert(day, counts);
+        for item in self.batch_get(&keys).await? {
+            let pk = string_attr(&item, ATTR_PK)?;
+            let mut counts = BTreeMap::new();
+            for (name, value) in item.iter().filter(|(name, _)| *name != ATTR_PK) {
+                let n = value.as_n().ok().and_then(|n| n.parse().ok());
+                let n = n.ok_or_else(|| PortError::permanent(DECODE, format!("{pk}: counter {name}")))?;
+                counts.insert(name.clone(), n);
             }
-            request = out.unprocessed_keys().and_then(|u| u.get(&self.table)).cloned();
+            found.insert(pk.trim_start_matches("days#").to_owned(), counts);
         }
         Ok(days.into_iter().map(|day| DayCounts { counts: found.remove(&day).unwrap_or_default(), day }).collect())
     }
