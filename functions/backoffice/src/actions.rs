@@ -310,9 +310,14 @@ fn answer_status<P: Ports>(
     outcomes: Vec<Outcome>,
 ) -> Response {
     let count = |r: &str| outcomes.iter().filter(|o| o.result == r).count();
+    // Order keys link to their order; message ids and filters do not.
+    let rows: Vec<serde_json::Value> = outcomes
+        .iter()
+        .map(|o| serde_json::json!({"key": o.key, "result": o.result, "detail": o.detail, "link": OrderKey::parse(&o.key).is_ok()}))
+        .collect();
     let page = crate::page! {
         "title": title,
-        "outcomes": outcomes,
+        "outcomes": rows,
         "done": count("done"),
         "already_done": count("already_done"),
         "skipped": count("skipped"),
