@@ -14,6 +14,7 @@ pub mod exceptions;
 pub mod identity;
 pub mod layout;
 pub mod order_page;
+pub mod originals;
 pub mod overview;
 pub mod portal;
 pub mod search;

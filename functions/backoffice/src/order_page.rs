@@ -9,6 +9,8 @@ use orderflow_shared::lifecycle::{HistoryKind, OrderRecord, State};
 use orderflow_shared::order::OrderKey;
 use orderflow_shared::ports::{ObjectStore, OrderStore};
 
+use crate::originals::Originals;
+
 use crate::layout::{self, render, render_status};
 use crate::portal::{App, Ports, Visitor};
 
@@ -88,6 +90,11 @@ pub async fn original<P: Ports>(
     };
     if !has_original(&record) {
         return not_found::<P>(&portal, &me, "This order came through a webhook; it has no original document.");
+    }
+    match portal.originals.link(&record.source).await {
+        Ok(Some(url)) => return axum::response::Redirect::to(&url).into_response(),
+        Ok(None) => {}
+        Err(e) => return layout::unavailable(&portal.config, &me, "The original document", &e),
     }
     match portal.originals.get(&record.source).await {
         Ok(bytes) => {

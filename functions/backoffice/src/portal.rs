@@ -13,11 +13,12 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use orderflow_shared::order_service::OrderService;
-use orderflow_shared::ports::{DteProvider, FifoQueue, ObjectStore, OrderStore, RecoveryStarter};
+use orderflow_shared::ports::{DteProvider, FifoQueue, OrderStore, RecoveryStarter};
 
 use crate::accounts::Accounts;
 use crate::config::PortalConfig;
 use crate::identity::{Identity, Role};
+use crate::originals::Originals;
 use crate::session::{self, LocalSessions};
 use crate::{actions, exceptions, order_page, overview, search, sign_in, stats};
 
@@ -64,7 +65,7 @@ pub trait Ports: Send + Sync + 'static {
     type Queue: FifoQueue + 'static;
     type Dte: DteProvider + 'static;
     type Recovery: RecoveryStarter + 'static;
-    type Originals: ObjectStore + 'static;
+    type Originals: Originals + 'static;
 }
 
 /// The portal as the handlers see it.
@@ -90,7 +91,7 @@ where
     Q: FifoQueue + 'static,
     D: DteProvider + 'static,
     R: RecoveryStarter + 'static,
-    O: ObjectStore + 'static,
+    O: Originals + 'static,
 {
     type Store = S;
     type Queue = Q;
@@ -106,7 +107,7 @@ where
     Q: FifoQueue + 'static,
     D: DteProvider + 'static,
     R: RecoveryStarter + 'static,
-    O: ObjectStore + 'static,
+    O: Originals + 'static,
 {
     type P<S, Q, D, R, O> = With<S, Q, D, R, O>;
     let at = |path: &str| format!("{PREFIX}{path}");

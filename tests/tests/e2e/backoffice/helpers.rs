@@ -13,7 +13,7 @@ use orderflow_shared::dte::{Failure, Operation, SimulatedDteProvider};
 use orderflow_shared::lifecycle::{OrderRecord, Stage};
 use orderflow_shared::order::{CanonicalOrder, OrderKey};
 use orderflow_shared::order_service::OrderService;
-use orderflow_shared::ports::{DteProvider, FifoQueue, ObjectStore, OrderStore, RecoveryStarter};
+use orderflow_shared::ports::{DteProvider, FifoQueue, OrderStore, RecoveryStarter};
 use orderflow_shared::ubl::{Limits, parse_order};
 
 pub const OPERATOR: (&str, &str) = ("ana", "operator-password-1");
@@ -86,7 +86,7 @@ where
     Q: FifoQueue + 'static,
     D: DteProvider + 'static,
     R: RecoveryStarter + 'static,
-    O: ObjectStore + 'static,
+    O: backoffice::originals::Originals + 'static,
 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

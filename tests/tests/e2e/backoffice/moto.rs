@@ -55,6 +55,11 @@ async fn pages_and_a_retry_work_on_dynamodb_and_each_page_reads_a_bounded_number
     });
     let bucket = unique("portal-bucket");
     orderflow_e2e::create_bucket(&s3_client(&home), &bucket).await;
+    let original = std::fs::read(orderflow_e2e::repo_path("events/orders/small-clp.xml")).unwrap();
+    let originals = S3ObjectStore::new(s3_client(&home), &bucket);
+    orderflow_shared::ports::ObjectStore::put(&originals, "incoming/sample.xml", original.clone(), "application/xml")
+        .await
+        .unwrap();
     let url = serve(Portal {
         service: service.clone(),
         queues: Queues {
@@ -62,7 +67,7 @@ async fn pages_and_a_retry_work_on_dynamodb_and_each_page_reads_a_bounded_number
             erp_dlq: fifo(&sqs, "erp-dlq").await,
             erp_sync: fifo(&sqs, "erp-sync").await,
         },
-        originals: S3ObjectStore::new(s3_client(&home), bucket),
+        originals,
         config: Default::default(),
         gate: Gate::Local { accounts: accounts(), sessions: LocalSessions::default() },
     })
@@ -97,6 +102,15 @@ async fn pages_and_a_retry_work_on_dynamodb_and_each_page_reads_a_bounded_number
     counted.0.store(0, Ordering::SeqCst);
     assert_eq!(vic.get("/console/stats").await.status, 200);
     assert_eq!(counted.0.load(Ordering::SeqCst), reads[1].1, "statistics read the same items with twice the orders");
+
+    // The original document: a short-lived presigned link, which works without credentials.
+    let link = vic.get(&format!("/console/orders/{}/original", failed[0].key)).await;
+    assert_eq!(link.status, 303, "{}", link.body);
+    let location = link.location.unwrap();
+    assert!(location.contains("X-Amz-Signature=") && location.contains("X-Amz-Expires=300"), "{location}");
+    let fetched = reqwest::get(&location).await.unwrap();
+    assert_eq!(fetched.status(), 200);
+    assert_eq!(fetched.bytes().await.unwrap().as_ref(), original.as_slice());
 
     let mut ana = Browser::signed_in(&url, OPERATOR).await;
     let csrf = ana.get("/console/exceptions").await.csrf();

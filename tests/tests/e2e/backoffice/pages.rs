@@ -130,7 +130,8 @@ async fn the_overview_warns_of_orders_longer_in_a_state_than_its_threshold_oldes
     use orderflow_shared::ports::OrderStore;
 
     let portal = embedded(0).await;
-    let ago = |minutes: i64| backoffice::layout::rfc3339(time::OffsetDateTime::now_utc() - time::Duration::minutes(minutes));
+    let ago =
+        |minutes: i64| backoffice::layout::rfc3339(time::OffsetDateTime::now_utc() - time::Duration::minutes(minutes));
     // `registered` warns after 15 minutes by default: two late orders and one in time.
     for (number, minutes) in [("LATE-2H", 120), ("LATE-1H", 60), ("FRESH", 5)] {
         let record = OrderRecord::register(super::helpers::order(number), "test", "test", &ago(minutes));
@@ -139,7 +140,8 @@ async fn the_overview_warns_of_orders_longer_in_a_state_than_its_threshold_oldes
     let mut vic = Browser::signed_in(&portal.url, VIEWER).await;
     let overview = vic.get("/console/").await;
     let warnings = overview.body.split("Early warnings").nth(1).expect("the warnings table");
-    let (two, one) = (warnings.find(">LATE-2H<").expect("the oldest is listed"), warnings.find(">LATE-1H<").expect("listed"));
+    let (two, one) =
+        (warnings.find(">LATE-2H<").expect("the oldest is listed"), warnings.find(">LATE-1H<").expect("listed"));
     assert!(two < one, "oldest first");
     assert!(!warnings.contains(">FRESH<"), "an order within its threshold is no warning");
     assert!(warnings.contains("2 h 0 min") && warnings.contains("15 min"), "how long, and the threshold");
