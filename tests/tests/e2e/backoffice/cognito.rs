@@ -142,3 +142,43 @@ async fn the_authorizer_passes_pool_users_on_with_their_role_and_refuses_everyth
     let other_pool = Validator::new(Pool { issuer: format!("{}x", pool.issuer), ..pool }, reqwest::Client::new());
     assert_eq!(other_pool.identity(operator).await, Err(TokenError::Claim("iss")));
 }
+
+#[tokio::test]
+async fn the_pools_keys_are_fetched_once_and_an_unknown_key_id_does_not_fetch_them_again_at_once() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    let PoolUsers { pool, tokens } = pool().await;
+    // The pool's JWKS behind a counter.
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let (counter, upstream) = (fetches.clone(), pool.jwks_url.clone());
+    let router = axum::Router::new().route(
+        "/jwks.json",
+        axum::routing::get(move || {
+            let (counter, upstream) = (counter.clone(), upstream.clone());
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                reqwest::get(upstream).await.unwrap().text().await.unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let jwks_url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let validator = Validator::new(Pool { jwks_url, ..pool }, reqwest::Client::new());
+
+    let operator = &tokens[0].1;
+    for _ in 0..3 {
+        assert!(validator.identity(operator).await.unwrap().is_some());
+    }
+    assert_eq!(fetches.load(Ordering::SeqCst), 1, "the keys are cached");
+    // A token naming a key the pool does not have: refused without another fetch right away.
+    let mut parts: Vec<&str> = operator.split('.').collect();
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","kid":"not-a-pool-key"}"#);
+    parts[0] = &header;
+    assert_eq!(validator.identity(&parts.join(".")).await, Err(TokenError::UnknownKey));
+    assert_eq!(fetches.load(Ordering::SeqCst), 1, "an unknown kid refetches at most once a minute");
+}
