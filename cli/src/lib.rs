@@ -1,6 +1,7 @@
 //! The `orderflow` command's parts, as a library so tests and benchmarks can drive the
 //! embedded pipeline ([`pipeline`], [`bridge`]) the way the CLI does.
 
+pub mod accounts;
 pub mod bridge;
 pub mod config_dir;
 pub mod convert;

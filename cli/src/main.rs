@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use orderflow_cli::{bridge, config_dir, convert, dead_letters, demo, erp_doubles, serve};
+use orderflow_cli::{accounts, bridge, config_dir, convert, dead_letters, demo, erp_doubles, serve};
 
 #[derive(Parser)]
 #[command(name = "orderflow", version, about = "Purchase orders in, processed traceable orders out")]
@@ -69,6 +69,11 @@ enum Command {
         #[command(flatten)]
         config: LocalFiles,
     },
+    /// Accounts of the back-office portal that `orderflow serve` signs in from.
+    Account {
+        #[command(subcommand)]
+        action: AccountAction,
+    },
     /// Run the local ERP and shop test servers (Business Central, SAP Business One, Shopify,
     /// WooCommerce) on the ports `config/erp-connectors.local.json` and `config/shops.local.json`
     /// expect.
@@ -81,6 +86,21 @@ enum Command {
         shopify_port: u16,
         #[arg(long, default_value_t = 18091)]
         woo_port: u16,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccountAction {
+    /// Add an account, or set its role and password anew; the password is read from standard
+    /// input (one line, at least 12 characters) and stored as an Argon2id hash.
+    Add {
+        name: String,
+        /// `viewers` (read) or `operators` (read and act).
+        #[arg(long, value_parser = accounts::parse_role)]
+        role: backoffice::identity::Role,
+        /// The accounts file [default: console-accounts.json in serve's default --state folder].
+        #[arg(long, default_value = "out/serve/console-accounts.json")]
+        file: PathBuf,
     },
 }
 
@@ -129,6 +149,9 @@ async fn main() -> ExitCode {
             dead_letters::run(action, dead_letters::Queues { dead_letters: queue_url, target: to }).await
         }
         Command::Serve { options, config } => async { serve::run(options, config.locate()?).await }.await,
+        Command::Account { action: AccountAction::Add { name, role, file } } => {
+            accounts::add(&file, &name, role, std::io::stdin().lock())
+        }
         Command::ErpDoubles { bc_port, sap_port, shopify_port, woo_port } => {
             erp_doubles::run(erp_doubles::Ports { bc: bc_port, sap: sap_port, shopify: shopify_port, woo: woo_port })
                 .await

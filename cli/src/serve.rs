@@ -83,6 +83,10 @@ pub struct Options {
     /// The recovery workflow's first wait between broadcast retries, in seconds.
     #[arg(long, default_value_t = RECOVERY_BACKOFF.base_seconds)]
     pub recovery_backoff_seconds: u64,
+    /// The back-office portal's accounts (`orderflow account add` writes them)
+    /// [default: console-accounts.json in the --state folder].
+    #[arg(long)]
+    pub accounts: Option<PathBuf>,
 }
 
 struct App {
@@ -98,7 +102,7 @@ struct App {
 
 /// Serves with `config` (the located configuration files) until the process ends.
 pub async fn run(options: Options, config: LocalConfig) -> Result<(), String> {
-    let Options { port, api_keys, state, erp, legacy, shops, .. } = options;
+    let Options { port, api_keys, state, erp, legacy, shops, accounts, .. } = options;
     if api_keys.is_empty() {
         return Err("give at least one API key: --api-key KEY or ORDERFLOW_API_KEYS=k1,k2".into());
     }
@@ -175,8 +179,51 @@ pub async fn run(options: Options, config: LocalConfig) -> Result<(), String> {
         }
     });
 
-    let router = axum::Router::new().fallback(forward).with_state(app);
+    let accounts_path = accounts.unwrap_or_else(|| state.join(crate::accounts::DEFAULT_FILE));
+    let portal = console(&app, &accounts_path)?;
+    println!(
+        "orderflow serve: back office on http://localhost:{}/console/ ({} accounts in {}; add one with `orderflow account add`)",
+        addr.port(),
+        portal_accounts(&portal),
+        accounts_path.display()
+    );
+    // The portal signs people in itself; everything else keeps the API-key check.
+    let router = backoffice::router(portal).merge(axum::Router::new().fallback(forward).with_state(app));
     match serve_http1(listener, router).await {}
+}
+
+type Console = backoffice::Portal<
+    Arc<orderflow_shared::adapters::embedded::EmbeddedOrderStore>,
+    crate::pipeline::Queue,
+    Arc<SimulatedDteProvider>,
+    orderflow_shared::adapters::embedded::EmbeddedRecovery,
+    orderflow_shared::adapters::embedded::DirObjectStore,
+>;
+
+/// The back-office portal over the pipeline's store and queues, signing in from the accounts
+/// file at `accounts`.
+fn console(app: &App, accounts: &std::path::Path) -> Result<Arc<Console>, String> {
+    Ok(Arc::new(backoffice::Portal {
+        service: app.pipeline.service.clone(),
+        queues: backoffice::Queues {
+            pending: app.pipeline.pending.clone(),
+            erp_dlq: app.bridge.erp_dlq.clone(),
+            erp_sync: app.bridge.erp_sync.clone(),
+        },
+        originals: app.pipeline.bucket.clone(),
+        config: backoffice::config::PortalConfig::from_lookup(|name| std::env::var(name).ok())?,
+        gate: backoffice::Gate::Local {
+            accounts: backoffice::accounts::Accounts::load(accounts)?,
+            sessions: backoffice::session::LocalSessions::default(),
+        },
+    }))
+}
+
+fn portal_accounts(portal: &Console) -> usize {
+    match &portal.gate {
+        backoffice::Gate::Local { accounts, .. } => accounts.accounts.len(),
+        backoffice::Gate::Cognito(_) => 0,
+    }
 }
 
 /// Serves `router` over HTTP/1 as `axum::serve` would, with the head limit set on hyper's

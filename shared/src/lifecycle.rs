@@ -193,6 +193,8 @@ pub enum HistoryKind {
     Notification,
     /// Something sent to the shop the order came from (see shop-sync): what, and the shop's id.
     ShopAction,
+    /// An operator's action from the back-office portal: who, what, why, and the action's id.
+    Operator,
 }
 
 /// The tax document's identifiers, filled in as the stages pass.

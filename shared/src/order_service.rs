@@ -37,6 +37,9 @@ pub enum ServiceError {
     Port(#[from] PortError),
     #[error("order {0} kept changing under concurrent writers")]
     Contended(OrderKey),
+    /// An operator acted on what they saw, but the order has moved on since.
+    #[error("order {key} is {now} now, no longer {seen}")]
+    StateMoved { key: OrderKey, seen: State, now: State },
 }
 
 impl Classify for ServiceError {
@@ -285,6 +288,37 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
                 } else {
                     record.fail(error.clone(), by, &now_rfc3339())?;
                 }
+                Ok(Pass::Write { record, expected: Some(expected) })
+            })
+            .await?;
+        Ok(decided.into_applied())
+    }
+
+    /// Notes an operator's action on the order's history before it runs, conditionally on the
+    /// state the operator saw: a moved order is refused with [`ServiceError::StateMoved`]. The
+    /// note carries `action_id` (one per form shown), so a second submit of the same form finds
+    /// it and is answered `Unchanged`, and the caller does not act twice.
+    #[instrument(skip(self, detail), fields(order_key = %key))]
+    pub async fn note_operator_action(
+        &self,
+        key: &OrderKey,
+        seen: State,
+        by: &str,
+        detail: &str,
+        action_id: &str,
+    ) -> Result<Applied, ServiceError> {
+        let marker = format!("[action {action_id}]");
+        let decided = self
+            .decide_and_write(key, || async {
+                let mut record = self.get(key).await?;
+                if record.history.iter().any(|e| e.kind == HistoryKind::Operator && e.detail.ends_with(&marker)) {
+                    return Ok(Pass::Done(Applied::Unchanged(record)));
+                }
+                if record.state != seen {
+                    return Err(ServiceError::StateMoved { key: key.clone(), seen, now: record.state });
+                }
+                let expected = Expected::of(&record);
+                record.note(HistoryKind::Operator, by, format!("{detail} {marker}"), &now_rfc3339());
                 Ok(Pass::Write { record, expected: Some(expected) })
             })
             .await?;

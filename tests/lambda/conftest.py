@@ -207,6 +207,14 @@ def watch(resources, dte_url, woo_url):
         # never starts this (absent) workflow.
         "RECOVERY_STATE_MACHINE_ARN": "arn:aws:states:us-west-2:123456789012:stateMachine:orderflow-local-broadcast-recovery",
         "OPS_ALERT_EMAIL": "ops@example.com",
+        # The back-office portal: its hosted sign-in (never reached: the case checks the redirect)
+        # and the authorizer's pool (its keys are never fetched for a request without a cookie).
+        "CONSOLE_URL": "https://console.example.com/dev/console",
+        "AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH": "true",
+        "COGNITO_DOMAIN_URL": "https://orderflow-dev.auth.us-west-2.amazoncognito.com",
+        "COGNITO_CLIENT_ID": "local-portal-client",
+        "COGNITO_ISSUER": "https://cognito-idp.us-west-2.amazonaws.com/us-west-2_local",
+        "COGNITO_JWKS_URL": "http://127.0.0.1:9/jwks.json",
         "ALERT_SENDER": "orders@example.com",
     }
     for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_EC2_METADATA_DISABLED"):
@@ -235,12 +243,16 @@ def watch(resources, dte_url, woo_url):
 
 @pytest.fixture(scope="session")
 def invoke(watch):
-    def run(function, event_file):
+    def run(function, event_file, fails=False):
         result = subprocess.run(
             ["cargo", "lambda", "invoke", "--invoke-address", "127.0.0.1", "--invoke-port", str(watch),
              "--data-file", str(event_file), "--output-format", "json", function],
             cwd=REPO, capture_output=True, text=True, timeout=900,
         )
+        if fails:
+            # A function error (the authorizer's "Unauthorized"): cargo lambda exits non-zero.
+            assert result.returncode != 0, f"{function} {event_file.name} succeeded: {result.stdout}"
+            return {"error": result.stdout + result.stderr}
         assert result.returncode == 0, f"{function} {event_file.name}: {result.stderr[-2000:]}"
         return json.loads(result.stdout)
 

@@ -127,6 +127,32 @@ def check_polled(response, aws, resources):
     assert cursor["version"] == {"N": "1"}, cursor
 
 
+def check_console_sign_in(response, aws, resources):
+    assert response["statusCode"] == 303, response
+    # lambda_http puts headers in multiValueHeaders (API Gateway merges both).
+    headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+    headers |= {k.lower(): v[0] for k, v in (response.get("multiValueHeaders") or {}).items()}
+    assert headers["location"].startswith("https://orderflow-dev.auth.us-west-2.amazoncognito.com/oauth2/authorize?")
+    assert "code_challenge_method=S256" in headers["location"]
+    assert headers["set-cookie"].startswith("orderflow_pkce=") and "HttpOnly" in headers["set-cookie"]
+
+
+def check_console_stats(response, aws, resources):
+    assert response["statusCode"] == 200, response
+    assert "Exception rate per stage" in response["body"] and "olga (operator)" in response["body"]
+
+
+def check_console_viewer(response, aws, resources):
+    assert response["statusCode"] == 200, response
+    body = response["body"]
+    assert "Orders in error or broadcast_failed" in body and "vera (viewer)" in body
+    assert "/retry" not in body and "Retry all matches" not in body, "a viewer sees no actions"
+
+
+def check_unauthorized(response, aws, resources):
+    assert "Unauthorized" in response["error"], response
+
+
 CASES = [
     ("webhook-bridge", "webhook-bridge-shopify-order-created.json", check_webhook),
     ("order-poller", "order-poller-woocommerce.json", check_polled),
@@ -151,6 +177,11 @@ CASES = [
     ("state-router", "state-router-deliver.json", expect_status(200, "delivered")),
     ("state-router", "state-router-cancel.json", check_cancel_after_delivery),
     ("queue-reader", "queue-reader-batch.json", check_queue_reader),
+    # The back-office portal behind its authorizer: what the authorizer passed on is the identity.
+    ("backoffice", "backoffice-sign-in.json", check_console_sign_in),
+    ("backoffice", "backoffice-stats.json", check_console_stats),
+    ("backoffice", "backoffice-exceptions-viewer.json", check_console_viewer),
+    ("backoffice-authorizer", "backoffice-authorizer-forged-cookie.json", check_unauthorized),
 ]
 
 
@@ -169,4 +200,4 @@ def uploaded_sample(aws):
 
 @pytest.mark.parametrize("function,file,check", CASES, ids=[c[1] for c in CASES])
 def test_event_file_through_cargo_lambda_invoke(function, file, check, invoke, aws, resources, uploaded_sample):
-    check(invoke(function, EVENTS / file), aws, resources)
+    check(invoke(function, EVENTS / file, fails=check is check_unauthorized), aws, resources)

@@ -219,6 +219,12 @@ impl OrderStore for ScriptedStore {
     async fn stats(&self) -> Result<Vec<StateStats>, PortError> {
         self.inner.stats().await
     }
+    async fn oldest_in_state(&self, state: State, before: &str, limit: usize) -> Result<Vec<OrderRecord>, PortError> {
+        self.inner.oldest_in_state(state, before, limit).await
+    }
+    async fn days(&self, from: &str, to: &str) -> Result<Vec<orderflow_shared::day_counts::DayCounts>, PortError> {
+        self.inner.days(from, to).await
+    }
 }
 
 /// An order in `issuance_dte` whose notifier's puts follow `script` from the claim on.

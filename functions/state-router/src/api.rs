@@ -204,6 +204,17 @@ mod tests {
         async fn stats(&self) -> Result<Vec<StateStats>, PortError> {
             self.0.stats().await
         }
+        async fn oldest_in_state(
+            &self,
+            state: State,
+            before: &str,
+            limit: usize,
+        ) -> Result<Vec<OrderRecord>, PortError> {
+            self.0.oldest_in_state(state, before, limit).await
+        }
+        async fn days(&self, from: &str, to: &str) -> Result<Vec<orderflow_shared::day_counts::DayCounts>, PortError> {
+            self.0.days(from, to).await
+        }
     }
 
     async fn get(store: impl OrderStore, uri: &str) -> (u16, String) {

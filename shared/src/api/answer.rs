@@ -38,6 +38,10 @@ pub fn from_service(err: &ServiceError) -> Response<Body> {
             StatusCode::CONFLICT,
             &json!({"error": {"code": "illegal_transition", "message": message, "current_state": illegal.from}}),
         ),
+        ServiceError::StateMoved { now, .. } => json(
+            StatusCode::CONFLICT,
+            &json!({"error": {"code": "state_moved", "message": message, "current_state": now}}),
+        ),
         ServiceError::Invalid(_) => error(StatusCode::BAD_REQUEST, "invalid_order", message),
         ServiceError::StageFailed { record, cause } => json(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -184,7 +184,28 @@ pub trait OrderStore: Send + Sync {
     /// Count and oldest order per state, reading a bounded number of items whatever the
     /// table's size.
     fn stats(&self) -> impl Future<Output = Result<Vec<StateStats>, PortError>> + Send;
+
+    /// Up to `limit` orders that entered `state` before `before` (RFC 3339), oldest first: the
+    /// portal's early warnings, read from the state index rather than by scanning.
+    fn oldest_in_state(
+        &self,
+        state: crate::lifecycle::State,
+        before: &str,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<crate::lifecycle::OrderRecord>, PortError>> + Send;
+
+    /// The day counters ([`crate::day_counts`]) of the days `from..=to` (`YYYY-MM-DD`), at most
+    /// [`MAX_DAYS`] of them, one item per day whatever the table's size. Days without writes
+    /// come back with no counts.
+    fn days(
+        &self,
+        from: &str,
+        to: &str,
+    ) -> impl Future<Output = Result<Vec<crate::day_counts::DayCounts>, PortError>> + Send;
 }
+
+/// The most days one [`OrderStore::days`] call reads.
+pub const MAX_DAYS: usize = 62;
 
 /// A failure reported by the DTE provider.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -278,6 +299,21 @@ mod shared_impls {
         }
         fn stats(&self) -> impl Future<Output = Result<Vec<StateStats>, PortError>> + Send {
             (**self).stats()
+        }
+        fn oldest_in_state(
+            &self,
+            state: State,
+            before: &str,
+            limit: usize,
+        ) -> impl Future<Output = Result<Vec<OrderRecord>, PortError>> + Send {
+            (**self).oldest_in_state(state, before, limit)
+        }
+        fn days(
+            &self,
+            from: &str,
+            to: &str,
+        ) -> impl Future<Output = Result<Vec<crate::day_counts::DayCounts>, PortError>> + Send {
+            (**self).days(from, to)
         }
     }
 

@@ -7,7 +7,8 @@ use orderflow_e2e::dynamo::create_orders_table;
 use orderflow_e2e::{repo_path, sdk_config, unique};
 use orderflow_shared::adapters::aws::{DynamoOrderStore, dynamodb_client};
 use orderflow_shared::adapters::embedded::EmbeddedOrderStore;
-use orderflow_shared::lifecycle::{OrderRecord, State};
+use orderflow_shared::day_counts;
+use orderflow_shared::lifecycle::{HistoryKind, OrderRecord, State};
 use orderflow_shared::order::{CanonicalOrder, OrderKey};
 use orderflow_shared::ports::{Expected, ListError, OrderStore, WriteError};
 use orderflow_shared::ubl::{Limits, parse_order};
@@ -44,6 +45,8 @@ contract!(
     stats_give_counts_and_the_oldest_per_state,
     an_invalid_cursor_is_a_clear_error,
     a_large_order_round_trips,
+    day_counters_count_each_transition_once_on_its_day,
+    orders_in_a_state_before_a_time_list_oldest_first,
 );
 
 /// A fresh, uniquely named table on moto, so tests and earlier runs never share rows.
@@ -214,6 +217,45 @@ async fn stats_give_counts_and_the_oldest_per_state(store: impl OrderStore) {
         };
         assert_eq!((s.count, s.oldest.clone()), expected, "{}", s.state);
     }
+}
+
+async fn day_counters_count_each_transition_once_on_its_day(store: impl OrderStore) {
+    // Registered on 1 March (received and registered at 10:00), issued on 2 March.
+    let v1 = registered(1, 1);
+    create(&store, &v1).await;
+    create(&store, &registered(2, 2)).await;
+    let mut v2 = v1.clone();
+    v2.transition(State::IssuanceDte, "contract", "DTE issued", "2026-03-02T08:00:00.000Z").unwrap();
+    store.put(&v2, was(1, State::Registered)).await.unwrap();
+    // A write that keeps the state (a note) counts nothing.
+    let mut v3 = v2.clone();
+    v3.note(HistoryKind::Notification, "contract", "email sent", "2026-03-02T08:01:00.000Z");
+    store.put(&v3, was(2, State::IssuanceDte)).await.unwrap();
+
+    let days = store.days("2026-02-28", "2026-03-03").await.unwrap();
+    assert_eq!(
+        days.iter().map(|d| d.day.as_str()).collect::<Vec<_>>(),
+        ["2026-02-28", "2026-03-01", "2026-03-02", "2026-03-03"]
+    );
+    assert!(days[0].counts.is_empty() && days[3].counts.is_empty(), "{days:?}");
+    assert_eq!(days[1].entered(State::Received), 2, "{:?}", days[1]);
+    assert_eq!(days[1].entered(State::Registered), 2);
+    assert_eq!(days[1].get(&day_counts::received_hour(10)), 2);
+    assert_eq!(days[1].entered(State::IssuanceDte), 0);
+    assert_eq!(days[2].counts, [(day_counts::entered(State::IssuanceDte), 1)].into_iter().collect());
+}
+
+async fn orders_in_a_state_before_a_time_list_oldest_first(store: impl OrderStore) {
+    let records: Vec<_> = (1..=4).map(|n| registered(n, n)).collect();
+    for r in &records {
+        create(&store, r).await;
+    }
+    let old = store.oldest_in_state(State::Registered, &at(4), 10).await.unwrap();
+    assert_eq!(keys(&old), [&records[0].key, &records[1].key, &records[2].key]);
+    let two = store.oldest_in_state(State::Registered, &at(4), 2).await.unwrap();
+    assert_eq!(keys(&two), [&records[0].key, &records[1].key]);
+    assert!(store.oldest_in_state(State::Registered, &at(1), 10).await.unwrap().is_empty());
+    assert!(store.oldest_in_state(State::Error, &at(9), 10).await.unwrap().is_empty());
 }
 
 async fn an_invalid_cursor_is_a_clear_error(store: impl OrderStore) {

@@ -25,7 +25,7 @@ use orderflow_shared::ports::{Expected, OrderStore};
 /// Adds up the items each DynamoDB answer says it read: a Query's or Scan's `ScannedCount` (a
 /// `Select: COUNT` query included), a GetItem's one item, a BatchGetItem's returned items.
 #[derive(Debug, Clone, Default)]
-struct ItemsRead(Arc<AtomicU64>);
+pub(crate) struct ItemsRead(pub(crate) Arc<AtomicU64>);
 
 impl Intercept for ItemsRead {
     fn name(&self) -> &'static str {

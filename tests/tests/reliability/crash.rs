@@ -132,6 +132,21 @@ impl<T: OrderStore> OrderStore for Crashy<T> {
     fn stats(&self) -> impl Future<Output = Result<Vec<StateStats>, PortError>> + Send {
         self.inner.stats()
     }
+    fn oldest_in_state(
+        &self,
+        state: State,
+        before: &str,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<OrderRecord>, PortError>> + Send {
+        self.inner.oldest_in_state(state, before, limit)
+    }
+    fn days(
+        &self,
+        from: &str,
+        to: &str,
+    ) -> impl Future<Output = Result<Vec<orderflow_shared::day_counts::DayCounts>, PortError>> + Send {
+        self.inner.days(from, to)
+    }
 }
 
 impl<T: ObjectStore> ObjectStore for Crashy<T> {

@@ -26,6 +26,10 @@
 //! shard in the same transaction as the conditional put, so the counts are exact and
 //! [`OrderStore::stats`] reads the shards and one index entry per state, whatever the table's
 //! size. Sharded so that the writes of a busy system do not all land on one item.
+//!
+//! The portal's statistics come from day items (`pk` = `days#YYYY-MM-DD`, one number attribute
+//! per counter of [`crate::day_counts`]), added to in the same transaction as the write they
+//! count, so 30 days of statistics are one BatchGetItem of 30 items.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
@@ -42,10 +46,11 @@ use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 
 use super::classify;
+use crate::day_counts::{self, DayCounts};
 use crate::error::PortError;
 use crate::lifecycle::{OrderRecord, State};
 use crate::order::OrderKey;
-use crate::ports::{Expected, ListError, OrderPage, OrderStore, StateStats, WriteError};
+use crate::ports::{Expected, ListError, MAX_DAYS, OrderPage, OrderStore, StateStats, WriteError};
 
 pub const ATTR_PK: &str = "pk";
 pub const ATTR_STATE: &str = "state";
@@ -98,10 +103,10 @@ impl DynamoOrderStore {
             .expression_attribute_values(":state", string(state.as_str()))
     }
 
-    /// Every state's count, summed over the counter shards: one BatchGetItem of
-    /// [`COUNTER_SHARDS`] items.
-    async fn counts(&self) -> Result<HashMap<State, i64>, PortError> {
-        let keys = (0..COUNTER_SHARDS).map(|n| HashMap::from([(ATTR_PK.to_owned(), string(&counter_key(n)))]));
+    /// The items whose `pk` is one of `pks`, by one BatchGetItem (at most 100 keys), asking
+    /// again for unprocessed keys (throttling) as the API expects.
+    async fn batch_get(&self, pks: &[String]) -> Result<Vec<HashMap<String, AttributeValue>>, PortError> {
+        let keys = pks.iter().map(|pk| HashMap::from([(ATTR_PK.to_owned(), string(pk))]));
         let mut request = Some(
             KeysAndAttributes::builder()
                 .set_keys(Some(keys.collect()))
@@ -109,8 +114,7 @@ impl DynamoOrderStore {
                 .build()
                 .map_err(|e| PortError::permanent("dynamodb:BatchGetItem", e.to_string()))?,
         );
-        let mut counts = HashMap::new();
-        // Unprocessed keys (throttling) are asked for again, as the API expects.
+        let mut items = Vec::with_capacity(pks.len());
         while let Some(keys) = request.take() {
             let out = self
                 .client
@@ -119,20 +123,46 @@ impl DynamoOrderStore {
                 .send()
                 .await
                 .map_err(|e| classify("dynamodb:BatchGetItem", e))?;
-            for item in out.responses().and_then(|r| r.get(&self.table)).into_iter().flatten() {
-                for state in State::ALL {
-                    let n = item.get(&counter_attr(state)).and_then(|v| v.as_n().ok());
-                    let n: i64 = n
-                        .map(|n| n.parse())
-                        .transpose()
-                        .map_err(|e| PortError::permanent(DECODE, format!("counter {}: {e}", counter_attr(state))))?
-                        .unwrap_or(0);
-                    *counts.entry(state).or_insert(0) += n;
-                }
-            }
+            items.extend(out.responses().and_then(|r| r.get(&self.table)).into_iter().flatten().cloned());
             request = out.unprocessed_keys().and_then(|u| u.get(&self.table)).cloned();
         }
+        Ok(items)
+    }
+
+    /// Every state's count, summed over the counter shards: one BatchGetItem of
+    /// [`COUNTER_SHARDS`] items.
+    async fn counts(&self) -> Result<HashMap<State, i64>, PortError> {
+        let keys: Vec<String> = (0..COUNTER_SHARDS).map(counter_key).collect();
+        let mut counts = HashMap::new();
+        for item in self.batch_get(&keys).await? {
+            for state in State::ALL {
+                let n = item.get(&counter_attr(state)).and_then(|v| v.as_n().ok());
+                let n: i64 = n
+                    .map(|n| n.parse())
+                    .transpose()
+                    .map_err(|e| PortError::permanent(DECODE, format!("counter {}: {e}", counter_attr(state))))?
+                    .unwrap_or(0);
+                *counts.entry(state).or_insert(0) += n;
+            }
+        }
         Ok(counts)
+    }
+
+    /// Adds `counts` to the day item of `day`, in the transaction of the write they count.
+    fn day_update(
+        &self,
+        day: &str,
+        counts: &BTreeMap<String, u64>,
+    ) -> Result<Update, aws_sdk_dynamodb::error::BuildError> {
+        let mut update = Update::builder().table_name(&self.table).key(ATTR_PK, string(&day_key(day)));
+        let mut adds = Vec::with_capacity(counts.len());
+        for (i, (name, n)) in counts.iter().enumerate() {
+            adds.push(format!("#c{i} :n{i}"));
+            update = update
+                .expression_attribute_names(format!("#c{i}"), name)
+                .expression_attribute_values(format!(":n{i}"), AttributeValue::N(n.to_string()));
+        }
+        update.update_expression(format!("ADD {}", adds.join(", "))).build()
     }
 
     async fn oldest(&self, state: State) -> Result<Option<(OrderKey, String)>, PortError> {
@@ -214,11 +244,14 @@ impl OrderStore for DynamoOrderStore {
                 .expression_attribute_names("#from", counter_attr(from))
                 .expression_attribute_values(":less", AttributeValue::N("-1".into())),
         };
-        let items = [
+        let mut items = vec![
             TransactWriteItem::builder().put(put).build(),
             TransactWriteItem::builder().update(count.build().map_err(build)?).build(),
         ];
-        match self.client.transact_write_items().set_transact_items(Some(items.to_vec())).send().await {
+        for (day, counts) in day_counts::increments(from, record) {
+            items.push(TransactWriteItem::builder().update(self.day_update(&day, &counts).map_err(build)?).build());
+        }
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => Ok(()),
             Err(e) => {
                 // The put's condition failing cancels the transaction with that reason first.
@@ -273,9 +306,55 @@ impl OrderStore for DynamoOrderStore {
         }
         Ok(stats)
     }
+
+    async fn oldest_in_state(&self, state: State, before: &str, limit: usize) -> Result<Vec<OrderRecord>, PortError> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        // `state_at#pk` sorts below `before` exactly when `state_at` does.
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(INDEX_BY_STATE)
+            .key_condition_expression("#state = :state AND #sort < :before")
+            .expression_attribute_names("#state", ATTR_STATE)
+            .expression_attribute_names("#sort", ATTR_STATE_SORT)
+            .expression_attribute_values(":state", string(state.as_str()))
+            .expression_attribute_values(":before", string(before))
+            .scan_index_forward(true)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| classify("dynamodb:Query", e))?;
+        out.items().iter().map(record_of).collect()
+    }
+
+    async fn days(&self, from: &str, to: &str) -> Result<Vec<DayCounts>, PortError> {
+        let days = day_counts::days_between(from, to, MAX_DAYS);
+        if days.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = days.iter().map(|d| day_key(d)).collect();
+        let mut found: HashMap<String, BTreeMap<String, u64>> = HashMap::new();
+        for item in self.batch_get(&keys).await? {
+            let pk = string_attr(&item, ATTR_PK)?;
+            let mut counts = BTreeMap::new();
+            for (name, value) in item.iter().filter(|(name, _)| *name != ATTR_PK) {
+                let n = value.as_n().ok().and_then(|n| n.parse().ok());
+                let n = n.ok_or_else(|| PortError::permanent(DECODE, format!("{pk}: counter {name}")))?;
+                counts.insert(name.clone(), n);
+            }
+            found.insert(pk.trim_start_matches("days#").to_owned(), counts);
+        }
+        Ok(days.into_iter().map(|day| DayCounts { counts: found.remove(&day).unwrap_or_default(), day }).collect())
+    }
 }
 
 const DECODE: &str = "decode order item";
+
+/// The day item of `day` (`YYYY-MM-DD`): like the counter items, no `state` attribute.
+fn day_key(day: &str) -> String {
+    format!("days#{day}")
+}
 const LIST: &str = "list orders by state";
 
 /// A conditional write's condition: absent, or still at the version and state read.

@@ -25,6 +25,22 @@ impl S3ObjectStore {
     pub fn bucket(&self) -> &str {
         &self.bucket
     }
+
+    /// A URL that fetches `key` without credentials until `expires_in` has passed (SigV4 query
+    /// signing, done locally: no call to S3).
+    pub async fn presigned_get(&self, key: &str, expires_in: std::time::Duration) -> Result<String, PortError> {
+        let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(expires_in)
+            .map_err(|e| PortError::permanent("s3:presign", e.to_string()))?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .presigned(config)
+            .await
+            .map_err(|e| PortError::permanent("s3:presign", e.to_string()))?;
+        Ok(request.uri().to_owned())
+    }
 }
 
 impl ObjectStore for S3ObjectStore {

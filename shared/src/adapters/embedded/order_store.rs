@@ -12,10 +12,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
 use super::journal::Journal;
+use crate::day_counts::{self, DayCounts};
 use crate::error::PortError;
 use crate::lifecycle::{OrderRecord, State};
 use crate::order::OrderKey;
-use crate::ports::{Expected, ListError, OrderPage, OrderStore, StateChange, StateStats, WriteError};
+use crate::ports::{Expected, ListError, MAX_DAYS, OrderPage, OrderStore, StateChange, StateStats, WriteError};
 
 /// The largest page `list_by_state` returns, as in the DynamoDB store.
 const MAX_PAGE: usize = 100;
@@ -46,6 +47,8 @@ struct Table {
     by_state: BTreeMap<State, BTreeMap<String, OrderKey>>,
     /// Every change since the store was created; the stream's retention is the store's life.
     changes: Vec<Change>,
+    /// day → counter → value: the day items of the DynamoDB table.
+    days: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 /// The orders table in memory, for `orderflow demo`, `serve` and tests; with a journal, also
@@ -91,6 +94,12 @@ impl Table {
     /// Stores `record` and moves it in the state index; returns the record it replaced.
     fn index(&mut self, record: &OrderRecord) -> Option<OrderRecord> {
         let old = self.records.insert(record.key.clone(), record.clone());
+        for (day, counts) in day_counts::increments(old.as_ref().map(|o| o.state), record) {
+            let stored = self.days.entry(day).or_default();
+            for (name, n) in counts {
+                *stored.entry(name).or_insert(0) += n;
+            }
+        }
         if let Some(old) = &old
             && let Some(list) = self.by_state.get_mut(&old.state)
         {
@@ -159,6 +168,23 @@ impl OrderStore for EmbeddedOrderStore {
             StateStats { state, count: list.map_or(0, |l| l.len() as u64), oldest }
         });
         Ok(stats.collect())
+    }
+
+    async fn oldest_in_state(&self, state: State, before: &str, limit: usize) -> Result<Vec<OrderRecord>, PortError> {
+        let table = self.lock();
+        let Some(list) = table.by_state.get(&state) else { return Ok(Vec::new()) };
+        // `state_at#key` sorts before `before` exactly when `state_at` does, as in the Query.
+        let oldest = list.range::<str, _>((Bound::Unbounded, Bound::Excluded(before))).take(limit.min(MAX_PAGE));
+        Ok(oldest.filter_map(|(_, key)| table.records.get(key).cloned()).collect())
+    }
+
+    async fn days(&self, from: &str, to: &str) -> Result<Vec<DayCounts>, PortError> {
+        let table = self.lock();
+        let days = day_counts::days_between(from, to, MAX_DAYS).into_iter().map(|day| {
+            let counts = table.days.get(&day).cloned().unwrap_or_default();
+            DayCounts { day, counts }
+        });
+        Ok(days.collect())
     }
 }
 

@@ -1,0 +1,89 @@
+//! Signing in and out. Locally (`orderflow serve`) a form checks the accounts file and starts
+//! a session; in AWS the Cognito hosted sign-in does it (see [`crate::cognito`]).
+
+use axum::Extension;
+use axum::extract::{Form, Query, State as AxumState};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::layout::csrf_refusal;
+use crate::portal::{App, Gate, Ports, Visitor, session_cookie};
+use crate::session::{self, LOCAL_SESSION_TTL};
+use crate::views;
+
+#[derive(serde::Deserialize)]
+pub struct Credentials {
+    name: String,
+    password: String,
+}
+
+#[derive(serde::Deserialize)]
+pub struct SignOut {
+    csrf: String,
+}
+
+fn form_page<P: Ports>(portal: &App<P>, status: StatusCode, problem: Option<&str>) -> Response {
+    let context = crate::page! { "base": portal.config.base, "title": "Sign in", "problem": problem };
+    views::page(status, "sign_in.html", context)
+}
+
+pub async fn form<P: Ports>(AxumState(portal): AxumState<App<P>>) -> Response {
+    match &portal.gate {
+        Gate::Local { .. } => form_page::<P>(&portal, StatusCode::OK, None),
+        Gate::Cognito(ui) => ui.start(&portal.config.base),
+    }
+}
+
+/// The local form's post. A wrong name and a wrong password get the same answer.
+pub async fn submit<P: Ports>(AxumState(portal): AxumState<App<P>>, Form(credentials): Form<Credentials>) -> Response {
+    let Gate::Local { accounts, sessions } = &portal.gate else {
+        return (StatusCode::NOT_FOUND, "Sign in through the user pool.").into_response();
+    };
+    let Some(identity) = accounts.verify(credentials.name.trim(), &credentials.password) else {
+        tracing::info!("sign-in refused");
+        return form_page::<P>(
+            &portal,
+            StatusCode::UNAUTHORIZED,
+            Some("That name and password do not match an account."),
+        );
+    };
+    tracing::info!(operator = %identity.name, "signed in");
+    let id = sessions.start(identity);
+    let cookie = session::set_cookie(&id, crate::portal::PREFIX, LOCAL_SESSION_TTL);
+    ([(header::SET_COOKIE, cookie)], Redirect::to(&format!("{}/", portal.config.base))).into_response()
+}
+
+/// Cognito's redirect back after sign-in.
+pub async fn callback<P: Ports>(
+    AxumState(portal): AxumState<App<P>>,
+    headers: HeaderMap,
+    Query(query): Query<crate::cognito::Callback>,
+) -> Response {
+    match &portal.gate {
+        Gate::Cognito(ui) => ui.finish(&portal.config.base, &headers, query).await,
+        Gate::Local { .. } => (StatusCode::NOT_FOUND, "No sign-in callback here.").into_response(),
+    }
+}
+
+/// Ends the session (locally: forgets it at once) and clears the cookie.
+pub async fn sign_out<P: Ports>(
+    AxumState(portal): AxumState<App<P>>,
+    Extension(me): Extension<Visitor>,
+    headers: HeaderMap,
+    Form(form): Form<SignOut>,
+) -> Response {
+    if let Some(refused) = csrf_refusal(&me, &form.csrf) {
+        return refused;
+    }
+    tracing::info!(operator = %me.identity.name, "signed out");
+    let clear = session::clear_cookie(crate::portal::PREFIX);
+    match &portal.gate {
+        Gate::Local { sessions, .. } => {
+            if let Some(id) = session_cookie(&headers) {
+                sessions.end(&id);
+            }
+            ([(header::SET_COOKIE, clear)], Redirect::to(&format!("{}/sign-in", portal.config.base))).into_response()
+        }
+        Gate::Cognito(ui) => ([(header::SET_COOKIE, clear)], Redirect::to(&ui.logout_url())).into_response(),
+    }
+}

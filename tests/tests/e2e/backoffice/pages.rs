@@ -1,0 +1,149 @@
+//! Every page for both roles, and the gate in front of them.
+
+use super::helpers::{Browser, OPERATOR, VIEWER, broadcast_failed, embedded};
+
+/// Every page the portal serves by GET, with what it must show.
+fn pages(key: &str) -> Vec<(String, &'static str)> {
+    vec![
+        ("/console/".into(), "Orders per state now"),
+        ("/console".into(), "Early warnings"),
+        ("/console/exceptions".into(), "Orders in error or broadcast_failed"),
+        ("/console/exceptions?tab=resolved".into(), "Resolved"),
+        (format!("/console/orders/{key}"), "Timeline"),
+        ("/console/search?state=broadcast_failed".into(), "Orders, newest first"),
+        ("/console/stats".into(), "Exception rate per stage"),
+        ("/console/stats.csv".into(), "series,label,value"),
+        (format!("/console/orders/{key}/original"), "<Order"),
+    ]
+}
+
+#[tokio::test]
+async fn every_page_needs_a_session_and_a_post_without_one_is_401() {
+    let portal = embedded(1).await;
+    let record = broadcast_failed(&portal.service, "GATE-1").await;
+    let mut anonymous = Browser::new(&portal.url);
+    let pages = pages(record.key.as_str());
+    assert!(!pages.is_empty());
+    for (path, _) in &pages {
+        let page = anonymous.get(path).await;
+        assert_eq!((page.status, page.location.as_deref()), (303, Some("/console/sign-in")), "{path}");
+    }
+    let retry = format!("/console/orders/{}/retry", record.key);
+    assert_eq!(
+        anonymous.post(&retry, &[("csrf", "x"), ("action_id", "a"), ("seen", "broadcast_failed")]).await.status,
+        401
+    );
+    let form = anonymous.get("/console/sign-in").await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("<label for=\"password\">"), "{}", form.body);
+}
+
+#[tokio::test]
+async fn a_wrong_password_or_an_unknown_name_is_refused_alike() {
+    let portal = embedded(0).await;
+    let mut browser = Browser::new(&portal.url);
+    let wrong = browser.post("/console/sign-in", &[("name", OPERATOR.0), ("password", VIEWER.1)]).await;
+    let unknown = browser.post("/console/sign-in", &[("name", "nobody"), ("password", OPERATOR.1)]).await;
+    assert_eq!((wrong.status, unknown.status), (401, 401));
+    assert_eq!(wrong.body, unknown.body, "the answer must not tell which names exist");
+    assert!(browser.cookie.is_none());
+}
+
+#[tokio::test]
+async fn every_page_renders_for_both_roles_and_only_operators_see_action_buttons() {
+    let portal = embedded(1).await;
+    let record = broadcast_failed(&portal.service, "PAGES-1").await;
+    let original = std::fs::read(orderflow_e2e::repo_path("events/orders/small-clp.xml")).unwrap();
+    orderflow_shared::ports::ObjectStore::put(&portal.bucket, "incoming/sample.xml", original, "application/xml")
+        .await
+        .unwrap();
+    for (account, acts) in [(OPERATOR, true), (VIEWER, false)] {
+        let mut browser = Browser::signed_in(&portal.url, account).await;
+        let cookie = browser.cookie.clone().unwrap();
+        for (path, shows) in pages(record.key.as_str()) {
+            let page = browser.get(&path).await;
+            assert_eq!(page.status, 200, "{} {path}: {}", account.0, page.body);
+            assert!(page.body.contains(shows), "{} {path} lacks {shows:?}", account.0);
+            // No page shows a secret: not the session, not a password or its hash.
+            for secret in [cookie.as_str(), account.1, "$argon2id$"] {
+                assert!(!page.body.contains(secret), "{} {path} shows a secret", account.0);
+            }
+        }
+        let inbox = browser.get("/console/exceptions").await;
+        assert!(inbox.body.contains(record.order.order_number.as_str()), "the inbox lists the order");
+        let buttons = inbox.body.contains("/retry\"") && inbox.body.contains("/cancel\"");
+        assert_eq!(buttons, acts, "{}: retry and cancel buttons", account.0);
+        let detail = browser.get(&format!("/console/orders/{}", record.key)).await;
+        assert_eq!(detail.body.contains("Retry the failed stage"), acts, "{}", account.0);
+    }
+}
+
+#[tokio::test]
+async fn search_pages_with_a_stable_cursor_and_an_order_key_goes_to_the_order() {
+    let portal = embedded(1).await;
+    let mut numbers = Vec::new();
+    for n in 0..30 {
+        numbers.push(broadcast_failed(&portal.service, &format!("SEARCH-{n:02}")).await.order.order_number);
+    }
+    let mut browser = Browser::signed_in(&portal.url, VIEWER).await;
+    let first = browser.get("/console/search?state=broadcast_failed&number=SEARCH").await;
+    let next = first
+        .body
+        .split("rel=\"next\"")
+        .next()
+        .and_then(|b| b.rsplit("href=\"").next())
+        .and_then(|h| h.split('"').next())
+        .unwrap();
+    assert!(next.contains("cursor="), "a next link: {}", first.body);
+    // Another order fails meanwhile: the next page neither repeats nor skips the first's orders.
+    broadcast_failed(&portal.service, "SEARCH-NEW").await;
+    let second = browser.get(&next.replace("&amp;", "&").replace("&#x2f;", "/")).await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    let listed = |body: &str| numbers.iter().filter(|n| body.contains(&format!(">{n}<"))).count();
+    assert_eq!(listed(&first.body) + listed(&second.body), 30);
+    assert!(!second.body.contains(">SEARCH-NEW<"), "the newer order belongs before page one");
+
+    let key = super::helpers::order("SEARCH-01").order_key;
+    let key = browser.get(&format!("/console/search?key={key}")).await;
+    assert_eq!(key.status, 303);
+    assert!(key.location.unwrap().starts_with("/console/orders/"));
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session() {
+    let portal = embedded(0).await;
+    let mut browser = Browser::signed_in(&portal.url, VIEWER).await;
+    let old = browser.cookie.clone();
+    let overview = browser.get("/console/").await;
+    assert_eq!(overview.status, 200);
+    let out = browser.post("/console/sign-out", &[("csrf", &overview.csrf())]).await;
+    assert_eq!(out.status, 303);
+    assert_eq!(browser.cookie, None, "the cookie is cleared");
+    browser.cookie = old;
+    let again = browser.get("/console/").await;
+    assert_eq!((again.status, again.location.as_deref()), (303, Some("/console/sign-in")), "the old cookie is dead");
+}
+
+#[tokio::test]
+async fn the_overview_warns_of_orders_longer_in_a_state_than_its_threshold_oldest_first() {
+    use orderflow_shared::lifecycle::OrderRecord;
+    use orderflow_shared::ports::OrderStore;
+
+    let portal = embedded(0).await;
+    let ago =
+        |minutes: i64| backoffice::layout::rfc3339(time::OffsetDateTime::now_utc() - time::Duration::minutes(minutes));
+    // `registered` warns after 15 minutes by default: two late orders and one in time.
+    for (number, minutes) in [("LATE-2H", 120), ("LATE-1H", 60), ("FRESH", 5)] {
+        let record = OrderRecord::register(super::helpers::order(number), "test", "test", &ago(minutes));
+        portal.service.store.put(&record, None).await.unwrap();
+    }
+    let mut vic = Browser::signed_in(&portal.url, VIEWER).await;
+    let overview = vic.get("/console/").await;
+    let warnings = overview.body.split("Early warnings").nth(1).expect("the warnings table");
+    let (two, one) =
+        (warnings.find(">LATE-2H<").expect("the oldest is listed"), warnings.find(">LATE-1H<").expect("listed"));
+    assert!(two < one, "oldest first");
+    assert!(!warnings.contains(">FRESH<"), "an order within its threshold is no warning");
+    assert!(warnings.contains("2 h 0 min") && warnings.contains("15 min"), "how long, and the threshold");
+    assert!(overview.body.contains("In process<b>3</b>"), "{}", overview.body);
+}
