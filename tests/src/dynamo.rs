@@ -83,3 +83,59 @@ pub async fn stream_batch(table: &str) -> Event {
     }
     serde_json::from_value(json!({ "Records": records })).expect("stream records deserialize as a Lambda event")
 }
+
+/// Creates the catalogue staging table: hash key `pk` and the sparse `list-index` (hash
+/// `list`, range `order`), as the template declares it.
+pub async fn create_staging_table(client: &Client, name: &str) {
+    use orderflow_shared::adapters::aws::STAGING_LIST_INDEX;
+    let key = |attr: &str, key_type: KeyType| {
+        KeySchemaElement::builder().attribute_name(attr).key_type(key_type).build().expect("key schema")
+    };
+    let string_attr = |attr: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(attr)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .expect("attribute")
+    };
+    let list = GlobalSecondaryIndex::builder()
+        .index_name(STAGING_LIST_INDEX)
+        .key_schema(key("list", KeyType::Hash))
+        .key_schema(key("order", KeyType::Range))
+        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+        .build()
+        .expect("list index");
+    client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(string_attr("pk"))
+        .attribute_definitions(string_attr("list"))
+        .attribute_definitions(string_attr("order"))
+        .key_schema(key("pk", KeyType::Hash))
+        .global_secondary_indexes(list)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create table {name}: {e:?}"));
+}
+
+/// Creates the request log table: hash key `pk` (the TTL attribute needs no declaration).
+pub async fn create_audit_table(client: &Client, name: &str) {
+    client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute"),
+        )
+        .key_schema(
+            KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().expect("key schema"),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create table {name}: {e:?}"));
+}

@@ -10,6 +10,7 @@
 //! - [`run`]: a run of one or both phases, its summary and metrics.
 //! - [`config`]: the catalogue configuration file.
 
+pub mod assemble;
 pub mod audit;
 pub mod config;
 pub mod item;

@@ -16,6 +16,7 @@ mod recovery_workflow;
 mod schema;
 mod shop_sync;
 mod shop_sync_actions;
+mod staging_contract;
 mod state_router;
 mod stats_reads;
 mod webhook_bridge;
