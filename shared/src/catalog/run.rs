@@ -65,7 +65,7 @@ impl<S: StagingStore, A: AuditLog, M: MappingSource> CatalogSync<S, A, M> {
         let started = Instant::now();
         let started_ms = self.clock.now_ms();
         let resumed = if phase == Phase::Pull { None } else { self.store.checkpoint().await? };
-        let run_id = resumed.as_ref().map_or_else(|| format!("run-{started_ms}"), |c| c.run_id.clone());
+        let run_id = resumed.as_ref().map_or_else(|| new_run_id(started_ms), |c| c.run_id.clone());
         let audit = Recorder::new(&run_id, settings.retention_days);
         let mut summary =
             RunSummary { run_id: run_id.clone(), phase: phase.as_str().into(), started_ms, ..RunSummary::default() };
@@ -121,6 +121,20 @@ impl<S: StagingStore, A: AuditLog, M: MappingSource> CatalogSync<S, A, M> {
         metrics(&summary).flush();
         Ok(summary)
     }
+}
+
+/// A run id no other run shares: the start time, then bits of the wall clock's nanoseconds,
+/// the process and a counter (two runs in one millisecond of a test clock still differ, and
+/// so do the idempotency keys derived from them).
+fn new_run_id(started_ms: u64) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let mixed = u64::from(nanos)
+        ^ (u64::from(std::process::id()) << 32)
+        ^ COUNTER.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    format!("run-{started_ms}-{mixed:016x}")
 }
 
 /// The summary as EMF counters.

@@ -372,3 +372,80 @@ async fn sap_business_one_items_are_read_in_pages_with_their_stock_on_hand() {
     let pages: Vec<_> = sap.log().into_iter().filter(|l| l.path.ends_with("/Items")).collect();
     assert_eq!(pages.len(), 3);
 }
+
+/// The Lambda handler on moto's SSM: the catalogue configuration and the credentials are read
+/// at every invocation, so an edited parameter applies on the next run; a stopped run is an
+/// error the schedule retries.
+#[tokio::test]
+async fn the_handler_reads_its_configuration_from_ssm_at_each_run_and_a_stopped_run_is_an_error() {
+    use aws_sdk_ssm::types::ParameterType;
+    use catalog_sync::handler::{Deps, HandlerError, handle};
+    use orderflow_shared::adapters::aws::AwsSecretStore;
+
+    let sdk = orderflow_e2e::sdk_config().await;
+    let ssm = aws_sdk_ssm::Client::new(&sdk);
+    let prefix = format!("/{}", orderflow_e2e::unique("catalog"));
+    let put = |name: &str, value: &str| {
+        let (ssm, name, value) = (ssm.clone(), format!("{prefix}/{name}"), value.to_owned());
+        async move {
+            ssm.put_parameter()
+                .name(name)
+                .value(value)
+                .r#type(ParameterType::SecureString)
+                .overwrite(true)
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    let clock = ManualClock::new(START_MS);
+    let bc = FakeBc::start(clock.clone()).await;
+    let shopify = FakeShopify::start(clock.clone()).await;
+    for n in 1..=3 {
+        bc.put_item(item(n, "5"));
+    }
+    put("bc-client-secret", fake_erp::BC_CLIENT_SECRET).await;
+    put("shopify-access-token", fake_erp::SHOPIFY_ACCESS_TOKEN).await;
+    put("catalog", r#"{"erp": "business-central", "shop": "shopify"}"#).await;
+    let origin = bc.token_url().trim_end_matches("/token").to_owned();
+    let text = std::fs::read_to_string(repo_path("config/erp-connectors.local.json")).unwrap();
+    let text = text.replace("http://127.0.0.1:18080", &origin).replace("local:", &format!("ssm:{prefix}/"));
+    let connectors = ConnectorsFile::from_json(&text).unwrap();
+    let text = std::fs::read_to_string(repo_path("config/shops.local.json")).unwrap();
+    let shop_base = shopify.graphql_url().trim_end_matches("/graphql.json").to_owned();
+    let shops = ShopsFile::from_json(
+        &text
+            .replace("http://127.0.0.1:18090/admin/api/2026-01", &shop_base)
+            .replace("local:", &format!("ssm:{prefix}/")),
+    )
+    .unwrap();
+    let staging = MemoryStaging::default();
+    let deps = Deps {
+        store: staging.clone(),
+        log: MemoryAuditLog::default(),
+        secrets: AwsSecretStore::new(&sdk),
+        catalog_ref: format!("ssm:{prefix}/catalog").parse().unwrap(),
+        connectors,
+        shops,
+        clock: Arc::new(clock),
+    };
+
+    let summary = handle(&deps, serde_json::json!({"phase": "both"})).await.unwrap();
+    assert_eq!((summary.read, summary.pushed), (3, 3), "{summary:?}");
+
+    put("catalog", r#"{"erp": "business-central", "shop": "shopify", "create_missing": false}"#).await;
+    bc.put_item(item(4, "1"));
+    let refused = handle(&deps, serde_json::json!({})).await.unwrap();
+    assert_eq!(refused.refused, 1, "the edited configuration applied without a redeploy: {refused:?}");
+
+    shopify.script(ShopFault::Reply(503, serde_json::json!({"errors": "Service Unavailable"})));
+    bc.put_item(item(1, "9"));
+    let quiet = handle(&deps, serde_json::json!({"phase": "push"})).await.unwrap();
+    assert_eq!((quiet.read, quiet.shop_calls), (0, 0), "a push-only run does not pull, and nothing was dirty");
+    let stopped = handle(&deps, serde_json::json!({"phase": "both"})).await;
+    assert!(matches!(stopped, Err(HandlerError::Stopped { .. })), "{stopped:?}");
+    assert_eq!(staging.dirty(None, 10).await.unwrap().len(), 1, "the changed SKU stays dirty for the retry");
+
+    let bad = handle(&deps, serde_json::json!({"phase": "sideways"})).await;
+    assert!(matches!(bad, Err(HandlerError::BadEvent(_))), "{bad:?}");
+}
