@@ -13,3 +13,4 @@ pub mod pipeline;
 pub mod recovery_runner;
 pub mod serve;
 pub mod shops;
+pub mod sync;

@@ -2,7 +2,7 @@
 //! classification), each one noted in the request log and counted.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -12,6 +12,15 @@ use crate::error::Retry;
 use crate::mapping::MappingSource;
 use crate::ports::Clock;
 use crate::shop::{ShopConnector, ShopError};
+
+/// Sends of one throttled call before the run stops on it.
+const THROTTLE_RETRIES: u32 = 5;
+/// The longest wait for one throttled call.
+const MAX_THROTTLE_WAIT: Duration = Duration::from_secs(10);
+
+fn throttled(e: &ShopError) -> bool {
+    e.code == "THROTTLED" || e.status == Some(429)
+}
 
 pub(crate) struct ShopCalls<'a, M> {
     pub(crate) shop: &'a ShopConnector<M>,
@@ -67,14 +76,28 @@ impl<'a, M: MappingSource> ShopCalls<'a, M> {
         })
     }
 
-    /// One GraphQL call; its `data`, or the error its `errors` describe.
+    /// One GraphQL call; its `data`, or the error its `errors` describe. A throttled call
+    /// (Shopify's cost bucket, or a 429) waits as long as the shop asks, up to
+    /// [`MAX_THROTTLE_WAIT`], and is sent again, at most [`THROTTLE_RETRIES`] times: a large
+    /// first sync drains the bucket by design, and stopping there would leave most SKUs dirty.
     pub(crate) async fn graphql(&self, operation: &str, query: &str, variables: Value) -> Result<Value, ShopError> {
-        let json = self
-            .json(operation, Method::POST, "/graphql.json", Some(&json!({"query": query, "variables": variables})))
-            .await?;
-        if let Some(errors) = json["errors"].as_array().filter(|e| !e.is_empty()) {
-            return Err(crate::shop::shopify::errors_to_error(operation, errors, &json));
+        let body = json!({"query": query, "variables": variables});
+        let mut attempt = 0;
+        loop {
+            let result = self.json(operation, Method::POST, "/graphql.json", Some(&body)).await.and_then(|json| {
+                match json["errors"].as_array().filter(|e| !e.is_empty()) {
+                    Some(errors) => Err(crate::shop::shopify::errors_to_error(operation, errors, &json)),
+                    None => Ok(json["data"].clone()),
+                }
+            });
+            match result {
+                Err(e) if attempt < THROTTLE_RETRIES && throttled(&e) => {
+                    attempt += 1;
+                    let wait = e.retry_after.unwrap_or(Duration::from_secs(1)).min(MAX_THROTTLE_WAIT);
+                    tokio::time::sleep(wait).await;
+                }
+                other => return other,
+            }
         }
-        Ok(json["data"].clone())
     }
 }

@@ -449,3 +449,16 @@ async fn the_handler_reads_its_configuration_from_ssm_at_each_run_and_a_stopped_
     let bad = handle(&deps, serde_json::json!({"phase": "sideways"})).await;
     assert!(matches!(bad, Err(HandlerError::BadEvent(_))), "{bad:?}");
 }
+
+#[tokio::test]
+async fn a_throttled_call_waits_as_long_as_the_shop_asks_and_the_run_goes_on() {
+    let s = setup("shopify", |_| {}).await;
+    s.seed(2);
+    s.shopify.script(ShopFault::TooManyRequests { retry_after_secs: 1 });
+    let started = std::time::Instant::now();
+    let summary = s.run(Phase::Both).await;
+    assert_eq!((summary.pushed, summary.error.as_deref()), (2, None), "{summary:?}");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1), "it waited for Retry-After");
+    let statuses: Vec<Option<u16>> = s.shopify.log().iter().take(2).map(|l| l.status).collect();
+    assert_eq!(statuses, [Some(429), Some(200)], "the same call, sent again");
+}

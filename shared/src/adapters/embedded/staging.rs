@@ -5,16 +5,19 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use serde::{Deserialize, Serialize};
+
 use crate::catalog::{AuditLog, Checkpoint, Exchange, ItemState, RunSummary, Sku, StagedItem, StagingStore};
 use crate::error::PortError;
 
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 struct Tables {
     items: BTreeMap<Sku, StagedItem>,
     dirty: BTreeSet<Sku>,
     refused: BTreeSet<Sku>,
     checkpoint: Option<Checkpoint>,
     runs: Vec<RunSummary>,
+    #[serde(skip)]
     writes: u64,
 }
 
@@ -30,6 +33,18 @@ impl MemoryStaging {
     /// Items written since the table was made (what DynamoDB would bill as writes).
     pub fn writes(&self) -> u64 {
         self.lock().writes
+    }
+
+    /// The table as JSON, for a local run to keep between invocations.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&*self.lock()).expect("JSON serialises")
+    }
+
+    /// A table saved by [`Self::to_json`].
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let tables: Tables =
+            serde_json::from_str(text).map_err(|e| format!("the saved staging table is unreadable: {e}"))?;
+        Ok(Self(Arc::new(Mutex::new(tables))))
     }
 
     pub fn item(&self, sku: &str) -> Option<StagedItem> {
