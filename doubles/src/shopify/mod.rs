@@ -100,13 +100,13 @@ impl FakeShopify {
 
     /// The products, in creation order.
     pub fn products(&self) -> Vec<ShopifyProduct> {
-        self.app.lock().catalogue.products.clone()
+        self.app.lock().catalogue.list()
     }
 
     /// The variant with `sku`, if the shop has one.
     pub fn variant(&self, sku: &str) -> Option<ShopifyVariant> {
         let state = self.app.lock();
-        state.catalogue.products.iter().flat_map(|p| p.variants.iter()).find(|v| v.sku == sku).cloned()
+        state.catalogue.variant(sku).map(|(_, v)| v.clone())
     }
 
     /// A product with one variant that is in the shop already, e.g. made by hand; returns the
@@ -117,7 +117,7 @@ impl FakeShopify {
         let price = price.parse().expect("a decimal price");
         let variant = ShopifyVariant { id: variant_id, sku: sku.into(), price, inventory_item_id: item_id, available };
         let handle = sku.to_lowercase();
-        state.catalogue.products.push(ShopifyProduct {
+        state.catalogue.put(ShopifyProduct {
             id,
             handle,
             title: title.into(),
@@ -131,7 +131,7 @@ impl FakeShopify {
     /// Sets a variant's `available` behind the client's back, as a sale in the shop would.
     pub fn set_available(&self, sku: &str, available: i64) {
         let mut state = self.app.lock();
-        let variant = state.catalogue.products.iter_mut().flat_map(|p| p.variants.iter_mut()).find(|v| v.sku == sku);
+        let variant = state.catalogue.variant_mut(sku);
         variant.expect("a variant with this SKU").available = available;
     }
 
