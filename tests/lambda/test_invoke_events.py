@@ -118,6 +118,14 @@ def check_api_order_has_no_shop(response, aws, resources):
     assert "shop_sync" not in record, "no claim was written for an order without a shop"
 
 
+def check_catalog_push(response, aws, resources):
+    # Nothing is staged yet, so a push-only run has nothing to send: no shop call, and the run
+    # is recorded in the staging table's run list.
+    assert (response["phase"], response["pushed"], response["shop_calls"], response["error"]) == ("push", 0, 0, None), response
+    runs = aws["dynamodb"].scan(TableName=resources["staging"])["Items"]
+    assert [r["list"]["S"] for r in runs] == ["run"], runs
+
+
 CASES = [
     ("webhook-bridge", "webhook-bridge-shopify-order-created.json", check_webhook),
     ("erp-sync-worker", "erp-sync-worker-batch.json", check_unmappable_order_parked),
@@ -141,6 +149,7 @@ CASES = [
     ("state-router", "state-router-deliver.json", expect_status(200, "delivered")),
     ("state-router", "state-router-cancel.json", check_cancel_after_delivery),
     ("queue-reader", "queue-reader-batch.json", check_queue_reader),
+    ("catalog-sync", "catalog-sync-push.json", check_catalog_push),
 ]
 
 
