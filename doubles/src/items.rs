@@ -63,7 +63,7 @@ fn number(d: Decimal) -> Value {
     serde_json::from_str(&d.normalize().to_string()).expect("a decimal is a JSON number")
 }
 
-fn page<'a>(catalogue: &'a Catalogue, skip: usize, size: usize) -> (Vec<&'a ErpItem>, bool) {
+fn page(catalogue: &Catalogue, skip: usize, size: usize) -> (Vec<&ErpItem>, bool) {
     let items: Vec<&ErpItem> = catalogue.items.values().skip(skip).take(size).collect();
     let more = skip + items.len() < catalogue.items.len();
     (items, more)

@@ -74,25 +74,40 @@ async fn main() -> Result<(), String> {
     shopify.set_rate_limit(1e12, 1e6);
     let woo = FakeWoo::start(clock.clone()).await;
     for n in 0..skus {
-        bc.put_item(ErpItem::new(&format!("SKU-{n:06}"), &format!("Item {n}"), &format!("{}.90", n % 100), &stock(n, 0)));
+        bc.put_item(ErpItem::new(
+            &format!("SKU-{n:06}"),
+            &format!("Item {n}"),
+            &format!("{}.90", n % 100),
+            &stock(n, 0),
+        ));
     }
     let origin = bc.token_url().trim_end_matches("/token").to_owned();
-    let connectors = ConnectorsFile::from_json(&CONNECTORS.replace("http://127.0.0.1:18080", &origin)).map_err(|e| e.to_string())?;
+    let connectors =
+        ConnectorsFile::from_json(&CONNECTORS.replace("http://127.0.0.1:18080", &origin)).map_err(|e| e.to_string())?;
     let shops = SHOPS
         .replace("http://127.0.0.1:18090/admin/api/2026-01", shopify.graphql_url().trim_end_matches("/graphql.json"))
         .replace("http://127.0.0.1:18091/wp-json/wc/v3", &woo.base_url());
     let shops = ShopsFile::from_json(&shops)?;
     let values: HashMap<String, String> = serde_json::from_str(SECRETS).map_err(|e| e.to_string())?;
-    let mut secrets: HashMap<String, Secret> = values.into_iter().map(|(k, v)| (format!("local:{k}"), Secret::new(v))).collect();
+    let mut secrets: HashMap<String, Secret> =
+        values.into_iter().map(|(k, v)| (format!("local:{k}"), Secret::new(v))).collect();
     secrets.insert("local:bc-client-secret".into(), Secret::new(BC_CLIENT_SECRET));
     secrets.insert("local:shopify-access-token".into(), Secret::new(SHOPIFY_ACCESS_TOKEN));
     let config = CatalogConfig::from_json(&format!(r#"{{"erp": "business-central", "shop": "{platform}"}}"#))?;
     let built = build(&config, &connectors, &shops, &secrets, Arc::new(clock.clone())).map_err(|e| e.to_string())?;
     let staging = MemoryStaging::default();
     let log = CountingLog::default();
-    let sync = CatalogSync { store: staging.clone(), log: log.clone(), erp: built.erp, shop: built.shop, clock: Arc::new(clock) };
+    let sync = CatalogSync {
+        store: staging.clone(),
+        log: log.clone(),
+        erp: built.erp,
+        shop: built.shop,
+        clock: Arc::new(clock),
+    };
 
-    println!("catalog-sync: {skus} SKUs, Business Central double → staging (embedded) → {platform} double; debug build");
+    println!(
+        "catalog-sync: {skus} SKUs, Business Central double → staging (embedded) → {platform} double; debug build"
+    );
     let run = |label: &'static str| {
         let (sync, settings) = (&sync, &built.settings);
         async move {
@@ -107,12 +122,23 @@ async fn main() -> Result<(), String> {
     // Every (100 / PERCENT)-th SKU's stock moves.
     let step = (skus / changed.max(1)).max(1);
     for n in (0..skus).step_by(step as usize).take(changed as usize) {
-        bc.put_item(ErpItem::new(&format!("SKU-{n:06}"), &format!("Item {n}"), &format!("{}.90", n % 100), &stock(n, 1)));
+        bc.put_item(ErpItem::new(
+            &format!("SKU-{n:06}"),
+            &format!("Item {n}"),
+            &format!("{}.90", n % 100),
+            &stock(n, 1),
+        ));
     }
     let incremental = run("incremental").await?;
     let unchanged = run("unchanged").await?;
-    println!("{changed} SKUs changed ({percent} %): {} shop calls in the incremental run; {} in the unchanged run", incremental.shop_calls, unchanged.shop_calls);
-    println!("request log: {} exchanges kept; run records: 3; checkpoint writes: one per chunk pushed, plus one to clear", log.0.load(Ordering::Relaxed));
+    println!(
+        "{changed} SKUs changed ({percent} %): {} shop calls in the incremental run; {} in the unchanged run",
+        incremental.shop_calls, unchanged.shop_calls
+    );
+    println!(
+        "request log: {} exchanges kept; run records: 3; checkpoint writes: one per chunk pushed, plus one to clear",
+        log.0.load(Ordering::Relaxed)
+    );
     if unchanged.shop_calls != 0 {
         return Err("an unchanged catalogue made shop calls".into());
     }

@@ -155,7 +155,13 @@ pub(crate) fn product_set(state: &mut ShopifyState, field: &Field) -> Value {
     let found = if let Some(id) = identifier["id"].as_str() {
         match gid_number("Product", id).filter(|n| state.catalogue.products.contains_key(n)) {
             Some(id) => Some(id),
-            None => return refuse(vec![user_error(&["identifier", "id"], "Product does not exist", "PRODUCT_DOES_NOT_EXIST")]),
+            None => {
+                return refuse(vec![user_error(
+                    &["identifier", "id"],
+                    "Product does not exist",
+                    "PRODUCT_DOES_NOT_EXIST",
+                )]);
+            }
         }
     } else if let Some(handle) = identifier["handle"].as_str() {
         state.catalogue.by_handle.get(handle).copied()
@@ -179,7 +185,11 @@ pub(crate) fn product_set(state: &mut ShopifyState, field: &Field) -> Value {
                 Some(Some(Ok(price))) if price >= Decimal::ZERO => Some(price),
                 Some(_) => {
                     let index = i.to_string();
-                    return refuse(vec![user_error(&["input", "variants", &index, "price"], "Price is invalid", "INVALID_VARIANT")]);
+                    return refuse(vec![user_error(
+                        &["input", "variants", &index, "price"],
+                        "Price is invalid",
+                        "INVALID_VARIANT",
+                    )]);
                 }
             };
             if let Some(other) = state.catalogue.by_sku.get(sku).filter(|owner| Some(**owner) != found) {
@@ -194,8 +204,18 @@ pub(crate) fn product_set(state: &mut ShopifyState, field: &Field) -> Value {
         Some(id) => state.catalogue.products[&id].clone(),
         None => {
             let title = input["title"].as_str().unwrap_or_default().to_owned();
-            let handle = identifier["handle"].as_str().or_else(|| input["handle"].as_str()).map_or_else(|| handle_of(&title), str::to_owned);
-            ShopifyProduct { id: state.mint(), handle, title, status: "ACTIVE".into(), tags: Vec::new(), variants: Vec::new() }
+            let handle = identifier["handle"]
+                .as_str()
+                .or_else(|| input["handle"].as_str())
+                .map_or_else(|| handle_of(&title), str::to_owned);
+            ShopifyProduct {
+                id: state.mint(),
+                handle,
+                title,
+                status: "ACTIVE".into(),
+                tags: Vec::new(),
+                variants: Vec::new(),
+            }
         }
     };
     if input.get("variants").is_some() {

@@ -353,10 +353,9 @@ async fn sap_business_one_items_are_read_in_pages_with_their_stock_on_hand() {
     let clock = ManualClock::new(START_MS);
     let sap = orderflow_doubles::FakeSap::start(clock.clone()).await;
     let text = std::fs::read_to_string(repo_path("config/erp-connectors.local.json")).unwrap();
-    let connectors = ConnectorsFile::from_json(
-        &text.replace("http://127.0.0.1:18081", &sap.base_url().trim_end_matches("/b1s/v1").to_owned()),
-    )
-    .unwrap();
+    let connectors =
+        ConnectorsFile::from_json(&text.replace("http://127.0.0.1:18081", sap.base_url().trim_end_matches("/b1s/v1")))
+            .unwrap();
     let config = &connectors.connectors["sap-b1"];
     for n in 1..=5 {
         sap.put_item(item(n, &format!("{n}.5")));
