@@ -461,3 +461,45 @@ async fn a_throttled_call_waits_as_long_as_the_shop_asks_and_the_run_goes_on() {
     let statuses: Vec<Option<u16>> = s.shopify.log().iter().take(2).map(|l| l.status).collect();
     assert_eq!(statuses, [Some(429), Some(200)], "the same call, sent again");
 }
+
+#[tokio::test]
+async fn an_answer_lost_after_the_shop_set_the_stock_is_resumed_under_the_same_key_without_a_second_change() {
+    let s = setup("shopify", |_| {}).await;
+    s.seed(3);
+    s.run(Phase::Both).await;
+    let changes = s.shopify.inventory_changes();
+    s.bc.put_item(item(2, "20"));
+    s.shopify.script(ShopFault::HangAfterWork);
+    let lost = s.run(Phase::Both).await;
+    assert!(lost.error.as_deref().is_some_and(|e| e.starts_with("push:")), "{lost:?}");
+    assert_eq!(s.shopify.inventory_changes(), changes + 1, "the shop did set it");
+    s.shopify.set_available("SKU-00002", 18); // two sold since
+    let resumed = s.run(Phase::Both).await;
+    assert_eq!((resumed.run_id.as_str(), resumed.pushed), (lost.run_id.as_str(), 1), "{resumed:?}");
+    assert_eq!(s.shopify.inventory_changes(), changes + 1, "no second change");
+    assert_eq!(s.shopify.variant("SKU-00002").unwrap().available, 18);
+}
+
+#[tokio::test]
+async fn a_woocommerce_item_refused_in_the_batch_is_an_exception_and_the_others_are_clean() {
+    let s = setup("woocommerce", |_| {}).await;
+    s.seed(3);
+    // The lookup passes; the batch answer refuses its second item, as WooCommerce answers an
+    // invalid item inside a 200.
+    s.woo.script(ShopFault::Pass);
+    let product = |n: u32| serde_json::json!({"id": 100 + n, "sku": format!("SKU-{n:05}"), "stock_quantity": n});
+    let error = serde_json::json!({"id": 0, "error": {"code": "woocommerce_rest_invalid_product_price", "message": "Invalid regular price.", "data": {"status": 400}}});
+    s.woo.script(ShopFault::Reply(200, serde_json::json!({"create": [product(1), error, product(3)]})));
+    let summary = s.run(Phase::Both).await;
+    assert_eq!((summary.pushed, summary.refused, summary.shop_calls), (2, 1, 2), "{summary:?}");
+    let refused = s.staging.refused().await.unwrap();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].sku().as_str(), "SKU-00002");
+    assert!(refused[0].refusal.as_deref().unwrap().contains("Invalid regular price."), "{:?}", refused[0].refusal);
+    let clean = s.staging.inner.item("SKU-00003").unwrap();
+    assert_eq!(
+        (clean.state, clean.shop.unwrap().product_id.as_str()),
+        (ItemState::Clean, "103"),
+        "the id the batch answered is cached"
+    );
+}
