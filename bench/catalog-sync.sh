@@ -14,8 +14,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 # --workspace: the features of scripts/test's build, so nothing is rebuilt.
-cargo build --quiet --workspace --bin catalog-sync
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/catalog-sync"
+cargo build --quiet --workspace --bin catalog-bench
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/catalog-bench"
 case "${1:-}" in
     --smoke) "$BIN" 200 1 shopify ;;
     *) "$BIN" "${1:-50000}" "${2:-1}" "${3:-shopify}" ;;

@@ -5,7 +5,7 @@
 //! staging items written (what the DynamoDB table would be billed; the checkpoint and the run
 //! record are one or a few writes more, listed apart).
 //!
-//! usage: catalog-sync SKUS [PERCENT] [shopify|woocommerce]
+//! usage: catalog-bench SKUS [PERCENT] [shopify|woocommerce]
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -61,7 +61,7 @@ async fn main() -> Result<(), String> {
     // The report is the table below; the runs' EMF lines would drown it.
     orderflow_shared::telemetry::silence_metrics();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: catalog-sync SKUS [PERCENT] [shopify|woocommerce]";
+    let usage = "usage: catalog-bench SKUS [PERCENT] [shopify|woocommerce]";
     let skus: u32 = args.first().ok_or(usage)?.parse().map_err(|e| format!("SKUS: {e}"))?;
     let percent: u32 = args.get(1).map_or(Ok(1), |p| p.parse()).map_err(|e| format!("PERCENT: {e}"))?;
     let platform = args.get(2).map_or("shopify", String::as_str);
