@@ -106,7 +106,7 @@ async fn main() -> Result<(), String> {
     };
 
     println!(
-        "catalog-sync: {skus} SKUs, Business Central double → staging (embedded) → {platform} double; debug build"
+        "catalog-bench: {skus} SKUs, Business Central double → staging (embedded) → {platform} double; debug build"
     );
     let run = |label: &'static str| {
         let (sync, settings) = (&sync, &built.settings);
