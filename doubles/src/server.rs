@@ -152,7 +152,9 @@ fn documents(
     json_response(StatusCode::CREATED, record)
 }
 
-/// The items endpoint: a scripted answer if one is queued, else `serve`; logged.
+/// The items endpoint: a scripted answer if one is queued, else `serve`; logged. An
+/// `EmptyLookup` (which means nothing for a catalogue) is served as usual, so a script can let
+/// the first page through and fail the second.
 pub(crate) async fn items_answer<S: Documents + Default>(
     app: &App<S>,
     method: &Method,
