@@ -65,7 +65,16 @@ impl From<HandlerError> for Diagnostic {
     }
 }
 
-pub async fn handle<S, A, K>(deps: &Deps<S, A, K>, event: Value) -> Result<RunSummary, HandlerError>
+/// How long before the invocation's deadline the push takes no new chunk: a chunk of 50 SKUs
+/// takes seconds normally and this margin covers a slow one; the rest waits for the next run.
+pub const DEADLINE_MARGIN_MS: u64 = 120_000;
+
+/// `deadline_ms`: the invocation's deadline (epoch ms), when there is one.
+pub async fn handle<S, A, K>(
+    deps: &Deps<S, A, K>,
+    event: Value,
+    deadline_ms: Option<u64>,
+) -> Result<RunSummary, HandlerError>
 where
     S: StagingStore + Clone,
     A: AuditLog + Clone,
@@ -76,7 +85,8 @@ where
     let config = CatalogConfig::from_json(text.expose()).map_err(SyncError::Config)?;
     let (erp, shop) = named(&config, &deps.connectors, &deps.shops)?;
     let secrets = fetch_secrets(&deps.secrets, &secret_refs(erp, shop)).await?;
-    let built = build(&config, &deps.connectors, &deps.shops, &secrets, deps.clock.clone())?;
+    let mut built = build(&config, &deps.connectors, &deps.shops, &secrets, deps.clock.clone())?;
+    built.settings.stop_at_ms = deadline_ms.map(|d| d.saturating_sub(DEADLINE_MARGIN_MS));
     let sync = CatalogSync {
         store: deps.store.clone(),
         log: deps.log.clone(),

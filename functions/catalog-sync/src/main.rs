@@ -28,5 +28,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         clock: Arc::new(SystemClock),
     };
     let deps = &deps;
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move { handle(deps, event.payload).await })).await
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move {
+        handle(deps, event.payload, Some(event.context.deadline)).await
+    }))
+    .await
 }

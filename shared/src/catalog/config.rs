@@ -48,6 +48,11 @@ impl CatalogConfig {
                 self.erp
             )
         })?;
-        Ok(Settings { fields, options: self.options.clone(), retention_days: self.audit_retention_days })
+        Ok(Settings {
+            fields,
+            options: self.options.clone(),
+            retention_days: self.audit_retention_days,
+            stop_at_ms: None,
+        })
     }
 }

@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use super::audit::{AuditLog, Recorder};
 use super::item::{ItemState, ShopIds, Sku, StagedItem};
+use super::run::Settings;
 use super::shop_calls::ShopCalls;
 use super::staging::{Checkpoint, StagingStore};
 use super::{SyncError, shopify, woocommerce};
@@ -68,6 +69,8 @@ pub struct Pushed {
     pub pushed: u64,
     pub refused: u64,
     pub failed: u64,
+    /// Left dirty because the run reached `stop_at_ms`.
+    pub deferred: u64,
     pub shop_calls: u64,
     pub items_written: u64,
     pub error: Option<String>,
@@ -142,12 +145,13 @@ pub async fn push<M: MappingSource>(
     store: &impl StagingStore,
     log: &impl AuditLog,
     shop: &ShopConnector<M>,
-    options: &Options,
+    settings: &Settings,
     audit: &Recorder,
     clock: &dyn Clock,
     mut checkpoint: Checkpoint,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Pushed, SyncError> {
+    let options = &settings.options;
     let platform = shop.config().platform;
     let chunk = match platform {
         Platform::Shopify => shopify::LOOKUP_CHUNK,
@@ -163,6 +167,10 @@ pub async fn push<M: MappingSource>(
     let mut after: Option<Sku> = None;
     store.set_checkpoint(Some(&checkpoint)).await?;
     loop {
+        if settings.stop_at_ms.is_some_and(|stop| clock.now_ms() >= stop) {
+            done.deferred = remaining(store, after.as_ref()).await?;
+            break;
+        }
         let batch = store.dirty(after.as_ref(), chunk).await?;
         let Some(last) = batch.last() else { break };
         after = Some(last.sku().clone());
@@ -194,7 +202,7 @@ pub async fn push<M: MappingSource>(
         }
     }
     done.shop_calls = calls.count();
-    if done.error.is_none() {
+    if done.error.is_none() && done.deferred == 0 {
         store.set_checkpoint(None).await?;
     }
     Ok(done)

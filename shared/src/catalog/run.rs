@@ -44,6 +44,9 @@ pub struct Settings {
     pub fields: ItemFields,
     pub options: Options,
     pub retention_days: u64,
+    /// Wall-clock time (epoch ms) after which the push takes no new chunk: the Lambda's
+    /// deadline less a margin. The SKUs left stay dirty and the checkpoint carries the run on.
+    pub stop_at_ms: Option<u64>,
 }
 
 /// Progress of a long run: the phase and how many items it has handled.
@@ -95,20 +98,15 @@ impl<S: StagingStore, A: AuditLog, M: MappingSource> CatalogSync<S, A, M> {
         if phase != Phase::Pull && pulled_ok {
             let checkpoint =
                 resumed.unwrap_or(Checkpoint { run_id: run_id.clone(), started_ms, last_sku: None, pushed: 0 });
-            let done = push(
-                &self.store,
-                &self.log,
-                &self.shop,
-                &settings.options,
-                &audit,
-                self.clock.as_ref(),
-                checkpoint,
-                &|n| progress("push", n),
-            )
-            .await?;
+            let done =
+                push(&self.store, &self.log, &self.shop, settings, &audit, self.clock.as_ref(), checkpoint, &|n| {
+                    progress("push", n)
+                })
+                .await?;
             summary.pushed = done.pushed;
             summary.refused = done.refused;
             summary.failed = done.failed;
+            summary.deferred = done.deferred;
             summary.shop_calls = done.shop_calls;
             summary.items_written += done.items_written;
             if let Some(error) = done.error {

@@ -37,6 +37,9 @@ pub struct RunSummary {
     pub refused: u64,
     /// SKUs that stayed dirty because the shop failed or the run stopped.
     pub failed: u64,
+    /// Dirty SKUs left for the next run because this one's time was up (not a failure).
+    #[serde(default)]
+    pub deferred: u64,
     /// ERP rows that could not be staged (no SKU, a price that is not a number).
     pub invalid: u64,
     pub shop_calls: u64,

@@ -429,23 +429,23 @@ async fn the_handler_reads_its_configuration_from_ssm_at_each_run_and_a_stopped_
         clock: Arc::new(clock),
     };
 
-    let summary = handle(&deps, serde_json::json!({"phase": "both"})).await.unwrap();
+    let summary = handle(&deps, serde_json::json!({"phase": "both"}), None).await.unwrap();
     assert_eq!((summary.read, summary.pushed), (3, 3), "{summary:?}");
 
     put("catalog", r#"{"erp": "business-central", "shop": "shopify", "create_missing": false}"#).await;
     bc.put_item(item(4, "1"));
-    let refused = handle(&deps, serde_json::json!({})).await.unwrap();
+    let refused = handle(&deps, serde_json::json!({}), None).await.unwrap();
     assert_eq!(refused.refused, 1, "the edited configuration applied without a redeploy: {refused:?}");
 
     shopify.script(ShopFault::Reply(503, serde_json::json!({"errors": "Service Unavailable"})));
     bc.put_item(item(1, "9"));
-    let quiet = handle(&deps, serde_json::json!({"phase": "push"})).await.unwrap();
+    let quiet = handle(&deps, serde_json::json!({"phase": "push"}), None).await.unwrap();
     assert_eq!((quiet.read, quiet.shop_calls), (0, 0), "a push-only run does not pull, and nothing was dirty");
-    let stopped = handle(&deps, serde_json::json!({"phase": "both"})).await;
+    let stopped = handle(&deps, serde_json::json!({"phase": "both"}), None).await;
     assert!(matches!(stopped, Err(HandlerError::Stopped { .. })), "{stopped:?}");
     assert_eq!(staging.dirty(None, 10).await.unwrap().len(), 1, "the changed SKU stays dirty for the retry");
 
-    let bad = handle(&deps, serde_json::json!({"phase": "sideways"})).await;
+    let bad = handle(&deps, serde_json::json!({"phase": "sideways"}), None).await;
     assert!(matches!(bad, Err(HandlerError::BadEvent(_))), "{bad:?}");
 }
 
@@ -502,4 +502,21 @@ async fn a_woocommerce_item_refused_in_the_batch_is_an_exception_and_the_others_
         (ItemState::Clean, "103"),
         "the id the batch answered is cached"
     );
+}
+
+#[tokio::test]
+async fn a_push_out_of_time_leaves_the_rest_dirty_for_the_next_run_without_failing() {
+    let mut s = setup("shopify", |_| {}).await;
+    s.seed(3);
+    s.settings.stop_at_ms = Some(START_MS); // the clock is there already: no chunk may start
+    let out_of_time = s.run(Phase::Both).await;
+    assert_eq!(
+        (out_of_time.pushed, out_of_time.deferred, out_of_time.error.as_deref()),
+        (0, 3, None),
+        "{out_of_time:?}"
+    );
+    assert!(s.staging.checkpoint().await.unwrap().is_some(), "the checkpoint carries the run on");
+    s.settings.stop_at_ms = None;
+    let next = s.run(Phase::Push).await;
+    assert_eq!((next.run_id.as_str(), next.pushed, next.deferred), (out_of_time.run_id.as_str(), 3, 0));
 }
