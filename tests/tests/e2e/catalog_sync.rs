@@ -520,3 +520,49 @@ async fn a_push_out_of_time_leaves_the_rest_dirty_for_the_next_run_without_faili
     let next = s.run(Phase::Push).await;
     assert_eq!((next.run_id.as_str(), next.pushed, next.deferred), (out_of_time.run_id.as_str(), 3, 0));
 }
+
+/// The same runs on the DynamoDB staging table and request log (moto): the sparse index serves
+/// the push, and an unchanged catalogue writes nothing and calls nobody.
+#[tokio::test]
+async fn a_first_and_an_unchanged_sync_on_dynamodb_staging() {
+    use orderflow_e2e::dynamo::{create_audit_table, create_staging_table};
+    use orderflow_shared::adapters::aws::{DynamoAuditLog, DynamoStaging, dynamodb_client};
+    use orderflow_shared::catalog::assemble::build;
+
+    let client = dynamodb_client(&orderflow_e2e::sdk_config().await);
+    let (staging_table, audit_table) = (orderflow_e2e::unique("staging"), orderflow_e2e::unique("audit"));
+    create_staging_table(&client, &staging_table).await;
+    create_audit_table(&client, &audit_table).await;
+    let clock = ManualClock::new(START_MS);
+    let bc = FakeBc::start(clock.clone()).await;
+    let shopify = FakeShopify::start(clock.clone()).await;
+    for n in 1..=60 {
+        bc.put_item(item(n, "4"));
+    }
+    let origin = bc.token_url().trim_end_matches("/token").to_owned();
+    let text = std::fs::read_to_string(repo_path("config/erp-connectors.local.json")).unwrap();
+    let connectors = ConnectorsFile::from_json(&text.replace("http://127.0.0.1:18080", &origin)).unwrap();
+    let text = std::fs::read_to_string(repo_path("config/shops.local.json")).unwrap();
+    let shop_base = shopify.graphql_url().trim_end_matches("/graphql.json").to_owned();
+    let shops = ShopsFile::from_json(&text.replace("http://127.0.0.1:18090/admin/api/2026-01", &shop_base)).unwrap();
+    let config =
+        CatalogConfig::from_json(&std::fs::read_to_string(repo_path("config/catalog.local.json")).unwrap()).unwrap();
+    let built = build(&config, &connectors, &shops, &secrets(), Arc::new(clock.clone())).unwrap();
+    let store = DynamoStaging::new(client.clone(), &staging_table);
+    let sync = CatalogSync {
+        store: store.clone(),
+        log: DynamoAuditLog::new(client.clone(), &audit_table),
+        erp: built.erp,
+        shop: built.shop,
+        clock: Arc::new(clock),
+    };
+    let first = sync.run(Phase::Both, &built.settings, &|_, _| {}).await.unwrap();
+    assert_eq!((first.read, first.pushed, first.error.as_deref()), (60, 60, None), "{first:?}");
+    assert_eq!(shopify.products().len(), 60, "two chunks of the dirty index, past its first page of 50");
+    assert!(store.dirty(None, 100).await.unwrap().is_empty());
+    let unchanged = sync.run(Phase::Both, &built.settings, &|_, _| {}).await.unwrap();
+    assert_eq!((unchanged.changed, unchanged.shop_calls, unchanged.items_written), (0, 0, 0), "{unchanged:?}");
+    assert_eq!(store.runs(5).await.unwrap().len(), 2);
+    let logged = client.scan().table_name(&audit_table).send().await.unwrap();
+    assert!(logged.items().len() > 60, "every call is in the request log");
+}
