@@ -89,6 +89,7 @@ impl<S: StagingStore, A: AuditLog, M: MappingSource> CatalogSync<S, A, M> {
                 }
                 Err(SyncError::Erp(e)) => {
                     pulled_ok = false;
+                    // At least the call that failed; the pages before it are in the request log.
                     summary.erp_calls = 1;
                     summary.error = Some(format!("pull: {e}"));
                 }
