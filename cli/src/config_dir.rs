@@ -21,6 +21,7 @@ pub const SECRETS: &str = "local-secrets.json";
 pub const ERP_CONNECTORS: &str = "erp-connectors.local.json";
 pub const SHOPS: &str = "shops.local.json";
 pub const POLL_SOURCES: &str = "poll-sources.local.json";
+pub const CATALOG: &str = "catalog.local.json";
 
 /// Every file a local run may read, by its path inside the configuration directory.
 const BUILT_IN: &[(&str, &str)] = &[
@@ -29,6 +30,7 @@ const BUILT_IN: &[(&str, &str)] = &[
     (ERP_CONNECTORS, include_str!("../../config/erp-connectors.local.json")),
     (SHOPS, include_str!("../../config/shops.local.json")),
     (POLL_SOURCES, include_str!("../../config/poll-sources.local.json")),
+    (CATALOG, include_str!("../../config/catalog.local.json")),
     ("mappings/business-central.json", include_str!("../../config/mappings/business-central.json")),
     ("mappings/sap-b1.json", include_str!("../../config/mappings/sap-b1.json")),
 ];

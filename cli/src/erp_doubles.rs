@@ -3,9 +3,12 @@
 //! They stand in for Business Central and SAP Business One the way the tests use them: same
 //! auth, same duplicate and business-error answers, records kept in memory until stopped.
 
-use orderflow_doubles::{BcAuth, FakeBc, FakeSap, FakeShopify, FakeWoo};
+use orderflow_doubles::{BcAuth, ErpItem, FakeBc, FakeSap, FakeShopify, FakeWoo};
 use orderflow_shared::adapters::embedded::ManualClock;
 use orderflow_shared::ports::{Clock, SystemClock};
+
+/// Items in each ERP double's catalogue.
+const SAMPLE_ITEMS: u32 = 250;
 
 /// Where each double listens; the defaults are the ports of the `.local.json` config files.
 pub struct Ports {
@@ -23,11 +26,28 @@ pub async fn run(ports: Ports) -> Result<(), String> {
     let shopify =
         FakeShopify::start_on(ports.shopify, clock.clone()).await.map_err(|e| format!("Shopify double: {e}"))?;
     let woo = FakeWoo::start_on(ports.woo, clock).await.map_err(|e| format!("WooCommerce double: {e}"))?;
+    // The cost bucket refills on the double's clock, which nobody advances here: a bucket
+    // this large stands in for the refill a real store gives a catalogue sync over time.
+    shopify.set_rate_limit(10_000_000.0, 1_000.0);
+    // A small catalogue in both ERPs, so `orderflow sync run` has something to move.
+    for n in 1..=SAMPLE_ITEMS {
+        let item = ErpItem::new(
+            &format!("DEMO-{n:04}"),
+            &format!("Demo item {n}"),
+            &format!("{}.90", 1 + n % 50),
+            &(n % 13).to_string(),
+        );
+        bc.put_item(item.clone());
+        sap.put_item(item);
+    }
     println!("orderflow erp-doubles: Business Central at {}", bc.base_url(BcAuth::Bearer));
     println!("orderflow erp-doubles: SAP Business One at {}", sap.base_url());
     println!("orderflow erp-doubles: Shopify (GraphQL Admin) at {}", shopify.graphql_url());
     println!("orderflow erp-doubles: WooCommerce (REST v3) at {}", woo.base_url());
-    println!("They keep what they accept in memory until stopped (Ctrl-C); the shops start with no orders.");
+    println!(
+        "They keep what they accept in memory until stopped (Ctrl-C); the shops start with no orders or products,"
+    );
+    println!("the ERPs with {SAMPLE_ITEMS} catalogue items (DEMO-0001 …) for `orderflow sync run`.");
     // Keeps the servers (and their records) alive until the process is stopped.
     let _running = (bc, sap, shopify, woo);
     std::future::pending().await

@@ -14,3 +14,4 @@ pub mod pipeline;
 pub mod recovery_runner;
 pub mod serve;
 pub mod shops;
+pub mod sync;

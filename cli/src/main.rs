@@ -77,6 +77,18 @@ enum Command {
     /// Run the local ERP and shop test servers (Business Central, SAP Business One, Shopify,
     /// WooCommerce) on the ports `config/erp-connectors.local.json` and `config/shops.local.json`
     /// expect.
+    /// Catalogue and stock sync: ERP → staging → shop, on the local configuration
+    /// (catalog.local.json; the doubles of `orderflow erp-doubles` by default).
+    Sync {
+        #[command(subcommand)]
+        action: orderflow_cli::sync::Action,
+        /// Folder of the configuration files [default: config/ here, else the built-in files].
+        #[arg(long, global = true)]
+        config_dir: Option<PathBuf>,
+        /// Where the staging table and the request log are kept between runs.
+        #[arg(long, global = true, default_value = "out/catalog")]
+        state: PathBuf,
+    },
     ErpDoubles {
         #[arg(long, default_value_t = 18080)]
         bc_port: u16,
@@ -151,6 +163,13 @@ async fn main() -> ExitCode {
         Command::Serve { options, config } => async { serve::run(options, config.locate()?).await }.await,
         Command::Account { action: AccountAction::Add { name, role, file } } => {
             accounts::add(&file, &name, role, std::io::stdin().lock())
+        }
+        Command::Sync { action, config_dir, state } => {
+            async {
+                let dir = config_dir::ConfigDir::locate(config_dir.as_deref())?;
+                orderflow_cli::sync::run(action, &orderflow_cli::sync::Local { dir, state }).await
+            }
+            .await
         }
         Command::ErpDoubles { bc_port, sap_port, shopify_port, woo_port } => {
             erp_doubles::run(erp_doubles::Ports { bc: bc_port, sap: sap_port, shopify: shopify_port, woo: woo_port })

@@ -14,7 +14,7 @@ use orderflow_shared::adapters::embedded::ManualClock;
 use serde_json::{Map, Value, json};
 
 use crate::auth::{self, BcAuth};
-use crate::server::{App, Dialect, Documents, Kind, Next, Running, Store, answer, json_response, next};
+use crate::server::{App, Dialect, Documents, Kind, Next, Running, Store, answer, items_answer, json_response, next};
 
 /// The company segment of every Business Central path.
 const BC_COMPANY: &str = "/v2.0/companies(orderflow-local)";
@@ -136,6 +136,22 @@ async fn bc_documents(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    let items = [BcAuth::Bearer, BcAuth::Basic, BcAuth::ApiKey, BcAuth::Digest]
+        .into_iter()
+        .find(|m| uri.path() == format!("/{}{BC_COMPANY}/items", m.segment()));
+    if let Some(mode) = items.filter(|_| method == Method::GET) {
+        let refused = auth::check(&mut app.lock(), &app.clock, mode, &method, &uri, &headers);
+        if let Some(refused) = refused {
+            return app.lock().store.logged(&method, &uri, refused);
+        }
+        let url = format!(
+            "http://{}{}",
+            headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost"),
+            uri.path()
+        );
+        return items_answer(&app, &method, &uri, |catalogue| crate::items::business_central(catalogue, &url, &uri))
+            .await;
+    }
     let decision = {
         let mut state = app.lock();
         let path = uri.path().to_owned();

@@ -3,10 +3,10 @@
 //!
 //! - [`FakeBc`] ([`business_central`]), Dynamics 365 Business Central: `salesOrders` and
 //!   `salesCreditMemos` (POST, and GET with `$filter`); an order with an unknown item number
-//!   is refused with a business 400. The same documents sit behind OAuth2 bearer tokens
+//!   is refused with a business 400; `items` with `inventory`, paged ([`items`]). The same documents sit behind OAuth2 bearer tokens
 //!   (`/api`), Basic (`/basic`), an API key (`/apikey`) and Digest (`/digest`): [`auth`].
 //! - [`FakeSap`] ([`sap_b1`]), SAP Business One Service Layer: `Orders` and `CreditNotes`
-//!   behind a `Login` session ([`auth::session`]).
+//!   behind a `Login` session ([`auth::session`]); `Items` with `QuantityOnStock`, paged.
 //! - [`FakeShopify`] ([`shopify`]), the Shopify GraphQL Admin API: orders by cursor pages,
 //!   fulfillment orders, `fulfillmentCreate`, query cost and throttling.
 //! - [`FakeWoo`] ([`woocommerce`]), the WooCommerce REST API v3: orders by page, status
@@ -25,6 +25,7 @@
 pub mod auth;
 pub mod business_central;
 pub mod partner;
+pub mod items;
 pub mod sap_b1;
 mod server;
 pub mod shop;
@@ -39,12 +40,13 @@ pub use auth::oauth2::{BC_CLIENT_ID, BC_CLIENT_SECRET, BC_TOKEN_LIFETIME};
 pub use auth::session::{SAP_COMPANY, SAP_PASSWORD, SAP_SESSION_TIMEOUT, SAP_USER};
 pub use business_central::{BcState, FakeBc};
 pub use partner::{FakePartner, PARTNER_API_KEY};
+pub use items::ErpItem;
 pub use sap_b1::{FakeSap, SapState};
 pub use server::{Logged, Running, Scripted};
 pub use shop::{RunningShop, SeedOrder, ShopFault, ShopLogged};
 pub use shopify::{
-    FakeShopify, SHOPIFY_ACCESS_TOKEN, SHOPIFY_API_VERSION, SHOPIFY_BUCKET_SIZE, SHOPIFY_RESTORE_RATE,
-    ShopifyFulfillment, Tracking,
+    FakeShopify, SHOPIFY_ACCESS_TOKEN, SHOPIFY_API_VERSION, SHOPIFY_BUCKET_SIZE, SHOPIFY_LOCATION,
+    SHOPIFY_RESTORE_RATE, ShopifyFulfillment, ShopifyProduct, ShopifyVariant, Tracking,
 };
 pub use woocommerce::{FakeWoo, StatusChange, WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET, WooNote};
 

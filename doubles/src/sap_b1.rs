@@ -13,7 +13,7 @@ use orderflow_shared::adapters::embedded::ManualClock;
 use serde_json::json;
 
 use crate::auth::session;
-use crate::server::{App, Dialect, Documents, Kind, Next, Running, Store, answer, json_response, next};
+use crate::server::{App, Dialect, Documents, Kind, Next, Running, Store, answer, items_answer, json_response, next};
 
 pub(crate) const SAP_ROOT: &str = "/b1s/v1";
 
@@ -104,6 +104,14 @@ async fn sap_documents(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    if method == Method::GET && uri.path() == format!("{SAP_ROOT}/Items") {
+        let live = session::live(&mut app.lock(), &app.clock, &headers);
+        if !live {
+            let refused = sap_error(StatusCode::UNAUTHORIZED, "301", "Invalid session or session already timeout.");
+            return app.lock().store.logged(&method, &uri, refused);
+        }
+        return items_answer(&app, &method, &uri, |catalogue| crate::items::sap(catalogue, &uri, &headers)).await;
+    }
     let decision = {
         let mut state = app.lock();
         let live = session::live(&mut state, &app.clock, &headers);

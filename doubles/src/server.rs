@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use tokio::task::JoinHandle;
 
 use crate::KNOWN_ITEMS;
+use crate::items::{Catalogue, ErpItem};
 
 /// The answer to the next request on the orders endpoint.
 #[derive(Debug, Clone)]
@@ -49,6 +50,8 @@ pub(crate) struct Store {
     pub(crate) credit_memos: Vec<Value>,
     pub(crate) script: VecDeque<Scripted>,
     log: Vec<Logged>,
+    /// The items catalogue sync reads ([`crate::items`]).
+    pub(crate) catalogue: Catalogue,
 }
 
 impl Store {
@@ -147,6 +150,33 @@ fn documents(
     let record = Value::Object(record);
     store.records(kind).push(record.clone());
     json_response(StatusCode::CREATED, record)
+}
+
+/// The items endpoint: a scripted answer if one is queued, else `serve`; logged. An
+/// `EmptyLookup` (which means nothing for a catalogue) is served as usual, so a script can let
+/// the first page through and fail the second.
+pub(crate) async fn items_answer<S: Documents + Default>(
+    app: &App<S>,
+    method: &Method,
+    uri: &Uri,
+    serve: impl FnOnce(&Catalogue) -> Response,
+) -> Response {
+    let decision = {
+        let mut state = app.lock();
+        let store = state.store();
+        match store.script.pop_front() {
+            Some(Scripted::Reply(status, body)) => {
+                Some(json_response(StatusCode::from_u16(status).expect("a valid status"), body))
+            }
+            Some(Scripted::Hang) => None,
+            Some(Scripted::EmptyLookup) | None => Some(serve(&store.catalogue)),
+        }
+    };
+    let response = match decision {
+        Some(response) => response,
+        None => std::future::pending().await,
+    };
+    app.lock().store().logged(method, uri, response)
 }
 
 /// What a document endpoint does for this request: a scripted answer, or the default.
@@ -248,6 +278,27 @@ impl<S: Documents + Default + Send + 'static> Running<S> {
 
     pub fn log(&self) -> Vec<Logged> {
         self.app.lock().store().log.clone()
+    }
+
+    /// Adds an item to the catalogue, or replaces the one with its number.
+    pub fn put_item(&self, item: ErpItem) {
+        self.app.lock().store().catalogue.items.insert(item.number.clone(), item);
+    }
+
+    /// Takes an item out of the catalogue, as when it is deleted in the ERP.
+    pub fn remove_item(&self, number: &str) {
+        self.app.lock().store().catalogue.items.remove(number);
+    }
+
+    /// The catalogue, in item-number order.
+    pub fn items(&self) -> Vec<ErpItem> {
+        self.app.lock().store().catalogue.items.values().cloned().collect()
+    }
+
+    /// Business Central's server-side page size for `items` (the Service Layer takes the
+    /// client's `Prefer: odata.maxpagesize` instead).
+    pub fn set_page_size(&self, size: usize) {
+        self.app.lock().store().catalogue.bc_page_size = size;
     }
 }
 

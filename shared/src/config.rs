@@ -380,3 +380,43 @@ mod tests {
         assert!(err.to_string().contains("API_TIMEOUT_MS"), "{err}");
     }
 }
+
+/// What catalog-sync needs: the staging and request log tables, where its configuration is
+/// read at each run (`CATALOG_CONFIG_REF`, an `ssm:` reference to the shape of
+/// `config/catalog.json`), the ERP connectors (`ERP_CONNECTORS_JSON`, the shape of
+/// `config/erp-connectors.json`) and the shops (`SHOPS_JSON`).
+#[derive(Debug, Clone)]
+pub struct CatalogSyncConfig {
+    pub staging_table: String,
+    pub audit_table: String,
+    pub catalog_ref: crate::secrets::SecretRef,
+    pub connectors: crate::erp::ConnectorsFile,
+    pub shops: crate::shop::ShopsFile,
+}
+
+impl CatalogSyncConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::read(&EnvReader::process())
+    }
+
+    pub fn read<F: Fn(&str) -> Option<String>>(env: &EnvReader<F>) -> Result<Self, ConfigError> {
+        let name = "CATALOG_CONFIG_REF";
+        let catalog_ref = env
+            .required(name)?
+            .parse()
+            .map_err(|_| ConfigError::Invalid { name, reason: "not an ssm: or secretsmanager: reference".into() })?;
+        let name = "ERP_CONNECTORS_JSON";
+        let connectors = crate::erp::ConnectorsFile::from_json(&env.required(name)?)
+            .map_err(|e| ConfigError::Invalid { name, reason: e.to_string() })?;
+        let name = "SHOPS_JSON";
+        let shops = crate::shop::ShopsFile::from_json(&env.required(name)?)
+            .map_err(|reason| ConfigError::Invalid { name, reason })?;
+        Ok(Self {
+            staging_table: env.required("STAGING_TABLE")?,
+            audit_table: env.required("CATALOG_AUDIT_TABLE")?,
+            catalog_ref,
+            connectors,
+            shops,
+        })
+    }
+}

@@ -5,6 +5,7 @@ pub mod adapters;
 pub mod api;
 pub mod asl;
 pub mod batch;
+pub mod catalog;
 pub mod claim_check;
 pub mod command;
 pub mod config;

@@ -136,12 +136,33 @@ def resources(aws):
         ssm.put_parameter(Name=f"/orderflow/dev/poll/{name}", Value=value, Type="SecureString", Overwrite=True)
     ssm.put_parameter(Name="/orderflow/dev/erp/bc-client-secret", Value="local", Type="SecureString", Overwrite=True)
     poll_cursors = keyed_table(dynamodb, f"invoke-poll-cursors-{suffix}")
+    # catalog-sync: its staging table (with the sparse list-index), request log, configuration
+    # parameter and the shop credential the deployed shops file names.
+    staging = f"invoke-catalog-staging-{suffix}"
+    dynamodb.create_table(
+        TableName=staging,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "list", "order")],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "list-index",
+                "KeySchema": [{"AttributeName": "list", "KeyType": "HASH"}, {"AttributeName": "order", "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    catalog_audit = keyed_table(dynamodb, f"invoke-catalog-audit-{suffix}")
+    catalog = json.loads((REPO / "config" / "catalog.json").read_text())
+    ssm.put_parameter(Name="/orderflow/dev/catalog/config", Value=json.dumps(catalog), Type="SecureString", Overwrite=True)
+    ssm.put_parameter(Name="/orderflow/dev/shops/shopify-access-token", Value="local", Type="SecureString", Overwrite=True)
     api_key = secrets.create_secret(Name=f"invoke-api-key-{suffix}", SecretString="local-invoke-key")["ARN"]
     dte_token = secrets.create_secret(Name=f"invoke-dte-token-{suffix}", SecretString="local-dte-token")["ARN"]
     return {
         "orders": orders, "pending": pending, "table": table, "api_key": api_key, "dte_token": dte_token,
         "erp_sync": erp_sync, "erp_dlq": erp_dlq, "dedup": dedup, "shop_sync": shop_sync, "shop_dlq": shop_dlq,
         "poll_cursors": poll_cursors,
+        "staging": staging, "catalog_audit": catalog_audit,
     }
 
 
@@ -215,6 +236,10 @@ def watch(resources, dte_url, woo_url):
         "COGNITO_CLIENT_ID": "local-portal-client",
         "COGNITO_ISSUER": "https://cognito-idp.us-west-2.amazonaws.com/us-west-2_local",
         "COGNITO_JWKS_URL": "http://127.0.0.1:9/jwks.json",
+        "STAGING_TABLE": resources["staging"],
+        "CATALOG_AUDIT_TABLE": resources["catalog_audit"],
+        "CATALOG_CONFIG_REF": "ssm:/orderflow/dev/catalog/config",
+        "ERP_CONNECTORS_JSON": json.dumps({"connectors": {"erp": unreachable_erp()}}),
         "ALERT_SENDER": "orders@example.com",
     }
     for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_EC2_METADATA_DISABLED"):

@@ -153,6 +153,14 @@ def check_unauthorized(response, aws, resources):
     assert "Unauthorized" in response["error"], response
 
 
+def check_catalog_push(response, aws, resources):
+    # Nothing is staged yet, so a push-only run has nothing to send: no shop call, and the run
+    # is recorded in the staging table's run list.
+    assert (response["phase"], response["pushed"], response["shop_calls"], response["error"]) == ("push", 0, 0, None), response
+    runs = aws["dynamodb"].scan(TableName=resources["staging"])["Items"]
+    assert [r["list"]["S"] for r in runs] == ["run"], runs
+
+
 CASES = [
     ("webhook-bridge", "webhook-bridge-shopify-order-created.json", check_webhook),
     ("order-poller", "order-poller-woocommerce.json", check_polled),
@@ -182,6 +190,7 @@ CASES = [
     ("backoffice", "backoffice-stats.json", check_console_stats),
     ("backoffice", "backoffice-exceptions-viewer.json", check_console_viewer),
     ("backoffice-authorizer", "backoffice-authorizer-forged-cookie.json", check_unauthorized),
+    ("catalog-sync", "catalog-sync-push.json", check_catalog_push),
 ]
 
 

@@ -84,8 +84,8 @@ pub async fn stream_batch(table: &str) -> Event {
     serde_json::from_value(json!({ "Records": records })).expect("stream records deserialize as a Lambda event")
 }
 
-/// Creates a table keyed by a string `pk` alone, on demand: the webhook dedup table's and the
-/// poll cursor table's layout.
+/// Creates a table keyed by a string `pk` alone, on demand: the webhook dedup table's, the
+/// poll cursor table's and the catalogue request log's layout (its TTL attribute needs no declaration).
 pub async fn create_keyed_table(client: &Client, name: &str) {
     client
         .create_table()
@@ -102,4 +102,39 @@ pub async fn create_keyed_table(client: &Client, name: &str) {
         .send()
         .await
         .unwrap_or_else(|e| panic!("create table {name}: {e}"));
+}
+
+/// Creates the catalogue staging table: hash key `pk` and the sparse `list-index` (hash
+/// `list`, range `order`), as the template declares it.
+pub async fn create_staging_table(client: &Client, name: &str) {
+    use orderflow_shared::adapters::aws::STAGING_LIST_INDEX;
+    let key = |attr: &str, key_type: KeyType| {
+        KeySchemaElement::builder().attribute_name(attr).key_type(key_type).build().expect("key schema")
+    };
+    let string_attr = |attr: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(attr)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .expect("attribute")
+    };
+    let list = GlobalSecondaryIndex::builder()
+        .index_name(STAGING_LIST_INDEX)
+        .key_schema(key("list", KeyType::Hash))
+        .key_schema(key("order", KeyType::Range))
+        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+        .build()
+        .expect("list index");
+    client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(string_attr("pk"))
+        .attribute_definitions(string_attr("list"))
+        .attribute_definitions(string_attr("order"))
+        .key_schema(key("pk", KeyType::Hash))
+        .global_secondary_indexes(list)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create table {name}: {e:?}"));
 }

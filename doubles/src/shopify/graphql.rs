@@ -28,6 +28,8 @@ pub(crate) struct Field {
     pub(crate) name: String,
     pub(crate) arguments: Map<String, Value>,
     pub(crate) selection: Vec<Field>,
+    /// The `key` of an `@idempotent(key:)` directive on this field, resolved.
+    pub(crate) idempotency_key: Option<String>,
     pub(crate) line: usize,
     pub(crate) column: usize,
 }
@@ -302,6 +304,8 @@ struct RawField {
     name: String,
     arguments: Vec<(String, Input)>,
     selection: Vec<Selection>,
+    /// The arguments of an `@idempotent` directive, kept because they change what a mutation does.
+    idempotent: Option<Vec<(String, Input)>>,
     line: usize,
     column: usize,
 }
@@ -473,9 +477,9 @@ impl Parser {
             (None, first)
         };
         let arguments = self.arguments(false)?;
-        self.directives()?;
+        let idempotent = self.directives()?;
         let selection = if self.peek_punct("{") { self.selection_set()? } else { Vec::new() };
-        Ok(RawField { alias, name, arguments, selection, line: start.line, column: start.column })
+        Ok(RawField { alias, name, arguments, selection, idempotent, line: start.line, column: start.column })
     }
 
     fn arguments(&mut self, constant: bool) -> Result<Vec<(String, Input)>, GraphqlError> {
@@ -493,18 +497,22 @@ impl Parser {
         Ok(arguments)
     }
 
-    /// Directives are read and dropped; `@include` and `@skip`, which would change the
-    /// answer, are refused.
-    fn directives(&mut self) -> Result<(), GraphqlError> {
+    /// Directives are read and dropped, except `@idempotent`, whose arguments are returned;
+    /// `@include` and `@skip`, which would change the answer, are refused.
+    fn directives(&mut self) -> Result<Option<Vec<(String, Input)>>, GraphqlError> {
+        let mut idempotent = None;
         while self.peek_punct("@") {
             let at = self.next().expect("the @");
             let name = self.name()?;
             if name == "include" || name == "skip" {
                 return Err(GraphqlError::at(format!("The Shopify double does not serve @{name}"), at.line, at.column));
             }
-            self.arguments(false)?;
+            let arguments = self.arguments(false)?;
+            if name == "idempotent" {
+                idempotent = Some(arguments);
+            }
         }
-        Ok(())
+        Ok(idempotent)
     }
 
     fn value(&mut self, constant: bool) -> Result<Input, GraphqlError> {
@@ -585,6 +593,10 @@ impl Resolve<'_> {
                     name: raw.name.clone(),
                     arguments: self.arguments(&raw.arguments),
                     selection: self.selection(&raw.selection, depth + 1)?,
+                    idempotency_key: raw
+                        .idempotent
+                        .as_ref()
+                        .and_then(|d| self.arguments(d).get("key").and_then(Value::as_str).map(str::to_owned)),
                     line: raw.line,
                     column: raw.column,
                 }),

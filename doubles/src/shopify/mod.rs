@@ -4,7 +4,9 @@
 //! - query root `orders(first:, after:, query:, sortKey:, reverse:)` and `order(id:)`
 //!   ([`orders`]), with the order's line items, customer, totals as `MoneyBag`s,
 //!   `fulfillmentOrders` and `fulfillments` ([`records`]);
-//! - mutation `fulfillmentCreate` ([`fulfillment`]).
+//! - mutation `fulfillmentCreate` ([`fulfillment`]);
+//! - for catalogue sync: `productSet`, `productDelete`, `inventorySetQuantities` with
+//!   `compareQuantity` and `@idempotent(key:)`, and `productVariants(query: "sku:…")` ([`catalog`]).
 //!
 //! A request body is JSON `{query, variables, operationName}` (or `application/graphql`); the
 //! document is parsed by a small hand parser ([`graphql`]), root fields are matched by name
@@ -13,9 +15,9 @@
 //! cost bucket throttles as Shopify's does ([`cost`]). A wrong or missing token is 401 with
 //! Shopify's body. Faults are scripted with [`RunningShop::script`].
 //!
-//! Left out: `last`/`before` paging, product and inventory mutations (`productSet`,
-//! `inventorySetQuantities`, `@idempotent`), and every other part of the Admin API.
+//! Left out: `last`/`before` paging, and every other part of the Admin API.
 
+mod catalog;
 mod cost;
 mod fulfillment;
 mod graphql;
@@ -35,6 +37,7 @@ use orderflow_shared::adapters::embedded::ManualClock;
 use orderflow_shared::ports::Clock;
 use serde_json::{Map, Value, json};
 
+pub use catalog::{SHOPIFY_LOCATION, ShopifyProduct, ShopifyVariant};
 pub use cost::{SHOPIFY_BUCKET_SIZE, SHOPIFY_RESTORE_RATE};
 pub use records::{ShopifyFulfillment, ShopifyState, Tracking};
 
@@ -93,6 +96,49 @@ impl FakeShopify {
     /// The fulfillments created, oldest first.
     pub fn fulfillments(&self) -> Vec<ShopifyFulfillment> {
         self.app.lock().fulfillments.clone()
+    }
+
+    /// The products, in creation order.
+    pub fn products(&self) -> Vec<ShopifyProduct> {
+        self.app.lock().catalogue.list()
+    }
+
+    /// The variant with `sku`, if the shop has one.
+    pub fn variant(&self, sku: &str) -> Option<ShopifyVariant> {
+        let state = self.app.lock();
+        state.catalogue.variant(sku).map(|(_, v)| v.clone())
+    }
+
+    /// A product with one variant that is in the shop already, e.g. made by hand; returns the
+    /// product id.
+    pub fn seed_product(&self, sku: &str, title: &str, price: &str, available: i64) -> u64 {
+        let mut state = self.app.lock();
+        let (id, variant_id, item_id) = (state.mint(), state.mint(), state.mint());
+        let price = price.parse().expect("a decimal price");
+        let variant = ShopifyVariant { id: variant_id, sku: sku.into(), price, inventory_item_id: item_id, available };
+        let handle = sku.to_lowercase();
+        state.catalogue.put(ShopifyProduct {
+            id,
+            handle,
+            title: title.into(),
+            status: "ACTIVE".into(),
+            tags: vec!["hand-made".into()],
+            variants: vec![variant],
+        });
+        id
+    }
+
+    /// Sets a variant's `available` behind the client's back, as a sale in the shop would.
+    pub fn set_available(&self, sku: &str, available: i64) {
+        let mut state = self.app.lock();
+        let variant = state.catalogue.variant_mut(sku);
+        variant.expect("a variant with this SKU").available = available;
+    }
+
+    /// How many `inventorySetQuantities` calls changed stock (a repeat under a known
+    /// idempotency key does not count).
+    pub fn inventory_changes(&self) -> u32 {
+        self.app.lock().catalogue.inventory_changes
     }
 
     /// The store's plan: a cost bucket of `maximum_available` points restored at
@@ -182,6 +228,10 @@ fn request(headers: &HeaderMap, body: &[u8]) -> Option<Result<Operation, Graphql
     Some(graphql::operation(document, name, &variables))
 }
 
+fn plain(value: Value) -> orders::Resolved {
+    orders::Resolved { value, search: None }
+}
+
 /// Runs an operation the bucket can pay for, and answers it with its cost.
 fn run(state: &mut ShopifyState, clock: &ManualClock, operation: &Operation) -> Response {
     let requested = cost::requested(operation);
@@ -206,6 +256,10 @@ fn run(state: &mut ShopifyState, clock: &ManualClock, operation: &Operation) -> 
                     continue;
                 }
             },
+            (Kind::Mutation, "productSet") => Ok(plain(catalog::product_set(state, field))),
+            (Kind::Mutation, "productDelete") => Ok(plain(catalog::product_delete(state, field))),
+            (Kind::Mutation, "inventorySetQuantities") => Ok(plain(catalog::inventory_set_quantities(state, field))),
+            (Kind::Query, "productVariants") => Ok(plain(catalog::product_variants(state, field))),
             (_, name) => {
                 let root = if operation.kind == Kind::Query { "QueryRoot" } else { "Mutation" };
                 Err(GraphqlError::at(

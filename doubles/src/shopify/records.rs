@@ -18,6 +18,7 @@ pub struct ShopifyState {
     pub(crate) fulfillment_orders: Vec<FulfillmentOrder>,
     pub(crate) fulfillments: Vec<ShopifyFulfillment>,
     pub(crate) bucket: Bucket,
+    pub(crate) catalogue: super::catalog::Catalogue,
     /// Customer emails, by id - 1.
     customers: Vec<String>,
     /// Ids handed out so far for line items, fulfillment orders and fulfillments.

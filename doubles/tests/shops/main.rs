@@ -4,4 +4,5 @@
 
 mod helpers;
 mod shopify;
+mod shopify_catalog;
 mod woocommerce;

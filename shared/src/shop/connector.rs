@@ -86,6 +86,15 @@ impl<M: MappingSource> ShopConnector<M> {
         }
     }
 
+    /// The shop's full URL of `path`, for the request log.
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn config(&self) -> &ShopConfig {
+        &self.config
+    }
+
     /// `method` on `path` (below the base URL) with a JSON body; a non-2xx answer is an error
     /// classified by its status, with the shop's code and `Retry-After` when it gave them.
     pub(crate) async fn call(

@@ -109,7 +109,7 @@ async fn graphql<M: MappingSource>(
 
 /// `THROTTLED` waits until the bucket holds the requested cost again; other errors (a bad
 /// query, an access scope missing) will not pass on retry.
-fn errors_to_error(operation: &str, errors: &[Value], json: &Value) -> ShopError {
+pub(crate) fn errors_to_error(operation: &str, errors: &[Value], json: &Value) -> ShopError {
     let messages: Vec<&str> = errors.iter().filter_map(|e| e["message"].as_str()).collect();
     let throttled = errors.iter().any(|e| e["extensions"]["code"] == "THROTTLED");
     let retry_after = throttled.then(|| {

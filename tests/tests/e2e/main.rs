@@ -3,6 +3,7 @@
 //! fault and crash runs load moto heavily and are kept apart from these.
 
 mod backoffice;
+mod catalog_sync;
 mod converter;
 mod dte_http;
 mod email_notifier;
@@ -17,6 +18,7 @@ mod recovery_workflow;
 mod schema;
 mod shop_sync;
 mod shop_sync_actions;
+mod staging_contract;
 mod state_router;
 mod stats_reads;
 mod webhook_bridge;

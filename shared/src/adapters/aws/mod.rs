@@ -9,6 +9,7 @@ mod secrets;
 mod ses;
 mod sfn;
 mod sqs;
+mod staging;
 mod stream;
 
 /// The loaded SDK configuration, named here so that functions need no AWS crate of their own.
@@ -22,6 +23,7 @@ pub use secrets::AwsSecretStore;
 pub use ses::*;
 pub use sfn::{SfnRecoveryStarter, sfn_client};
 pub use sqs::SqsFifoQueue;
+pub use staging::{DynamoAuditLog, DynamoStaging, STAGING_LIST_INDEX};
 
 use std::time::Duration;
 

@@ -8,6 +8,7 @@
 //! - [`OutboxMailer`]: SES as a folder of `.eml` files.
 //! - [`MemoryReplayGuard`]: the webhook claims table in memory.
 //! - [`EmbeddedRecovery`]: Step Functions running the recovery ASL file in process.
+//! - [`MemoryStaging`], [`MemoryAuditLog`]: the catalogue staging table and request log.
 //! - [`ManualClock`]: the `Clock` port moved by hand; tests advance it instead of sleeping.
 //!
 //! The order store and the recovery can keep a [`journal::Journal`], so `serve` picks up where
@@ -23,6 +24,7 @@ mod outbox;
 mod poll_cursors;
 pub mod recovery;
 mod replay_guard;
+mod staging;
 
 pub use clock::ManualClock;
 pub use fifo_queue::{DEDUP_WINDOW, DEFAULT_VISIBILITY_TIMEOUT, EmbeddedFifoQueue, MAX_RECEIVE_BATCH, QueuedMessage};
@@ -32,3 +34,4 @@ pub use outbox::OutboxMailer;
 pub use poll_cursors::MemoryPollCursors;
 pub use recovery::EmbeddedRecovery;
 pub use replay_guard::MemoryReplayGuard;
+pub use staging::{MemoryAuditLog, MemoryStaging};
