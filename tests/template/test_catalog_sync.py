@@ -17,7 +17,8 @@ def statements(cfn):
 
 
 def test_the_schedule_runs_both_phases_with_a_flexible_window_retries_and_a_dead_letter_queue(cfn):
-    (schedule,) = [r["Properties"] for r in resources_of_type(cfn, "AWS::Scheduler::Schedule").values()]
+    schedules = [r["Properties"] for r in resources_of_type(cfn, "AWS::Scheduler::Schedule").values()]
+    (schedule,) = [s for s in schedules if is_get_att(s["Target"]["Arn"], FUNCTION)]
     assert is_ref(schedule["ScheduleExpression"], "CatalogSyncScheduleExpression")
     window = schedule["FlexibleTimeWindow"]
     assert window["Mode"] == "FLEXIBLE" and 0 < window["MaximumWindowInMinutes"] <= 15
