@@ -23,7 +23,9 @@ BROADCAST_FAILURES = 5
 
 def orderflow_binary() -> Path:
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-    subprocess.run(["cargo", "build", "--quiet", "-p", "orderflow-cli", "--bin", "orderflow"], cwd=ROOT, check=True)
+    # --workspace: the features `cargo test --workspace` resolved, so after scripts/test's test
+    # build this rebuilds nothing (`-p orderflow-cli` alone would resolve others and rebuild).
+    subprocess.run(["cargo", "build", "--quiet", "--workspace", "--bin", "orderflow"], cwd=ROOT, check=True)
     binary = target / "debug" / "orderflow"
     assert binary.is_file(), f"{binary} was not built"
     return binary

@@ -2,9 +2,12 @@
 exceptions inbox and sees it leave the inbox and its timeline gain the operator's entry; checks
 that a viewer has no buttons and gets 403 posting anyway. Every page: no console error, under
 150 KB with everything it loads, named form controls in the accessibility tree, and a
-screenshot in docs/portal/."""
+screenshot: in a scratch folder, or in docs/portal/ with PORTAL_SCREENSHOTS=docs (to retake
+the README's pictures; a normal run leaves the checkout as it was)."""
 
+import os
 import re
+import tempfile
 import time
 from pathlib import Path
 
@@ -13,7 +16,7 @@ from playwright.sync_api import sync_playwright
 
 from conftest import CHROMIUM, OPERATOR, ROOT, VIEWER
 
-SHOTS = ROOT / "docs" / "portal"
+SHOTS = ROOT / "docs" / "portal" if os.environ.get("PORTAL_SCREENSHOTS") == "docs" else Path(tempfile.mkdtemp(prefix="portal-shots-"))
 MAX_PAGE_BYTES = 150 * 1024
 # Roles whose elements must carry an accessible name: an unnamed one shows as `- textbox` alone.
 NAMED_ROLES = ("textbox", "combobox", "button", "link")
@@ -52,7 +55,9 @@ class Visit:
 
     def shoot(self, name):
         SHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
+        shot = SHOTS / f"{name}.png"
+        self.page.screenshot(path=shot, full_page=True)
+        assert shot.stat().st_size > 0, shot
 
     def sign_in_with_keyboard(self, base, account):
         self.open(f"{base}/console/")

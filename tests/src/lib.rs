@@ -28,9 +28,16 @@ pub fn moto_endpoint() -> String {
     })
 }
 
-/// The product's SDK configuration (timeouts, retries) with moto behind a pass-through proxy
-/// that lets one DynamoDB call into moto at a time (see `chaos::aws` for why). The proxy runs
-/// on a thread of its own, so it outlives the runtime of the test that started it.
+/// The product's SDK configuration (retries, connect timeout) with moto behind a pass-through
+/// proxy that lets one DynamoDB call into moto at a time (see `chaos::aws` for why). The proxy
+/// runs on a thread of its own, so it outlives the runtime of the test that started it.
+///
+/// The attempt and operation timeouts are [`MOTO_ATTEMPT_TIMEOUT`] and [`MOTO_OPERATION_TIMEOUT`],
+/// not the product's 3 s and 5 s: moto is one Python process serving every test on two shared
+/// cores while the arm64 build runs beside them, and a call queued behind another test's 10,000
+/// writes can wait longer than DynamoDB ever would. An SDK timeout there would retry a call moto
+/// already applied and fail a test for the emulator's speed, not for the code's behaviour. The
+/// tests of timeouts themselves (`chaos::aws`) set their own, tighter ones.
 pub async fn sdk_config() -> aws_config::SdkConfig {
     static GATE: OnceLock<String> = OnceLock::new();
     let gate = GATE.get_or_init(|| {
@@ -51,8 +58,19 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
     // built SdkConfig.
     let loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(gate);
     let loader = loader.retry_config(product.retry_config().cloned().expect("the product sets retries"));
-    loader.timeout_config(product.timeout_config().cloned().expect("the product sets timeouts")).load().await
+    let product_timeouts = product.timeout_config().expect("the product sets timeouts");
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(product_timeouts.connect_timeout().expect("the product sets a connect timeout"))
+        .operation_attempt_timeout(MOTO_ATTEMPT_TIMEOUT)
+        .operation_timeout(MOTO_OPERATION_TIMEOUT)
+        .build();
+    loader.timeout_config(timeouts).load().await
 }
+
+/// How long one call to moto may take in the tests (see [`sdk_config`]).
+pub const MOTO_ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// Three such attempts and the product's backoff between them.
+pub const MOTO_OPERATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(95);
 
 /// A name no other test (or earlier run against the same moto) uses.
 pub fn unique(prefix: &str) -> String {
