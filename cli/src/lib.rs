@@ -11,6 +11,7 @@ pub mod erp_doubles;
 pub mod legacy_proxy;
 pub mod orders_queue;
 pub mod pipeline;
+pub mod polling;
 pub mod recovery_runner;
 pub mod serve;
 pub mod shops;

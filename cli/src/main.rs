@@ -89,6 +89,7 @@ enum Command {
         #[arg(long, global = true, default_value = "out/catalog")]
         state: PathBuf,
     },
+    /// The local test servers: Business Central, SAP B1, Shopify, WooCommerce and a B2B partner.
     ErpDoubles {
         #[arg(long, default_value_t = 18080)]
         bc_port: u16,
@@ -98,6 +99,8 @@ enum Command {
         shopify_port: u16,
         #[arg(long, default_value_t = 18091)]
         woo_port: u16,
+        #[arg(long, default_value_t = 18092)]
+        partner_port: u16,
     },
 }
 
@@ -171,9 +174,15 @@ async fn main() -> ExitCode {
             }
             .await
         }
-        Command::ErpDoubles { bc_port, sap_port, shopify_port, woo_port } => {
-            erp_doubles::run(erp_doubles::Ports { bc: bc_port, sap: sap_port, shopify: shopify_port, woo: woo_port })
-                .await
+        Command::ErpDoubles { bc_port, sap_port, shopify_port, woo_port, partner_port } => {
+            let ports = erp_doubles::Ports {
+                bc: bc_port,
+                sap: sap_port,
+                shopify: shopify_port,
+                woo: woo_port,
+                partner: partner_port,
+            };
+            erp_doubles::run(ports).await
         }
     };
     match result {

@@ -7,7 +7,8 @@
 //! serves without a function are served here the same way: `POST /orders/queue` straight onto
 //! the orders queue ([`OrdersQueueRoute`]) and `/legacy/{system}/{proxy+}` to the back-ends
 //! given with `--legacy` ([`LegacyProxy`]). The queue reader and the ERP worker run in the
-//! background, so a posted order moves through its stages by itself.
+//! background, so a posted order moves through its stages by itself; with `--poll-every`, so
+//! does the order poller.
 //!
 //! Like API Gateway, it refuses a request whose request line and headers together exceed
 //! 10,240 bytes (`MAX_HEAD_BYTES`), in hyper's parser, before any route sees it.
@@ -32,10 +33,13 @@ use crate::demo::RECOVERY_BACKOFF;
 use crate::legacy_proxy::LegacyProxy;
 use crate::orders_queue::OrdersQueueRoute;
 use crate::pipeline::{Pipeline, Storage, Time};
+use crate::polling;
 use crate::recovery_runner;
 use crate::shops::Shops;
 use error_handler::backoff::Backoff;
+use orderflow_shared::adapters::embedded::MemoryPollCursors;
 use orderflow_shared::dte::{Failure, Operation, SimulatedDteProvider};
+use orderflow_shared::ports::SystemClock;
 
 /// API Gateway's own payload limit; the router applies the smaller Lambda limit itself.
 const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
@@ -46,6 +50,8 @@ const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
 /// and the one users report from API Gateway, not verified against a live API.
 const MAX_HEAD_BYTES: usize = 10 * 1024;
 const QUEUE_POLL: Duration = Duration::from_millis(20);
+/// The poll sources' cursors, in the --state folder.
+const POLL_CURSORS_FILE: &str = "poll-cursors.json";
 
 /// `orderflow serve`'s options, as the command line gives them.
 #[derive(clap::Args)]
@@ -69,6 +75,11 @@ pub struct Options {
     /// doubles, or real shops in the file). Without it, nothing is sent to any shop.
     #[arg(long)]
     pub shops: bool,
+    /// Poll the sources of poll-sources.local.json every SECONDS (the order poller, as
+    /// EventBridge Scheduler runs it; with `orderflow erp-doubles` running the shops and the
+    /// partner it polls). Cursors are kept in --state, so a restart goes on where it stood.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub poll_every: Option<u64>,
     /// A legacy back-end served at /legacy/{system}/..., `system=base URL` (repeatable),
     /// as LegacyBackendUrls gives them to API Gateway in the stack.
     #[arg(long = "legacy", env = "ORDERFLOW_LEGACY", value_delimiter = ',')]
@@ -102,7 +113,7 @@ struct App {
 
 /// Serves with `config` (the located configuration files) until the process ends.
 pub async fn run(options: Options, config: LocalConfig) -> Result<(), String> {
-    let Options { port, api_keys, state, erp, legacy, shops, accounts, .. } = options;
+    let Options { port, api_keys, state, erp, legacy, shops, accounts, poll_every, .. } = options;
     if api_keys.is_empty() {
         return Err("give at least one API key: --api-key KEY or ORDERFLOW_API_KEYS=k1,k2".into());
     }
@@ -120,12 +131,27 @@ pub async fn run(options: Options, config: LocalConfig) -> Result<(), String> {
         true => Some(Shops::new(&config, &config.shops(&[])?, pipeline.store.clone(), pipeline.time())?),
         false => None,
     };
+    let poller = match poll_every {
+        Some(_) => {
+            let cursors = MemoryPollCursors::kept_in(state.join(POLL_CURSORS_FILE)).map_err(|e| e.to_string())?;
+            let queues = (bridge.erp_sync.clone(), pipeline.orders.clone());
+            Some(polling::poller(&config, &config.poll_sources_json()?, cursors, queues, Arc::new(SystemClock))?)
+        }
+        None => None,
+    };
     let legacy = LegacyProxy::new(&legacy, Duration::from_millis(options.legacy_timeout_ms))?;
     let mut systems: Vec<String> = legacy.systems().cloned().collect();
     systems.sort();
     let shops_line = match &shops {
         Some(_) => "the shops of shops.local.json (failures wait in shop-sync-dlq)",
         None => "none (--shops to tell them)",
+    };
+    let poll_line = match (&poller, poll_every) {
+        (Some(poller), Some(seconds)) => {
+            let names: Vec<&str> = poller.sources.iter().map(|s| s.name.as_str()).collect();
+            format!("{} every {seconds} s (cursors in {})", names.join(", "), state.join(POLL_CURSORS_FILE).display())
+        }
+        _ => "none (--poll-every SECONDS to poll the sources of poll-sources.local.json)".to_owned(),
     };
     let app = Arc::new(App {
         pipeline,
@@ -151,8 +177,12 @@ pub async fn run(options: Options, config: LocalConfig) -> Result<(), String> {
     );
     println!("orderflow serve: POST http://{addr}/orders/queue; legacy systems at /legacy/{{system}}/...: {systems:?}");
     println!("orderflow serve: shop actions: {shops_line}");
+    println!("orderflow serve: polling: {poll_line}");
 
     tokio::spawn(recovery_runner::run(app.pipeline.service.clone(), tasks));
+    if let (Some(poller), Some(seconds)) = (poller, poll_every) {
+        tokio::spawn(polling::every(poller, Duration::from_secs(seconds)));
+    }
     let worker = app.clone();
     tokio::spawn(async move {
         // The last change of the orders table shop-sync's stream step has seen (a restart

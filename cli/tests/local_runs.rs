@@ -5,6 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
@@ -23,8 +24,15 @@ fn scratch(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("orderflow-{name}-{}-{nanos}", std::process::id()))
 }
 
-/// A child process killed when the test ends, however it ends.
-struct Running(Child);
+/// A child process killed when the test ends, however it ends, with every line it printed
+/// after the ones [`start`] returned.
+struct Running(Child, Arc<Mutex<Vec<String>>>);
+
+impl Running {
+    fn printed_since_start(&self) -> Vec<String> {
+        self.1.lock().unwrap().clone()
+    }
+}
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -43,8 +51,10 @@ fn start(args: &[&str], lines: usize) -> (Running, Vec<String>) {
         seen.push(out.next().expect("orderflow printed its address").unwrap());
     }
     // Keep reading in the background so a full pipe never blocks the server.
-    std::thread::spawn(move || out.for_each(drop));
-    (Running(child), seen)
+    let printed = Arc::new(Mutex::new(Vec::new()));
+    let later = printed.clone();
+    std::thread::spawn(move || out.map_while(Result::ok).for_each(|line| later.lock().unwrap().push(line)));
+    (Running(child, printed), seen)
 }
 
 fn address(line: &str) -> String {
@@ -144,7 +154,7 @@ struct Served {
 /// The ERP doubles on free ports, and `serve` pushing to their Business Central, with `extra`
 /// arguments.
 fn serve_with_erp(extra: &[&str]) -> Served {
-    let ports = [free_port(), free_port(), free_port(), free_port()].map(|p| p.to_string());
+    let ports = [free_port(), free_port(), free_port(), free_port(), free_port()].map(|p| p.to_string());
     let bc_port = &ports[0];
     let (erp, erp_lines) = start(
         &[
@@ -157,6 +167,8 @@ fn serve_with_erp(extra: &[&str]) -> Served {
             &ports[2],
             "--woo-port",
             &ports[3],
+            "--partner-port",
+            &ports[4],
         ],
         4,
     );
@@ -708,4 +720,93 @@ async fn a_recovery_waiting_when_serve_stops_resumes_when_it_starts_again() {
     assert!(by.iter().any(|b| b.contains("recovery") || b.contains("error-handler")), "{by:?}");
     let journal = std::fs::read_to_string(state.join("recovery.jsonl")).unwrap();
     assert!(journal.contains("ended"), "the end is journaled: {journal}");
+}
+
+/// Orders in `serve`'s store, all states together (`GET /stats`).
+async fn orders_held(base: &str) -> u64 {
+    let stats: Value = reqwest::Client::new()
+        .get(format!("{base}/stats"))
+        .header("x-api-key", "test-key")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    stats["states"].as_array().unwrap().iter().map(|s| s["count"].as_u64().unwrap()).sum()
+}
+
+/// Each source's cursor version in serve's cursor file (empty before the first save).
+fn cursor_versions(state: &Path) -> Vec<(String, u64)> {
+    let Ok(text) = std::fs::read_to_string(state.join("poll-cursors.json")) else { return Vec::new() };
+    let file: Value = serde_json::from_str(&text).unwrap();
+    file.as_object().unwrap().iter().map(|(name, c)| (name.clone(), c["version"].as_u64().unwrap())).collect()
+}
+
+/// Waits until `done` holds; fails after the pipeline's deadline.
+async fn until(what: &str, done: impl AsyncFn() -> bool) {
+    let started = Instant::now();
+    while !done().await {
+        assert!(started.elapsed() < PIPELINE_DEADLINE, "never happened: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `serve --poll-every 1` against the shops and the partner of `orderflow erp-doubles`: of the
+/// five orders they hold, the three the local sources' filters take come in, once each however
+/// many times the sources are polled, and a restart on the same --state goes on from the
+/// cursors kept there instead of taking them again.
+#[tokio::test]
+async fn serve_polls_the_shops_and_the_partner_and_a_restart_takes_nothing_twice() {
+    let ports = [free_port(), free_port(), free_port(), free_port(), free_port()].map(|p| p.to_string());
+    let doubles = ["--bc-port", &ports[0], "--sap-port", &ports[1], "--shopify-port", &ports[2]];
+    let (_doubles, _) =
+        start(&[&["erp-doubles"][..], &doubles, &["--woo-port", &ports[3], "--partner-port", &ports[4]]].concat(), 5);
+    let dir = empty_folder("serve-poll");
+    config_copy(&dir, "poll-sources.local.json", |text| {
+        text.replace("127.0.0.1:18090", &format!("127.0.0.1:{}", ports[2]))
+            .replace("127.0.0.1:18091", &format!("127.0.0.1:{}", ports[3]))
+            .replace("127.0.0.1:18092", &format!("127.0.0.1:{}", ports[4]))
+    });
+    let state = dir.join("state");
+    let serve = || {
+        let port = free_port().to_string();
+        let args = ["serve", "--port", &port, "--api-key", "test-key", "--state", state.to_str().unwrap()];
+        let (running, lines) =
+            start(&[&args[..], &["--config-dir", dir.to_str().unwrap(), "--poll-every", "1"]].concat(), 2);
+        (running, address(&lines[0]))
+    };
+    let polled = |running: &Running| -> Vec<String> {
+        running.printed_since_start().into_iter().filter(|l| l.contains("orderflow serve: polled ")).collect()
+    };
+
+    let (first, base) = serve();
+    until("three orders registered", async || orders_held(&base).await == 3).await;
+    // Every source polled at least twice more: nothing new comes in.
+    let settled = cursor_versions(&state);
+    assert_eq!(settled.len(), 3, "{settled:?}");
+    until("two more polls of every source", async || {
+        cursor_versions(&state).iter().zip(&settled).all(|((_, now), (_, then))| *now >= then + 2)
+    })
+    .await;
+    assert_eq!(orders_held(&base).await, 3);
+    let lines = polled(&first);
+    for expected in [
+        "polled shopify: 1 listed, 1 queued",
+        "polled woocommerce: 2 listed, 1 queued, 1 left out by the filter",
+        "polled acme-partner: 2 listed, 1 queued, 1 left out by the filter",
+    ] {
+        assert_eq!(lines.iter().filter(|l| l.contains(expected)).count(), 1, "{expected:?} once in {lines:?}");
+    }
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    drop(first);
+
+    let (again, base) = serve();
+    let restarted = cursor_versions(&state);
+    until("a poll of every source after the restart", async || {
+        cursor_versions(&state).iter().zip(&restarted).all(|((_, now), (_, then))| *now > *then)
+    })
+    .await;
+    assert_eq!(orders_held(&base).await, 3);
+    assert_eq!(polled(&again), Vec::<String>::new(), "nothing is taken again");
 }

@@ -24,8 +24,8 @@
 
 pub mod auth;
 pub mod business_central;
-pub mod partner;
 pub mod items;
+pub mod partner;
 pub mod sap_b1;
 mod server;
 pub mod shop;
@@ -39,8 +39,8 @@ pub use auth::digest::{DIGEST_PASSWORD, DIGEST_USER};
 pub use auth::oauth2::{BC_CLIENT_ID, BC_CLIENT_SECRET, BC_TOKEN_LIFETIME};
 pub use auth::session::{SAP_COMPANY, SAP_PASSWORD, SAP_SESSION_TIMEOUT, SAP_USER};
 pub use business_central::{BcState, FakeBc};
-pub use partner::{FakePartner, PARTNER_API_KEY};
 pub use items::ErpItem;
+pub use partner::{FakePartner, PARTNER_API_KEY};
 pub use sap_b1::{FakeSap, SapState};
 pub use server::{Logged, Running, Scripted};
 pub use shop::{RunningShop, SeedOrder, ShopFault, ShopLogged};

@@ -5,21 +5,20 @@
 
 use std::sync::Arc;
 
-use order_poller::{PollReport, Poller, handle};
 use orderflow_doubles::{FakeWoo, SeedOrder};
 use orderflow_shared::adapters::embedded::{ManualClock, MemoryPollCursors};
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::order::OrderKey;
-use orderflow_shared::poll::{LocalSecrets, PollSources, real_pause};
-use orderflow_shared::secrets::Secret;
+use orderflow_shared::poll::PollSources;
 use serde_json::Value;
 
 use crate::bridge::LocalConfig;
 use crate::pipeline::Pipeline;
+use crate::polling::{describe, poll, poller};
 
 const SOURCE: &str = "woocommerce";
 /// The local configuration's address for the shop; the demo's server takes a free port.
-const CONFIGURED_URL: &str = "http://127.0.0.1:18083/wp-json/wc/v3";
+const CONFIGURED_URL: &str = "http://127.0.0.1:18091/wp-json/wc/v3";
 
 /// Reads what [`run`] will need, so that a configuration directory without it stops the demo
 /// before it starts instead of at this step.
@@ -42,21 +41,13 @@ pub async fn run(pipeline: &Pipeline, clock: &ManualClock, config: &LocalConfig)
     woo.seed_order(&order(1201, 1201, "2026-03-01T09:00:00Z"), "processing");
     woo.seed_order(&order(1202, 1202, "2026-03-01T09:02:00Z"), "pending");
     let sources = config.poll_sources_json()?.replace(CONFIGURED_URL, &woo.base_url());
-    let secrets = config.secret_values()?.into_iter().map(|(k, v)| (k, Secret::new(v))).collect();
     let erp_sync = Arc::new(pipeline.time().queue("erp-sync-polled"));
-    let poller = Poller {
-        sources: PollSources::from_json(&sources).map_err(|e| format!("poll sources: {e}"))?,
-        secrets: LocalSecrets(secrets),
-        cursors: MemoryPollCursors::new(),
-        erp_sync: erp_sync.clone(),
-        orders: pipeline.orders.clone(),
-        clock: Arc::new(clock.clone()),
-        pause: real_pause(),
-    };
+    let queues = (erp_sync.clone(), pipeline.orders.clone());
+    let poller = poller(config, &sources, MemoryPollCursors::new(), queues, Arc::new(clock.clone()))?;
     println!("   local WooCommerce test server at {}: order 1201 processing, 1202 pending", woo.base_url());
-    let first = poll(&poller).await?;
+    let first = poll(&poller, SOURCE).await?;
     println!("   first run   {}", describe(&first));
-    let second = poll(&poller).await?;
+    let second = poll(&poller, SOURCE).await?;
     println!("   second run  {}", describe(&second));
     let key = erp_sync.peek_all().first().and_then(|m| match serde_json::from_str::<Value>(&m.body) {
         Ok(body) => body["order"]["order_key"].as_str().and_then(|k| OrderKey::parse(k).ok()),
@@ -74,22 +65,4 @@ pub async fn run(pipeline: &Pipeline, clock: &ManualClock, config: &LocalConfig)
     );
     pipeline.drain().await?;
     Ok(key)
-}
-
-async fn poll(
-    poller: &Poller<
-        LocalSecrets,
-        MemoryPollCursors,
-        Arc<orderflow_shared::adapters::embedded::EmbeddedFifoQueue>,
-        crate::pipeline::Queue,
-    >,
-) -> Result<PollReport, String> {
-    handle(poller, serde_json::json!({"source": SOURCE})).await.map_err(|e| e.to_string())
-}
-
-fn describe(report: &PollReport) -> String {
-    format!(
-        "{} listed, {} queued, {} left out by the filter, {} already taken ({})",
-        report.listed, report.queued, report.filtered, report.already_taken, report.outcome
-    )
 }

@@ -10,7 +10,7 @@ use crate::error::PortError;
 use crate::poll::Cursor;
 
 /// A cursor as stored, with the version a save must match.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StoredCursor {
     pub cursor: Cursor,
     /// 0 when the source was never polled (nothing stored).

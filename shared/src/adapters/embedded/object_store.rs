@@ -75,7 +75,7 @@ impl DirObjectStore {
     }
 }
 
-fn write_then_rename(tmp_dir: &Path, tmp: &Path, path: &Path, body: &[u8]) -> io::Result<()> {
+pub(super) fn write_then_rename(tmp_dir: &Path, tmp: &Path, path: &Path, body: &[u8]) -> io::Result<()> {
     std::fs::create_dir_all(tmp_dir)?;
     let mut file = std::fs::File::create(tmp)?;
     file.write_all(body)?;
