@@ -11,6 +11,7 @@ mod faults;
 mod hostile_api;
 mod logs;
 mod mail;
+mod poll_faults;
 mod rotation;
 mod security;
 mod shop_faults;
