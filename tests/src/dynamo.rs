@@ -1,4 +1,4 @@
-//! The orders table as the SAM template declares it, built from the store's layout constants,
+//! The tables as the SAM template declares them (orders, catalogue staging, the `pk`-keyed ones),
 //! and its stream read back as Lambda would deliver it (moto runs no event source mapping).
 
 use aws_lambda_events::event::dynamodb::Event;
@@ -14,6 +14,22 @@ use crate::moto_endpoint;
 
 /// Creates the orders table: on-demand, stream with old and new images, and the `by-state` index.
 pub async fn create_orders_table(client: &Client, name: &str) {
+    let stream = StreamSpecification::builder()
+        .stream_enabled(true)
+        .stream_view_type(StreamViewType::NewAndOldImages)
+        .build()
+        .expect("stream specification");
+    create_indexed_table(client, name, (INDEX_BY_STATE, ATTR_STATE, ATTR_STATE_SORT), Some(stream)).await;
+}
+
+/// Creates an on-demand table keyed by the string `pk` with one global index `(name, hash,
+/// range)` over string attributes, projecting everything, and `stream` if given.
+async fn create_indexed_table(
+    client: &Client,
+    name: &str,
+    (index, hash, range): (&str, &str, &str),
+    stream: Option<StreamSpecification>,
+) {
     let key = |attr: &str, key_type: KeyType| {
         KeySchemaElement::builder().attribute_name(attr).key_type(key_type).build().expect("key schema")
     };
@@ -24,28 +40,23 @@ pub async fn create_orders_table(client: &Client, name: &str) {
             .build()
             .expect("attribute definition")
     };
-    let by_state = GlobalSecondaryIndex::builder()
-        .index_name(INDEX_BY_STATE)
-        .key_schema(key(ATTR_STATE, KeyType::Hash))
-        .key_schema(key(ATTR_STATE_SORT, KeyType::Range))
+    let index = GlobalSecondaryIndex::builder()
+        .index_name(index)
+        .key_schema(key(hash, KeyType::Hash))
+        .key_schema(key(range, KeyType::Range))
         .projection(Projection::builder().projection_type(ProjectionType::All).build())
         .build()
-        .expect("by-state index");
-    let stream = StreamSpecification::builder()
-        .stream_enabled(true)
-        .stream_view_type(StreamViewType::NewAndOldImages)
-        .build()
-        .expect("stream specification");
+        .expect("index");
     client
         .create_table()
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(string_attr(ATTR_PK))
-        .attribute_definitions(string_attr(ATTR_STATE))
-        .attribute_definitions(string_attr(ATTR_STATE_SORT))
+        .attribute_definitions(string_attr(hash))
+        .attribute_definitions(string_attr(range))
         .key_schema(key(ATTR_PK, KeyType::Hash))
-        .global_secondary_indexes(by_state)
-        .stream_specification(stream)
+        .global_secondary_indexes(index)
+        .set_stream_specification(stream)
         .send()
         .await
         .unwrap_or_else(|e| panic!("create table {name}: {e:?}"));
@@ -108,33 +119,5 @@ pub async fn create_keyed_table(client: &Client, name: &str) {
 /// `list`, range `order`), as the template declares it.
 pub async fn create_staging_table(client: &Client, name: &str) {
     use orderflow_shared::adapters::aws::STAGING_LIST_INDEX;
-    let key = |attr: &str, key_type: KeyType| {
-        KeySchemaElement::builder().attribute_name(attr).key_type(key_type).build().expect("key schema")
-    };
-    let string_attr = |attr: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(attr)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .expect("attribute")
-    };
-    let list = GlobalSecondaryIndex::builder()
-        .index_name(STAGING_LIST_INDEX)
-        .key_schema(key("list", KeyType::Hash))
-        .key_schema(key("order", KeyType::Range))
-        .projection(Projection::builder().projection_type(ProjectionType::All).build())
-        .build()
-        .expect("list index");
-    client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(string_attr("pk"))
-        .attribute_definitions(string_attr("list"))
-        .attribute_definitions(string_attr("order"))
-        .key_schema(key("pk", KeyType::Hash))
-        .global_secondary_indexes(list)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("create table {name}: {e:?}"));
+    create_indexed_table(client, name, (STAGING_LIST_INDEX, "list", "order"), None).await;
 }

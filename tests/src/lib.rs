@@ -67,6 +67,18 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
     loader.timeout_config(timeouts).load().await
 }
 
+/// Puts `value` as the SecureString parameter `name` in moto's SSM, over any earlier value.
+pub async fn put_parameter(ssm: &aws_sdk_ssm::Client, name: &str, value: &str) {
+    ssm.put_parameter()
+        .name(name)
+        .value(value)
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("put parameter {name}: {e}"));
+}
+
 /// How long one call to moto may take in the tests (see [`sdk_config`]).
 pub const MOTO_ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// Three such attempts and the product's backoff between them.

@@ -377,26 +377,14 @@ async fn sap_business_one_items_are_read_in_pages_with_their_stock_on_hand() {
 /// error the schedule retries.
 #[tokio::test]
 async fn the_handler_reads_its_configuration_from_ssm_at_each_run_and_a_stopped_run_is_an_error() {
-    use aws_sdk_ssm::types::ParameterType;
     use catalog_sync::handler::{Deps, HandlerError, handle};
     use orderflow_shared::adapters::aws::AwsSecretStore;
 
     let sdk = orderflow_e2e::sdk_config().await;
     let ssm = aws_sdk_ssm::Client::new(&sdk);
     let prefix = format!("/{}", orderflow_e2e::unique("catalog"));
-    let put = |name: &str, value: &str| {
-        let (ssm, name, value) = (ssm.clone(), format!("{prefix}/{name}"), value.to_owned());
-        async move {
-            ssm.put_parameter()
-                .name(name)
-                .value(value)
-                .r#type(ParameterType::SecureString)
-                .overwrite(true)
-                .send()
-                .await
-                .unwrap();
-        }
-    };
+    let put =
+        async |name: &str, value: &str| orderflow_e2e::put_parameter(&ssm, &format!("{prefix}/{name}"), value).await;
     let clock = ManualClock::new(START_MS);
     let bc = FakeBc::start(clock.clone()).await;
     let shopify = FakeShopify::start(clock.clone()).await;

@@ -2,7 +2,6 @@
 //! API, and the pending queue, claim-check bucket and secret stores in moto.
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use aws_sdk_ssm::types::ParameterType;
 use orderflow_e2e::fake_api::{FakeApi, Received, Reply, STAGE};
 use orderflow_e2e::order_numbered as order;
 use orderflow_e2e::*;
@@ -314,17 +313,6 @@ async fn the_bundled_batch_event_is_delivered() {
 async fn secret_store() -> (aws_sdk_ssm::Client, aws_sdk_secretsmanager::Client, AwsSecretStore) {
     let sdk = sdk_config().await;
     (aws_sdk_ssm::Client::new(&sdk), aws_sdk_secretsmanager::Client::new(&sdk), AwsSecretStore::new(&sdk))
-}
-
-async fn put_parameter(ssm: &aws_sdk_ssm::Client, name: &str, value: &str) {
-    ssm.put_parameter()
-        .name(name)
-        .value(value)
-        .r#type(ParameterType::SecureString)
-        .overwrite(true)
-        .send()
-        .await
-        .expect("put parameter");
 }
 
 #[tokio::test]

@@ -4,7 +4,6 @@
 //! afresh is an operator's matter (`Retry::Auth`), never a terminal state of the order.
 
 use crate::logs;
-use aws_sdk_ssm::types::ParameterType;
 use orderflow_e2e::fake_dte::FakeDte;
 use orderflow_e2e::fake_erp::{self, FakeBc};
 use orderflow_e2e::order_numbered as order;
@@ -86,10 +85,8 @@ async fn an_erp_client_secret_rotated_in_ssm_is_read_again_when_the_token_endpoi
     let sdk = sdk_config().await;
     let ssm = aws_sdk_ssm::Client::new(&sdk);
     let parameter = format!("/orderflow/test/{}", unique("bc-client-secret"));
-    let put = |value: &'static str| {
-        ssm.put_parameter().name(&parameter).value(value).r#type(ParameterType::SecureString).overwrite(true).send()
-    };
-    put(fake_erp::BC_CLIENT_SECRET).await.expect("put parameter");
+    let put = async |value: &str| orderflow_e2e::put_parameter(&ssm, &parameter, value).await;
+    put(fake_erp::BC_CLIENT_SECRET).await;
 
     let clock = ManualClock::new(1_772_409_600_000);
     let fake = FakeBc::start(clock.clone()).await;
@@ -106,7 +103,7 @@ async fn an_erp_client_secret_rotated_in_ssm_is_read_again_when_the_token_endpoi
     assert!(matches!(first, PushOutcome::Created { .. }), "{first:?}");
     // An admin rotates the client secret in Entra ID and in SSM; the held token lapses.
     fake.rotate_client_secret("rotated-bc-client-secret-2");
-    put("rotated-bc-client-secret-2").await.expect("rotate the parameter");
+    put("rotated-bc-client-secret-2").await;
     clock.advance(fake_erp::BC_TOKEN_LIFETIME);
     let second = connector.push(&order("ROT-ERP-2")).await.expect("the second order, with no operator action");
     assert!(matches!(second, PushOutcome::Created { .. }), "{second:?}");
