@@ -10,14 +10,14 @@ use super::run::Settings;
 use super::source::ItemFields;
 use crate::erp::ProfileConfig;
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogConfig {
     /// The connector's name in the ERP connectors file.
     pub erp: String,
     /// The shop's name in the shops file.
     pub shop: String,
-    /// Overrides the profile's item fields; required for a custom profile.
+    /// Overrides the profile's item path, paging and mapping; required for a custom profile.
     #[serde(default)]
     pub fields: Option<ItemFields>,
     #[serde(flatten)]
@@ -44,7 +44,7 @@ impl CatalogConfig {
     pub fn settings(&self, profile: &ProfileConfig) -> Result<Settings, String> {
         let fields = self.fields.clone().or_else(|| ItemFields::for_profile(profile)).ok_or_else(|| {
             format!(
-                "catalogue configuration: the ERP `{}` has a custom profile, so `fields` must name its item fields",
+                "catalogue configuration: the ERP `{}` has a custom profile, so `fields` must give its item path, mapping and next link",
                 self.erp
             )
         })?;

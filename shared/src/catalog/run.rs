@@ -39,7 +39,7 @@ impl Phase {
 }
 
 /// What a run reads afresh each time, so a change needs no redeploy.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub fields: ItemFields,
     pub options: Options,

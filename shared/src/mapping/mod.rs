@@ -25,6 +25,9 @@ pub use loader::{
 pub use spec::SpecError;
 pub use value::Value;
 
+use std::ops::Deref;
+use std::sync::Arc;
+
 use crate::order::CanonicalOrder;
 
 /// A checked mapping, ready to apply to any number of orders.
@@ -57,5 +60,32 @@ impl Mapping {
     pub fn apply(&self, order: &CanonicalOrder) -> Result<Value, ApplyError> {
         let order = serde_json::to_value(order).expect("a canonical order always serialises");
         apply::apply(&self.target, &order)
+    }
+}
+
+/// An inbound mapping as a configuration file holds it: the mapping document itself, checked
+/// when the file is read ([`Mapping::inbound_from_json`]), shared by clones. The order poller's
+/// partner sources and the catalogue's item rows read other systems' records with it.
+#[derive(Debug, Clone)]
+pub struct InboundMapping(Arc<Mapping>);
+
+impl InboundMapping {
+    pub fn from_json(text: &str) -> Result<Self, SpecError> {
+        Mapping::inbound_from_json(text).map(|m| Self(Arc::new(m)))
+    }
+}
+
+impl Deref for InboundMapping {
+    type Target = Mapping;
+
+    fn deref(&self) -> &Mapping {
+        &self.0
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for InboundMapping {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let document = serde_json::Value::deserialize(de)?;
+        Self::from_json(&document.to_string()).map_err(serde::de::Error::custom)
     }
 }

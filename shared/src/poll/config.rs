@@ -25,7 +25,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::filter::Filter;
 use crate::erp::AuthConfig;
-use crate::mapping::Mapping;
+use crate::mapping::InboundMapping;
 use crate::order::{Identifier, Party};
 
 /// Five minutes: longer than platforms take to commit an order they have already stamped.
@@ -134,8 +134,7 @@ pub struct PartnerSpec {
     /// A mapping document (see [`crate::mapping`]) whose `order.…` paths read the partner's
     /// record and whose targets are canonical order fields; the seller, origin and order key
     /// are filled in by the poller.
-    #[serde(deserialize_with = "inbound_mapping")]
-    pub mapping: Mapping,
+    pub mapping: InboundMapping,
 }
 
 #[derive(Debug, Deserialize)]
@@ -148,11 +147,6 @@ pub enum Paging {
     /// if the next run's lookback window still reaches it. Prefer `cursor` where the partner
     /// offers it.
     Page { param: String, size_param: String },
-}
-
-fn inbound_mapping<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Mapping, D::Error> {
-    let value = serde_json::Value::deserialize(de)?;
-    Mapping::inbound_from_json(&value.to_string()).map_err(serde::de::Error::custom)
 }
 
 fn default_lookback() -> u64 {

@@ -323,8 +323,9 @@ async fn a_mapping_change_is_applied_on_the_next_run_without_a_rebuild() {
     s.seed(2);
     s.run(Phase::Both).await;
     // The operator edits the catalogue configuration: titles now come from the item number.
-    let text = r#"{"erp": "business-central", "shop": "shopify",
-        "fields": {"path": "items", "sku": "/number", "title": "/number", "price": "/unitPrice", "stock": "/inventory", "next_link": "@odata.nextLink"}}"#;
+    let text = r#"{"erp": "business-central", "shop": "shopify", "fields": {"path": "items", "next_link": "@odata.nextLink",
+        "mapping": {"version": 1, "target": {"sku": {"path": "order.number"}, "title": {"path": "order.number"},
+            "price": {"path": "order.unitPrice"}, "stock": {"path": "order.inventory"}}}}}"#;
     s.settings = CatalogConfig::from_json(text).unwrap().settings(&ProfileConfig::BusinessCentral).unwrap();
     let summary = s.run(Phase::Both).await;
     assert_eq!((summary.changed, summary.pushed), (2, 2), "{summary:?}");
