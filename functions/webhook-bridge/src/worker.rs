@@ -19,12 +19,11 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use std::time::Duration;
 
-use orderflow_shared::batch::{Budget, RecordOutcome, process_batch};
+use orderflow_shared::batch::{Budget, process_batch};
 use orderflow_shared::erp::{ErpConnector, ErpError, PushOutcome, refund_reference};
 use orderflow_shared::error::{Classify, PortError};
 use orderflow_shared::parking::{Refusal, attributes, parking_message};
 use orderflow_shared::ports::{FifoQueue, OutgoingMessage};
-use orderflow_shared::telemetry::Metrics;
 use tracing::{info, instrument, warn};
 
 use crate::message::ErpSyncMessage;
@@ -76,20 +75,12 @@ pub async fn handle<C: ErpConnector, Q: FifoQueue>(
     budget: Budget<'_>,
 ) -> SqsBatchResponse {
     let report = process_batch(&event.records, budget, |record| process(worker, record)).await;
-    let mut metrics = Metrics::new(FUNCTION);
-    for outcome in &report.outcomes {
-        let metric = match outcome {
-            RecordOutcome::Done(Outcome::Pushed(PushOutcome::Created { .. })) => "ErpCreated",
-            RecordOutcome::Done(Outcome::Pushed(PushOutcome::AlreadyExists { .. })) => "ErpAlreadyExists",
-            RecordOutcome::Done(Outcome::Parked { .. }) => "ErpParked",
-            RecordOutcome::Failed(RecordError::NoBody | RecordError::NotAMessage(_)) => "Malformed",
-            RecordOutcome::Failed(_) | RecordOutcome::Skipped => "Retried",
-            RecordOutcome::Deferred => "Deferred",
-        };
-        metrics.count(metric, 1);
-    }
-    metrics.flush();
-    report.response
+    let done = |outcome: &Outcome| match outcome {
+        Outcome::Pushed(PushOutcome::Created { .. }) => "ErpCreated",
+        Outcome::Pushed(PushOutcome::AlreadyExists { .. }) => "ErpAlreadyExists",
+        Outcome::Parked { .. } => "ErpParked",
+    };
+    report.counted(FUNCTION, done, |e| matches!(e, RecordError::NoBody | RecordError::NotAMessage(_)))
 }
 
 async fn process<C: ErpConnector, Q: FifoQueue>(
