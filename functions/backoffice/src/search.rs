@@ -1,8 +1,11 @@
-//! Search: an order key goes straight to its order; otherwise the orders of one state, newest
-//! first, narrowed by order number, buyer and the day they entered the state.
+//! Search: an order key goes straight to its order; otherwise the orders of one state, or of
+//! every state in the lifecycle's order (the default: an operator with an order number need
+//! not know where it stands), newest first within a state, narrowed by order number, buyer and
+//! the day they entered the state.
 //!
 //! Pagination follows the state index's cursor (`state_at#key` of the last order seen), so a
-//! page never repeats or skips an order that stays put while others move. Filters are applied
+//! page never repeats or skips an order that stays put while others move; across states the
+//! link's cursor also names the state it is in (`<state>~<index cursor>`). Filters are applied
 //! to at most [`SCAN_PAGES`] index pages per result page; the next link goes on from there.
 
 use axum::Extension;
@@ -72,14 +75,20 @@ pub async fn page<P: Ports>(
             Err(_) => results::<P>(&portal, &me, &filter, Vec::new(), None, Some("That is not an order key.")),
         };
     }
-    let state = if filter.state.is_empty() { Some(State::Registered) } else { State::parse(&filter.state) };
-    let Some(state) = state else {
-        return results::<P>(&portal, &me, &filter, Vec::new(), None, Some("Choose a state."));
+    let states: Vec<State> = match filter.state.as_str() {
+        "" | ANY => State::ALL.to_vec(),
+        one => match State::parse(one) {
+            Some(state) => vec![state],
+            None => return results::<P>(&portal, &me, &filter, Vec::new(), None, Some("Choose a state.")),
+        },
+    };
+    let Some((mut at, mut cursor)) = resume(&states, &filter.cursor) else {
+        return results::<P>(&portal, &me, &filter, Vec::new(), None, Some("That page link is not valid any more."));
     };
     let mut found = Vec::new();
-    let mut cursor = Some(filter.cursor.clone()).filter(|c| !c.is_empty());
+    let mut done = false;
     for _ in 0..SCAN_PAGES {
-        let page = match portal.service.store.list_by_state(state, PAGE, cursor.as_deref()).await {
+        let page = match portal.service.store.list_by_state(states[at], PAGE, cursor.as_deref()).await {
             Ok(page) => page,
             Err(ListError::InvalidCursor(_)) => {
                 return results::<P>(
@@ -103,11 +112,36 @@ pub async fn page<P: Ports>(
             currency: r.order.currency.clone(),
         }));
         cursor = page.cursor;
-        if found.len() >= PAGE || cursor.is_none() {
+        if cursor.is_none() {
+            // This state is read to its end: the next one starts from its newest order.
+            done = at + 1 == states.len();
+            if done {
+                break;
+            }
+            at += 1;
+        }
+        if found.len() >= PAGE {
             break;
         }
     }
-    results::<P>(&portal, &me, &filter, found, cursor, None)
+    let next = (!done).then(|| format!("{}{CURSOR_SEPARATOR}{}", states[at], cursor.unwrap_or_default()));
+    results::<P>(&portal, &me, &filter, found, next, None)
+}
+
+/// The `state` option that searches every state.
+pub const ANY: &str = "any";
+/// Between the state a next link resumes in and that state's index cursor.
+const CURSOR_SEPARATOR: char = '~';
+
+/// Where a page starts: the index of its state in `states` and the index cursor within it
+/// (`None`: from the state's newest order); `None` for a cursor naming a state not searched.
+fn resume(states: &[State], cursor: &str) -> Option<(usize, Option<String>)> {
+    if cursor.is_empty() {
+        return Some((0, None));
+    }
+    let (state, inner) = cursor.split_once(CURSOR_SEPARATOR)?;
+    let at = states.iter().position(|s| Some(*s) == State::parse(state))?;
+    Some((at, Some(inner.to_owned()).filter(|c| !c.is_empty())))
 }
 
 fn results<P: Ports>(
@@ -126,6 +160,7 @@ fn results<P: Ports>(
         "title": "Search",
         "filter": filter,
         "states": State::ALL,
+        "any": ANY,
         "rows": rows,
         "next": next,
         "problem": problem,

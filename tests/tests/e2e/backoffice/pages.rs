@@ -109,6 +109,50 @@ async fn search_pages_with_a_stable_cursor_and_an_order_key_goes_to_the_order() 
     assert!(key.location.unwrap().starts_with("/console/orders/"));
 }
 
+/// The next-page link of a search results page, as a path the browser can follow.
+fn next_link(body: &str) -> Option<String> {
+    let (before, _) = body.split_once("rel=\"next\"")?;
+    let href = before.rsplit("href=\"").next()?.split('"').next()?;
+    Some(href.replace("&amp;", "&").replace("&#x2f;", "/"))
+}
+
+#[tokio::test]
+async fn an_order_number_is_found_in_any_state_and_the_pages_go_through_every_state() {
+    let portal = embedded(1).await;
+    let mut numbers = Vec::new();
+    // 20 orders in broadcast_failed, 20 just registered: pages of 25 must cross from one state
+    // (registered comes first in the lifecycle) to the other without losing or repeating one.
+    for n in 0..20 {
+        numbers.push(broadcast_failed(&portal.service, &format!("ANY-F{n:02}")).await.order.order_number);
+        let registered = super::helpers::order(&format!("ANY-R{n:02}"));
+        portal.service.register(registered.clone(), "incoming/any.xml", "test").await.unwrap();
+        numbers.push(registered.order_number);
+    }
+    let mut browser = Browser::signed_in(&portal.url, VIEWER).await;
+
+    let one = browser.get("/console/search?number=ANY-F07").await;
+    assert_eq!(one.status, 200, "{}", one.body);
+    assert!(one.body.contains(">ANY-F07<") && one.body.contains("<td>broadcast_failed</td>"), "{}", one.body);
+    assert!(next_link(&one.body).is_none(), "every state was read: no next page");
+
+    let mut seen = Vec::new();
+    let mut path = Some("/console/search?state=any&number=ANY-".to_owned());
+    while let Some(next) = path {
+        assert!(seen.len() <= numbers.len(), "the pages do not end: {seen:?}");
+        let page = browser.get(&next).await;
+        assert_eq!(page.status, 200, "{next}: {}", page.body);
+        seen.extend(numbers.iter().filter(|n| page.body.contains(&format!(">{n}<"))).cloned());
+        path = next_link(&page.body);
+    }
+    seen.sort();
+    let mut expected = numbers.clone();
+    expected.sort();
+    assert_eq!(seen, expected, "every order once, across both states");
+
+    let stale = browser.get("/console/search?state=registered&cursor=broadcast_failed~x").await;
+    assert!(stale.body.contains("not valid any more"), "a cursor of another state is refused: {}", stale.body);
+}
+
 #[tokio::test]
 async fn signing_out_ends_the_session() {
     let portal = embedded(0).await;
