@@ -15,4 +15,5 @@ pub mod polling;
 pub mod recovery_runner;
 pub mod serve;
 pub mod shops;
+pub mod stats_backfill;
 pub mod sync;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use orderflow_cli::{accounts, bridge, config_dir, convert, dead_letters, demo, erp_doubles, serve};
+use orderflow_cli::{accounts, bridge, config_dir, convert, dead_letters, demo, erp_doubles, serve, stats_backfill};
 
 #[derive(Parser)]
 #[command(name = "orderflow", version, about = "Purchase orders in, processed traceable orders out")]
@@ -61,6 +61,15 @@ enum Command {
         queue_url: String,
         #[arg(long, env = "SHOP_SYNC_QUEUE_URL")]
         to: String,
+    },
+    /// The portal's statistics for the days before its day counters existed: every order's
+    /// history counted into the day items of the days before --before (default: today).
+    StatsBackfill {
+        #[arg(long, env = "ORDERS_TABLE")]
+        table: String,
+        /// The first day left to the live counts (YYYY-MM-DD).
+        #[arg(long)]
+        before: Option<String>,
     },
     /// Serve the Orders API on localhost, with the pipeline running behind it.
     Serve {
@@ -163,6 +172,7 @@ async fn main() -> ExitCode {
         Command::Replay { action, queue_url, to } | Command::ShopReplay { action, queue_url, to } => {
             dead_letters::run(action, dead_letters::Queues { dead_letters: queue_url, target: to }).await
         }
+        Command::StatsBackfill { table, before } => stats_backfill::run(&table, before).await,
         Command::Serve { options, config } => async { serve::run(options, config.locate()?).await }.await,
         Command::Account { action: AccountAction::Add { name, role, file } } => {
             accounts::add(&file, &name, role, std::io::stdin().lock())

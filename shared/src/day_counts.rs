@@ -68,28 +68,53 @@ pub fn increments(previous: Option<State>, new: &OrderRecord) -> BTreeMap<String
         Some(state) if state == new.state => Vec::new(),
         Some(_) => transitions.rfind(|e| e.to == Some(new.state)).into_iter().collect(),
     };
-    let mut days: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    let mut days = BTreeMap::new();
     for entry in counted {
-        let (Some(to), Some(day)) = (entry.to, entry.at.get(..10)) else { continue };
-        let counts = days.entry(day.to_owned()).or_default();
-        let mut add = |name: String| *counts.entry(name).or_insert(0) += 1;
-        add(entered(to));
-        match to {
-            State::Received => {
-                if let Some(hour) = entry.at.get(11..13).and_then(|h| h.parse().ok()) {
-                    add(received_hour(hour));
-                }
-            }
-            State::Error => {
-                if let Some(error) = &new.last_error {
-                    add(error_stage(error.stage));
-                }
-            }
-            State::Dispatched => add(dispatch_name(&new.created_at, &entry.at)),
-            _ => {}
-        }
+        count(entry, new.last_error.as_ref().map(|e| e.stage), &new.created_at, &mut days);
     }
     days
+}
+
+/// What an order's whole history adds to the days before `before` (`YYYY-MM-DD`): the counts
+/// its writes would have made had the counters existed then (the backfill of the days before
+/// the portal). A move to `error` counts the stage its entry names, as [`OrderRecord::fail`]
+/// writes it (`<stage> failed: …`): the record's `last_error` is only the latest one.
+pub fn from_history(record: &OrderRecord, before: &str) -> BTreeMap<String, BTreeMap<String, u64>> {
+    let mut days = BTreeMap::new();
+    let transitions = record.history.iter().filter(|e| e.kind == HistoryKind::Transition && e.to.is_some());
+    for entry in transitions.filter(|e| e.at.get(..10).is_some_and(|day| day < before)) {
+        let failed = entry.detail.split_once(" failed: ").and_then(|(stage, _)| State::parse(stage));
+        count(entry, failed, &record.created_at, &mut days);
+    }
+    days
+}
+
+/// Adds one transition's counts to its day: the state entered, and the hour received, the
+/// stage that failed (`failed`, on a move to `error`) or the dispatch's time bucket.
+fn count(
+    entry: &HistoryEntry,
+    failed: Option<State>,
+    created_at: &str,
+    days: &mut BTreeMap<String, BTreeMap<String, u64>>,
+) {
+    let (Some(to), Some(day)) = (entry.to, entry.at.get(..10)) else { return };
+    let counts = days.entry(day.to_owned()).or_default();
+    let mut add = |name: String| *counts.entry(name).or_insert(0) += 1;
+    add(entered(to));
+    match to {
+        State::Received => {
+            if let Some(hour) = entry.at.get(11..13).and_then(|h| h.parse().ok()) {
+                add(received_hour(hour));
+            }
+        }
+        State::Error => {
+            if let Some(stage) = failed {
+                add(error_stage(stage));
+            }
+        }
+        State::Dispatched => add(dispatch_name(created_at, &entry.at)),
+        _ => {}
+    }
 }
 
 /// The bucket of a dispatch at `at` of an order created at `created`.
@@ -128,6 +153,32 @@ pub fn days_between(from: &str, to: &str, max: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_history_counts_the_days_before_the_cutoff_with_each_failed_stage_it_names() {
+        let xml = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../events/orders/small-clp.xml")).unwrap();
+        let order = crate::ubl::parse_order(&xml, &crate::ubl::Limits::default()).unwrap();
+        let mut record = OrderRecord::register(order, "incoming/a.xml", "test", "2026-03-01T10:00:00.000Z");
+        record.transition(State::IssuanceDte, "test", "", "2026-03-01T11:00:00.000Z").unwrap();
+        let error = |stage| crate::lifecycle::StageError {
+            stage,
+            code: "down".into(),
+            message: "down".into(),
+            retryable: true,
+            attempt: 1,
+        };
+        record.fail(error(State::BroadcastDte), "test", "2026-03-02T09:00:00.000Z").unwrap();
+        record.transition(State::BroadcastDte, "recovery", "", "2026-03-02T10:00:00.000Z").unwrap();
+        record.fail(error(State::Dispatched), "test", "2026-03-03T09:00:00.000Z").unwrap();
+        let days = from_history(&record, "2026-03-03");
+        assert_eq!(days.keys().collect::<Vec<_>>(), ["2026-03-01", "2026-03-02"], "the cutoff day is left out");
+        assert_eq!(days["2026-03-01"]["entered_registered"], 1);
+        assert_eq!(days["2026-03-01"]["received_h10"], 1);
+        // The first failure was the broadcast's, though the record's last error is the dispatch's.
+        assert_eq!(days["2026-03-02"]["error_broadcast_dte"], 1);
+        assert_eq!(days["2026-03-02"]["entered_broadcast_dte"], 1);
+        assert!(!days["2026-03-02"].contains_key("error_dispatched"));
+    }
 
     #[test]
     fn days_between_is_inclusive_and_bounded() {

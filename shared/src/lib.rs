@@ -10,6 +10,7 @@ pub mod claim_check;
 pub mod command;
 pub mod config;
 pub mod credentials;
+pub mod day_backfill;
 pub mod day_counts;
 pub mod dte;
 pub mod effect_claim;

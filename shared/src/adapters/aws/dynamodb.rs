@@ -148,6 +148,25 @@ impl DynamoOrderStore {
         Ok(counts)
     }
 
+    /// Writes each day's item whole, replacing what it held: the backfill of the days before
+    /// the counters existed ([`crate::day_backfill`]), never a day the live writes add to.
+    pub async fn replace_days(&self, days: &[DayCounts]) -> Result<(), PortError> {
+        for day in days {
+            let mut item = HashMap::from([(ATTR_PK.to_owned(), string(&day_key(&day.day)))]);
+            for (name, n) in &day.counts {
+                item.insert(name.clone(), AttributeValue::N(n.to_string()));
+            }
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .send()
+                .await
+                .map_err(|e| classify("dynamodb:PutItem", e))?;
+        }
+        Ok(())
+    }
+
     /// Adds `counts` to the day item of `day`, in the transaction of the write they count.
     fn day_update(
         &self,

@@ -2,6 +2,7 @@
 //! on the embedded adapters and on moto. Helpers here; the cases in the modules below.
 
 mod actions;
+mod backfill;
 mod cognito;
 mod helpers;
 mod moto;
