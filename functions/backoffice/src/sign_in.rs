@@ -1,5 +1,10 @@
 //! Signing in and out. Locally (`orderflow serve`) a form checks the accounts file and starts
 //! a session; in AWS the Cognito hosted sign-in does it (see [`crate::cognito`]).
+//!
+//! The local form carries a CSRF token too, against login CSRF (a page elsewhere signing the
+//! browser in to the attacker's account, so that what the victim does lands there): showing the
+//! form sets the session cookie to a fresh random value that opens no session, and the post
+//! must come with that cookie and its token.
 
 use axum::Extension;
 use axum::extract::{Form, Query, State as AxumState};
@@ -15,30 +20,62 @@ use crate::views;
 pub struct Credentials {
     name: String,
     password: String,
+    #[serde(default)]
+    csrf: String,
 }
+
+/// How long a shown sign-in form may wait for its post.
+const FORM_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 #[derive(serde::Deserialize)]
 pub struct SignOut {
     csrf: String,
 }
 
+/// The sign-in form, with a fresh pre-session cookie and its CSRF token.
 fn form_page<P: Ports>(portal: &App<P>, status: StatusCode, problem: Option<&str>) -> Response {
-    let context = crate::page! { "base": portal.config.base, "title": "Sign in", "problem": problem };
-    views::page(status, "sign_in.html", context)
+    let presession = session::random_id();
+    let context = crate::page! {
+        "base": portal.config.base,
+        "title": "Sign in",
+        "problem": problem,
+        "csrf": session::csrf_token(&presession),
+    };
+    let cookie = session::set_cookie(&presession, crate::portal::PREFIX, FORM_TTL);
+    ([(header::SET_COOKIE, cookie)], views::page(status, "sign_in.html", context)).into_response()
 }
 
-pub async fn form<P: Ports>(AxumState(portal): AxumState<App<P>>) -> Response {
+/// The form; a browser already signed in goes to the overview instead of losing its session
+/// to the form's fresh cookie.
+pub async fn form<P: Ports>(AxumState(portal): AxumState<App<P>>, headers: HeaderMap) -> Response {
     match &portal.gate {
+        Gate::Local { sessions, .. } if session_cookie(&headers).is_some_and(|c| sessions.get(&c).is_some()) => {
+            Redirect::to(&format!("{}/", portal.config.base)).into_response()
+        }
         Gate::Local { .. } => form_page::<P>(&portal, StatusCode::OK, None),
         Gate::Cognito(ui) => ui.start(&portal.config.base),
     }
 }
 
-/// The local form's post. A wrong name and a wrong password get the same answer.
-pub async fn submit<P: Ports>(AxumState(portal): AxumState<App<P>>, Form(credentials): Form<Credentials>) -> Response {
+/// The local form's post. A wrong name and a wrong password get the same answer; a post that
+/// does not come from the form shown to this browser gets 403 and a fresh form.
+pub async fn submit<P: Ports>(
+    AxumState(portal): AxumState<App<P>>,
+    headers: HeaderMap,
+    Form(credentials): Form<Credentials>,
+) -> Response {
     let Gate::Local { accounts, sessions } = &portal.gate else {
         return (StatusCode::NOT_FOUND, "Sign in through the user pool.").into_response();
     };
+    let from_the_form = session_cookie(&headers).is_some_and(|c| session::csrf_matches(&c, &credentials.csrf));
+    if !from_the_form {
+        tracing::info!("sign-in refused: not posted from the form shown");
+        return form_page::<P>(
+            &portal,
+            StatusCode::FORBIDDEN,
+            Some("The sign-in form had expired; please sign in again."),
+        );
+    }
     let Some(identity) = accounts.verify(credentials.name.trim(), &credentials.password) else {
         tracing::info!("sign-in refused");
         return form_page::<P>(

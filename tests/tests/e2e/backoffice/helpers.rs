@@ -163,10 +163,16 @@ impl Browser {
 
     pub async fn signed_in(base: &str, (name, password): (&str, &str)) -> Self {
         let mut browser = Self::new(base);
-        let page = browser.post("/console/sign-in", &[("name", name), ("password", password)]).await;
+        let page = browser.sign_in(name, password).await;
         assert_eq!(page.status, 303, "sign-in as {name}: {}", page.body);
         assert!(browser.cookie.is_some(), "sign-in set no cookie");
         browser
+    }
+
+    /// Opens the sign-in form and posts it, as a person would.
+    pub async fn sign_in(&mut self, name: &str, password: &str) -> Page {
+        let form = self.get("/console/sign-in").await;
+        self.post("/console/sign-in", &[("name", name), ("password", password), ("csrf", &form.csrf())]).await
     }
 
     pub async fn get(&mut self, path: &str) -> Page {

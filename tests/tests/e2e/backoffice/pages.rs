@@ -42,11 +42,33 @@ async fn every_page_needs_a_session_and_a_post_without_one_is_401() {
 async fn a_wrong_password_or_an_unknown_name_is_refused_alike() {
     let portal = embedded(0).await;
     let mut browser = Browser::new(&portal.url);
-    let wrong = browser.post("/console/sign-in", &[("name", OPERATOR.0), ("password", VIEWER.1)]).await;
-    let unknown = browser.post("/console/sign-in", &[("name", "nobody"), ("password", OPERATOR.1)]).await;
+    let wrong = browser.sign_in(OPERATOR.0, VIEWER.1).await;
+    let unknown = browser.sign_in("nobody", OPERATOR.1).await;
     assert_eq!((wrong.status, unknown.status), (401, 401));
-    assert_eq!(wrong.body, unknown.body, "the answer must not tell which names exist");
-    assert!(browser.cookie.is_none());
+    let without_token = |body: &str| body.split("name=\"csrf\"").next().unwrap_or_default().to_owned();
+    assert_eq!(without_token(&wrong.body), without_token(&unknown.body), "the answer must not tell which names exist");
+    let overview = browser.get("/console/").await;
+    assert_eq!((overview.status, overview.location.as_deref()), (303, Some("/console/sign-in")), "no session");
+}
+
+/// Login CSRF: a post that does not come from the form this browser was shown (no cookie, the
+/// cookie of another form, a token of another form) signs nobody in, even with a right password.
+#[tokio::test]
+async fn a_sign_in_not_posted_from_the_form_shown_is_refused() {
+    let portal = embedded(0).await;
+    let mut forger = Browser::new(&portal.url);
+    let credentials = [("name", OPERATOR.0), ("password", OPERATOR.1)];
+    let blind = forger.post("/console/sign-in", &credentials).await;
+    assert_eq!(blind.status, 403, "no form, no cookie: {}", blind.body);
+    let mut other = Browser::new(&portal.url);
+    let token_elsewhere = other.get("/console/sign-in").await.csrf();
+    forger.get("/console/sign-in").await;
+    let mixed = forger.post("/console/sign-in", &[credentials[0], credentials[1], ("csrf", &token_elsewhere)]).await;
+    assert_eq!(mixed.status, 403, "another form's token: {}", mixed.body);
+    let overview = forger.get("/console/").await;
+    assert_eq!(overview.status, 303, "still signed out");
+    // The same browser through its own form gets in.
+    assert_eq!(forger.sign_in(OPERATOR.0, OPERATOR.1).await.status, 303);
 }
 
 #[tokio::test]
