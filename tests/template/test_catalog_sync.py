@@ -3,17 +3,14 @@ the alarms on failed runs."""
 
 import pytest
 
-from translate import iam_statements, is_get_att, is_ref, props, resources_of_type, role_of_function
+from translate import function_statements, is_get_att, is_ref, props, resources_of_type
 
 FUNCTION = "CatalogSyncFunction"
 
 
 @pytest.fixture(scope="module")
 def statements(cfn):
-    role = role_of_function(cfn, FUNCTION)
-    found = [s for where, s in iam_statements(cfn) if where.startswith(role)]
-    assert found
-    return found
+    return function_statements(cfn, FUNCTION)
 
 
 def test_the_schedule_runs_both_phases_with_a_flexible_window_retries_and_a_dead_letter_queue(cfn):

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from translate import as_list, iam_statements, is_get_att, is_ref, names, props, resources_of_type, role_of_function
+from translate import as_list, function_statements, is_get_att, is_ref, names, props, resources_of_type
 
 NOTIFIER = "EmailNotifierFunction"
 
@@ -20,8 +20,7 @@ def mapping(cfn):
 
 
 def notifier_statements(cfn):
-    role = role_of_function(cfn, NOTIFIER)
-    return [s for where, s in iam_statements(cfn) if where.startswith(role)]
+    return function_statements(cfn, NOTIFIER)
 
 
 def test_notifier_reads_the_orders_stream_in_batches_with_partial_failures(mapping):

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from translate import REPO_ROOT, iam_statements, is_get_att, is_ref, load_sam_template, names, props, resources_of_type, role_of_function
+from translate import REPO_ROOT, function_statements, iam_statements, is_get_att, is_ref, load_sam_template, names, props, resources_of_type
 
 POLLER = "OrderPollerFunction"
 SCHEDULE_DLQ = "OrderPollerScheduleDeadLetterQueue"
@@ -60,8 +60,7 @@ def test_the_scheduler_role_may_only_invoke_the_poller_and_park_in_its_queue(cfn
 
 
 def test_the_poller_may_queue_read_and_save_cursors_and_read_its_secrets_only(cfn):
-    role = role_of_function(cfn, POLLER)
-    statements = [s for where, s in iam_statements(cfn) if where.startswith(role)]
+    statements = function_statements(cfn, POLLER)
     granted = {}
     for s in statements:
         granted.setdefault(s["Action"], []).append(s["Resource"])

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from translate import REPO_ROOT, as_list, iam_statements, is_get_att, is_ref, names, props, resources_of_type, role_of_function
+from translate import REPO_ROOT, as_list, function_statements, is_get_att, is_ref, names, props, resources_of_type
 
 SHOP_SYNC = "ShopSyncFunction"
 ACTION_STATES = ["cancelled", "delivered", "dispatched", "refunded"]
@@ -27,10 +27,7 @@ def stream(cfn):
 
 @pytest.fixture(scope="module")
 def statements(cfn):
-    role = role_of_function(cfn, SHOP_SYNC)
-    found = [s for where, s in iam_statements(cfn) if where.startswith(role)]
-    assert found
-    return found
+    return function_statements(cfn, SHOP_SYNC)
 
 
 def test_the_stream_filter_passes_only_entries_into_the_action_states(stream):

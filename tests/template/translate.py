@@ -156,6 +156,14 @@ def role_of_function(cfn: dict[str, Any], function_id: str) -> str:
 # --- IAM least privilege -------------------------------------------------------------------------
 
 
+def function_statements(cfn: dict[str, Any], function_id: str) -> list[dict[str, Any]]:
+    """The identity-policy statements of a function's generated role; there must be some."""
+    role = role_of_function(cfn, function_id)
+    found = [s for where, s in iam_statements(cfn) if where.startswith(f"{role}/")]
+    assert found, f"{function_id}'s role {role} has no statements"
+    return found
+
+
 def iam_statements(cfn: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every statement of every identity policy in the template, as (where, statement).
 
