@@ -75,8 +75,11 @@ impl HostedUi {
             enc(&self.redirect_uri),
             challenge(&verifier),
         );
-        let cookie = format!(
-            "{PKCE_COOKIE}={state}.{verifier}; Path={base}/callback; Max-Age=600; HttpOnly; Secure; SameSite=Lax"
+        let cookie = session::set_cookie(
+            PKCE_COOKIE,
+            &format!("{state}.{verifier}"),
+            &format!("{base}/callback"),
+            std::time::Duration::from_secs(600),
         );
         ([(header::SET_COOKIE, cookie)], Redirect::to(&url)).into_response()
     }
@@ -89,12 +92,11 @@ impl HostedUi {
             .filter_map(|v| v.to_str().ok())
             .find_map(|h| session::cookie_value(h, PKCE_COOKIE))
             .and_then(|v| v.split_once('.'));
-        let Some((state, verifier)) = kept.filter(|(state, _)| !callback.state.is_empty() && *state == callback.state)
+        let Some((_, verifier)) = kept.filter(|(state, _)| !callback.state.is_empty() && *state == callback.state)
         else {
             return (StatusCode::BAD_REQUEST, "This sign-in was not started here, or took too long; sign in again.")
                 .into_response();
         };
-        let _ = state;
         let form = [
             ("grant_type", "authorization_code"),
             ("client_id", self.client_id.as_str()),
@@ -125,11 +127,12 @@ impl HostedUi {
             return (StatusCode::BAD_GATEWAY, "The sign-in could not be completed; sign in again.").into_response();
         };
         let cookie = session::set_cookie(
+            session::COOKIE,
             &tokens.id_token,
-            crate::portal::PREFIX,
+            base,
             std::time::Duration::from_secs(tokens.expires_in),
         );
-        let clear = format!("{PKCE_COOKIE}=; Path={base}/callback; Max-Age=0; HttpOnly; Secure; SameSite=Lax");
+        let clear = session::clear_cookie(PKCE_COOKIE, &format!("{base}/callback"));
         let mut response = Redirect::to(&format!("{base}/")).into_response();
         for value in [cookie, clear] {
             if let Ok(value) = value.parse() {

@@ -42,14 +42,15 @@ pub fn csrf_matches(session: &str, presented: &str) -> bool {
     bool::from(csrf_token(session).as_bytes().ct_eq(presented.as_bytes()))
 }
 
-/// The `Set-Cookie` value that stores `value` for the portal at `path`.
-pub fn set_cookie(value: &str, path: &str, max_age: Duration) -> String {
-    format!("{COOKIE}={value}; Path={path}; Max-Age={}; HttpOnly; Secure; SameSite=Lax", max_age.as_secs())
+/// The `Set-Cookie` value that stores cookie `name` = `value` at `path` (the portal's base, as
+/// the browser sees it, stage included), with the attributes above.
+pub fn set_cookie(name: &str, value: &str, path: &str, max_age: Duration) -> String {
+    format!("{name}={value}; Path={path}; Max-Age={}; HttpOnly; Secure; SameSite=Lax", max_age.as_secs())
 }
 
-/// The `Set-Cookie` value that removes the cookie.
-pub fn clear_cookie(path: &str) -> String {
-    format!("{COOKIE}=; Path={path}; Max-Age=0; HttpOnly; Secure; SameSite=Lax")
+/// The `Set-Cookie` value that removes cookie `name` at `path`.
+pub fn clear_cookie(name: &str, path: &str) -> String {
+    set_cookie(name, "", path, Duration::ZERO)
 }
 
 /// The value of cookie `name` in a `Cookie` header.
@@ -108,7 +109,7 @@ mod tests {
 
     #[test]
     fn the_cookie_is_http_only_secure_and_same_site() {
-        let cookie = set_cookie("v", "/console", LOCAL_SESSION_TTL);
+        let cookie = set_cookie(COOKIE, "v", "/console", LOCAL_SESSION_TTL);
         for attribute in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/console"] {
             assert!(cookie.contains(attribute), "{cookie}");
         }

@@ -41,7 +41,7 @@ fn form_page<P: Ports>(portal: &App<P>, status: StatusCode, problem: Option<&str
         "problem": problem,
         "csrf": session::csrf_token(&presession),
     };
-    let cookie = session::set_cookie(&presession, crate::portal::PREFIX, FORM_TTL);
+    let cookie = session::set_cookie(session::COOKIE, &presession, &portal.config.base, FORM_TTL);
     ([(header::SET_COOKIE, cookie)], views::page(status, "sign_in.html", context)).into_response()
 }
 
@@ -86,7 +86,7 @@ pub async fn submit<P: Ports>(
     };
     tracing::info!(operator = %identity.name, "signed in");
     let id = sessions.start(identity);
-    let cookie = session::set_cookie(&id, crate::portal::PREFIX, LOCAL_SESSION_TTL);
+    let cookie = session::set_cookie(session::COOKIE, &id, &portal.config.base, LOCAL_SESSION_TTL);
     ([(header::SET_COOKIE, cookie)], Redirect::to(&format!("{}/", portal.config.base))).into_response()
 }
 
@@ -113,7 +113,7 @@ pub async fn sign_out<P: Ports>(
         return refused;
     }
     tracing::info!(operator = %me.identity.name, "signed out");
-    let clear = session::clear_cookie(crate::portal::PREFIX);
+    let clear = session::clear_cookie(session::COOKIE, &portal.config.base);
     match &portal.gate {
         Gate::Local { sessions, .. } => {
             if let Some(id) = session_cookie(&headers) {
