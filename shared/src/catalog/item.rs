@@ -100,16 +100,6 @@ pub enum ItemState {
     Refused,
 }
 
-impl ItemState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Clean => "clean",
-            Self::Dirty => "dirty",
-            Self::Refused => "refused",
-        }
-    }
-}
-
 /// The shop's ids for a SKU, found by a search once and cached.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ShopIds {

@@ -58,7 +58,7 @@ impl Default for Options {
 pub(crate) enum Outcome {
     Pushed(Option<ShopIds>),
     Deleted,
-    /// Gone from the ERP, left in the shop because `allow_delete` is off.
+    /// Gone from the ERP and nothing sent: `allow_delete` is off, or the shop never had it.
     Kept,
     Refused(String),
 }
@@ -181,7 +181,9 @@ pub async fn push<M: MappingSource>(
             .map(|(item, outcome, found)| {
                 match &outcome {
                     Outcome::Refused(_) => done.refused += 1,
-                    _ => done.pushed += 1,
+                    Outcome::Pushed(_) | Outcome::Deleted => done.pushed += 1,
+                    // Nothing went to the shop: not pushed, and settled clean below.
+                    Outcome::Kept => {}
                 }
                 settle(item, outcome, found, now)
             })

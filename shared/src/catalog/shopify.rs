@@ -126,8 +126,7 @@ pub(crate) async fn push_one<M: MappingSource>(
                 let errors = user_errors(&data["productDelete"]);
                 Ok(if errors.is_empty() { Outcome::Deleted } else { refused("productDelete", &errors) })
             }
-            (true, None) => Ok(Outcome::Deleted),
-            (false, _) => Ok(Outcome::Kept),
+            (true, None) | (false, _) => Ok(Outcome::Kept),
         };
     }
     if ids.is_none() && !options.create_missing {

@@ -54,6 +54,14 @@ fn fields(item: &StagedItem) -> Value {
     })
 }
 
+/// The WooCommerce product id staging cached for a SKU; a cached id that is not one (never
+/// sent as product 0) refuses the SKU, so an operator sees it.
+fn product_id(ids: &ShopIds) -> Result<u64, String> {
+    ids.product_id
+        .parse()
+        .map_err(|_| format!("the cached shop id {:?} is not a WooCommerce product id", ids.product_id))
+}
+
 /// Pushes one chunk (at most [`BATCH_LIMIT`]) in one batch request.
 pub(crate) async fn push_chunk<M: MappingSource>(
     calls: &ShopCalls<'_, M>,
@@ -64,14 +72,19 @@ pub(crate) async fn push_chunk<M: MappingSource>(
     let (mut create, mut update, mut delete) = (Vec::new(), Vec::new(), Vec::new());
     for (index, (item, ids)) in items.iter().enumerate() {
         match (item.removed, ids) {
-            (true, Some(ids)) if options.allow_delete => delete.push((index, ids.product_id.clone())),
-            (true, None) if options.allow_delete => outcomes[index] = Some(Outcome::Deleted),
+            (true, Some(ids)) if options.allow_delete => match product_id(ids) {
+                Ok(id) => delete.push((index, id)),
+                Err(why) => outcomes[index] = Some(Outcome::Refused(why)),
+            },
             (true, _) => outcomes[index] = Some(Outcome::Kept),
-            (false, Some(ids)) => {
-                let mut body = fields(item);
-                body["id"] = json!(ids.product_id.parse::<u64>().unwrap_or_default());
-                update.push((index, body));
-            }
+            (false, Some(ids)) => match product_id(ids) {
+                Ok(id) => {
+                    let mut body = fields(item);
+                    body["id"] = json!(id);
+                    update.push((index, body));
+                }
+                Err(why) => outcomes[index] = Some(Outcome::Refused(why)),
+            },
             (false, None) if options.create_missing => {
                 let mut body = fields(item);
                 body["sku"] = json!(item.sku().as_str());
@@ -94,7 +107,7 @@ pub(crate) async fn push_chunk<M: MappingSource>(
             body.insert("update".into(), bodies(&update));
         }
         if !delete.is_empty() {
-            let ids = delete.iter().map(|(_, id)| json!(id.parse::<u64>().unwrap_or_default())).collect();
+            let ids = delete.iter().map(|(_, id)| json!(id)).collect();
             body.insert("delete".into(), Value::Array(ids));
         }
         let answer = calls.json("products.batch", Method::POST, "/products/batch", Some(&Value::Object(body))).await?;
@@ -108,12 +121,15 @@ pub(crate) async fn push_chunk<M: MappingSource>(
                         result["error"]["message"].as_str().unwrap_or_default(),
                         result["error"]["code"].as_str().unwrap_or_default()
                     )),
-                    Some(result) => Outcome::Pushed(Some(ShopIds {
-                        product_id: result["id"].as_u64().map(|id| id.to_string()).unwrap_or_default(),
-                        variant_id: None,
-                        inventory_item_id: None,
-                        quantity: result["stock_quantity"].as_i64(),
-                    })),
+                    Some(result) => match result["id"].as_u64() {
+                        Some(id) => Outcome::Pushed(Some(ShopIds {
+                            product_id: id.to_string(),
+                            variant_id: None,
+                            inventory_item_id: None,
+                            quantity: result["stock_quantity"].as_i64(),
+                        })),
+                        None => Outcome::Refused(format!("products/batch {action} answered no product id")),
+                    },
                     None => Outcome::Refused(format!("products/batch answered no {action} result for this SKU")),
                 });
             }
@@ -125,7 +141,8 @@ pub(crate) async fn push_chunk<M: MappingSource>(
                     "products/batch delete: {}",
                     result["error"]["message"].as_str().unwrap_or_default()
                 )),
-                _ => Outcome::Deleted,
+                Some(_) => Outcome::Deleted,
+                None => Outcome::Refused("products/batch answered no delete result for this SKU".into()),
             });
         }
     }

@@ -493,6 +493,26 @@ async fn a_woocommerce_item_refused_in_the_batch_is_an_exception_and_the_others_
     );
 }
 
+/// A batch answer that names no product id for a created item, or none at all for an item,
+/// leaves that SKU refused with the reason, never clean with a shop id of nothing (which every
+/// later update would send as product 0).
+#[tokio::test]
+async fn a_woocommerce_batch_answer_without_an_id_or_a_result_refuses_the_sku() {
+    let s = setup("woocommerce", |_| {}).await;
+    s.seed(3);
+    s.woo.script(ShopFault::Pass);
+    let product = |n: u32| serde_json::json!({"id": 100 + n, "sku": format!("SKU-{n:05}"), "stock_quantity": n});
+    let no_id = serde_json::json!({"sku": "SKU-00002", "stock_quantity": 2});
+    s.woo.script(ShopFault::Reply(200, serde_json::json!({"create": [product(1), no_id]})));
+    let summary = s.run(Phase::Both).await;
+    assert_eq!((summary.pushed, summary.refused), (1, 2), "{summary:?}");
+    let refused = s.staging.refused().await.unwrap();
+    let why = |sku: &str| refused.iter().find(|i| i.sku().as_str() == sku).and_then(|i| i.refusal.clone()).unwrap();
+    assert!(why("SKU-00002").contains("no product id"), "{refused:?}");
+    assert!(why("SKU-00003").contains("no create result"), "{refused:?}");
+    assert!(refused.iter().all(|i| i.shop.is_none()), "no empty id cached: {refused:?}");
+}
+
 #[tokio::test]
 async fn a_push_out_of_time_leaves_the_rest_dirty_for_the_next_run_without_failing() {
     let mut s = setup("shopify", |_| {}).await;
