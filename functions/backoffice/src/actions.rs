@@ -14,7 +14,7 @@ use orderflow_shared::lifecycle::{OrderRecord, Stage, State};
 use orderflow_shared::operator::{self, Selection};
 use orderflow_shared::order::OrderKey;
 use orderflow_shared::order_service::{Applied, ServiceError};
-use orderflow_shared::ports::{OrderStore, duration_ms};
+use orderflow_shared::ports::{Clock, OrderStore, SystemClock};
 
 use crate::exceptions::OPEN;
 use crate::layout::{csrf_refusal, render_status};
@@ -133,7 +133,7 @@ pub async fn redrive<P: Ports>(
         return refused;
     }
     let queues = &portal.queues;
-    let now = duration_ms(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default());
+    let now = SystemClock.now_ms();
     let selection = Selection::Ids(vec![form.message_id.clone()]);
     let report = match queue.as_str() {
         "pending" => operator::redrive(&queues.pending, &portal.service.queue, &selection, now).await,

@@ -113,7 +113,13 @@ impl HostedUi {
             .send()
             .await;
         let tokens = match answer {
-            Ok(r) if r.status().is_success() => r.json::<Tokens>().await.ok(),
+            Ok(r) if r.status().is_success() => match r.json::<Tokens>().await {
+                Ok(tokens) => Some(tokens),
+                Err(e) => {
+                    tracing::warn!(error = %e, "token endpoint's answer unreadable");
+                    None
+                }
+            },
             Ok(r) => {
                 tracing::warn!(status = r.status().as_u16(), "token endpoint refused the code");
                 None

@@ -8,7 +8,7 @@ use axum::extract::{Query, State as AxumState};
 use axum::response::Response;
 use orderflow_shared::lifecycle::{HistoryKind, OrderRecord, State};
 use orderflow_shared::operator;
-use orderflow_shared::ports::{OrderStore, duration_ms};
+use orderflow_shared::ports::{Clock, OrderStore, SystemClock};
 
 use crate::classes;
 use crate::layout::{self, render, waited};
@@ -123,7 +123,7 @@ pub async fn page<P: Ports>(
         }
     }
     orders.sort_by(|a, b| a.at.cmp(&b.at));
-    let now = duration_ms(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default());
+    let now = SystemClock.now_ms();
     let pending = match operator::list(&portal.queues.pending, now).await {
         Ok(waiting) => waiting.into_iter().map(Message::of).collect::<Vec<_>>(),
         Err(e) => return layout::unavailable(&portal.config, &me, "The orders pending queue", &e),

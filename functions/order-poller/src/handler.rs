@@ -168,7 +168,12 @@ impl<S: PollSecrets, C: PollCursors, E: FifoQueue, O: FifoQueue> Poller<S, C, E,
                 }
                 // The orders are queued; the next run reads them again and the FIFO dedup and
                 // the consumers' idempotency absorb them.
-                Err(error) => return Err(taken.err().unwrap_or(cursor_error(error))),
+                Err(error) => {
+                    // The page's own failure is the run's error; the save's is said here, so a
+                    // cursor table that keeps failing does not hide behind it.
+                    warn!(error = %error, "saving the cursor failed");
+                    return Err(taken.err().unwrap_or_else(|| cursor_error(error)));
+                }
             }
             taken?;
             next = page.next;

@@ -250,7 +250,14 @@ async fn park<S: OrderStore, A, Q: FifoQueue>(
 async fn note_refusal<S: OrderStore>(store: &S, message: &ShopSyncMessage, failure: &ShopError) {
     let detail = format!("shop refused {}: {failure}; parked for replay", message.state);
     for _ in 0..effect_claim::WRITE_ATTEMPTS {
-        let Ok(Some(mut order)) = store.get(&message.order_key).await else { return };
+        let mut order = match store.get(&message.order_key).await {
+            Ok(Some(order)) => order,
+            Ok(None) => return,
+            Err(e) => {
+                warn!(error = %e, "reading the order to note the refusal failed");
+                return;
+            }
+        };
         let expected = orderflow_shared::ports::Expected::of(&order);
         order.note(HistoryKind::ShopAction, FUNCTION, detail.clone(), &now_rfc3339());
         match store.put(&order, Some(expected)).await {

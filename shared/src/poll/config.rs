@@ -221,7 +221,7 @@ fn check(source: &PollSourceConfig) -> Result<(), PollConfigError> {
     if !name_ok {
         return invalid("the name must be 1-64 characters of a-z, 0-9, '-' or '_' (the webhook source's name)");
     }
-    if reqwest::Url::parse(&source.base_url).map_or(true, |u| !matches!(u.scheme(), "http" | "https")) {
+    if crate::erp::config::http_url("base_url", &source.base_url).is_err() {
         return invalid("base_url must be an http(s) URL");
     }
     // A reference always has a `<kind>:` prefix; a pasted secret usually has none.

@@ -12,7 +12,7 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     let env = EnvReader::process();
     let issuer = env.required("COGNITO_ISSUER")?;
-    let jwks_url = std::env::var("COGNITO_JWKS_URL").unwrap_or_else(|_| format!("{issuer}/.well-known/jwks.json"));
+    let jwks_url = env.or("COGNITO_JWKS_URL", &format!("{issuer}/.well-known/jwks.json"));
     let pool = Pool { issuer, jwks_url, client_id: env.required("COGNITO_CLIENT_ID")? };
     let validator = Validator::new(pool, reqwest::Client::new());
     let validator = &validator;
