@@ -62,6 +62,15 @@ impl LocalConfig {
             .map_err(|e| format!("{}: {e}", self.dir.origin(SECRETS, self.secrets.as_deref())))
     }
 
+    /// The local secrets by their references as configuration files write them (`local:<name>`).
+    pub fn secrets_by_reference(&self) -> Result<HashMap<String, Secret>, String> {
+        Ok(self
+            .secret_values()?
+            .into_iter()
+            .map(|(name, value)| (format!("local:{name}"), Secret::new(value)))
+            .collect())
+    }
+
     /// The connector `name` of the connectors file; `origin` (e.g. `http://127.0.0.1:40123`)
     /// replaces the origin of its URLs when the ERP listens somewhere else than configured.
     pub fn connector(&self, name: &str, origin: Option<&str>) -> Result<Connector, String> {

@@ -2,7 +2,6 @@
 //! the worker acting on the shops of `shops.local.json` (the local Shopify and WooCommerce
 //! doubles, wherever they listen).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +10,6 @@ use orderflow_shared::adapters::embedded::event_source::{Polled, poll_once};
 use orderflow_shared::batch::Budget;
 use orderflow_shared::mapping::MappingRef;
 use orderflow_shared::ports::SystemClock;
-use orderflow_shared::secrets::Secret;
 use orderflow_shared::shop::{BuiltShops, ShopsFile};
 use shop_sync::ShopSync;
 
@@ -58,9 +56,7 @@ impl Shops {
         store: Arc<EmbeddedOrderStore>,
         time: Time,
     ) -> Result<Self, String> {
-        let values = config.secret_values()?;
-        let secrets: HashMap<String, Secret> =
-            values.into_iter().map(|(name, value)| (format!("local:{name}"), Secret::new(value))).collect();
+        let secrets = config.secrets_by_reference()?;
         let mapping = |reference: &MappingRef| match reference {
             MappingRef::File(path) => config.dir.mapping(path),
             MappingRef::S3 { .. } => Err("a local run reads mappings from files".to_owned()),

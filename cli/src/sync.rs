@@ -9,7 +9,6 @@
 //! - `sync status`: the latest runs and the SKUs waiting.
 //! - `sync exceptions`: the SKUs the shop refused, with the reason, one per line.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,10 +18,10 @@ use orderflow_shared::catalog::assemble::build;
 use orderflow_shared::catalog::{CatalogConfig, CatalogSync, Phase, RunSummary, StagingStore, push};
 use orderflow_shared::erp::ConnectorsFile;
 use orderflow_shared::ports::SystemClock;
-use orderflow_shared::secrets::Secret;
 use orderflow_shared::shop::ShopsFile;
 
-use crate::config_dir::{CATALOG, ConfigDir, ERP_CONNECTORS, SECRETS, SHOPS};
+use crate::bridge::LocalConfig;
+use crate::config_dir::{CATALOG, ConfigDir, ERP_CONNECTORS, SHOPS};
 
 #[derive(clap::Subcommand)]
 pub enum Action {
@@ -149,10 +148,8 @@ async fn sync_run(local: &Local, staging: MemoryStaging, phase: Phase, dry_run: 
         .map_err(|e| format!("{}: {e}", local.dir.origin(ERP_CONNECTORS, None)))?;
     let shops = ShopsFile::from_json(&local.dir.read(SHOPS, None)?)
         .map_err(|e| format!("{}: {e}", local.dir.origin(SHOPS, None)))?;
-    let values: HashMap<String, String> = serde_json::from_str(&local.dir.read(SECRETS, None)?)
-        .map_err(|e| format!("{}: {e}", local.dir.origin(SECRETS, None)))?;
-    let secrets: HashMap<String, Secret> =
-        values.into_iter().map(|(k, v)| (format!("local:{k}"), Secret::new(v))).collect();
+    let secrets = LocalConfig { dir: local.dir.clone(), sources: None, secrets: None, connectors: None }
+        .secrets_by_reference()?;
     let built = build(&config, &connectors, &shops, &secrets, Arc::new(SystemClock)).map_err(|e| e.to_string())?;
     let log = MemoryAuditLog::default();
     let progress = |phase: &str, n: u64| eprint!("\r{phase}: {n} items");
