@@ -3,6 +3,7 @@
 
 pub mod adapters;
 pub mod api;
+pub mod apps;
 pub mod asl;
 pub mod batch;
 pub mod catalog;

@@ -194,14 +194,19 @@ pub struct PollSources(Vec<PollSourceConfig>);
 impl PollSources {
     pub fn from_json(json: &str) -> Result<Self, PollConfigError> {
         let file: File = serde_json::from_str(json).map_err(|e| PollConfigError::Json(e.to_string()))?;
+        Self::from_entries(file.sources)
+    }
+
+    /// Sources built elsewhere (rendered from app connections), checked as from a file.
+    pub fn from_entries(sources: Vec<PollSourceConfig>) -> Result<Self, PollConfigError> {
         let mut names = HashSet::new();
-        for source in &file.sources {
+        for source in &sources {
             check(source)?;
             if !names.insert(source.name.as_str()) {
                 return Err(PollConfigError::DuplicateName(source.name.clone()));
             }
         }
-        Ok(Self(file.sources))
+        Ok(Self(sources))
     }
 
     pub fn get(&self, name: &str) -> Option<&PollSourceConfig> {
@@ -213,7 +218,7 @@ impl PollSources {
     }
 }
 
-fn check(source: &PollSourceConfig) -> Result<(), PollConfigError> {
+pub(crate) fn check(source: &PollSourceConfig) -> Result<(), PollConfigError> {
     let invalid =
         |reason: &str| Err(PollConfigError::Invalid { source_name: source.name.clone(), reason: reason.into() });
     let name_ok = (1..=64).contains(&source.name.len())

@@ -5,11 +5,13 @@ use std::future::Future;
 
 use crate::error::PortError;
 
+mod app_store;
 mod clock;
 mod poll_cursor;
 mod replay_guard;
 mod state_change;
 
+pub use app_store::{AppStore, CHANGED_SINCE_READ};
 pub use clock::{Clock, SystemClock, duration_ms};
 pub use poll_cursor::{CursorSave, PollCursors, StoredCursor};
 pub use replay_guard::{Claim, IN_PROGRESS_LEASE_SECONDS, ReplayGuard};

@@ -86,7 +86,7 @@ fn yes() -> bool {
 }
 
 impl ShopConfig {
-    fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), String> {
         for (state, action) in &self.on {
             if !ACTION_STATES.contains(state) {
                 return Err(format!("on.{state}: only entering {ACTION_STATES:?} triggers an action"));

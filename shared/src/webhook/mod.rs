@@ -16,6 +16,7 @@
 mod payload;
 mod signature;
 mod source;
+pub(crate) use source::check as check_source;
 
 pub use payload::{
     PayloadError, Refund, WebhookEvent, WebhookOrder, map_event, parse_platform_json, shopify_order, woocommerce_order,

@@ -138,6 +138,11 @@ impl WebhookSources {
     pub fn from_json(json: &str) -> Result<Self, SourceConfigError> {
         let sources: Vec<SourceConfig> =
             serde_json::from_str(json).map_err(|e| SourceConfigError::Json(e.to_string()))?;
+        Self::from_entries(sources)
+    }
+
+    /// Sources built elsewhere (rendered from app connections), checked as from a file.
+    pub fn from_entries(sources: Vec<SourceConfig>) -> Result<Self, SourceConfigError> {
         let mut names = HashSet::new();
         for source in &sources {
             check(source)?;
@@ -157,7 +162,7 @@ impl WebhookSources {
     }
 }
 
-fn check(source: &SourceConfig) -> Result<(), SourceConfigError> {
+pub(crate) fn check(source: &SourceConfig) -> Result<(), SourceConfigError> {
     let name = &source.name;
     let name_ok =
         (1..=64).contains(&name.len()) && name.bytes().all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_'));

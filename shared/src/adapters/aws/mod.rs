@@ -1,5 +1,6 @@
 //! AWS SDK implementations of the ports, and client construction.
 
+mod app_store;
 mod dynamodb;
 mod order_service;
 mod poll_cursors;
@@ -13,6 +14,7 @@ mod staging;
 mod stream;
 
 /// The loaded SDK configuration, named here so that functions need no AWS crate of their own.
+pub use app_store::DynamoAppStore;
 pub use aws_config::SdkConfig;
 pub use dynamodb::*;
 pub use order_service::{AwsOrderService, order_service};

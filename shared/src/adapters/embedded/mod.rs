@@ -9,11 +9,13 @@
 //! - [`MemoryReplayGuard`]: the webhook claims table in memory.
 //! - [`EmbeddedRecovery`]: Step Functions running the recovery ASL file in process.
 //! - [`MemoryStaging`], [`MemoryAuditLog`]: the catalogue staging table and request log.
+//! - [`MemoryAppStore`]: the apps table (definitions, versions, connections), optionally in a file.
 //! - [`ManualClock`]: the `Clock` port moved by hand; tests advance it instead of sleeping.
 //!
 //! The order store and the recovery can keep a [`journal::Journal`], so `serve` picks up where
 //! a stopped process left off.
 
+mod app_store;
 mod clock;
 pub mod event_source;
 mod fifo_queue;
@@ -26,6 +28,7 @@ pub mod recovery;
 mod replay_guard;
 mod staging;
 
+pub use app_store::MemoryAppStore;
 pub use clock::ManualClock;
 pub use fifo_queue::{DEDUP_WINDOW, DEFAULT_VISIBILITY_TIMEOUT, EmbeddedFifoQueue, MAX_RECEIVE_BATCH, QueuedMessage};
 pub use object_store::DirObjectStore;

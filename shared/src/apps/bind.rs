@@ -1,0 +1,261 @@
+//! A connection bound to its pinned version: the definition's templates rendered with the
+//! connection's properties and secrets and the version's environment values, into the runtime
+//! configurations the functions run on (a webhook source, a poll source, a shop, an ERP
+//! connector), each checked as if read from a configuration file.
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use time::Date;
+
+use super::definition::{AppDefinition, DefinitionError, PropertyType, RetryPolicy};
+use super::registry::{AppError, Connection, Registry};
+use super::template::{self, Values};
+use crate::erp::{ConnectorConfig, ConnectorsFile};
+use crate::poll::{PollSourceConfig, PollSources};
+use crate::shop::{ShopConfig, ShopsFile};
+use crate::webhook::{SourceConfig, WebhookSources};
+
+/// What one connection runs with.
+#[derive(Debug)]
+pub struct Bound {
+    pub webhook: Option<SourceConfig>,
+    pub poll: Option<PollSourceConfig>,
+    pub shop: Option<ShopConfig>,
+    pub erp: Option<ConnectorConfig>,
+}
+
+/// Every connection bound, as the collections the functions look names up in; a connection
+/// that cannot run (deprecated, incomplete) is in none of them, and [`Runtime::refusal`] says why.
+#[derive(Debug)]
+pub struct Runtime {
+    pub webhook_sources: WebhookSources,
+    pub poll_sources: PollSources,
+    pub shops: ShopsFile,
+    pub connectors: ConnectorsFile,
+    refused: BTreeMap<String, AppError>,
+}
+
+impl Runtime {
+    /// Why connection `id` does not run, if it exists and does not.
+    pub fn refusal(&self, id: &str) -> Option<&AppError> {
+        self.refused.get(id)
+    }
+
+    /// The connections that do not run, with the reason.
+    pub fn refusals(&self) -> impl Iterator<Item = (&String, &AppError)> {
+        self.refused.iter()
+    }
+}
+
+impl Registry {
+    /// Every connection as it runs on `today`.
+    pub fn runtime(&self, today: Date) -> Runtime {
+        let (mut webhooks, mut polls) = (Vec::new(), Vec::new());
+        let (mut shops, mut connectors) = (BTreeMap::new(), BTreeMap::new());
+        let mut refused = BTreeMap::new();
+        for connection in self.connections.values() {
+            match self.bind(connection, today) {
+                Ok(bound) => {
+                    webhooks.extend(bound.webhook);
+                    polls.extend(bound.poll);
+                    if let Some(shop) = bound.shop {
+                        shops.insert(connection.id.clone(), shop);
+                    }
+                    if let Some(erp) = bound.erp {
+                        connectors.insert(connection.id.clone(), erp);
+                    }
+                }
+                Err(e) => {
+                    refused.insert(connection.id.clone(), e);
+                }
+            }
+        }
+        Runtime {
+            // Each entry was checked on its own by `bind`, and connection ids are unique.
+            webhook_sources: WebhookSources::from_entries(webhooks).unwrap_or_else(|_| empty_webhooks()),
+            poll_sources: PollSources::from_entries(polls).unwrap_or_else(|_| empty_polls()),
+            shops: ShopsFile { shops },
+            connectors: ConnectorsFile { connectors },
+            refused,
+        }
+    }
+
+    /// One connection, bound to its pinned version as it stands on `today`.
+    pub fn bind(&self, connection: &Connection, today: Date) -> Result<Bound, AppError> {
+        let record = self.pinned(connection, today)?;
+        let definition = &record.definition;
+        let invalid =
+            |reason: String| AppError::Invalid { connection: connection.id.clone(), app: definition.label(), reason };
+        Registry::fits(connection, definition).map_err(invalid)?;
+        let values = ConnectionValues { definition, env: &record.env, connection };
+        render_all(definition, &values).map_err(|e| invalid(e.to_string()))
+    }
+}
+
+fn empty_webhooks() -> WebhookSources {
+    WebhookSources::from_entries(Vec::new()).expect("no sources")
+}
+
+fn empty_polls() -> PollSources {
+    PollSources::from_entries(Vec::new()).expect("no sources")
+}
+
+/// Refuses a definition whose templates do not render into their runtime shapes, rendered with
+/// sample values: defaults, else a value of the property's type.
+pub fn check_renders(definition: &AppDefinition) -> Result<(), DefinitionError> {
+    render_all(definition, &Samples(definition)).map(drop).map_err(|e| DefinitionError {
+        app: definition.label(),
+        at: e.at,
+        reason: e.reason,
+    })
+}
+
+fn render_all(definition: &AppDefinition, values: &impl Values) -> Result<Bound, template::TemplateError> {
+    let id = values.connection_id().to_owned();
+    let retry = definition.retry;
+    let webhook = match &definition.triggers.webhook {
+        Some(t) => {
+            Some(render_as::<SourceConfig>(&t.config, "triggers.webhook.config", values, Some(&id), &retry, &[])?)
+        }
+        None => None,
+    };
+    let webhook = webhook
+        .map(|w| crate::webhook::check_source(&w).map(|()| w))
+        .transpose()
+        .map_err(|e| failed("triggers.webhook.config", e.to_string()))?;
+    let poll_fields = ["max_attempts", "timeout_ms", "max_wait_seconds"];
+    let poll = match &definition.triggers.poll {
+        Some(t) => Some(render_as::<PollSourceConfig>(
+            &t.config,
+            "triggers.poll.config",
+            values,
+            Some(&id),
+            &retry,
+            &poll_fields,
+        )?),
+        None => None,
+    };
+    let poll = poll
+        .map(|p| crate::poll::config::check(&p).map(|()| p))
+        .transpose()
+        .map_err(|e| failed("triggers.poll.config", e.to_string()))?;
+    let shop = match &definition.actions.shop {
+        Some(a) => {
+            Some(render_as::<ShopConfig>(&a.config, "actions.shop.config", values, None, &retry, &["timeout_ms"])?)
+        }
+        None => None,
+    };
+    let shop = shop.map(|s| s.check().map(|()| s)).transpose().map_err(|e| failed("actions.shop.config", e))?;
+    let erp = match &definition.actions.erp {
+        Some(a) => {
+            Some(render_as::<ConnectorConfig>(&a.config, "actions.erp.config", values, None, &retry, &["timeout_ms"])?)
+        }
+        None => None,
+    };
+    Ok(Bound { webhook, poll, shop, erp })
+}
+
+fn failed(at: &str, reason: String) -> template::TemplateError {
+    template::TemplateError { at: at.to_owned(), reason }
+}
+
+/// Rendered, given its `name` and the retry fields it takes but does not set, and read into `T`.
+fn render_as<T: DeserializeOwned>(
+    config: &Value,
+    at: &str,
+    values: &impl Values,
+    name: Option<&str>,
+    retry: &RetryPolicy,
+    retry_fields: &[&str],
+) -> Result<T, template::TemplateError> {
+    let mut rendered = template::render(config, at, values)?;
+    let object = rendered.as_object_mut().ok_or_else(|| failed(at, "must be a JSON object".into()))?;
+    if let Some(name) = name {
+        object.insert("name".into(), json!(name));
+    }
+    let policy = [
+        ("max_attempts", retry.max_attempts.map(Value::from)),
+        ("timeout_ms", retry.timeout_ms.map(Value::from)),
+        ("max_wait_seconds", retry.max_wait_seconds.map(Value::from)),
+    ];
+    for (field, value) in policy {
+        if let (true, Some(value)) = (retry_fields.contains(&field), value) {
+            object.entry(field).or_insert(value);
+        }
+    }
+    serde_path_to_error::deserialize(Value::Object(std::mem::take(object))).map_err(|e| {
+        let path = e.path().to_string();
+        failed(&format!("{at}.{path}"), e.into_inner().to_string())
+    })
+}
+
+/// A connection's values: its properties (else the defaults), the version's environment
+/// values (else the defaults), its secret references.
+struct ConnectionValues<'a> {
+    definition: &'a AppDefinition,
+    env: &'a BTreeMap<String, String>,
+    connection: &'a Connection,
+}
+
+impl Values for ConnectionValues<'_> {
+    fn property(&self, name: &str) -> Option<Value> {
+        let declared = self.definition.property(name)?;
+        self.connection.properties.get(name).cloned().or_else(|| declared.default.clone())
+    }
+
+    fn env(&self, name: &str) -> Option<String> {
+        let declared = self.definition.env_value(name)?;
+        self.env.get(name).cloned().or_else(|| declared.default.clone())
+    }
+
+    fn secret(&self, name: &str) -> Option<String> {
+        self.connection.secrets.get(name).cloned()
+    }
+
+    fn connection_id(&self) -> &str {
+        &self.connection.id
+    }
+}
+
+/// Stand-in values for checking a definition before any connection exists.
+struct Samples<'a>(&'a AppDefinition);
+
+impl Values for Samples<'_> {
+    fn property(&self, name: &str) -> Option<Value> {
+        let property = self.0.property(name)?;
+        if let Some(default) = &property.default {
+            return Some(default.clone());
+        }
+        Some(match property.kind {
+            PropertyType::String => match &property.one_of {
+                Some(allowed) if !allowed.is_empty() => json!(allowed[0]),
+                _ => json!("sample"),
+            },
+            PropertyType::Url => json!("https://sample.example.com"),
+            PropertyType::Integer => {
+                json!(property.minimum.map_or(1, |min| min.max(1)).min(property.maximum.unwrap_or(i64::MAX)))
+            }
+            PropertyType::Boolean => json!(true),
+        })
+    }
+
+    fn env(&self, name: &str) -> Option<String> {
+        let declared = self.0.env_value(name)?;
+        Some(
+            declared
+                .default
+                .clone()
+                .unwrap_or_else(|| if declared.secret { "ssm:/sample".into() } else { "sample".into() }),
+        )
+    }
+
+    fn secret(&self, name: &str) -> Option<String> {
+        self.0.auth_field(name).map(|_| "ssm:/sample".to_owned())
+    }
+
+    fn connection_id(&self) -> &str {
+        "sample"
+    }
+}
