@@ -7,17 +7,20 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use orderflow_shared::adapters::embedded::ManualClock;
+use orderflow_shared::adapters::embedded::MemoryAppStore;
 use orderflow_shared::adapters::embedded::MemoryReplayGuard;
 use orderflow_shared::adapters::embedded::event_source::{Polled, poll_once};
+use orderflow_shared::apps::seed::{self, ConnectionsFile};
+use orderflow_shared::apps::{self, LiveApps, Registry, Runtime};
 use orderflow_shared::batch::Budget;
-use orderflow_shared::erp::{ConnectorConfig, HttpConnector};
+use orderflow_shared::erp::HttpConnector;
 use orderflow_shared::mapping::MappingRef;
 use orderflow_shared::ports::{Clock, SystemClock};
 use orderflow_shared::secrets::Secret;
 use orderflow_shared::webhook::WebhookSources;
 use webhook_bridge::{Receiver, Reply, StaticKeys, Worker};
 
-use crate::config_dir::{ConfigDir, ERP_CONNECTORS, LocalMapping, SECRETS, WEBHOOK_SOURCES};
+use crate::config_dir::{CONNECTIONS, ConfigDir, LocalMapping, SECRETS};
 use crate::pipeline::{Queue, Time, drain_queue};
 
 const ERP_SYNC_ARN: &str = "arn:aws:sqs:local:000000000000:erp-sync.fifo";
@@ -25,35 +28,62 @@ const ERP_SYNC_ARN: &str = "arn:aws:sqs:local:000000000000:erp-sync.fifo";
 const ERP_MAX_RECEIVES: u32 = 10;
 
 pub type Connector = HttpConnector<LocalMapping>;
-type LocalReceiver = Receiver<StaticKeys, MemoryReplayGuard, Queue, Queue>;
+type LocalReceiver = Receiver<LocalApps, StaticKeys, MemoryReplayGuard, Queue, Queue>;
 
 /// The local configuration files: those of `dir` ([`ConfigDir`]), except any named on its own.
 #[derive(Debug, Clone)]
 pub struct LocalConfig {
     pub dir: ConfigDir,
-    pub sources: Option<PathBuf>,
+    pub connections: Option<PathBuf>,
     pub secrets: Option<PathBuf>,
-    pub connectors: Option<PathBuf>,
 }
 
+/// The apps as the in-process functions read them: through the cache, from a store in memory
+/// (the demo) or kept in `serve`'s `--state` folder, where `orderflow apps` changes it.
+pub type LocalApps = Arc<LiveApps<MemoryAppStore>>;
+
 impl LocalConfig {
-    /// Where the webhook sources are read from, for what `serve` prints.
-    pub fn sources_origin(&self) -> String {
-        self.dir.origin(WEBHOOK_SOURCES, self.sources.as_deref())
+    /// Where the connections are read from, for what `serve` prints.
+    pub fn connections_origin(&self) -> String {
+        self.dir.origin(CONNECTIONS, self.connections.as_deref())
+    }
+
+    /// The app definitions and the connections, as of today. `origins` (configured origin,
+    /// actual origin) moves a connection's URLs to where a test server listens.
+    pub fn registry(&self, origins: &[(&str, &str)]) -> Result<Registry, String> {
+        let mut text = self.dir.read(CONNECTIONS, self.connections.as_deref())?;
+        for (configured, actual) in origins {
+            text = text.replace(configured, actual);
+        }
+        let connections =
+            ConnectionsFile::from_json(&text).map_err(|e| format!("{}: {e}", self.connections_origin()))?;
+        let definitions = self.dir.app_definitions()?;
+        let texts: Vec<&str> = definitions.iter().map(|(_, text)| text.as_str()).collect();
+        seed::registry(&texts, &connections, today())
+            .map_err(|e| format!("{} with the app definitions {}: {e}", self.connections_origin(), self.dir))
+    }
+
+    /// Every connection as it runs today (see [`Self::registry`]).
+    pub fn runtime(&self, origins: &[(&str, &str)]) -> Result<Runtime, String> {
+        Ok(self.registry(origins)?.runtime(today()))
+    }
+
+    /// The apps for in-process functions: kept in `file` (seeded from the configuration the
+    /// first time), else in memory.
+    pub fn apps(&self, file: Option<PathBuf>, origins: &[(&str, &str)]) -> Result<LocalApps, String> {
+        let store = match file {
+            Some(file) => MemoryAppStore::kept_in(file, || self.registry(origins)).map_err(|e| e.message)?,
+            None => MemoryAppStore::new(self.registry(origins)?),
+        };
+        Ok(Arc::new(LiveApps::new(store, Arc::new(SystemClock), apps::live::DEFAULT_TTL_MS)))
     }
 
     pub fn webhook_sources(&self) -> Result<WebhookSources, String> {
-        let text = self.dir.read(WEBHOOK_SOURCES, self.sources.as_deref())?;
-        WebhookSources::from_json(&text).map_err(|e| format!("{}: {e}", self.sources_origin()))
+        Ok(self.runtime(&[])?.webhook_sources)
     }
 
     fn secrets_text(&self) -> Result<String, String> {
         self.dir.read(SECRETS, self.secrets.as_deref())
-    }
-
-    /// The order poller's sources (`poll-sources.local.json`), with `base_url`s as written.
-    pub fn poll_sources_json(&self) -> Result<String, String> {
-        self.dir.read(crate::config_dir::POLL_SOURCES, None)
     }
 
     /// The `local:<name>` secret values, by name.
@@ -71,19 +101,17 @@ impl LocalConfig {
             .collect())
     }
 
-    /// The connector `name` of the connectors file; `origin` (e.g. `http://127.0.0.1:40123`)
+    /// The ERP connector of connection `name`; `origin` (e.g. `http://127.0.0.1:40123`)
     /// replaces the origin of its URLs when the ERP listens somewhere else than configured.
     pub fn connector(&self, name: &str, origin: Option<&str>) -> Result<Connector, String> {
-        let where_ = || self.dir.origin(ERP_CONNECTORS, self.connectors.as_deref());
-        let text = self.dir.read(ERP_CONNECTORS, self.connectors.as_deref())?;
-        let file: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", where_()))?;
-        let mut entry =
-            file["connectors"].get(name).cloned().ok_or_else(|| format!("no connector {name} in {}", where_()))?;
+        let missing = |runtime: &Runtime| runtime.missing("ERP connector", name);
+        let runtime = self.runtime(&[])?;
+        let mut config = runtime.connectors.connectors.get(name).cloned().ok_or_else(|| missing(&runtime))?;
         if let Some(origin) = origin {
-            entry = rehome(&entry, origin)?;
+            let configured = origin_of(&config.base_url)?;
+            let moved = self.runtime(&[(configured, origin)])?;
+            config = moved.connectors.connectors.get(name).cloned().ok_or_else(|| missing(&moved))?;
         }
-        let config: ConnectorConfig =
-            serde_json::from_value(entry).map_err(|e| format!("{}: connector {name}: {e}", where_()))?;
         let values = self.secret_values()?;
         let secrets: HashMap<String, Secret> = config
             .secret_refs()
@@ -98,14 +126,15 @@ impl LocalConfig {
     }
 }
 
-/// A connector's JSON with the origin of its `base_url` replaced by `origin` wherever it
-/// appears (the token or login URL too).
-fn rehome(entry: &serde_json::Value, origin: &str) -> Result<serde_json::Value, String> {
-    let base = entry["base_url"].as_str().ok_or("the connector has no base_url")?;
-    let host_start = base.find("://").map(|i| i + 3).ok_or("base_url has no scheme")?;
-    let configured = &base[..base[host_start..].find('/').map_or(base.len(), |i| host_start + i)];
-    let text = entry.to_string().replace(configured, origin);
-    serde_json::from_str(&text).map_err(|e| e.to_string())
+/// The UTC day, for versions' deprecation dates.
+pub fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+/// `https://host:port` of a URL.
+pub fn origin_of(url: &str) -> Result<&str, String> {
+    let host_start = url.find("://").map(|i| i + 3).ok_or_else(|| format!("{url}: no scheme"))?;
+    Ok(&url[..url[host_start..].find('/').map_or(url.len(), |i| host_start + i)])
 }
 
 /// The bridge: receiver, queues and (when a connector is given) the ERP worker.
@@ -120,13 +149,18 @@ pub struct Bridge {
 impl Bridge {
     /// `orders` is the pipeline's orders queue; without `connector`, erp-sync messages wait
     /// in their queue (nothing is lost; a later run with a connector pushes them).
-    pub fn new(config: &LocalConfig, orders: Queue, connector: Option<Connector>, time: Time) -> Result<Self, String> {
-        let sources = config.webhook_sources()?;
-        let keys = StaticKeys::from_local_secrets(&sources, &config.secrets_text()?).map_err(|e| e.to_string())?;
+    pub fn new(
+        config: &LocalConfig,
+        apps: LocalApps,
+        orders: Queue,
+        connector: Option<Connector>,
+        time: Time,
+    ) -> Result<Self, String> {
+        let keys = StaticKeys::from_local_secrets(&config.secret_values()?);
         let erp_dlq = Arc::new(time.queue("erp-dlq.fifo"));
         let erp_sync = Arc::new(time.queue("erp-sync.fifo").with_redrive(erp_dlq.clone(), ERP_MAX_RECEIVES));
         let receiver = Receiver {
-            sources,
+            apps,
             keys,
             guard: MemoryReplayGuard::new(),
             erp_sync: erp_sync.clone(),

@@ -1,6 +1,6 @@
-//! Where `serve` and `demo` find their configuration files (webhook sources, their secrets, ERP
-//! connectors and the connectors' field mappings), so that an installed `orderflow` runs from
-//! any folder:
+//! Where `serve` and `demo` find their configuration files (the app definitions, the
+//! connections, their secrets and the connectors' field mappings), so that an installed
+//! `orderflow` runs from any folder:
 //!
 //! 1. the directory given with `--config-dir`, which must exist;
 //! 2. else `config/` in the working directory (the repository's, when run from its root);
@@ -16,21 +16,25 @@ use std::path::{Path, PathBuf};
 use orderflow_shared::error::PortError;
 use orderflow_shared::mapping::{FileSource, MappingSource};
 
-pub const WEBHOOK_SOURCES: &str = "webhook-sources.local.json";
+pub const CONNECTIONS: &str = "connections.local.json";
 pub const SECRETS: &str = "local-secrets.json";
-pub const ERP_CONNECTORS: &str = "erp-connectors.local.json";
-pub const SHOPS: &str = "shops.local.json";
-pub const POLL_SOURCES: &str = "poll-sources.local.json";
 pub const CATALOG: &str = "catalog.local.json";
+/// The folder of app definitions inside the configuration directory.
+pub const APPS: &str = "apps";
 
 /// Every file a local run may read, by its path inside the configuration directory.
 const BUILT_IN: &[(&str, &str)] = &[
-    (WEBHOOK_SOURCES, include_str!("../../config/webhook-sources.local.json")),
+    (CONNECTIONS, include_str!("../../config/connections.local.json")),
     (SECRETS, include_str!("../../config/local-secrets.json")),
-    (ERP_CONNECTORS, include_str!("../../config/erp-connectors.local.json")),
-    (SHOPS, include_str!("../../config/shops.local.json")),
-    (POLL_SOURCES, include_str!("../../config/poll-sources.local.json")),
     (CATALOG, include_str!("../../config/catalog.local.json")),
+    ("apps/business-central@1.0.0.json", include_str!("../../config/apps/business-central@1.0.0.json")),
+    ("apps/generic-hmac@1.0.0.json", include_str!("../../config/apps/generic-hmac@1.0.0.json")),
+    ("apps/partner-rest@1.0.0.json", include_str!("../../config/apps/partner-rest@1.0.0.json")),
+    ("apps/partner-rest@2.0.0.json", include_str!("../../config/apps/partner-rest@2.0.0.json")),
+    ("apps/sap-b1@1.0.0.json", include_str!("../../config/apps/sap-b1@1.0.0.json")),
+    ("apps/shopify@1.0.0.json", include_str!("../../config/apps/shopify@1.0.0.json")),
+    ("apps/standard-webhooks@1.0.0.json", include_str!("../../config/apps/standard-webhooks@1.0.0.json")),
+    ("apps/woocommerce@1.0.0.json", include_str!("../../config/apps/woocommerce@1.0.0.json")),
     ("mappings/business-central.json", include_str!("../../config/mappings/business-central.json")),
     ("mappings/sap-b1.json", include_str!("../../config/mappings/sap-b1.json")),
 ];
@@ -75,6 +79,35 @@ impl ConfigDir {
             (std::io::ErrorKind::NotFound, None, Self::Dir(dir)) => missing(dir, name),
             _ => format!("{}: {e}", path.display()),
         })
+    }
+
+    /// The app definitions: every `apps/*.json` of the directory, by name, with where each
+    /// came from (for messages).
+    pub fn app_definitions(&self) -> Result<Vec<(String, String)>, String> {
+        match self {
+            Self::BuiltIn => Ok(BUILT_IN
+                .iter()
+                .filter(|(name, _)| name.starts_with("apps/"))
+                .map(|(name, text)| (format!("{name} (built in)"), (*text).to_owned()))
+                .collect()),
+            Self::Dir(dir) => {
+                let folder = dir.join(APPS);
+                let entries = std::fs::read_dir(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+                let mut paths: Vec<PathBuf> = entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                    .collect();
+                paths.sort();
+                paths
+                    .into_iter()
+                    .map(|p| {
+                        std::fs::read_to_string(&p)
+                            .map(|t| (p.display().to_string(), t))
+                            .map_err(|e| format!("{}: {e}", p.display()))
+                    })
+                    .collect()
+            }
+        }
     }
 
     /// The mapping a connector's `file:` reference names. Such paths are written from the
@@ -153,8 +186,8 @@ mod tests {
         std::fs::write(dir.join(SECRETS), "{\"standard\": \"changed\"}").unwrap();
         let config = ConfigDir::locate(Some(&dir)).unwrap();
         assert_eq!(config.read(SECRETS, None).unwrap(), "{\"standard\": \"changed\"}");
-        let err = config.read(WEBHOOK_SOURCES, None).unwrap_err();
-        assert!(err.contains(WEBHOOK_SOURCES) && err.contains(&dir.display().to_string()), "{err}");
+        let err = config.read(CONNECTIONS, None).unwrap_err();
+        assert!(err.contains(CONNECTIONS) && err.contains(&dir.display().to_string()), "{err}");
         let err = config.mapping(Path::new("config/mappings/sap-b1.json")).unwrap_err();
         assert!(err.contains("mappings/sap-b1.json"), "{err}");
         std::fs::remove_dir_all(dir).unwrap();
@@ -178,8 +211,17 @@ mod tests {
         for (name, text) in BUILT_IN {
             assert_eq!(*text, std::fs::read_to_string(repo.join(name)).unwrap(), "{name}");
         }
-        let connectors: orderflow_shared::erp::ConnectorsFile =
-            serde_json::from_str(&ConfigDir::BuiltIn.read(ERP_CONNECTORS, None).unwrap()).unwrap();
+        let mut shipped: Vec<String> = std::fs::read_dir(repo.join(APPS))
+            .unwrap()
+            .map(|e| format!("apps/{}", e.unwrap().file_name().to_string_lossy()))
+            .collect();
+        shipped.sort();
+        let built_in: Vec<&str> = BUILT_IN.iter().map(|(n, _)| *n).filter(|n| n.starts_with("apps/")).collect();
+        assert!(!shipped.is_empty());
+        assert_eq!(built_in, shipped, "every shipped app definition is built in");
+        let local = crate::bridge::LocalConfig { dir: ConfigDir::BuiltIn, connections: None, secrets: None };
+        let connectors = local.runtime(&[]).unwrap().connectors;
+        assert!(!connectors.connectors.is_empty());
         for (name, connector) in connectors.connectors {
             let orderflow_shared::mapping::MappingRef::File(path) = &connector.mapping_ref else {
                 panic!("{name}: a local connector reads its mapping from a file")

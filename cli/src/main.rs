@@ -128,32 +128,29 @@ enum AccountAction {
     },
 }
 
-/// The local configuration files (webhook sources, their secrets, ERP connectors and their
-/// mappings), looked up as `config_dir` says.
+/// The local configuration files (app definitions, connections, their secrets and the
+/// connectors' mappings), looked up as `config_dir` says.
 #[derive(clap::Args)]
 struct LocalFiles {
     /// Folder of the configuration files [default: config/ in the working directory if there is
     /// one, else the files built into orderflow].
     #[arg(long)]
     config_dir: Option<PathBuf>,
-    /// Webhook sources file, instead of the configuration folder's webhook-sources.local.json.
+    /// Connections file, instead of the configuration folder's connections.local.json (read
+    /// once into the state folder's apps.json by `serve`).
     #[arg(long)]
-    webhook_sources: Option<PathBuf>,
+    connections: Option<PathBuf>,
     /// A flat JSON object of `local:<name>` secret values, instead of local-secrets.json.
     #[arg(long)]
     secrets: Option<PathBuf>,
-    /// ERP connectors file, instead of erp-connectors.local.json.
-    #[arg(long)]
-    erp_connectors: Option<PathBuf>,
 }
 
 impl LocalFiles {
     fn locate(self) -> Result<bridge::LocalConfig, String> {
         Ok(bridge::LocalConfig {
             dir: config_dir::ConfigDir::locate(self.config_dir.as_deref())?,
-            sources: self.webhook_sources,
+            connections: self.connections,
             secrets: self.secrets,
-            connectors: self.erp_connectors,
         })
     }
 }

@@ -52,6 +52,9 @@ const MAX_HEAD_BYTES: usize = 10 * 1024;
 const QUEUE_POLL: Duration = Duration::from_millis(20);
 /// The poll sources' cursors, in the --state folder.
 const POLL_CURSORS_FILE: &str = "poll-cursors.json";
+/// The apps store of a local run: the app definitions and connections, seeded from the
+/// configuration folder on the first run, then changed only by `orderflow apps`.
+pub const APPS_FILE: &str = "apps.json";
 
 /// `orderflow serve`'s options, as the command line gives them.
 #[derive(clap::Args)]
@@ -126,7 +129,9 @@ pub async fn run(options: Options, config: LocalConfig) -> Result<(), String> {
     let backoff = Backoff { base_seconds: options.recovery_backoff_seconds, ..RECOVERY_BACKOFF };
     let tasks = Arc::new(pipeline.error_handler(state.join("ops-outbox"), backoff)?);
     let connector = erp.as_deref().map(|name| config.connector(name, None)).transpose()?;
-    let bridge = Bridge::new(&config, pipeline.orders.clone(), connector, pipeline.time())?;
+    // Kept in the state folder: `orderflow apps … --state` changes what this process runs.
+    let apps = config.apps(Some(state.join(APPS_FILE)), &[])?;
+    let bridge = Bridge::new(&config, apps.clone(), pipeline.orders.clone(), connector, pipeline.time())?;
     let shops = match shops {
         true => Some(Shops::new(&config, &config.shops(&[])?, pipeline.store.clone(), pipeline.time())?),
         false => None,
@@ -135,7 +140,7 @@ pub async fn run(options: Options, config: LocalConfig) -> Result<(), String> {
         Some(_) => {
             let cursors = MemoryPollCursors::kept_in(state.join(POLL_CURSORS_FILE)).map_err(|e| e.to_string())?;
             let queues = (bridge.erp_sync.clone(), pipeline.orders.clone());
-            Some(polling::poller(&config, &config.poll_sources_json()?, cursors, queues, Arc::new(SystemClock))?)
+            Some(polling::poller(&config, apps.clone(), cursors, queues, Arc::new(SystemClock))?)
         }
         None => None,
     };
@@ -143,15 +148,15 @@ pub async fn run(options: Options, config: LocalConfig) -> Result<(), String> {
     let mut systems: Vec<String> = legacy.systems().cloned().collect();
     systems.sort();
     let shops_line = match &shops {
-        Some(_) => "the shops of shops.local.json (failures wait in shop-sync-dlq)",
+        Some(_) => "the connections' shops (failures wait in shop-sync-dlq)",
         None => "none (--shops to tell them)",
     };
     let poll_line = match (&poller, poll_every) {
-        (Some(poller), Some(seconds)) => {
-            let names: Vec<&str> = poller.sources.iter().map(|s| s.name.as_str()).collect();
+        (Some(_), Some(seconds)) => {
+            let names = polling::poll_sources(&apps).await;
             format!("{} every {seconds} s (cursors in {})", names.join(", "), state.join(POLL_CURSORS_FILE).display())
         }
-        _ => "none (--poll-every SECONDS to poll the sources of poll-sources.local.json)".to_owned(),
+        _ => "none (--poll-every SECONDS to poll the connections with a poll trigger)".to_owned(),
     };
     let app = Arc::new(App {
         pipeline,
@@ -171,8 +176,9 @@ pub async fn run(options: Options, config: LocalConfig) -> Result<(), String> {
         state.display()
     );
     println!(
-        "orderflow serve: webhooks on http://{addr}/webhooks/{{source}} (sources in {}); ERP: {}",
-        config.sources_origin(),
+        "orderflow serve: webhooks on http://{addr}/webhooks/{{connection}} (apps in {}, from {}); ERP: {}",
+        state.join(APPS_FILE).display(),
+        config.connections_origin(),
         erp.as_deref().unwrap_or("none, orders wait in erp-sync")
     );
     println!("orderflow serve: POST http://{addr}/orders/queue; legacy systems at /legacy/{{system}}/...: {systems:?}");

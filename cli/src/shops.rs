@@ -14,7 +14,7 @@ use orderflow_shared::shop::{BuiltShops, ShopsFile};
 use shop_sync::ShopSync;
 
 use crate::bridge::LocalConfig;
-use crate::config_dir::{LocalMapping, SHOPS};
+use crate::config_dir::LocalMapping;
 use crate::pipeline::{Queue, Time, drain_queue};
 
 const SHOP_SYNC_ARN: &str = "arn:aws:sqs:local:000000000000:shop-sync.fifo";
@@ -26,13 +26,14 @@ const CLAIM_TIMEOUT: Duration = Duration::from_secs(300);
 type LocalShopSync = ShopSync<Arc<EmbeddedOrderStore>, BuiltShops<LocalMapping>, Queue>;
 
 impl LocalConfig {
-    /// The shops file; `origins` (shop name, `http://127.0.0.1:<port>`) moves a shop's base URL
+    /// The shops of the connections; `origins` (shop name, `http://127.0.0.1:<port>`) moves a shop's base URL
     /// to where its double listens.
     pub fn shops(&self, origins: &[(&str, String)]) -> Result<ShopsFile, String> {
-        let text = self.dir.read(SHOPS, None)?;
-        let mut file = ShopsFile::from_json(&text).map_err(|e| format!("{}: {e}", self.dir.origin(SHOPS, None)))?;
+        let runtime = self.runtime(&[])?;
+        let missing = |name: &str| runtime.missing("shop", name);
+        let mut file = runtime.shops.clone();
         for (name, origin) in origins {
-            let shop = file.shops.get_mut(*name).ok_or_else(|| format!("no shop {name} in {SHOPS}"))?;
+            let shop = file.shops.get_mut(*name).ok_or_else(|| missing(name))?;
             let path_start = shop.base_url.find("://").map(|i| i + 3).unwrap_or_default();
             let path = shop.base_url[path_start..].find('/').map_or("", |i| &shop.base_url[path_start + i..]);
             shop.base_url = format!("{origin}{path}");

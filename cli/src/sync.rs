@@ -16,12 +16,10 @@ use std::sync::Arc;
 use orderflow_shared::adapters::embedded::{MemoryAuditLog, MemoryStaging};
 use orderflow_shared::catalog::assemble::build;
 use orderflow_shared::catalog::{CatalogConfig, CatalogSync, Phase, RunSummary, StagingStore, push};
-use orderflow_shared::erp::ConnectorsFile;
 use orderflow_shared::ports::SystemClock;
-use orderflow_shared::shop::ShopsFile;
 
 use crate::bridge::LocalConfig;
-use crate::config_dir::{CATALOG, ConfigDir, ERP_CONNECTORS, SHOPS};
+use crate::config_dir::{CATALOG, ConfigDir};
 
 #[derive(clap::Subcommand)]
 pub enum Action {
@@ -144,13 +142,11 @@ async fn count_dirty(staging: &MemoryStaging) -> Result<usize, String> {
 
 async fn sync_run(local: &Local, staging: MemoryStaging, phase: Phase, dry_run: bool) -> Result<(), String> {
     let config = CatalogConfig::from_json(&local.dir.read(CATALOG, None)?)?;
-    let connectors = ConnectorsFile::from_json(&local.dir.read(ERP_CONNECTORS, None)?)
-        .map_err(|e| format!("{}: {e}", local.dir.origin(ERP_CONNECTORS, None)))?;
-    let shops = ShopsFile::from_json(&local.dir.read(SHOPS, None)?)
-        .map_err(|e| format!("{}: {e}", local.dir.origin(SHOPS, None)))?;
-    let secrets = LocalConfig { dir: local.dir.clone(), sources: None, secrets: None, connectors: None }
-        .secrets_by_reference()?;
-    let built = build(&config, &connectors, &shops, &secrets, Arc::new(SystemClock)).map_err(|e| e.to_string())?;
+    let local_config = LocalConfig { dir: local.dir.clone(), connections: None, secrets: None };
+    let runtime = local_config.runtime(&[])?;
+    let secrets = local_config.secrets_by_reference()?;
+    let built = build(&config, &runtime.connectors, &runtime.shops, &secrets, Arc::new(SystemClock))
+        .map_err(|e| e.to_string())?;
     let log = MemoryAuditLog::default();
     let progress = |phase: &str, n: u64| eprint!("\r{phase}: {n} items");
     if dry_run {

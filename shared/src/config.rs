@@ -189,8 +189,8 @@ impl EmailConfig {
 /// What the webhook receiver (`webhook-bridge`) needs.
 #[derive(Debug, Clone)]
 pub struct WebhookConfig {
-    /// The configured sources, inline as JSON in `WEBHOOK_SOURCES_JSON` (secret references only).
-    pub sources: crate::webhook::WebhookSources,
+    /// Where the connections (`POST /webhooks/{connection}`) are read.
+    pub apps: AppsConfig,
     pub erp_sync_queue_url: String,
     pub orders_queue_url: String,
     /// The replay-guard table: hash key `pk`, TTL attribute `expires_at`.
@@ -205,16 +205,13 @@ impl WebhookConfig {
     }
 
     pub fn read<F: Fn(&str) -> Option<String>>(env: &EnvReader<F>) -> Result<Self, ConfigError> {
-        let name = "WEBHOOK_SOURCES_JSON";
-        let sources = crate::webhook::WebhookSources::from_json(&env.required(name)?)
-            .map_err(|e| ConfigError::Invalid { name, reason: e.to_string() })?;
         let name = "DEDUP_RETENTION_HOURS";
         let dedup_retention = match env.parsed_or(name, 72u64)? {
             0 => return Err(ConfigError::Invalid { name, reason: "must be above zero".into() }),
             h => std::time::Duration::from_secs(h * 3600),
         };
         Ok(Self {
-            sources,
+            apps: AppsConfig::read(env)?,
             erp_sync_queue_url: env.required("ERP_SYNC_QUEUE_URL")?,
             orders_queue_url: env.required("ORDERS_QUEUE_URL")?,
             dedup_table: env.required("DEDUP_TABLE")?,
@@ -223,11 +220,27 @@ impl WebhookConfig {
     }
 }
 
+/// Where the functions read the integration apps and connections (see `crate::apps`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppsConfig {
+    /// The apps table (`APPS_TABLE`): hash key `pk`.
+    pub table: String,
+    /// How long one read of it is used (`APPS_CACHE_SECONDS`, default 30).
+    pub ttl_ms: u64,
+}
+
+impl AppsConfig {
+    pub fn read<F: Fn(&str) -> Option<String>>(env: &EnvReader<F>) -> Result<Self, ConfigError> {
+        let default = crate::apps::live::DEFAULT_TTL_MS / 1000;
+        Ok(Self { table: env.required("APPS_TABLE")?, ttl_ms: env.parsed_or("APPS_CACHE_SECONDS", default)? * 1000 })
+    }
+}
+
 /// What the order poller needs.
 #[derive(Debug)]
 pub struct PollerConfig {
-    /// The configured sources, inline as JSON in `POLL_SOURCES_JSON` (secret references only).
-    pub sources: crate::poll::PollSources,
+    /// Where the connections (the sources the schedules name) are read.
+    pub apps: AppsConfig,
     pub erp_sync_queue_url: String,
     pub orders_queue_url: String,
     /// The cursor table: hash key `pk` (the source name).
@@ -240,11 +253,8 @@ impl PollerConfig {
     }
 
     pub fn read<F: Fn(&str) -> Option<String>>(env: &EnvReader<F>) -> Result<Self, ConfigError> {
-        let name = "POLL_SOURCES_JSON";
-        let sources = crate::poll::PollSources::from_json(&env.required(name)?)
-            .map_err(|e| ConfigError::Invalid { name, reason: e.to_string() })?;
         Ok(Self {
-            sources,
+            apps: AppsConfig::read(env)?,
             erp_sync_queue_url: env.required("ERP_SYNC_QUEUE_URL")?,
             orders_queue_url: env.required("ORDERS_QUEUE_URL")?,
             cursor_table: env.required("POLL_CURSOR_TABLE")?,
@@ -257,10 +267,10 @@ impl PollerConfig {
 pub struct ErpWorkerConfig {
     /// Where permanently refused orders go, with the ERP's answer attached.
     pub erp_dlq_url: String,
-    /// One connector (`ERP_CONNECTOR_JSON`, the shape of an entry of `config/erp-connectors.json`).
-    pub connector: crate::erp::ConnectorConfig,
-    /// The connector's name, for logs (`ERP_CONNECTOR_NAME`, default `erp`).
-    pub connector_name: String,
+    /// Where the connections are read.
+    pub apps: AppsConfig,
+    /// The connection whose ERP action the orders go to (`ERP_CONNECTION`).
+    pub connection: String,
 }
 
 impl ErpWorkerConfig {
@@ -269,13 +279,10 @@ impl ErpWorkerConfig {
     }
 
     pub fn read<F: Fn(&str) -> Option<String>>(env: &EnvReader<F>) -> Result<Self, ConfigError> {
-        let name = "ERP_CONNECTOR_JSON";
-        let connector = serde_json::from_str(&env.required(name)?)
-            .map_err(|e: serde_json::Error| ConfigError::Invalid { name, reason: e.to_string() })?;
         Ok(Self {
             erp_dlq_url: env.required("ERP_DLQ_URL")?,
-            connector,
-            connector_name: env.or("ERP_CONNECTOR_NAME", "erp"),
+            apps: AppsConfig::read(env)?,
+            connection: env.required("ERP_CONNECTION")?,
         })
     }
 }
@@ -287,8 +294,8 @@ pub struct ShopSyncConfig {
     pub table: String,
     pub queue_url: String,
     pub dlq_url: String,
-    /// `SHOPS_JSON`: the shape of `config/shops.json`.
-    pub shops: crate::shop::ShopsFile,
+    /// Where the connections (the shops orders' origins name) are read.
+    pub apps: AppsConfig,
     /// How long a claimed shop action may stay unfinished before another invocation takes it
     /// over; must exceed the function timeout, so a live action is never taken over.
     pub claim_timeout: std::time::Duration,
@@ -305,14 +312,11 @@ impl ShopSyncConfig {
             0 => return Err(ConfigError::Invalid { name, reason: "must be above zero".into() }),
             s => std::time::Duration::from_secs(s),
         };
-        let name = "SHOPS_JSON";
-        let shops = crate::shop::ShopsFile::from_json(&env.required(name)?)
-            .map_err(|reason| ConfigError::Invalid { name, reason })?;
         Ok(Self {
             table: env.required("ORDERS_TABLE")?,
             queue_url: env.required("SHOP_SYNC_QUEUE_URL")?,
             dlq_url: env.required("SHOP_SYNC_DLQ_URL")?,
-            shops,
+            apps: AppsConfig::read(env)?,
             claim_timeout,
         })
     }
@@ -383,15 +387,14 @@ mod tests {
 
 /// What catalog-sync needs: the staging and request log tables, where its configuration is
 /// read at each run (`CATALOG_CONFIG_REF`, an `ssm:` reference to the shape of
-/// `config/catalog.json`), the ERP connectors (`ERP_CONNECTORS_JSON`, the shape of
-/// `config/erp-connectors.json`) and the shops (`SHOPS_JSON`).
+/// `config/catalog.json`, which names an ERP connection and a shop connection), and where the
+/// connections are read.
 #[derive(Debug, Clone)]
 pub struct CatalogSyncConfig {
     pub staging_table: String,
     pub audit_table: String,
     pub catalog_ref: crate::secrets::SecretRef,
-    pub connectors: crate::erp::ConnectorsFile,
-    pub shops: crate::shop::ShopsFile,
+    pub apps: AppsConfig,
 }
 
 impl CatalogSyncConfig {
@@ -405,18 +408,11 @@ impl CatalogSyncConfig {
             .required(name)?
             .parse()
             .map_err(|_| ConfigError::Invalid { name, reason: "not an ssm: or secretsmanager: reference".into() })?;
-        let name = "ERP_CONNECTORS_JSON";
-        let connectors = crate::erp::ConnectorsFile::from_json(&env.required(name)?)
-            .map_err(|e| ConfigError::Invalid { name, reason: e.to_string() })?;
-        let name = "SHOPS_JSON";
-        let shops = crate::shop::ShopsFile::from_json(&env.required(name)?)
-            .map_err(|reason| ConfigError::Invalid { name, reason })?;
         Ok(Self {
             staging_table: env.required("STAGING_TABLE")?,
             audit_table: env.required("CATALOG_AUDIT_TABLE")?,
             catalog_ref,
-            connectors,
-            shops,
+            apps: AppsConfig::read(env)?,
         })
     }
 }

@@ -9,22 +9,21 @@ use orderflow_doubles::{FakeWoo, SeedOrder};
 use orderflow_shared::adapters::embedded::{ManualClock, MemoryPollCursors};
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::order::OrderKey;
-use orderflow_shared::poll::PollSources;
 use serde_json::Value;
 
-use crate::bridge::LocalConfig;
+use crate::bridge::{LocalConfig, origin_of};
 use crate::pipeline::Pipeline;
 use crate::polling::{describe, poll, poller};
 
 const SOURCE: &str = "woocommerce";
-/// The local configuration's address for the shop; the demo's server takes a free port.
-const CONFIGURED_URL: &str = "http://127.0.0.1:18091/wp-json/wc/v3";
+/// The local connection's address for the shop; the demo's server takes a free port.
+const CONFIGURED_ORIGIN: &str = "http://127.0.0.1:18091";
 
 /// Reads what [`run`] will need, so that a configuration directory without it stops the demo
 /// before it starts instead of at this step.
 pub fn check(config: &LocalConfig) -> Result<(), String> {
-    let sources = PollSources::from_json(&config.poll_sources_json()?).map_err(|e| format!("poll sources: {e}"))?;
-    sources.get(SOURCE).map(drop).ok_or_else(|| format!("poll sources: no source named {SOURCE}"))
+    let runtime = config.runtime(&[])?;
+    runtime.poll_sources.get(SOURCE).map(drop).ok_or_else(|| runtime.missing("poll source", SOURCE))
 }
 
 /// Polls the local shop into `pipeline`'s orders queue; returns the order key it registered.
@@ -40,10 +39,10 @@ pub async fn run(pipeline: &Pipeline, clock: &ManualClock, config: &LocalConfig)
     };
     woo.seed_order(&order(1201, 1201, "2026-03-01T09:00:00Z"), "processing");
     woo.seed_order(&order(1202, 1202, "2026-03-01T09:02:00Z"), "pending");
-    let sources = config.poll_sources_json()?.replace(CONFIGURED_URL, &woo.base_url());
+    let apps = config.apps(None, &[(CONFIGURED_ORIGIN, origin_of(&woo.base_url())?)])?;
     let erp_sync = Arc::new(pipeline.time().queue("erp-sync-polled"));
     let queues = (erp_sync.clone(), pipeline.orders.clone());
-    let poller = poller(config, &sources, MemoryPollCursors::new(), queues, Arc::new(clock.clone()))?;
+    let poller = poller(config, apps, MemoryPollCursors::new(), queues, Arc::new(clock.clone()))?;
     println!("   local WooCommerce test server at {}: order 1201 processing, 1202 pending", woo.base_url());
     let first = poll(&poller, SOURCE).await?;
     println!("   first run   {}", describe(&first));

@@ -27,7 +27,7 @@ pub async fn run(pipeline: &Pipeline, clock: &ManualClock, config: &LocalConfig)
             .customer("Jane", "Doe", "Jane.Doe@example.com")
             .line("OCT-BLK-M", "Octopus T-Shirt - Black / M", 2, "19.95"),
     );
-    let bridge = Bridge::new(config, pipeline.orders.clone(), None, pipeline.time())?;
+    let bridge = Bridge::new(config, config.apps(None, &[])?, pipeline.orders.clone(), None, pipeline.time())?;
     let secret = config.secret_values()?.remove(SOURCE).ok_or("no local secret shopify")?;
     let body = samples::SHOPIFY_ORDER_CREATED;
     let headers = vec![

@@ -32,7 +32,8 @@ pub async fn run(pipeline: &Pipeline, clock: &ManualClock, config: &LocalConfig)
     let erp = FakeBc::start_on(0, clock.clone()).await.map_err(|e| format!("local ERP test server: {e}"))?;
     let origin = erp.token_url().trim_end_matches("/token").to_owned();
     let connector = config.connector(CONNECTOR, Some(&origin))?;
-    let bridge = Bridge::new(config, pipeline.orders.clone(), Some(connector), pipeline.time())?;
+    let bridge =
+        Bridge::new(config, config.apps(None, &[])?, pipeline.orders.clone(), Some(connector), pipeline.time())?;
     let secret = local_secret(config, SOURCE)?;
     let (created, refunded) = (samples::ORDER_CREATED, samples::ORDER_REFUNDED);
 

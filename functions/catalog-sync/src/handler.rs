@@ -13,24 +13,23 @@
 use std::sync::Arc;
 
 use lambda_runtime::Diagnostic;
+use orderflow_shared::apps::Apps;
 use orderflow_shared::catalog::assemble::{build, fetch_secrets, named, secret_refs};
 use orderflow_shared::catalog::{AuditLog, CatalogConfig, CatalogSync, Phase, RunSummary, StagingStore, SyncError};
-use orderflow_shared::erp::ConnectorsFile;
 use orderflow_shared::ports::Clock;
 use orderflow_shared::secrets::{SecretRef, SecretStore};
-use orderflow_shared::shop::ShopsFile;
 use serde::Deserialize;
 use serde_json::Value;
 
 /// What the handler needs, built once per cold start.
-pub struct Deps<S, A, K> {
+pub struct Deps<S, A, K, P> {
     pub store: S,
     pub log: A,
     pub secrets: K,
     /// Where the catalogue configuration is read at each invocation.
     pub catalog_ref: SecretRef,
-    pub connectors: ConnectorsFile,
-    pub shops: ShopsFile,
+    /// The connections the configuration names (its ERP and its shop).
+    pub apps: P,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -51,6 +50,8 @@ pub enum HandlerError {
     BadEvent(String),
     #[error(transparent)]
     Sync(#[from] SyncError),
+    #[error("apps: {0}")]
+    Apps(String),
     #[error("run {run_id} stopped: {reason}")]
     Stopped { run_id: String, reason: String },
 }
@@ -59,7 +60,7 @@ impl From<HandlerError> for Diagnostic {
     fn from(e: HandlerError) -> Self {
         let error_type = match &e {
             HandlerError::BadEvent(_) | HandlerError::Sync(SyncError::Config(_)) => "Permanent",
-            HandlerError::Sync(_) | HandlerError::Stopped { .. } => "Transient",
+            HandlerError::Sync(_) | HandlerError::Stopped { .. } | HandlerError::Apps(_) => "Transient",
         };
         Diagnostic { error_type: error_type.into(), error_message: e.to_string() }
     }
@@ -70,8 +71,8 @@ impl From<HandlerError> for Diagnostic {
 pub const DEADLINE_MARGIN_MS: u64 = 120_000;
 
 /// `deadline_ms`: the invocation's deadline (epoch ms), when there is one.
-pub async fn handle<S, A, K>(
-    deps: &Deps<S, A, K>,
+pub async fn handle<S, A, K, P>(
+    deps: &Deps<S, A, K, P>,
     event: Value,
     deadline_ms: Option<u64>,
 ) -> Result<RunSummary, HandlerError>
@@ -79,13 +80,18 @@ where
     S: StagingStore + Clone,
     A: AuditLog + Clone,
     K: SecretStore,
+    P: Apps,
 {
     let event: SyncEvent = serde_json::from_value(event).map_err(|e| HandlerError::BadEvent(e.to_string()))?;
     let text = deps.secrets.fetch(&deps.catalog_ref).await.map_err(SyncError::from)?;
     let config = CatalogConfig::from_json(text.expose()).map_err(SyncError::Config)?;
-    let (erp, shop) = named(&config, &deps.connectors, &deps.shops)?;
+    let runtime = deps.apps.runtime().await.map_err(|e| HandlerError::Apps(e.to_string()))?;
+    if let Some(why) = [&config.erp, &config.shop].into_iter().find_map(|name| runtime.refusal(name)) {
+        return Err(SyncError::Config(why.to_string()).into());
+    }
+    let (erp, shop) = named(&config, &runtime.connectors, &runtime.shops)?;
     let secrets = fetch_secrets(&deps.secrets, &secret_refs(erp, shop)).await?;
-    let mut built = build(&config, &deps.connectors, &deps.shops, &secrets, deps.clock.clone())?;
+    let mut built = build(&config, &runtime.connectors, &runtime.shops, &secrets, deps.clock.clone())?;
     built.settings.stop_at_ms = deadline_ms.map(|d| d.saturating_sub(DEADLINE_MARGIN_MS));
     let sync = CatalogSync {
         store: deps.store.clone(),

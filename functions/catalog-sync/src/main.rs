@@ -23,8 +23,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         log: DynamoAuditLog::new(dynamodb, &config.audit_table),
         secrets: AwsSecretStore::new(&sdk),
         catalog_ref: config.catalog_ref,
-        connectors: config.connectors,
-        shops: config.shops,
+        apps: aws::live_apps(&sdk, &config.apps),
         clock: Arc::new(SystemClock),
     };
     let deps = &deps;

@@ -25,9 +25,10 @@
 use std::sync::Arc;
 
 use lambda_runtime::Diagnostic;
+use orderflow_shared::apps::Apps;
 use orderflow_shared::error::{Classify, PortError, Retry};
 use orderflow_shared::intake::{Door, queue_order};
-use orderflow_shared::poll::{Cursor, Listed, Pause, PollError, PollSecrets, PollSources, Source};
+use orderflow_shared::poll::{Cursor, Listed, Pause, PollError, PollSecrets, Source};
 use orderflow_shared::ports::{Clock, CursorSave, FifoQueue, PollCursors};
 use orderflow_shared::telemetry::Metrics;
 use serde::{Deserialize, Serialize};
@@ -36,8 +37,9 @@ use tracing::{info, instrument, warn};
 pub const FUNCTION: &str = "order-poller";
 
 /// Everything a run needs, built once per cold start.
-pub struct Poller<S, C, E, O> {
-    pub sources: PollSources,
+pub struct Poller<A, S, C, E, O> {
+    /// The connections: a schedule names a connection whose app has a poll trigger.
+    pub apps: A,
     pub secrets: S,
     pub cursors: C,
     /// The erp-sync FIFO queue the worker consumes.
@@ -82,8 +84,10 @@ pub struct PollReport {
 pub enum RunError {
     #[error("the payload must be {{\"source\": \"<name>\"}}: {0}")]
     BadRequest(String),
-    #[error("no poll source named {0:?}")]
+    #[error("{0}")]
     UnknownSource(String),
+    #[error("apps: {0}")]
+    Apps(PortError),
     #[error(transparent)]
     Poll(#[from] PollError),
     #[error("poll source {source_name}: cursor: {error}")]
@@ -97,7 +101,7 @@ impl Classify for RunError {
         match self {
             Self::BadRequest(_) | Self::UnknownSource(_) => Retry::Permanent,
             Self::Poll(e) => e.retry(),
-            Self::Cursor { error, .. } | Self::Queue { error, .. } => error.retry,
+            Self::Cursor { error, .. } | Self::Queue { error, .. } | Self::Apps(error) => error.retry,
         }
     }
 }
@@ -114,15 +118,15 @@ impl From<RunError> for Diagnostic {
 }
 
 /// The Lambda entry point: the scheduler's JSON payload in, the run's report out.
-pub async fn handle<S: PollSecrets, C: PollCursors, E: FifoQueue, O: FifoQueue>(
-    poller: &Poller<S, C, E, O>,
+pub async fn handle<A: Apps, S: PollSecrets, C: PollCursors, E: FifoQueue, O: FifoQueue>(
+    poller: &Poller<A, S, C, E, O>,
     payload: serde_json::Value,
 ) -> Result<PollReport, RunError> {
     let request: PollRequest = serde_json::from_value(payload).map_err(|e| RunError::BadRequest(e.to_string()))?;
     poller.poll(&request.source).await
 }
 
-impl<S: PollSecrets, C: PollCursors, E: FifoQueue, O: FifoQueue> Poller<S, C, E, O> {
+impl<A: Apps, S: PollSecrets, C: PollCursors, E: FifoQueue, O: FifoQueue> Poller<A, S, C, E, O> {
     #[instrument(skip(self))]
     pub async fn poll(&self, source_name: &str) -> Result<PollReport, RunError> {
         let mut metrics = Metrics::new(FUNCTION);
@@ -139,7 +143,13 @@ impl<S: PollSecrets, C: PollCursors, E: FifoQueue, O: FifoQueue> Poller<S, C, E,
     }
 
     async fn run(&self, name: &str, metrics: &mut Metrics) -> Result<PollReport, RunError> {
-        let config = self.sources.get(name).ok_or_else(|| RunError::UnknownSource(name.to_owned()))?;
+        let runtime = self.apps.runtime().await.map_err(RunError::Apps)?;
+        // A deprecated or unknown connection fails the run with the reason (the schedule's
+        // retries and DLQ keep the event; the errors alarm fires).
+        let config = runtime
+            .poll_sources
+            .get(name)
+            .ok_or_else(|| RunError::UnknownSource(runtime.missing("poll source", name)))?;
         let secrets = self.secrets.resolve(&config.auth.secret_refs()).await?;
         let source = Source::new(config, &secrets, self.clock.clone(), self.pause.clone())?;
         let cursor_error = |error| RunError::Cursor { source_name: name.to_owned(), error };

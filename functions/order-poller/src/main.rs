@@ -19,7 +19,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = PollerConfig::from_env()?;
     let sdk = aws::sdk_config().await;
     let poller = Poller {
-        sources: config.sources,
+        apps: aws::live_apps(&sdk, &config.apps),
         secrets: StoreSecrets(AwsSecretStore::new(&sdk)),
         cursors: DynamoPollCursors::new(dynamodb_client(&sdk), &config.cursor_table),
         erp_sync: SqsFifoQueue::new(aws::sqs_client(&sdk), &config.erp_sync_queue_url),

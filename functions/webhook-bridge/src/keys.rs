@@ -1,16 +1,18 @@
 //! Signing keys of the configured sources: read by reference, never from the environment.
 //!
 //! - [`StoreKeys`] reads `ssm:` / `secretsmanager:` references through a [`SecretStore`],
-//!   each cached for [`orderflow_shared::secrets::DEFAULT_TTL`] (Lambda).
-//! - [`StaticKeys`] holds keys resolved up front, e.g. `local:<name>` references from
-//!   `config/local-secrets.json` (`orderflow serve`, the demo, tests).
+//!   each cached for [`orderflow_shared::secrets::DEFAULT_TTL`] (Lambda), from the first
+//!   delivery of each connection on (a connection added later needs no cold start).
+//! - [`StaticKeys`] resolves `local:<name>` references from `config/local-secrets.json`
+//!   (`orderflow serve`, the demo, tests).
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 use orderflow_shared::error::{Classify, Retry};
 use orderflow_shared::secrets::{CachedSecret, SecretError, SecretRef, SecretStore};
-use orderflow_shared::webhook::{InvalidSecret, Scheme, SigningKey, SourceConfig, WebhookSources};
+use orderflow_shared::webhook::{InvalidSecret, SigningKey, SourceConfig};
 
 /// Why no key is available for a source. No variant carries a secret value.
 #[derive(Debug, thiserror::Error)]
@@ -39,65 +41,59 @@ pub trait KeySource: Send + Sync {
     fn key(&self, source: &SourceConfig) -> impl Future<Output = Result<SigningKey, KeyError>> + Send;
 }
 
-/// Keys decoded once, by source name.
+/// Keys of `local:<name>` references, resolved against a flat `{name: secret}` object
+/// (`config/local-secrets.json`) at each delivery, so a connection added while `serve` runs
+/// is served. Other references, or a name missing from the object, are refused.
 #[derive(Debug, Clone, Default)]
-pub struct StaticKeys(HashMap<String, SigningKey>);
+pub struct StaticKeys(HashMap<String, String>);
 
 impl StaticKeys {
-    pub fn new(keys: HashMap<String, SigningKey>) -> Self {
-        Self(keys)
-    }
-
-    /// Resolves every `local:<name>` reference against a flat `{name: secret}` JSON object
-    /// (`config/local-secrets.json`). Sources with other references, or a name missing from
-    /// the file, are refused.
-    pub fn from_local_secrets(sources: &WebhookSources, json: &str) -> Result<Self, KeyError> {
-        let values: HashMap<String, String> =
-            serde_json::from_str(json).map_err(|_| KeyError::Missing("local-secrets".into()))?;
-        let mut keys = HashMap::new();
-        for source in sources.iter() {
-            let secret = source
-                .secret_ref
-                .strip_prefix("local:")
-                .and_then(|name| values.get(name))
-                .ok_or_else(|| KeyError::Missing(source.name.clone()))?;
-            let key = SigningKey::from_secret(&source.scheme, secret)
-                .map_err(|cause| KeyError::Invalid { source_name: source.name.clone(), cause })?;
-            keys.insert(source.name.clone(), key);
-        }
-        Ok(Self(keys))
+    pub fn from_local_secrets(values: &HashMap<String, String>) -> Self {
+        Self(values.clone())
     }
 }
 
 impl KeySource for StaticKeys {
     async fn key(&self, source: &SourceConfig) -> Result<SigningKey, KeyError> {
-        self.0.get(&source.name).cloned().ok_or_else(|| KeyError::Missing(source.name.clone()))
+        let secret = source
+            .secret_ref
+            .strip_prefix("local:")
+            .and_then(|name| self.0.get(name))
+            .ok_or_else(|| KeyError::Missing(source.name.clone()))?;
+        SigningKey::from_secret(&source.scheme, secret)
+            .map_err(|cause| KeyError::Invalid { source_name: source.name.clone(), cause })
     }
 }
 
-/// One cached secret per source, read through a secret store.
+/// One cached secret per source and reference, read through a secret store.
 pub struct StoreKeys<S> {
-    secrets: HashMap<String, (Scheme, CachedSecret<S>)>,
+    store: S,
+    // Keyed by the reference too: a connection moved to another secret reads the new one.
+    secrets: Mutex<HashMap<(String, String), Arc<CachedSecret<S>>>>,
 }
 
 impl<S: SecretStore + Clone> StoreKeys<S> {
-    /// Fails when a source's reference is not one the store reads, so the cold start says so.
-    pub fn new(sources: &WebhookSources, store: S) -> Result<Self, KeyError> {
-        let mut secrets = HashMap::new();
-        for source in sources.iter() {
-            let reference: SecretRef = source.secret_ref.parse().map_err(|_| KeyError::BadRef(source.name.clone()))?;
-            let cached = CachedSecret::new(store.clone(), reference);
-            secrets.insert(source.name.clone(), (source.scheme.clone(), cached));
+    pub fn new(store: S) -> Self {
+        Self { store, secrets: Mutex::new(HashMap::new()) }
+    }
+
+    fn cached(&self, source: &SourceConfig) -> Result<Arc<CachedSecret<S>>, KeyError> {
+        let mut secrets = self.secrets.lock().expect("keys lock");
+        let slot = (source.name.clone(), source.secret_ref.clone());
+        if let Some(cached) = secrets.get(&slot) {
+            return Ok(cached.clone());
         }
-        Ok(Self { secrets })
+        let reference: SecretRef = source.secret_ref.parse().map_err(|_| KeyError::BadRef(source.name.clone()))?;
+        let cached = Arc::new(CachedSecret::new(self.store.clone(), reference));
+        secrets.insert(slot, cached.clone());
+        Ok(cached)
     }
 }
 
-impl<S: SecretStore> KeySource for StoreKeys<S> {
+impl<S: SecretStore + Clone> KeySource for StoreKeys<S> {
     async fn key(&self, source: &SourceConfig) -> Result<SigningKey, KeyError> {
-        let (scheme, cached) = self.secrets.get(&source.name).ok_or_else(|| KeyError::Missing(source.name.clone()))?;
-        let secret = cached.get().await?;
-        SigningKey::from_secret(scheme, secret.expose())
+        let secret = self.cached(source)?.get().await?;
+        SigningKey::from_secret(&source.scheme, secret.expose())
             .map_err(|cause| KeyError::Invalid { source_name: source.name.clone(), cause })
     }
 }

@@ -9,10 +9,9 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = WebhookConfig::from_env()?;
     let sdk = aws::sdk_config().await;
-    let keys = StoreKeys::new(&config.sources, AwsSecretStore::new(&sdk))?;
     let receiver = Receiver {
-        sources: config.sources,
-        keys,
+        apps: aws::live_apps(&sdk, &config.apps),
+        keys: StoreKeys::new(AwsSecretStore::new(&sdk)),
         guard: DynamoReplayGuard::new(dynamodb_client(&sdk), &config.dedup_table),
         erp_sync: SqsFifoQueue::new(aws::sqs_client(&sdk), &config.erp_sync_queue_url),
         orders: SqsFifoQueue::new(aws::sqs_client(&sdk), &config.orders_queue_url),

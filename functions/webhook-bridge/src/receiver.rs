@@ -29,6 +29,7 @@ use std::time::Duration;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use orderflow_shared::api::{json, route_path, route_segments};
+use orderflow_shared::apps::Apps;
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::erp::ErpSyncMessage;
 use orderflow_shared::error::{Classify, PortError};
@@ -36,9 +37,7 @@ use orderflow_shared::intake::{Door, erp_group, queue_order};
 use orderflow_shared::lifecycle::Stage;
 use orderflow_shared::ports::{Claim, FifoQueue, OutgoingMessage, ReplayGuard};
 use orderflow_shared::telemetry::Metrics;
-use orderflow_shared::webhook::{
-    Refund, SourceConfig, WebhookEvent, WebhookOrder, WebhookSources, check_size, map_event, verify,
-};
+use orderflow_shared::webhook::{Refund, SourceConfig, WebhookEvent, WebhookOrder, check_size, map_event, verify};
 use serde_json::json;
 use time::OffsetDateTime;
 use tracing::{info, instrument, warn};
@@ -51,8 +50,9 @@ pub const FUNCTION: &str = "webhook-bridge";
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(72 * 3600);
 
 /// Everything the receiver needs, built once per cold start.
-pub struct Receiver<K, G, E, O> {
-    pub sources: WebhookSources,
+pub struct Receiver<A, K, G, E, O> {
+    /// The connections: `{source}` is a connection id whose app has a webhook trigger.
+    pub apps: A,
     pub keys: K,
     pub guard: G,
     /// The erp-sync FIFO queue the worker consumes.
@@ -86,8 +86,8 @@ impl Reply {
 
 /// The lambda_http entry point: routes `POST /webhooks/{source}` to [`Receiver::receive`].
 #[instrument(skip_all, fields(method = %req.method()))]
-pub async fn handle<K: KeySource, G: ReplayGuard, E: FifoQueue, O: FifoQueue>(
-    receiver: &Receiver<K, G, E, O>,
+pub async fn handle<A: Apps, K: KeySource, G: ReplayGuard, E: FifoQueue, O: FifoQueue>(
+    receiver: &Receiver<A, K, G, E, O>,
     req: Request,
 ) -> Result<Response<Body>, lambda_http::Error> {
     let path = route_path(&req);
@@ -110,7 +110,7 @@ pub async fn handle<K: KeySource, G: ReplayGuard, E: FifoQueue, O: FifoQueue>(
     Ok(reply.into_response())
 }
 
-impl<K: KeySource, G: ReplayGuard, E: FifoQueue, O: FifoQueue> Receiver<K, G, E, O> {
+impl<A: Apps, K: KeySource, G: ReplayGuard, E: FifoQueue, O: FifoQueue> Receiver<A, K, G, E, O> {
     /// Handles one delivery for `source`. `now` is passed in for the timestamp check and the
     /// claim's expiry, so tests are deterministic.
     #[instrument(skip_all, fields(source = %source))]
@@ -131,8 +131,23 @@ impl<K: KeySource, G: ReplayGuard, E: FifoQueue, O: FifoQueue> Receiver<K, G, E,
         now: OffsetDateTime,
         metrics: &mut Metrics,
     ) -> Reply {
-        let Some(source) = self.sources.get(name) else {
-            return Reply::error(StatusCode::NOT_FOUND, "unknown_source", format!("no webhook source named {name}"));
+        let runtime = match self.apps.runtime().await {
+            Ok(runtime) => runtime,
+            Err(e) => {
+                warn!(error = %e, "apps unreadable");
+                return unavailable_or_internal(e.is_transient(), "connections unavailable");
+            }
+        };
+        let Some(source) = runtime.webhook_sources.get(name) else {
+            // A connection past its version's deprecation date is gone for good, and says why;
+            // the platform stops retrying on 410.
+            let (status, code) = if runtime.deprecated(name) {
+                (StatusCode::GONE, "version_deprecated")
+            } else {
+                (StatusCode::NOT_FOUND, "unknown_source")
+            };
+            metrics.count("WebhooksRefused", 1);
+            return Reply::error(status, code, runtime.missing("webhook source", name));
         };
         if let Err(e) = check_size(body.len(), source.max_body_bytes) {
             metrics.count("WebhookVerificationFailures", 1);

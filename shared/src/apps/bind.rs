@@ -34,13 +34,42 @@ pub struct Runtime {
     pub poll_sources: PollSources,
     pub shops: ShopsFile,
     pub connectors: ConnectorsFile,
-    refused: BTreeMap<String, AppError>,
+    /// The connections that do not run, with the reason.
+    pub refused: BTreeMap<String, AppError>,
+}
+
+/// No connection at all; with struct update syntax, a runtime of configurations built directly
+/// (the handlers' tests below the apps layer).
+impl Default for Runtime {
+    fn default() -> Self {
+        Self {
+            webhook_sources: empty_webhooks(),
+            poll_sources: empty_polls(),
+            shops: ShopsFile { shops: BTreeMap::new() },
+            connectors: ConnectorsFile { connectors: BTreeMap::new() },
+            refused: BTreeMap::new(),
+        }
+    }
 }
 
 impl Runtime {
     /// Why connection `id` does not run, if it exists and does not.
     pub fn refusal(&self, id: &str) -> Option<&AppError> {
         self.refused.get(id)
+    }
+
+    /// Why `name` is not among the connections of a kind (`"webhook source"`, …): its
+    /// refusal if it has one, else that there is no such connection.
+    pub fn missing(&self, kind: &str, name: &str) -> String {
+        match self.refusal(name) {
+            Some(why) => why.to_string(),
+            None => format!("no {kind} named {name}"),
+        }
+    }
+
+    /// Whether connection `id` runs a version past its deprecation date.
+    pub fn deprecated(&self, id: &str) -> bool {
+        matches!(self.refusal(id), Some(AppError::Deprecated { .. }))
     }
 
     /// The connections that do not run, with the reason.

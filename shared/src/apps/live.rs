@@ -68,3 +68,61 @@ pub fn date_of(epoch_ms: u64) -> Date {
     let nanos = i128::from(epoch_ms) * 1_000_000;
     OffsetDateTime::from_unix_timestamp_nanos(nanos).map_or(OffsetDateTime::UNIX_EPOCH.date(), |t| t.date())
 }
+
+/// Where a handler reads the connections as they run now: [`LiveApps`] on AWS and in
+/// `orderflow serve`, a fixed [`Runtime`] in tests and one-shot runs.
+pub trait Apps: Send + Sync {
+    fn runtime(&self) -> impl std::future::Future<Output = Result<Arc<Runtime>, PortError>> + Send;
+}
+
+impl<S: AppStore> Apps for LiveApps<S> {
+    fn runtime(&self) -> impl std::future::Future<Output = Result<Arc<Runtime>, PortError>> + Send {
+        LiveApps::runtime(self)
+    }
+}
+
+impl<S: AppStore> Apps for Arc<LiveApps<S>> {
+    fn runtime(&self) -> impl std::future::Future<Output = Result<Arc<Runtime>, PortError>> + Send {
+        LiveApps::runtime(self)
+    }
+}
+
+impl Apps for Arc<Runtime> {
+    async fn runtime(&self) -> Result<Arc<Runtime>, PortError> {
+        Ok(self.clone())
+    }
+}
+
+impl<T: Apps> Apps for &T {
+    fn runtime(&self) -> impl std::future::Future<Output = Result<Arc<Runtime>, PortError>> + Send {
+        (**self).runtime()
+    }
+}
+
+/// Something built from a part of the runtime (a shop's clients, an ERP connector), built
+/// again only when that part changes, so its token and secret caches live as long as its
+/// configuration does, not just the 30 s of one read of the store.
+pub struct Rebuilt<K, T> {
+    current: Mutex<Option<(K, Arc<T>)>>,
+}
+
+impl<K, T> Default for Rebuilt<K, T> {
+    fn default() -> Self {
+        Self { current: Mutex::new(None) }
+    }
+}
+
+impl<K: PartialEq, T> Rebuilt<K, T> {
+    /// The value built from `part`: the one built before if `part` is unchanged.
+    pub async fn get<E>(&self, part: K, build: impl FnOnce(&K) -> Result<T, E>) -> Result<Arc<T>, E> {
+        let mut current = self.current.lock().await;
+        if let Some((built_from, value)) = current.as_ref()
+            && *built_from == part
+        {
+            return Ok(value.clone());
+        }
+        let value = Arc::new(build(&part)?);
+        *current = Some((part, value.clone()));
+        Ok(value)
+    }
+}

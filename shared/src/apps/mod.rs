@@ -21,6 +21,6 @@ pub mod version;
 pub use bind::{Bound, Runtime};
 pub use definition::AppDefinition;
 pub use lifecycle::{DEPRECATION_NOTICE_DAYS, Migration, bucket};
-pub use live::LiveApps;
+pub use live::{Apps, LiveApps, Rebuilt};
 pub use registry::{AppError, AppRecord, Connection, Record, Registry, VersionRecord};
 pub use version::Version;

@@ -67,6 +67,17 @@ pub trait ErpConnector: Send + Sync {
     fn refund(&self, refund: &Refund, reference: &str) -> impl Future<Output = Result<PushOutcome, ErpError>> + Send;
 }
 
+/// The connector as built from the apps read for one invocation (see `apps::Rebuilt`).
+impl<T: ErpConnector> ErpConnector for std::sync::Arc<T> {
+    fn push(&self, order: &CanonicalOrder) -> impl Future<Output = Result<PushOutcome, ErpError>> + Send {
+        (**self).push(order)
+    }
+
+    fn refund(&self, refund: &Refund, reference: &str) -> impl Future<Output = Result<PushOutcome, ErpError>> + Send {
+        (**self).refund(refund, reference)
+    }
+}
+
 /// The ERP reference of a refund: `RF-` and 16 hex of sha256 of where it came from (the
 /// webhook's source and the refund's effect key, both from signed content), so redeliveries
 /// share it and two refunds of one order do not. 19 characters, which fits every ERP's external-reference field.

@@ -60,6 +60,17 @@ pub trait ShopActions: Send + Sync {
     fn act(&self, request: &ActionRequest<'_>) -> impl Future<Output = Result<ActionDone, ShopError>> + Send;
 }
 
+/// The shops as built from the apps read for one invocation (see `apps::Rebuilt`).
+impl<T: ShopActions> ShopActions for std::sync::Arc<T> {
+    fn shop(&self, source: &str) -> Option<&ShopConfig> {
+        (**self).shop(source)
+    }
+
+    fn act(&self, request: &ActionRequest<'_>) -> impl Future<Output = Result<ActionDone, ShopError>> + Send {
+        (**self).act(request)
+    }
+}
+
 /// The idempotency key of one order's action for one state: stable across attempts, distinct
 /// across states, so "dispatched" and "delivered" are two effects.
 pub fn idempotency_key(record: &OrderRecord, state: State) -> String {

@@ -8,6 +8,7 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{LambdaEvent, service_fn};
 use orderflow_shared::adapters::aws::{self, AwsSecretStore, S3ObjectStore, SqsFifoQueue};
+use orderflow_shared::apps::Rebuilt;
 use orderflow_shared::batch::Budget;
 use orderflow_shared::config::ErpWorkerConfig;
 use orderflow_shared::erp::SecretConnector;
@@ -23,26 +24,45 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = ErpWorkerConfig::from_env()?;
     let sdk = aws::sdk_config().await;
     let s3 = aws::s3_client(&sdk);
-    let mapping = ConfiguredSource::new(&config.connector.mapping_ref, |bucket| S3ObjectStore::new(s3.clone(), bucket));
-    // The secrets are read on the first push, not at cold start (an AWS call a cold start would
-    // wait for), and read again when the ERP refuses them: a rotation needs no redeploy. A
-    // malformed reference still fails the cold start.
-    let worker = Worker {
-        connector: SecretConnector::new(
-            config.connector_name.clone(),
-            config.connector.clone(),
-            AwsSecretStore::new(&sdk),
-            mapping,
-            Arc::new(SystemClock),
-        )?,
-        dlq: SqsFifoQueue::new(aws::sqs_client(&sdk), &config.erp_dlq_url),
-    };
-    let erp_timeout = Duration::from_millis(config.connector.timeout_ms);
-    let per_record = worst_case_per_record(erp_timeout, aws::OPERATION_TIMEOUT);
-    let worker = &worker;
-    lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| async move {
-        let budget = Budget::from_lambda(&SystemClock, event.context.deadline, per_record);
-        Ok::<_, lambda_runtime::Error>(handle(worker, event.payload, budget).await)
+    let apps = aws::live_apps(&sdk, &config.apps);
+    let dlq = SqsFifoQueue::new(aws::sqs_client(&sdk), &config.erp_dlq_url);
+    // Built from the connection's ERP action as the apps store has it, again only when that
+    // changes (a migration, a new version). The secrets are read on the first push, not at
+    // cold start, and read again when the ERP refuses them: a rotation needs no redeploy.
+    let connectors = Rebuilt::default();
+    let (apps, dlq, connectors, config, sdk) = (&apps, &dlq, &connectors, &config, &sdk);
+    lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
+        let s3 = s3.clone();
+        async move {
+            let runtime = apps.runtime().await?;
+            let name = &config.connection;
+            // A connection that does not run (deprecated, unknown) fails the batch: the
+            // messages stay on the queue, then in its DLQ, for a redrive once it is fixed.
+            let connector_config = runtime
+                .connectors
+                .connectors
+                .get(name)
+                .cloned()
+                .ok_or_else(|| runtime.missing("ERP connector", name))?;
+            let erp_timeout = Duration::from_millis(connector_config.timeout_ms);
+            let connector = connectors
+                .get(connector_config, |c| {
+                    let mapping =
+                        ConfiguredSource::new(&c.mapping_ref, |bucket| S3ObjectStore::new(s3.clone(), bucket));
+                    SecretConnector::new(
+                        name.clone(),
+                        c.clone(),
+                        AwsSecretStore::new(sdk),
+                        mapping,
+                        Arc::new(SystemClock),
+                    )
+                })
+                .await?;
+            let worker = Worker { connector, dlq: dlq.clone() };
+            let per_record = worst_case_per_record(erp_timeout, aws::OPERATION_TIMEOUT);
+            let budget = Budget::from_lambda(&SystemClock, event.context.deadline, per_record);
+            Ok::<_, lambda_runtime::Error>(handle(&worker, event.payload, budget).await)
+        }
     }))
     .await
 }

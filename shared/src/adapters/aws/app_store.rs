@@ -90,7 +90,9 @@ impl AppStore for DynamoAppStore {
             for record in chunk {
                 let revision = record.revision();
                 let body = match record {
-                    Record::Version(v) => serde_json::to_string(&VersionRecord { revision: revision + 1, ..(**v).clone() }),
+                    Record::Version(v) => {
+                        serde_json::to_string(&VersionRecord { revision: revision + 1, ..(**v).clone() })
+                    }
                     Record::App(a) => serde_json::to_string(&AppRecord { revision: revision + 1, ..a.clone() }),
                     Record::Connection(c) => serde_json::to_string(&Connection { revision: revision + 1, ..c.clone() }),
                 }
@@ -125,4 +127,13 @@ impl AppStore for DynamoAppStore {
         }
         Ok(())
     }
+}
+
+/// The apps as a function reads them: the table named in its configuration, through the cache.
+pub fn live_apps(
+    config: &aws_config::SdkConfig,
+    apps: &crate::config::AppsConfig,
+) -> crate::apps::LiveApps<DynamoAppStore> {
+    let store = DynamoAppStore::new(super::dynamodb_client(config), &apps.table);
+    crate::apps::LiveApps::new(store, std::sync::Arc::new(crate::ports::SystemClock), apps.ttl_ms)
 }

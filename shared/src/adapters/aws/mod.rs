@@ -14,7 +14,7 @@ mod staging;
 mod stream;
 
 /// The loaded SDK configuration, named here so that functions need no AWS crate of their own.
-pub use app_store::DynamoAppStore;
+pub use app_store::{DynamoAppStore, live_apps};
 pub use aws_config::SdkConfig;
 pub use dynamodb::*;
 pub use order_service::{AwsOrderService, order_service};
