@@ -71,11 +71,16 @@ impl LocalConfig {
     /// The apps for in-process functions: kept in `file` (seeded from the configuration the
     /// first time), else in memory.
     pub fn apps(&self, file: Option<PathBuf>, origins: &[(&str, &str)]) -> Result<LocalApps, String> {
-        let store = match file {
-            Some(file) => MemoryAppStore::kept_in(file, || self.registry(origins)).map_err(|e| e.message)?,
-            None => MemoryAppStore::new(self.registry(origins)?),
-        };
+        let store = self.apps_store(file, origins)?;
         Ok(Arc::new(LiveApps::new(store, Arc::new(SystemClock), apps::live::DEFAULT_TTL_MS)))
+    }
+
+    /// The apps store itself (see [`Self::apps`]), for what reads it whole: the portal.
+    pub fn apps_store(&self, file: Option<PathBuf>, origins: &[(&str, &str)]) -> Result<MemoryAppStore, String> {
+        match file {
+            Some(file) => MemoryAppStore::kept_in(file, || self.registry(origins)).map_err(|e| e.message),
+            None => Ok(MemoryAppStore::new(self.registry(origins)?)),
+        }
     }
 
     pub fn webhook_sources(&self) -> Result<WebhookSources, String> {

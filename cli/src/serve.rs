@@ -216,7 +216,7 @@ pub async fn run(options: Options, config: LocalConfig) -> Result<(), String> {
     });
 
     let accounts_path = accounts.unwrap_or_else(|| state.join(crate::accounts::DEFAULT_FILE));
-    let portal = console(&app, &accounts_path)?;
+    let portal = console(&app, &accounts_path, config.apps_store(Some(state.join(APPS_FILE)), &[])?)?;
     println!(
         "orderflow serve: back office on http://localhost:{}/console/ ({} accounts in {}; add one with `orderflow account add`)",
         addr.port(),
@@ -238,7 +238,11 @@ type Console = backoffice::Portal<
 
 /// The back-office portal over the pipeline's store and queues, signing in from the accounts
 /// file at `accounts`.
-fn console(app: &App, accounts: &std::path::Path) -> Result<Arc<Console>, String> {
+fn console(
+    app: &App,
+    accounts: &std::path::Path,
+    apps: orderflow_shared::adapters::embedded::MemoryAppStore,
+) -> Result<Arc<Console>, String> {
     Ok(Arc::new(backoffice::Portal {
         service: app.pipeline.service.clone(),
         queues: backoffice::Queues {
@@ -252,6 +256,7 @@ fn console(app: &App, accounts: &std::path::Path) -> Result<Arc<Console>, String
             accounts: backoffice::accounts::Accounts::load(accounts)?,
             sessions: backoffice::session::LocalSessions::default(),
         },
+        apps: backoffice::apps_page::reader(Arc::new(apps)),
     }))
 }
 

@@ -87,7 +87,7 @@ fn record(order: &SeedOrder, status: &str) -> Value {
         "created_at": utc_text(order.created_ms, true),
         "updated_at": utc_text(order.updated_ms, true),
         "currency": order.currency,
-        "buyer": {"name": format!("{} {}", c.first_name, c.last_name).trim(), "email": c.email},
+        "buyer": {"name": format!("{} {}", c.first_name, c.last_name).trim(), "email": c.email, "company": c.company},
         "items": items,
         "total": order.total().to_string(),
     })

@@ -34,6 +34,8 @@ pub(crate) struct SeedCustomer {
     pub(crate) first_name: String,
     pub(crate) last_name: String,
     pub(crate) email: String,
+    /// The buyer's company, for the B2B partner (shops keep it in the billing address).
+    pub(crate) company: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -64,7 +66,12 @@ impl SeedOrder {
             created_ms: at,
             updated_ms: at,
             currency: "CLP".into(),
-            customer: SeedCustomer { first_name: String::new(), last_name: String::new(), email: String::new() },
+            customer: SeedCustomer {
+                first_name: String::new(),
+                last_name: String::new(),
+                email: String::new(),
+                company: None,
+            },
             lines: Vec::new(),
         }
     }
@@ -88,8 +95,15 @@ impl SeedOrder {
     }
 
     pub fn customer(mut self, first_name: &str, last_name: &str, email: &str) -> Self {
+        let company = self.customer.company.take();
         self.customer =
-            SeedCustomer { first_name: first_name.into(), last_name: last_name.into(), email: email.into() };
+            SeedCustomer { first_name: first_name.into(), last_name: last_name.into(), email: email.into(), company };
+        self
+    }
+
+    /// The buyer's company name (a purchasing organisation, as B2B order APIs carry it).
+    pub fn company(mut self, company: &str) -> Self {
+        self.customer.company = Some(company.into());
         self
     }
 

@@ -1,6 +1,7 @@
 """Signs in as a person would, with the keyboard; retries a broadcast_failed order from the
 exceptions inbox and sees it leave the inbox and its timeline gain the operator's entry; checks
-that a viewer has no buttons and gets 403 posting anyway. Every page: no console error, under
+that a viewer has no buttons and gets 403 posting anyway; reads the apps page (every shipped
+version, the connections on each). Every page: no console error, under
 150 KB with everything it loads, named form controls in the accessibility tree, and a
 screenshot: in a scratch folder, or in docs/portal/ with PORTAL_SCREENSHOTS=docs (to retake
 the README's pictures; a normal run leaves the checkout as it was)."""
@@ -119,6 +120,14 @@ def test_an_operator_retries_a_broadcast_failed_order_and_a_viewer_cannot(served
     ana.open(f"{base}/console/stats")
     assert ana.page.locator("svg[role=img]").count() == 4
     ana.shoot("stats")
+    ana.open(f"{base}/console/apps")
+    versions = ana.page.locator("tbody tr")
+    assert versions.count() >= 8, "every shipped app version has a row"
+    table = ana.page.locator("main table").inner_text()
+    assert re.search(r"partner-rest\s+1\.0\.0\s+default", table) and re.search(r"2\.0\.0\s+active", table), table
+    for connection in ("shopify", "woocommerce", "acme-partner", "business-central", "zephyrcart"):
+        assert connection in table, f"{connection} is listed under its version"
+    ana.shoot("apps")
     ana.open(f"{base}/console/exceptions?tab=resolved")
     assert "operator:ana" in ana.page.locator("main").inner_text()
     ana.shoot("exceptions-resolved")

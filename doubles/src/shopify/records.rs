@@ -347,7 +347,12 @@ impl ShopifyState {
             updated_ms: 0,
             currency: String::new(),
             customer_id: 0,
-            customer: SeedCustomer { first_name: String::new(), last_name: String::new(), email: String::new() },
+            customer: SeedCustomer {
+                first_name: String::new(),
+                last_name: String::new(),
+                email: String::new(),
+                company: None,
+            },
             lines: vec![LineItem {
                 id: 0,
                 sku: String::new(),

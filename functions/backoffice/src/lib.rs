@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod actions;
+pub mod apps_page;
 pub mod authorizer;
 pub mod charts;
 pub mod classes;

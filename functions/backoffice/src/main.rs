@@ -45,6 +45,10 @@ async fn main() -> Result<(), Error> {
             signed_out_uri: format!("{console_url}/sign-in"),
             http: reqwest::Client::new(),
         }),
+        apps: backoffice::apps_page::reader(Arc::new(aws::DynamoAppStore::new(
+            aws::dynamodb_client(&sdk),
+            env.required("APPS_TABLE")?,
+        ))),
     };
     lambda_http::run(router(Arc::new(portal))).await
 }

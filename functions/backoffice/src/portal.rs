@@ -20,7 +20,7 @@ use crate::config::PortalConfig;
 use crate::identity::{Identity, Role};
 use crate::originals::Originals;
 use crate::session::{self, LocalSessions};
-use crate::{actions, exceptions, order_page, overview, search, sign_in, stats};
+use crate::{actions, apps_page, exceptions, order_page, overview, search, sign_in, stats};
 
 /// Where the router answers; `PortalConfig::base` is what links use, which differs behind an
 /// API Gateway stage (`/prod/console`) while the function still sees `/console`.
@@ -50,6 +50,8 @@ pub struct Portal<S, Q, D, R, O> {
     pub originals: O,
     pub config: PortalConfig,
     pub gate: Gate,
+    /// The integration apps, for the read-only apps page.
+    pub apps: crate::apps_page::AppsReader,
 }
 
 /// The signed-in person of a request, with what their forms must carry.
@@ -124,6 +126,7 @@ where
         .route(&at("/search"), get(search::page::<P<S, Q, D, R, O>>))
         .route(&at("/stats"), get(stats::page::<P<S, Q, D, R, O>>))
         .route(&at("/stats.csv"), get(stats::csv::<P<S, Q, D, R, O>>))
+        .route(&at("/apps"), get(apps_page::page::<P<S, Q, D, R, O>>))
         .route(&at("/sign-out"), post(sign_in::sign_out::<P<S, Q, D, R, O>>))
         .route_layer(middleware::from_fn_with_state(portal.clone(), gate::<P<S, Q, D, R, O>>));
     axum::Router::new()

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::Environment;
 
-const TEMPLATES: [(&str, &str); 8] = [
+const TEMPLATES: [(&str, &str); 9] = [
     ("base.html", include_str!("templates/base.html")),
     ("sign_in.html", include_str!("templates/sign_in.html")),
     ("overview.html", include_str!("templates/overview.html")),
@@ -15,6 +15,7 @@ const TEMPLATES: [(&str, &str); 8] = [
     ("order.html", include_str!("templates/order.html")),
     ("search.html", include_str!("templates/search.html")),
     ("stats.html", include_str!("templates/stats.html")),
+    ("apps.html", include_str!("templates/apps.html")),
     ("outcome.html", include_str!("templates/outcome.html")),
 ];
 

@@ -22,5 +22,5 @@ pub use bind::{Bound, Runtime};
 pub use definition::AppDefinition;
 pub use lifecycle::{DEPRECATION_NOTICE_DAYS, Migration, bucket};
 pub use live::{Apps, LiveApps, Rebuilt};
-pub use registry::{AppError, AppRecord, Connection, Record, Registry, VersionRecord};
+pub use registry::{AppError, AppRecord, Connection, Record, Registry, VersionRecord, VersionState};
 pub use version::Version;

@@ -247,3 +247,44 @@ impl Registry {
         }
     }
 }
+
+/// Where a version stands, as `orderflow apps list` and the portal show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionState {
+    /// New connections get it.
+    Default,
+    Active,
+    /// Runs until the date, then fails.
+    Deprecated {
+        on: Date,
+    },
+    /// Past its date: its connections' runs fail.
+    Retired {
+        since: Date,
+    },
+}
+
+impl std::fmt::Display for VersionState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Default => f.write_str("default"),
+            Self::Active => f.write_str("active"),
+            Self::Deprecated { on } => write!(f, "deprecated on {}", iso_date::format(*on)),
+            Self::Retired { since } => write!(f, "retired since {}", iso_date::format(*since)),
+        }
+    }
+}
+
+impl Registry {
+    pub fn state_of(&self, record: &VersionRecord, today: Date) -> VersionState {
+        let key = &record.definition.key;
+        match record.deprecated_on {
+            Some(since) if since <= today => VersionState::Retired { since },
+            Some(on) => VersionState::Deprecated { on },
+            None if self.apps.get(key).is_some_and(|a| a.default_version == record.definition.version) => {
+                VersionState::Default
+            }
+            None => VersionState::Active,
+        }
+    }
+}
