@@ -98,3 +98,37 @@ pub async fn page<P: Ports>(AxumState(portal): AxumState<App<P>>, Extension(me):
     };
     render(&portal.config, &me, "apps.html", "apps", page)
 }
+
+#[cfg(test)]
+mod tests {
+    use orderflow_shared::apps::seed::{self, ConnectionsFile};
+    use serde_json::json;
+    use time::macros::date;
+
+    use super::*;
+
+    const APP: &str = r#"{"key": "acme", "name": "Acme", "version": "1.0.0", "auth": {"mechanism": "none"},
+        "properties": [{"name": "seller", "type": "string", "required": true}],
+        "triggers": {"webhook": {"config": {"scheme": {"kind": "shopify"}, "secret_ref": "ssm:/acme",
+            "seller_name": "{{property.seller}}", "seller_id": {"value": "1"}}}}}"#;
+
+    #[test]
+    fn each_version_lists_its_connections_and_those_on_a_deprecated_one_must_migrate() {
+        let next = APP.replace("1.0.0", "2.0.0");
+        let connection = |id: &str, version: &str| json!({"id": id, "app": "acme", "version": version, "properties": {"seller": "S"}});
+        let file: ConnectionsFile =
+            serde_json::from_value(json!({"connections": [connection("a", "1.0.0"), connection("b", "2.0.0")]})).unwrap();
+        let today = date!(2026 - 12 - 01);
+        let mut registry = seed::registry(&[APP, &next], &file, today).unwrap();
+        registry.apply(&[registry.promote("acme", "2.0.0".parse().unwrap()).unwrap()]);
+        let on = date!(2026 - 12 - 31);
+        registry.apply(&[registry.deprecate("acme", "1.0.0".parse().unwrap(), on, today).unwrap()]);
+        let shown = rows(&registry, today);
+        assert_eq!(shown.len(), 2);
+        assert_eq!((shown[0].state.as_str(), shown[0].must_migrate), ("deprecated on 2026-12-31", true));
+        assert_eq!(shown[0].connections, [ConnectionRow { id: "a".into(), production: true }]);
+        assert_eq!((shown[1].state.as_str(), shown[1].must_migrate), ("default", false));
+        assert_eq!(shown[1].triggers, ["webhook"]);
+        assert_eq!(rows(&registry, on)[0].state, "retired since 2026-12-31");
+    }
+}
