@@ -391,3 +391,21 @@ async fn the_store_saves_only_over_the_revision_it_read() {
     let err = store.save(&[Record::Connection(twin)]).await.unwrap_err();
     assert!(err.to_string().contains(CHANGED_SINCE_READ), "{err}");
 }
+
+#[test]
+fn rendered_shows_what_bind_reads_with_the_connection_as_name() {
+    let mut registry = registry_with(1, true);
+    registry.apply(&[registry.set_env(KEY, v("1.0.0"), "region", Some("eu-south".into()), false).unwrap()]);
+    let connection = &registry.connections["client-000"];
+    let rendered = registry.rendered(connection, TODAY).unwrap();
+    assert_eq!(rendered.len(), 1);
+    let (runtime, config) = &rendered[0];
+    assert_eq!(*runtime, "webhook");
+    assert_eq!(config["name"], "client-000");
+    assert_eq!(config["seller_name"], "Acme (eu-south)");
+    assert_eq!(config["secret_ref"], "local:client-000");
+    let later = TODAY + Duration::days(60);
+    registry.apply(&[registry.promote(KEY, v("2.0.0")).unwrap()]);
+    registry.apply(&[registry.deprecate(KEY, v("1.0.0"), TODAY + Duration::days(21), TODAY).unwrap()]);
+    assert!(matches!(registry.rendered(&registry.connections["client-000"], later), Err(AppError::Deprecated { .. })));
+}
