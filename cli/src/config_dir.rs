@@ -22,6 +22,10 @@ pub const ERP_CONNECTORS: &str = "erp-connectors.local.json";
 pub const SHOPS: &str = "shops.local.json";
 pub const POLL_SOURCES: &str = "poll-sources.local.json";
 pub const CATALOG: &str = "catalog.local.json";
+/// The connections of the local apps store's seed (`orderflow apps`, `serve`).
+pub const CONNECTIONS: &str = "connections.local.json";
+/// The folder of app definitions inside the configuration directory.
+pub const APPS: &str = "apps";
 
 /// Every file a local run may read, by its path inside the configuration directory.
 const BUILT_IN: &[(&str, &str)] = &[
@@ -33,6 +37,15 @@ const BUILT_IN: &[(&str, &str)] = &[
     (CATALOG, include_str!("../../config/catalog.local.json")),
     ("mappings/business-central.json", include_str!("../../config/mappings/business-central.json")),
     ("mappings/sap-b1.json", include_str!("../../config/mappings/sap-b1.json")),
+    (CONNECTIONS, include_str!("../../config/connections.local.json")),
+    ("apps/business-central@1.0.0.json", include_str!("../../config/apps/business-central@1.0.0.json")),
+    ("apps/generic-hmac@1.0.0.json", include_str!("../../config/apps/generic-hmac@1.0.0.json")),
+    ("apps/partner-rest@1.0.0.json", include_str!("../../config/apps/partner-rest@1.0.0.json")),
+    ("apps/partner-rest@2.0.0.json", include_str!("../../config/apps/partner-rest@2.0.0.json")),
+    ("apps/sap-b1@1.0.0.json", include_str!("../../config/apps/sap-b1@1.0.0.json")),
+    ("apps/shopify@1.0.0.json", include_str!("../../config/apps/shopify@1.0.0.json")),
+    ("apps/standard-webhooks@1.0.0.json", include_str!("../../config/apps/standard-webhooks@1.0.0.json")),
+    ("apps/woocommerce@1.0.0.json", include_str!("../../config/apps/woocommerce@1.0.0.json")),
 ];
 
 /// The configuration directory a run uses.
@@ -75,6 +88,37 @@ impl ConfigDir {
             (std::io::ErrorKind::NotFound, None, Self::Dir(dir)) => missing(dir, name),
             _ => format!("{}: {e}", path.display()),
         })
+    }
+
+    /// The app definitions, `(where from, text)`: every `*.json` of the folder's `apps/`, in
+    /// name order, or the shipped ones.
+    pub fn app_definitions(&self) -> Result<Vec<(String, String)>, String> {
+        let dir = match self {
+            Self::BuiltIn => {
+                let built_in = BUILT_IN.iter().filter(|(name, _)| name.starts_with("apps/"));
+                return Ok(built_in.map(|(name, text)| (format!("{name} (built in)"), (*text).to_owned())).collect());
+            }
+            Self::Dir(dir) => dir.join(APPS),
+        };
+        let entries = std::fs::read_dir(&dir).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => format!("the configuration directory has no {}/", dir.display()),
+            _ => format!("{}: {e}", dir.display()),
+        })?;
+        let mut paths = Vec::new();
+        for entry in entries {
+            let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
+            if path.extension().is_some_and(|ext| ext == "json") {
+                paths.push(path);
+            }
+        }
+        paths.sort();
+        paths
+            .into_iter()
+            .map(|path| {
+                let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                Ok((path.display().to_string(), text))
+            })
+            .collect()
     }
 
     /// The mapping a connector's `file:` reference names. Such paths are written from the
