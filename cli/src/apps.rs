@@ -344,17 +344,17 @@ fn list(registry: &Registry, today: Date) -> Result<(), String> {
             let version = record.definition.version;
             let on: Vec<&Connection> = registry.connections_on(key, version).collect();
             let state = state(registry, key, version, today);
-            let deprecated = record.deprecated_on.is_some();
+            let names: Vec<String> =
+                on.iter().map(|c| if c.production { format!("{} (production)", c.id) } else { c.id.clone() }).collect();
             let mut line = format!("  {:<10} {:<40} {} connection(s)", version.to_string(), state, on.len());
-            if !on.is_empty() && (deprecated || on.len() <= 10) {
-                let names: Vec<String> = on
-                    .iter()
-                    .map(|c| if c.production { format!("{} (production)", c.id) } else { c.id.clone() })
-                    .collect();
-                line.push_str(&format!(": {}", names.join(", ")));
-            }
-            if deprecated && !on.is_empty() {
-                line.push_str(" -- migrate them");
+            match record.deprecated_on {
+                // What operators look for: every connection still on a deprecated version.
+                Some(date) if !on.is_empty() => {
+                    let when = if date <= today { "not running since" } else { "to migrate before" };
+                    line.push_str(&format!("\n  {:<10} {when} {}: {}", "", iso_date::format(date), names.join(", ")));
+                }
+                None if !on.is_empty() && on.len() <= 10 => line.push_str(&format!(": {}", names.join(", "))),
+                _ => {}
             }
             println!("{line}");
         }
