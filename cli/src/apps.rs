@@ -22,6 +22,7 @@ use orderflow_shared::apps::definition::PropertyType;
 use orderflow_shared::apps::registry::iso_date;
 use orderflow_shared::apps::seed::{self, ConnectionsFile};
 use orderflow_shared::apps::{AppDefinition, Connection, Record, Registry, Version, bucket};
+use orderflow_shared::error::PortError;
 use orderflow_shared::ports::AppStore;
 use serde_json::{Map, Value, json};
 use time::Date;
@@ -147,8 +148,11 @@ pub async fn run(options: Options) -> Result<(), String> {
         let table = options.table.clone().ok_or("--aws needs the apps table: --table NAME or APPS_TABLE")?;
         let sdk = aws::sdk_config().await;
         Store::Aws(DynamoAppStore::new(aws::dynamodb_client(&sdk), table))
+    } else if matches!(options.action, Action::Validate { .. }) && !options.state.join(APPS_FILE).exists() {
+        // Validating writes nothing, not even the local store's first copy.
+        Store::Seed(seed_registry(&config()?, None, today)?)
     } else {
-        Store::Local(local_app_store(&options.state, &config()?)?)
+        Store::Local(local_app_store(&options.state, &config()?, None)?)
     };
     match options.action {
         Action::List => list(&store.load().await?, today),
@@ -167,24 +171,23 @@ pub async fn run(options: Options) -> Result<(), String> {
             let registry = store.load().await?;
             let checked = check_files(&registry, &files, today);
             report(&checked)?;
-            let mut records = Vec::new();
+            let (mut records, mut done) = (Vec::new(), Vec::new());
             let mut staged = registry.clone();
             for file in &checked {
-                for definition in &file.definitions {
-                    let new = staged.publish(definition.clone()).map_err(|e| format!("{}: {e}", file.path))?;
-                    if new.is_empty() {
-                        println!("{}: already published", definition.label());
-                    } else {
-                        println!("{}: published", definition.label());
-                    }
-                    staged.apply(&new);
-                    records.extend(new);
-                }
                 if !file.connections.is_empty() {
                     return Err(format!("{}: holds connections: add them with `orderflow apps connect`", file.path));
                 }
+                for definition in &file.definitions {
+                    let new = staged.publish(definition.clone()).map_err(|e| format!("{}: {e}", file.path))?;
+                    let verb = if new.is_empty() { "already published" } else { "published" };
+                    done.push(format!("{}: {verb}", definition.label()));
+                    staged.apply(&new);
+                    records.extend(new);
+                }
             }
-            store.save(&records).await
+            store.save(&records).await?;
+            done.iter().for_each(|line| println!("{line}"));
+            Ok(())
         }
         Action::Connect { files } => {
             let registry = store.load().await?;
@@ -273,21 +276,23 @@ pub fn today() -> Date {
 }
 
 /// The apps store `orderflow serve`, `demo` and `orderflow apps` share locally:
-/// `<state>/apps.json`, written from [`seed_registry`] when it does not exist yet.
-pub fn local_app_store(state: &Path, config: &ConfigDir) -> Result<MemoryAppStore, String> {
+/// `<state>/apps.json`, written from [`seed_registry`] when it does not exist yet (a file
+/// that exists is used as it is: the operator's changes outlive restarts).
+pub fn local_app_store(state: &Path, config: &ConfigDir, connections: Option<&Path>) -> Result<MemoryAppStore, String> {
     std::fs::create_dir_all(state).map_err(|e| format!("{}: {e}", state.display()))?;
     let file = state.join(APPS_FILE);
-    MemoryAppStore::kept_in(file.clone(), || seed_registry(config, today()))
+    MemoryAppStore::kept_in(file.clone(), || seed_registry(config, connections, today()))
         .map_err(|e| format!("{}: {e}", file.display()))
 }
 
 /// The app definitions of `config` (the shipped ones when built in) published and the
-/// connections of its `connections.local.json` connected, as `orderflow apps put`/`connect` would.
-pub fn seed_registry(config: &ConfigDir, today: Date) -> Result<Registry, String> {
+/// connections of its `connections.local.json` (or of `connections`, a file given on its own)
+/// connected, as `orderflow apps put`/`connect` would.
+pub fn seed_registry(config: &ConfigDir, connections: Option<&Path>, today: Date) -> Result<Registry, String> {
     let definitions = config.app_definitions()?;
     let texts: Vec<&str> = definitions.iter().map(|(_, text)| text.as_str()).collect();
-    let connections = ConnectionsFile::from_json(&config.read(CONNECTIONS, None)?)
-        .map_err(|e| format!("{}: {e}", config.origin(CONNECTIONS, None)))?;
+    let connections = ConnectionsFile::from_json(&config.read(CONNECTIONS, connections)?)
+        .map_err(|e| format!("{}: {e}", config.origin(CONNECTIONS, connections)))?;
     seed::registry(&texts, &connections, today).map_err(|e| format!("seeding the apps store {config}: {e}"))
 }
 
@@ -295,6 +300,8 @@ pub fn seed_registry(config: &ConfigDir, today: Date) -> Result<Registry, String
 enum Store {
     Local(MemoryAppStore),
     Aws(DynamoAppStore),
+    /// The local store's seed, read only (validate before the store's first use).
+    Seed(Registry),
 }
 
 impl Store {
@@ -302,6 +309,7 @@ impl Store {
         match self {
             Store::Local(store) => store.load().await,
             Store::Aws(store) => store.load().await,
+            Store::Seed(registry) => Ok(registry.clone()),
         }
         .map_err(|e| e.to_string())
     }
@@ -313,6 +321,7 @@ impl Store {
         match self {
             Store::Local(store) => store.save(records).await,
             Store::Aws(store) => store.save(records).await,
+            Store::Seed(_) => Err(PortError::permanent("save_apps", "the seed is read only")),
         }
         .map_err(|e| e.to_string())
     }
@@ -750,7 +759,7 @@ mod tests {
 
     #[test]
     fn the_shipped_connections_seed_a_registry() {
-        let registry = seed_registry(&ConfigDir::BuiltIn, today()).unwrap();
+        let registry = seed_registry(&ConfigDir::BuiltIn, None, today()).unwrap();
         assert!(!registry.connections.is_empty());
         assert_eq!(registry.runtime(today()).refusals().count(), 0);
         for connection in registry.connections.values() {

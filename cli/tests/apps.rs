@@ -80,11 +80,7 @@ fn day(date: time::Date) -> String {
 
 /// The ids in the lines `  <id> (bucket N)` that `migrate` prints.
 fn moved(stdout: &str) -> BTreeSet<String> {
-    stdout
-        .lines()
-        .filter(|l| l.contains("(bucket "))
-        .map(|l| l.split_whitespace().next().unwrap().to_owned())
-        .collect()
+    stdout.lines().filter(|l| l.contains("(bucket ")).map(|l| l.split_whitespace().next().unwrap().to_owned()).collect()
 }
 
 #[test]
@@ -103,6 +99,7 @@ fn every_shipped_definition_and_the_local_connections_validate() {
         assert!(stdout.contains(&format!("valid ({name})")), "{name}:\n{stdout}");
     }
     assert!(stdout.contains("acme-partner"), "{stdout}");
+    assert!(!state.exists(), "validating writes nothing");
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -234,9 +231,8 @@ fn the_lifecycle_of_a_version_on_the_local_store() {
     let reverted = ok(&state, &["migrate", "standard-webhooks", "1.0.0", "1.1.0", "--revert"]);
     assert_eq!(moved(&reverted), on_new);
     let stored: Value = serde_json::from_str(&std::fs::read_to_string(state.join("apps.json")).unwrap()).unwrap();
-    let on = |version: &str| {
-        stored["connections"].as_array().unwrap().iter().filter(|c| c["version"] == version).count()
-    };
+    let on =
+        |version: &str| stored["connections"].as_array().unwrap().iter().filter(|c| c["version"] == version).count();
     assert_eq!(on("1.1.0"), 0);
     assert!(stored["connections"].as_array().unwrap().iter().all(|c| c.get("migrated_from").is_none()));
 
