@@ -90,7 +90,9 @@ impl AppStore for DynamoAppStore {
             for record in chunk {
                 let revision = record.revision();
                 let body = match record {
-                    Record::Version(v) => serde_json::to_string(&VersionRecord { revision: revision + 1, ..(**v).clone() }),
+                    Record::Version(v) => {
+                        serde_json::to_string(&VersionRecord { revision: revision + 1, ..(**v).clone() })
+                    }
                     Record::App(a) => serde_json::to_string(&AppRecord { revision: revision + 1, ..a.clone() }),
                     Record::Connection(c) => serde_json::to_string(&Connection { revision: revision + 1, ..c.clone() }),
                 }
