@@ -409,3 +409,23 @@ fn rendered_shows_what_bind_reads_with_the_connection_as_name() {
     registry.apply(&[registry.deprecate(KEY, v("1.0.0"), TODAY + Duration::days(21), TODAY).unwrap()]);
     assert!(matches!(registry.rendered(&registry.connections["client-000"], later), Err(AppError::Deprecated { .. })));
 }
+
+#[test]
+fn a_changed_connection_keeps_its_version_and_what_a_migration_noted() {
+    let mut registry = registry_with(0, true);
+    let id = (0..).map(|i| format!("moved-{i}")).find(|id| bucket(id) < 50).unwrap();
+    connect(&mut registry, connection(&id, None, true, false));
+    registry.apply(&registry.migrate(KEY, v("1.0.0"), v("1.1.0"), 50, false, TODAY).unwrap().records);
+    registry.apply(&[registry.promote(KEY, v("2.0.0")).unwrap()]);
+    // Changed without naming a version (a new description): neither the default nor back to 1.0.0.
+    let mut changed = connection(&id, None, true, false);
+    changed.description = "renamed".into();
+    connect(&mut registry, changed);
+    let stored = &registry.connections[&id];
+    assert_eq!((stored.version, stored.migrated_from), (Some(v("1.1.0")), Some(v("1.0.0"))));
+    assert_eq!(stored.description, "renamed");
+    let revert = registry.migrate(KEY, v("1.0.0"), v("1.1.0"), 100, true, TODAY).unwrap();
+    assert_eq!(revert.moved, vec![id.clone()]);
+    let err = registry.migrate(KEY, v("1.1.0"), v("1.1.0"), 100, false, TODAY).unwrap_err();
+    assert!(err.to_string().contains("same version"), "{err}");
+}
