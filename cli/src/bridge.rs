@@ -3,7 +3,7 @@
 //! receiver shares the pipeline's orders queue, so webhook orders get the same lifecycle.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use orderflow_shared::adapters::embedded::ManualClock;
@@ -78,7 +78,12 @@ impl LocalConfig {
     /// The apps store itself (see [`Self::apps`]), for what reads it whole: the portal.
     pub fn apps_store(&self, file: Option<PathBuf>, origins: &[(&str, &str)]) -> Result<MemoryAppStore, String> {
         match file {
-            Some(file) => MemoryAppStore::kept_in(file, || self.registry(origins)).map_err(|e| e.message),
+            Some(file) => {
+                let folder = file.parent().unwrap_or(Path::new("."));
+                std::fs::create_dir_all(folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+                MemoryAppStore::kept_in(file.clone(), || self.registry(origins))
+                    .map_err(|e| format!("{}: {}", file.display(), e.message))
+            }
             None => Ok(MemoryAppStore::new(self.registry(origins)?)),
         }
     }

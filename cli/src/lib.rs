@@ -2,6 +2,7 @@
 //! embedded pipeline ([`pipeline`], [`bridge`]) the way the CLI does.
 
 pub mod accounts;
+pub mod apps;
 pub mod bridge;
 pub mod config_dir;
 pub mod convert;

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use orderflow_cli::{accounts, bridge, config_dir, convert, dead_letters, demo, erp_doubles, serve, stats_backfill};
+use orderflow_cli::{
+    accounts, apps, bridge, config_dir, convert, dead_letters, demo, erp_doubles, serve, stats_backfill,
+};
 
 #[derive(Parser)]
 #[command(name = "orderflow", version, about = "Purchase orders in, processed traceable orders out")]
@@ -70,6 +72,12 @@ enum Command {
         /// The first day left to the live counts (YYYY-MM-DD).
         #[arg(long)]
         before: Option<String>,
+    },
+    /// Integration apps: versions, connections, promote, migrate, deprecate, env values
+    /// (the local store in --state, or the apps table with --aws).
+    Apps {
+        #[command(flatten)]
+        options: apps::Options,
     },
     /// Serve the Orders API on localhost, with the pipeline running behind it.
     Serve {
@@ -170,6 +178,7 @@ async fn main() -> ExitCode {
             dead_letters::run(action, dead_letters::Queues { dead_letters: queue_url, target: to }).await
         }
         Command::StatsBackfill { table, before } => stats_backfill::run(&table, before).await,
+        Command::Apps { options } => apps::run(options).await,
         Command::Serve { options, config } => async { serve::run(options, config.locate()?).await }.await,
         Command::Account { action: AccountAction::Add { name, role, file } } => {
             accounts::add(&file, &name, role, std::io::stdin().lock())

@@ -28,6 +28,7 @@ use lambda_http::RequestExt;
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use subtle::ConstantTimeEq;
 
+use crate::apps::APPS_FILE;
 use crate::bridge::{Bridge, LocalConfig};
 use crate::demo::RECOVERY_BACKOFF;
 use crate::legacy_proxy::LegacyProxy;
@@ -52,9 +53,6 @@ const MAX_HEAD_BYTES: usize = 10 * 1024;
 const QUEUE_POLL: Duration = Duration::from_millis(20);
 /// The poll sources' cursors, in the --state folder.
 const POLL_CURSORS_FILE: &str = "poll-cursors.json";
-/// The apps store of a local run: the app definitions and connections, seeded from the
-/// configuration folder on the first run, then changed only by `orderflow apps`.
-pub const APPS_FILE: &str = "apps.json";
 
 /// `orderflow serve`'s options, as the command line gives them.
 #[derive(clap::Args)]

@@ -117,7 +117,8 @@ mod tests {
         let next = APP.replace("1.0.0", "2.0.0");
         let connection = |id: &str, version: &str| json!({"id": id, "app": "acme", "version": version, "properties": {"seller": "S"}});
         let file: ConnectionsFile =
-            serde_json::from_value(json!({"connections": [connection("a", "1.0.0"), connection("b", "2.0.0")]})).unwrap();
+            serde_json::from_value(json!({"connections": [connection("a", "1.0.0"), connection("b", "2.0.0")]}))
+                .unwrap();
         let today = date!(2026 - 12 - 01);
         let mut registry = seed::registry(&[APP, &next], &file, today).unwrap();
         registry.apply(&[registry.promote("acme", "2.0.0".parse().unwrap()).unwrap()]);

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use time::Date;
 
 use super::definition::{AppDefinition, DefinitionError, PropertyType, RetryPolicy};
@@ -141,6 +141,10 @@ pub fn check_renders(definition: &AppDefinition) -> Result<(), DefinitionError> 
     })
 }
 
+/// The retry fields each runtime takes from [`RetryPolicy`] when its configuration does not set them.
+const POLL_RETRY_FIELDS: [&str; 3] = ["max_attempts", "timeout_ms", "max_wait_seconds"];
+const CALL_RETRY_FIELDS: [&str; 1] = ["timeout_ms"];
+
 fn render_all(definition: &AppDefinition, values: &impl Values) -> Result<Bound, template::TemplateError> {
     let id = values.connection_id().to_owned();
     let retry = definition.retry;
@@ -154,7 +158,6 @@ fn render_all(definition: &AppDefinition, values: &impl Values) -> Result<Bound,
         .map(|w| crate::webhook::check_source(&w).map(|()| w))
         .transpose()
         .map_err(|e| failed("triggers.webhook.config", e.to_string()))?;
-    let poll_fields = ["max_attempts", "timeout_ms", "max_wait_seconds"];
     let poll = match &definition.triggers.poll {
         Some(t) => Some(render_as::<PollSourceConfig>(
             &t.config,
@@ -162,7 +165,7 @@ fn render_all(definition: &AppDefinition, values: &impl Values) -> Result<Bound,
             values,
             Some(&id),
             &retry,
-            &poll_fields,
+            &POLL_RETRY_FIELDS,
         )?),
         None => None,
     };
@@ -172,18 +175,53 @@ fn render_all(definition: &AppDefinition, values: &impl Values) -> Result<Bound,
         .map_err(|e| failed("triggers.poll.config", e.to_string()))?;
     let shop = match &definition.actions.shop {
         Some(a) => {
-            Some(render_as::<ShopConfig>(&a.config, "actions.shop.config", values, None, &retry, &["timeout_ms"])?)
+            Some(render_as::<ShopConfig>(&a.config, "actions.shop.config", values, None, &retry, &CALL_RETRY_FIELDS)?)
         }
         None => None,
     };
     let shop = shop.map(|s| s.check().map(|()| s)).transpose().map_err(|e| failed("actions.shop.config", e))?;
     let erp = match &definition.actions.erp {
-        Some(a) => {
-            Some(render_as::<ConnectorConfig>(&a.config, "actions.erp.config", values, None, &retry, &["timeout_ms"])?)
-        }
+        Some(a) => Some(render_as::<ConnectorConfig>(
+            &a.config,
+            "actions.erp.config",
+            values,
+            None,
+            &retry,
+            &CALL_RETRY_FIELDS,
+        )?),
         None => None,
     };
     Ok(Bound { webhook, poll, shop, erp })
+}
+
+impl Registry {
+    /// What [`Registry::bind`] reads, as JSON by runtime (`webhook`, `poll`, `shop`, `erp`):
+    /// for an operator to see what a connection runs with (secrets are references). Refused
+    /// as `bind` refuses.
+    pub fn rendered(&self, connection: &Connection, today: Date) -> Result<Vec<(&'static str, Value)>, AppError> {
+        self.bind(connection, today)?;
+        let record = self.pinned(connection, today)?;
+        let definition = &record.definition;
+        let values = ConnectionValues { definition, env: &record.env, connection };
+        let id = connection.id.as_str();
+        let configs = [
+            ("webhook", definition.triggers.webhook.as_ref().map(|t| &t.config), Some(id), &[][..]),
+            ("poll", definition.triggers.poll.as_ref().map(|t| &t.config), Some(id), &POLL_RETRY_FIELDS[..]),
+            ("shop", definition.actions.shop.as_ref().map(|a| &a.config), None, &CALL_RETRY_FIELDS[..]),
+            ("erp", definition.actions.erp.as_ref().map(|a| &a.config), None, &CALL_RETRY_FIELDS[..]),
+        ];
+        let mut out = Vec::new();
+        for (runtime, config, name, fields) in configs {
+            let Some(config) = config else { continue };
+            let at = if matches!(runtime, "webhook" | "poll") { "triggers" } else { "actions" };
+            let at = format!("{at}.{runtime}.config");
+            let object = render_object(config, &at, &values, name, &definition.retry, fields).map_err(|e| {
+                AppError::Invalid { connection: connection.id.clone(), app: definition.label(), reason: e.to_string() }
+            })?;
+            out.push((runtime, Value::Object(object)));
+        }
+        Ok(out)
+    }
 }
 
 fn failed(at: &str, reason: String) -> template::TemplateError {
@@ -199,6 +237,22 @@ fn render_as<T: DeserializeOwned>(
     retry: &RetryPolicy,
     retry_fields: &[&str],
 ) -> Result<T, template::TemplateError> {
+    let object = render_object(config, at, values, name, retry, retry_fields)?;
+    serde_path_to_error::deserialize(Value::Object(object)).map_err(|e| {
+        let path = e.path().to_string();
+        failed(&format!("{at}.{path}"), e.into_inner().to_string())
+    })
+}
+
+/// Rendered, given its `name` and the retry fields it takes but does not set.
+fn render_object(
+    config: &Value,
+    at: &str,
+    values: &impl Values,
+    name: Option<&str>,
+    retry: &RetryPolicy,
+    retry_fields: &[&str],
+) -> Result<Map<String, Value>, template::TemplateError> {
     let mut rendered = template::render(config, at, values)?;
     let object = rendered.as_object_mut().ok_or_else(|| failed(at, "must be a JSON object".into()))?;
     if let Some(name) = name {
@@ -214,10 +268,7 @@ fn render_as<T: DeserializeOwned>(
             object.entry(field).or_insert(value);
         }
     }
-    serde_path_to_error::deserialize(Value::Object(std::mem::take(object))).map_err(|e| {
-        let path = e.path().to_string();
-        failed(&format!("{at}.{path}"), e.into_inner().to_string())
-    })
+    Ok(std::mem::take(object))
 }
 
 /// A connection's values: its properties (else the defaults), the version's environment

@@ -68,7 +68,17 @@ impl Registry {
             )));
         }
         let app = self.apps.get(&connection.app).ok_or_else(|| AppError::UnknownVersion(connection.app.clone()))?;
-        let version = *connection.version.get_or_insert(app.default_version);
+        let stored = self.connections.get(&connection.id);
+        // A changed connection that names no version stays on its own, not the default; on
+        // the same version it stays revertible to where a migration brought it from.
+        let pinned = stored.filter(|s| s.app == connection.app).and_then(|s| s.version);
+        let version = *connection.version.get_or_insert(pinned.unwrap_or(app.default_version));
+        if let Some(stored) = stored
+            && stored.version == Some(version)
+            && connection.migrated_from.is_none()
+        {
+            connection.migrated_from = stored.migrated_from;
+        }
         let record = self.version(&connection.app, version)?;
         if record.deprecated_on.is_some_and(|on| on <= today) {
             return Err(AppError::Refused(format!(
@@ -113,6 +123,9 @@ impl Registry {
     ) -> Result<Migration, AppError> {
         if percent > 100 {
             return Err(AppError::Refused(format!("--percent {percent}: at most 100")));
+        }
+        if from == to {
+            return Err(AppError::Refused(format!("{key}@{from}: FROM and TO are the same version")));
         }
         let (source, target) = if revert { (to, from) } else { (from, to) };
         self.version(key, source)?;

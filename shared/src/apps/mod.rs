@@ -24,3 +24,6 @@ pub use lifecycle::{DEPRECATION_NOTICE_DAYS, Migration, bucket};
 pub use live::{Apps, LiveApps, Rebuilt};
 pub use registry::{AppError, AppRecord, Connection, Record, Registry, VersionRecord, VersionState};
 pub use version::Version;
+
+#[cfg(test)]
+mod tests;
