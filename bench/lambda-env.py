@@ -3,18 +3,26 @@
 usage: lambda-env.py > env.json   (AWS_ENDPOINT_URL must point at a running moto server)
 
 `{runtime_api}` in a value is replaced by the harness with its Runtime API address, which also
-stands in for the Orders API and the DTE provider. The ERP is a closed port: the worker's
-invocations take the "ERP down, park in the DLQ" path.
+stands in for the Orders API and the DTE provider. The connections are the local ones in an apps
+table (tests/lambda/apps_seed.py, shared with the lambda tests); the ERP is a closed port: the
+worker's invocations take the "ERP down, park in the DLQ" path.
 """
 
+import importlib.util
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
 import boto3
 
 REPO = Path(__file__).resolve().parents[1]
+sys.dont_write_bytecode = True  # no __pycache__ in tests/lambda from this import
+_SEED = importlib.util.spec_from_file_location("apps_seed", REPO / "tests" / "lambda" / "apps_seed.py")
+apps_seed = importlib.util.module_from_spec(_SEED)
+_SEED.loader.exec_module(apps_seed)
+
 BUCKET = "orderflow-local-orders"  # named in events/xml-order-converter-s3-put.json
 ORDER_KEY = "incoming/small-clp.xml"  # the object that event announces
 SENDER = "orders@example.com"
@@ -56,14 +64,10 @@ def main():
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
     )
     ses.create_email_identity(EmailIdentity=SENDER)
-    for name, value in json.loads((REPO / "config" / "local-secrets.json").read_text()).items():
-        ssm.put_parameter(Name=f"/orderflow/dev/webhooks/{name}", Value=value, Type="SecureString", Overwrite=True)
-    ssm.put_parameter(Name="/orderflow/dev/erp/bc-client-secret", Value="local", Type="SecureString", Overwrite=True)
+    apps = apps_seed.seed(dynamodb, ssm, f"{run}-apps", properties={
+        "business-central": {"environment_url": "http://127.0.0.1:9", "token_url": "http://127.0.0.1:9/token"},
+    })
     secret = lambda name: secrets.create_secret(Name=f"{run}-{name}", SecretString="local")["ARN"]  # noqa: E731
-    connector = json.loads((REPO / "config" / "erp-connectors.local.json").read_text())["connectors"]["business-central"]
-    connector["base_url"] = "http://127.0.0.1:9/api"
-    connector["auth"]["token_url"] = "http://127.0.0.1:9/token"
-    connector["auth"]["client_secret_ref"] = "ssm:/orderflow/dev/erp/bc-client-secret"
     env = {
         "ORDERS_BUCKET": BUCKET,
         "ORDERS_QUEUE_URL": queue("orders"),
@@ -78,8 +82,8 @@ def main():
         "ORDERS_API_KEY_REF": f"secretsmanager:{secret('api-key')}",
         "EMAIL_SENDER": SENDER,
         "EMAIL_CONFIGURATION_SET": "orderflow-local",
-        "WEBHOOK_SOURCES_JSON": (REPO / "config" / "webhook-sources.json").read_text(),
-        "ERP_CONNECTOR_JSON": json.dumps(connector),
+        "APPS_TABLE": apps,
+        "ERP_CONNECTION": "business-central",
         "RECOVERY_STATE_MACHINE_ARN": "arn:aws:states:us-west-2:123456789012:stateMachine:bench-recovery",
         "OPS_ALERT_EMAIL": "ops@example.com",
         "ALERT_SENDER": SENDER,

@@ -13,7 +13,7 @@ use orderflow_shared::adapters::embedded::event_source::{Polled, poll_once};
 use orderflow_shared::apps::seed::{self, ConnectionsFile};
 use orderflow_shared::apps::{self, LiveApps, Registry, Runtime};
 use orderflow_shared::batch::Budget;
-use orderflow_shared::erp::HttpConnector;
+use orderflow_shared::erp::{ConnectorConfig, HttpConnector};
 use orderflow_shared::mapping::MappingRef;
 use orderflow_shared::ports::{Clock, SystemClock};
 use orderflow_shared::secrets::Secret;
@@ -122,6 +122,12 @@ impl LocalConfig {
             let moved = self.runtime(&[(configured, origin)])?;
             config = moved.connectors.connectors.get(name).cloned().ok_or_else(|| missing(&moved))?;
         }
+        self.build_connector(name, &config)
+    }
+
+    /// The connector of `config` (connection `name`'s ERP action), with the local secrets and
+    /// mappings.
+    pub fn build_connector(&self, name: &str, config: &ConnectorConfig) -> Result<Connector, String> {
         let values = self.secret_values()?;
         let secrets: HashMap<String, Secret> = config
             .secret_refs()
@@ -132,7 +138,7 @@ impl LocalConfig {
             MappingRef::File(path) => self.dir.mapping(path)?,
             MappingRef::S3 { .. } => return Err(format!("connector {name}: a local run reads mappings from files")),
         };
-        HttpConnector::new(name, &config, &secrets, mapping, Arc::new(SystemClock)).map_err(|e| e.to_string())
+        HttpConnector::new(name, config, &secrets, mapping, Arc::new(SystemClock)).map_err(|e| e.to_string())
     }
 }
 

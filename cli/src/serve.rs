@@ -126,9 +126,16 @@ pub async fn run(options: Options, config: LocalConfig) -> Result<(), String> {
     let pipeline = Pipeline::open(&state, Time::Real, Storage::Journaled, dte)?;
     let backoff = Backoff { base_seconds: options.recovery_backoff_seconds, ..RECOVERY_BACKOFF };
     let tasks = Arc::new(pipeline.error_handler(state.join("ops-outbox"), backoff)?);
-    let connector = erp.as_deref().map(|name| config.connector(name, None)).transpose()?;
     // Kept in the state folder: `orderflow apps … --state` changes what this process runs.
     let apps = config.apps(Some(state.join(APPS_FILE)), &[])?;
+    let connector = match erp.as_deref() {
+        Some(name) => {
+            let runtime = apps.runtime().await.map_err(|e| e.to_string())?;
+            let erp_config = runtime.connectors.connectors.get(name).ok_or_else(|| runtime.missing("ERP connector", name))?;
+            Some(config.build_connector(name, erp_config)?)
+        }
+        None => None,
+    };
     let bridge = Bridge::new(&config, apps.clone(), pipeline.orders.clone(), connector, pipeline.time())?;
     let shops = match shops {
         true => Some(Shops::new(&config, &config.shops(&[])?, pipeline.store.clone(), pipeline.time())?),

@@ -20,12 +20,15 @@ from pathlib import Path
 import boto3
 import pytest
 
+import apps_seed
+
 REPO = Path(__file__).resolve().parents[2]
 BUCKET = "orderflow-local-orders"  # the bucket named in events/xml-order-converter-s3-put.json
 SENDER = "orders@example.com"
 LOCAL_SECRETS = json.loads((REPO / "config" / "local-secrets.json").read_text())
-POLL_SOURCES = json.loads((REPO / "config" / "poll-sources.json").read_text())
-WOO_KEY = next(s for s in POLL_SOURCES["sources"] if s["name"] == "woocommerce")["auth"]["username"]
+WOO_KEY = next(c for c in apps_seed.local_connections() if c["id"] == "woocommerce")["properties"]["consumer_key"]
+# The connection the erp-sync worker pushes to (the template's ErpConnection default).
+ERP_CONNECTION = "business-central"
 
 
 def answer_json(handler, payload, headers=()):
@@ -39,7 +42,7 @@ def answer_json(handler, payload, headers=()):
 
 class FakeWooOrders(http.server.BaseHTTPRequestHandler):
     """WooCommerce's `GET /orders` for the poller: the sample webhook order, one page, with the
-    consumer key and secret of the deployed configuration (the secret from moto's SSM)."""
+    consumer key and secret of the local woocommerce connection (the secret from moto's SSM)."""
 
     def do_GET(self):  # noqa: N802 (http.server's naming)
         expected = "Basic " + base64.b64encode(f"{WOO_KEY}:{LOCAL_SECRETS['woocommerce-consumer-secret']}".encode()).decode()
@@ -93,7 +96,7 @@ def keyed_table(dynamodb, name):
 
 
 @pytest.fixture(scope="session")
-def resources(aws):
+def resources(aws, woo_url):
     suffix = str(int(time.time() * 1000))
     s3, sqs, dynamodb, secrets = aws["s3"], aws["sqs"], aws["dynamodb"], aws["secretsmanager"]
     try:
@@ -129,15 +132,17 @@ def resources(aws):
     shop_sync = sqs.create_queue(QueueName=f"invoke-shop-sync-{suffix}.fifo", Attributes=fifo)["QueueUrl"]
     shop_dlq = sqs.create_queue(QueueName=f"invoke-shop-dlq-{suffix}.fifo", Attributes=fifo)["QueueUrl"]
     dedup = keyed_table(dynamodb, f"invoke-webhook-dedup-{suffix}")
-    # The deployed sources name SSM parameters; moto holds them with the local development secrets.
     ssm = aws["ssm"]
-    for name, value in json.loads((REPO / "config" / "local-secrets.json").read_text()).items():
-        ssm.put_parameter(Name=f"/orderflow/dev/webhooks/{name}", Value=value, Type="SecureString", Overwrite=True)
-        ssm.put_parameter(Name=f"/orderflow/dev/poll/{name}", Value=value, Type="SecureString", Overwrite=True)
-    ssm.put_parameter(Name="/orderflow/dev/erp/bc-client-secret", Value="local", Type="SecureString", Overwrite=True)
+    # The app definitions and the local connections (their secrets in moto's SSM), WooCommerce
+    # pointed at the stand-in the poller reads and Business Central at a closed port: the ERP is
+    # down.
+    apps = apps_seed.seed(dynamodb, ssm, f"invoke-apps-{suffix}", properties={
+        "woocommerce": {"site_url": woo_url},
+        "business-central": {"environment_url": "http://127.0.0.1:9", "token_url": "http://127.0.0.1:9/token"},
+    })
     poll_cursors = keyed_table(dynamodb, f"invoke-poll-cursors-{suffix}")
-    # catalog-sync: its staging table (with the sparse list-index), request log, configuration
-    # parameter and the shop credential the deployed shops file names.
+    # catalog-sync: its staging table (with the sparse list-index), request log and configuration
+    # parameter (the deployed one: its ERP and shop name connections seeded above).
     staging = f"invoke-catalog-staging-{suffix}"
     dynamodb.create_table(
         TableName=staging,
@@ -155,32 +160,23 @@ def resources(aws):
     catalog_audit = keyed_table(dynamodb, f"invoke-catalog-audit-{suffix}")
     catalog = json.loads((REPO / "config" / "catalog.json").read_text())
     ssm.put_parameter(Name="/orderflow/dev/catalog/config", Value=json.dumps(catalog), Type="SecureString", Overwrite=True)
-    ssm.put_parameter(Name="/orderflow/dev/shops/shopify-access-token", Value="local", Type="SecureString", Overwrite=True)
     api_key = secrets.create_secret(Name=f"invoke-api-key-{suffix}", SecretString="local-invoke-key")["ARN"]
     dte_token = secrets.create_secret(Name=f"invoke-dte-token-{suffix}", SecretString="local-dte-token")["ARN"]
     return {
         "orders": orders, "pending": pending, "table": table, "api_key": api_key, "dte_token": dte_token,
         "erp_sync": erp_sync, "erp_dlq": erp_dlq, "dedup": dedup, "shop_sync": shop_sync, "shop_dlq": shop_dlq,
-        "poll_cursors": poll_cursors,
+        "poll_cursors": poll_cursors, "apps": apps,
         "staging": staging, "catalog_audit": catalog_audit,
     }
 
 
 @pytest.fixture(scope="session")
 def woo_url():
+    """The stand-in's origin: the woocommerce connection's site_url (its API under /wp-json/wc/v3)."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeWooOrders)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/wp-json/wc/v3"
+    yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
-
-
-def poll_sources(woo_url):
-    """The deployed poll sources, WooCommerce's pointed at the local stand-in."""
-    sources = json.loads(json.dumps(POLL_SOURCES))
-    for source in sources["sources"]:
-        if source["name"] == "woocommerce":
-            source["base_url"] = woo_url
-    return json.dumps(sources)
 
 
 @pytest.fixture(scope="session")
@@ -191,17 +187,8 @@ def dte_url():
     server.shutdown()
 
 
-def unreachable_erp():
-    """The local Business Central connector, pointed at a closed port: the ERP is down."""
-    connector = json.loads((REPO / "config" / "erp-connectors.local.json").read_text())["connectors"]["business-central"]
-    connector["base_url"] = "http://127.0.0.1:9/api"
-    connector["auth"]["token_url"] = "http://127.0.0.1:9/token"
-    connector["auth"]["client_secret_ref"] = "ssm:/orderflow/dev/erp/bc-client-secret"
-    return connector
-
-
 @pytest.fixture(scope="session")
-def watch(resources, dte_url, woo_url):
+def watch(resources, dte_url):
     port = free_port()
     env = {
         "ORDERS_BUCKET": BUCKET,
@@ -213,16 +200,16 @@ def watch(resources, dte_url, woo_url):
         "ORDERS_API_URL": f"http://127.0.0.1:{port}/lambda-url/state-router",
         "ORDERS_API_KEY_REF": f"secretsmanager:{resources['api_key']}",
         "EMAIL_SENDER": SENDER,
-        "WEBHOOK_SOURCES_JSON": (REPO / "config" / "webhook-sources.json").read_text(),
+        # The connections of webhook-bridge, erp-sync-worker, order-poller, shop-sync and
+        # catalog-sync, and the portal's apps page.
+        "APPS_TABLE": resources["apps"],
+        "ERP_CONNECTION": ERP_CONNECTION,
         "ERP_SYNC_QUEUE_URL": resources["erp_sync"],
         "DEDUP_TABLE": resources["dedup"],
         "ERP_DLQ_URL": resources["erp_dlq"],
-        "ERP_CONNECTOR_JSON": json.dumps(unreachable_erp()),
         "EMAIL_CONFIGURATION_SET": "orderflow-local",
         "SHOP_SYNC_QUEUE_URL": resources["shop_sync"],
         "SHOP_SYNC_DLQ_URL": resources["shop_dlq"],
-        "SHOPS_JSON": (REPO / "config" / "shops.json").read_text(),
-        "POLL_SOURCES_JSON": poll_sources(woo_url),
         "POLL_CURSOR_TABLE": resources["poll_cursors"],
         # The error handler and broadcast retry; the sample's broadcasts succeed, so the router
         # never starts this (absent) workflow.
@@ -239,7 +226,6 @@ def watch(resources, dte_url, woo_url):
         "STAGING_TABLE": resources["staging"],
         "CATALOG_AUDIT_TABLE": resources["catalog_audit"],
         "CATALOG_CONFIG_REF": "ssm:/orderflow/dev/catalog/config",
-        "ERP_CONNECTORS_JSON": json.dumps({"connectors": {"erp": unreachable_erp()}}),
         "ALERT_SENDER": "orders@example.com",
     }
     for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_EC2_METADATA_DISABLED"):
@@ -247,7 +233,7 @@ def watch(resources, dte_url, woo_url):
     (REPO / ".cache").mkdir(exist_ok=True)
     log = open(REPO / ".cache" / "cargo-lambda-watch.log", "w")
     args = ["cargo", "lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port", str(port)]
-    # Inherited rather than passed with --env-var, which splits values on commas (JSON has many).
+    # Inherited rather than passed with --env-var, which splits values on commas.
     proc = subprocess.Popen(
         args, cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )

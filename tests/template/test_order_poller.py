@@ -1,10 +1,11 @@
-"""The order poller: a schedule per configured source with retries and a dead-letter queue, a
+"""The order poller: a schedule per polled connection with retries and a dead-letter queue, a
 least-privilege function and scheduler role, the cursor table, and alarms on what can fail."""
 
 import json
 
 import pytest
 
+import connections
 from translate import REPO_ROOT, function_statements, iam_statements, is_get_att, is_ref, load_sam_template, names, props, resources_of_type
 
 POLLER = "OrderPollerFunction"
@@ -12,8 +13,8 @@ SCHEDULE_DLQ = "OrderPollerScheduleDeadLetterQueue"
 
 
 def _configured_sources():
-    config = json.loads((REPO_ROOT / "config" / "poll-sources.json").read_text(encoding="utf-8"))
-    return [s["name"] for s in config["sources"]]
+    """The deployed connections whose app version has a poll trigger."""
+    return [c["id"] for c in connections.with_part("poll")]
 
 
 @pytest.fixture(scope="module")
@@ -64,16 +65,19 @@ def test_the_poller_may_queue_read_and_save_cursors_and_read_its_secrets_only(cf
     granted = {}
     for s in statements:
         granted.setdefault(s["Action"], []).append(s["Resource"])
-    assert sorted(granted) == ["dynamodb:GetItem", "dynamodb:PutItem", "sqs:SendMessage", "ssm:GetParameter"]
+    assert sorted(granted) == ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "sqs:SendMessage", "ssm:GetParameter"]
     assert all(is_get_att(r, "PollCursorsTable") for r in granted["dynamodb:GetItem"] + granted["dynamodb:PutItem"])
+    assert [r for r in granted["dynamodb:Scan"] if not is_get_att(r, "AppsTable")] == []
     assert sorted(r["Fn::GetAtt"][0] for r in granted["sqs:SendMessage"]) == ["ErpSyncQueue", "OrdersQueue"]
-    (ssm,) = granted["ssm:GetParameter"]
-    assert ssm["Fn::Sub"].endswith(":parameter/orderflow/${Stage}/poll/*")
+    # A partner's key under poll/, a shop's credential under shops/ (shared with shop-sync).
+    ssm = sorted(r["Fn::Sub"].rsplit(":parameter", 1)[1] for r in granted["ssm:GetParameter"])
+    assert ssm == ["/orderflow/${Stage}/poll/*", "/orderflow/${Stage}/shops/*"]
 
 
-def test_the_poller_reads_its_sources_and_resources_from_the_template(cfn):
+def test_the_poller_reads_its_connections_and_resources_from_the_template(cfn):
     variables = props(cfn, POLLER)["Environment"]["Variables"]
-    assert is_ref(variables["POLL_SOURCES_JSON"], "PollSourcesJson")
+    assert is_ref(variables["APPS_TABLE"], "AppsTable")
+    assert "POLL_SOURCES_JSON" not in variables
     assert is_ref(variables["POLL_CURSOR_TABLE"], "PollCursorsTable")
     assert is_ref(variables["ERP_SYNC_QUEUE_URL"], "ErpSyncQueue")
     assert is_ref(variables["ORDERS_QUEUE_URL"], "OrdersQueue")
@@ -83,10 +87,17 @@ def test_the_poller_reads_its_sources_and_resources_from_the_template(cfn):
     assert (REPO_ROOT / "functions" / "order-poller" / "src" / "main.rs").is_file()
 
 
-def test_the_sources_parameter_defaults_to_the_deployed_configuration():
-    default = load_sam_template()["Parameters"]["PollSourcesJson"]["Default"]
-    config = json.loads((REPO_ROOT / "config" / "poll-sources.json").read_text(encoding="utf-8"))
-    assert json.loads(default) == config
+def test_the_schedules_loop_over_a_parameter_whose_default_is_every_polled_connection():
+    template = load_sam_template()
+    parameter = template["Parameters"]["PollConnections"]
+    assert parameter["Type"] == "CommaDelimitedList"
+    default = parameter["Default"].split(",")
+    # Both ways: a polled connection without a schedule is never polled, a schedule of a
+    # connection without a poll trigger fails every run.
+    assert sorted(default) == sorted(_configured_sources())
+    assert len(set(default)) == len(default)
+    identifier, collection, _ = template["Resources"]["Fn::ForEach::PollSchedules"]
+    assert (identifier, collection) == ("Source", {"Ref": "PollConnections"})
 
 
 def test_the_cursor_table_is_keyed_by_source_name_recoverable_and_encrypted(cfn):

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from translate import REPO_ROOT, as_list, function_statements, is_get_att, is_ref, names, props, resources_of_type
+from translate import as_list, function_statements, is_get_att, is_ref, names, props, resources_of_type
 
 SHOP_SYNC = "ShopSyncFunction"
 ACTION_STATES = ["cancelled", "delivered", "dispatched", "refunded"]
@@ -73,12 +73,12 @@ def test_the_role_writes_only_the_orders_table_and_sends_only_to_its_own_queues(
     assert secrets["Resource"]["Fn::Sub"].endswith(":parameter/orderflow/${Stage}/shops/*")
 
 
-def test_the_shops_come_from_a_parameter_whose_default_is_the_shipped_file(cfn):
+def test_the_shops_are_the_connections_of_the_apps_table_which_it_only_scans(cfn, statements):
     env = props(cfn, SHOP_SYNC)["Environment"]["Variables"]
-    assert is_ref(env["SHOPS_JSON"], "ShopsJson")
-    default = json.loads(cfn["Parameters"]["ShopsJson"]["Default"])
-    with open(REPO_ROOT / "config" / "shops.json") as shipped:
-        assert default == json.load(shipped)
+    assert is_ref(env["APPS_TABLE"], "AppsTable")
+    assert "SHOPS_JSON" not in env
+    apps = [s for s in statements if "AppsTable" in json.dumps(s["Resource"])]
+    assert [(s["Action"], is_get_att(s["Resource"], "AppsTable")) for s in apps] == [("dynamodb:Scan", True)]
     assert int(env["SHOP_CLAIM_TIMEOUT_SECONDS"]) > props(cfn, SHOP_SYNC)["Timeout"]
 
 

@@ -6,10 +6,10 @@ One record's worst case is computed the way the Rust handlers compute it at run 
 `worst_case_per_record`), from the constants read out of the Rust sources, so a change on either
 side that breaks the arithmetic fails here."""
 
-import json
 import re
 
-from translate import REPO_ROOT, props, resources_of_type
+import connections
+from translate import REPO_ROOT, load_sam_template, props, resources_of_type
 
 
 def _rust_seconds(path, name):
@@ -51,14 +51,15 @@ def _worst_case_per_record(cfn, function):
         # The claim-check read and the parking send, and the Orders API call.
         return int(env["API_TIMEOUT_MS"]) / 1000 + 2 * AWS_OPERATION
     if function == "ErpSyncWorkerFunction":
-        connector = json.loads(cfn["Parameters"]["ErpConnectorJson"]["Default"])
-        return ERP_CALLS_PER_RECORD * connector["timeout_ms"] / 1000 + AWS_OPERATION
+        # The connection the worker pushes to (ErpConnection), as deployed (config/connections.json).
+        erp = connections.connection(load_sam_template()["Parameters"]["ErpConnection"]["Default"])
+        return ERP_CALLS_PER_RECORD * connections.timeout_ms(erp, "erp") / 1000 + AWS_OPERATION
     if function == "ShopSyncFunction":
         # The shop calls twice (one repeat after a short Retry-After), the wait, and the store,
         # queue and park calls (`worst_case_per_record` in functions/shop-sync/src/worker.rs).
-        shops = json.loads(cfn["Parameters"]["ShopsJson"]["Default"])["shops"]
+        shops = connections.with_part("shop")
         assert shops
-        slowest = max(shop.get("timeout_ms", 10_000) for shop in shops.values()) / 1000
+        slowest = max(connections.timeout_ms(shop, "shop") for shop in shops) / 1000
         return 2 * SHOP_CALLS_PER_RECORD * slowest + SHOP_MAX_WAIT + 6 * AWS_OPERATION
     raise AssertionError(f"{function} reads a queue; give its worst case per record here")
 
