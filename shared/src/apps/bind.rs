@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use time::Date;
 
-use super::definition::{AppDefinition, DefinitionError, PropertyType, RetryPolicy};
+use super::definition::{AppDefinition, DefinitionError, PropertyType};
 use super::registry::{AppError, Connection, Registry};
 use super::template::{self, Values};
 use crate::erp::{ConnectorConfig, ConnectorsFile};
@@ -145,53 +145,114 @@ pub fn check_renders(definition: &AppDefinition) -> Result<(), DefinitionError> 
 const POLL_RETRY_FIELDS: [&str; 3] = ["max_attempts", "timeout_ms", "max_wait_seconds"];
 const CALL_RETRY_FIELDS: [&str; 1] = ["timeout_ms"];
 
+/// Where one runtime's template sits in a definition: the triggers take the connection id as
+/// their `name`; each runtime takes some of the retry fields.
+struct Slot<'a> {
+    runtime: &'static str,
+    at: &'static str,
+    template: Option<&'a Value>,
+    named: bool,
+    retry_fields: &'static [&'static str],
+}
+
+fn slots(d: &AppDefinition) -> [Slot<'_>; 4] {
+    [
+        Slot {
+            runtime: "webhook",
+            at: "triggers.webhook.config",
+            template: d.triggers.webhook.as_ref().map(|t| &t.config),
+            named: true,
+            retry_fields: &[],
+        },
+        Slot {
+            runtime: "poll",
+            at: "triggers.poll.config",
+            template: d.triggers.poll.as_ref().map(|t| &t.config),
+            named: true,
+            retry_fields: &POLL_RETRY_FIELDS,
+        },
+        Slot {
+            runtime: "shop",
+            at: "actions.shop.config",
+            template: d.actions.shop.as_ref().map(|a| &a.config),
+            named: false,
+            retry_fields: &CALL_RETRY_FIELDS,
+        },
+        Slot {
+            runtime: "erp",
+            at: "actions.erp.config",
+            template: d.actions.erp.as_ref().map(|a| &a.config),
+            named: false,
+            retry_fields: &CALL_RETRY_FIELDS,
+        },
+    ]
+}
+
+/// Every template of `definition` rendered: by runtime, with its place, as a JSON object.
+fn render_objects(
+    definition: &AppDefinition,
+    values: &impl Values,
+) -> Result<Vec<(&'static str, &'static str, Map<String, Value>)>, template::TemplateError> {
+    let mut out = Vec::new();
+    for slot in slots(definition) {
+        let Some(template) = slot.template else { continue };
+        let mut rendered = template::render(template, slot.at, values)?;
+        let object = rendered.as_object_mut().ok_or_else(|| failed(slot.at, "must be a JSON object".into()))?;
+        if slot.named {
+            object.insert("name".into(), json!(values.connection_id()));
+        }
+        let retry = definition.retry;
+        let policy = [
+            ("max_attempts", retry.max_attempts.map(Value::from)),
+            ("timeout_ms", retry.timeout_ms.map(Value::from)),
+            ("max_wait_seconds", retry.max_wait_seconds.map(Value::from)),
+        ];
+        for (field, value) in policy {
+            if let (true, Some(value)) = (slot.retry_fields.contains(&field), value) {
+                object.entry(field).or_insert(value);
+            }
+        }
+        out.push((slot.runtime, slot.at, std::mem::take(object)));
+    }
+    Ok(out)
+}
+
 fn render_all(definition: &AppDefinition, values: &impl Values) -> Result<Bound, template::TemplateError> {
-    let id = values.connection_id().to_owned();
-    let retry = definition.retry;
-    let webhook = match &definition.triggers.webhook {
-        Some(t) => {
-            Some(render_as::<SourceConfig>(&t.config, "triggers.webhook.config", values, Some(&id), &retry, &[])?)
+    let mut bound = Bound { webhook: None, poll: None, shop: None, erp: None };
+    for (runtime, at, object) in render_objects(definition, values)? {
+        let checked = |result: Result<(), String>| result.map_err(|reason| failed(at, reason));
+        match runtime {
+            "webhook" => {
+                let source: SourceConfig = read(at, object)?;
+                checked(crate::webhook::check_source(&source).map_err(|e| e.to_string()))?;
+                bound.webhook = Some(source);
+            }
+            "poll" => {
+                let source: PollSourceConfig = read(at, object)?;
+                checked(crate::poll::config::check(&source).map_err(|e| e.to_string()))?;
+                bound.poll = Some(source);
+            }
+            "shop" => {
+                let shop: ShopConfig = read(at, object)?;
+                checked(shop.check())?;
+                bound.shop = Some(shop);
+            }
+            _ => bound.erp = Some(read(at, object)?),
         }
-        None => None,
-    };
-    let webhook = webhook
-        .map(|w| crate::webhook::check_source(&w).map(|()| w))
-        .transpose()
-        .map_err(|e| failed("triggers.webhook.config", e.to_string()))?;
-    let poll = match &definition.triggers.poll {
-        Some(t) => Some(render_as::<PollSourceConfig>(
-            &t.config,
-            "triggers.poll.config",
-            values,
-            Some(&id),
-            &retry,
-            &POLL_RETRY_FIELDS,
-        )?),
-        None => None,
-    };
-    let poll = poll
-        .map(|p| crate::poll::config::check(&p).map(|()| p))
-        .transpose()
-        .map_err(|e| failed("triggers.poll.config", e.to_string()))?;
-    let shop = match &definition.actions.shop {
-        Some(a) => {
-            Some(render_as::<ShopConfig>(&a.config, "actions.shop.config", values, None, &retry, &CALL_RETRY_FIELDS)?)
-        }
-        None => None,
-    };
-    let shop = shop.map(|s| s.check().map(|()| s)).transpose().map_err(|e| failed("actions.shop.config", e))?;
-    let erp = match &definition.actions.erp {
-        Some(a) => Some(render_as::<ConnectorConfig>(
-            &a.config,
-            "actions.erp.config",
-            values,
-            None,
-            &retry,
-            &CALL_RETRY_FIELDS,
-        )?),
-        None => None,
-    };
-    Ok(Bound { webhook, poll, shop, erp })
+    }
+    Ok(bound)
+}
+
+fn failed(at: &str, reason: String) -> template::TemplateError {
+    template::TemplateError { at: at.to_owned(), reason }
+}
+
+/// A rendered object read into its runtime shape, an error naming the path inside it.
+fn read<T: DeserializeOwned>(at: &str, object: Map<String, Value>) -> Result<T, template::TemplateError> {
+    serde_path_to_error::deserialize(Value::Object(object)).map_err(|e| {
+        let path = e.path().to_string();
+        failed(&format!("{at}.{path}"), e.into_inner().to_string())
+    })
 }
 
 impl Registry {
@@ -203,72 +264,13 @@ impl Registry {
         let record = self.pinned(connection, today)?;
         let definition = &record.definition;
         let values = ConnectionValues { definition, env: &record.env, connection };
-        let id = connection.id.as_str();
-        let configs = [
-            ("webhook", definition.triggers.webhook.as_ref().map(|t| &t.config), Some(id), &[][..]),
-            ("poll", definition.triggers.poll.as_ref().map(|t| &t.config), Some(id), &POLL_RETRY_FIELDS[..]),
-            ("shop", definition.actions.shop.as_ref().map(|a| &a.config), None, &CALL_RETRY_FIELDS[..]),
-            ("erp", definition.actions.erp.as_ref().map(|a| &a.config), None, &CALL_RETRY_FIELDS[..]),
-        ];
-        let mut out = Vec::new();
-        for (runtime, config, name, fields) in configs {
-            let Some(config) = config else { continue };
-            let at = if matches!(runtime, "webhook" | "poll") { "triggers" } else { "actions" };
-            let at = format!("{at}.{runtime}.config");
-            let object = render_object(config, &at, &values, name, &definition.retry, fields).map_err(|e| {
-                AppError::Invalid { connection: connection.id.clone(), app: definition.label(), reason: e.to_string() }
-            })?;
-            out.push((runtime, Value::Object(object)));
-        }
-        Ok(out)
+        let objects = render_objects(definition, &values).map_err(|e| AppError::Invalid {
+            connection: connection.id.clone(),
+            app: definition.label(),
+            reason: e.to_string(),
+        })?;
+        Ok(objects.into_iter().map(|(runtime, _, object)| (runtime, Value::Object(object))).collect())
     }
-}
-
-fn failed(at: &str, reason: String) -> template::TemplateError {
-    template::TemplateError { at: at.to_owned(), reason }
-}
-
-/// Rendered, given its `name` and the retry fields it takes but does not set, and read into `T`.
-fn render_as<T: DeserializeOwned>(
-    config: &Value,
-    at: &str,
-    values: &impl Values,
-    name: Option<&str>,
-    retry: &RetryPolicy,
-    retry_fields: &[&str],
-) -> Result<T, template::TemplateError> {
-    let object = render_object(config, at, values, name, retry, retry_fields)?;
-    serde_path_to_error::deserialize(Value::Object(object)).map_err(|e| {
-        let path = e.path().to_string();
-        failed(&format!("{at}.{path}"), e.into_inner().to_string())
-    })
-}
-
-/// Rendered, given its `name` and the retry fields it takes but does not set.
-fn render_object(
-    config: &Value,
-    at: &str,
-    values: &impl Values,
-    name: Option<&str>,
-    retry: &RetryPolicy,
-    retry_fields: &[&str],
-) -> Result<Map<String, Value>, template::TemplateError> {
-    let mut rendered = template::render(config, at, values)?;
-    let object = rendered.as_object_mut().ok_or_else(|| failed(at, "must be a JSON object".into()))?;
-    if let Some(name) = name {
-        object.insert("name".into(), json!(name));
-    }
-    let policy = [
-        ("max_attempts", retry.max_attempts.map(Value::from)),
-        ("timeout_ms", retry.timeout_ms.map(Value::from)),
-        ("max_wait_seconds", retry.max_wait_seconds.map(Value::from)),
-    ];
-    for (field, value) in policy {
-        if let (true, Some(value)) = (retry_fields.contains(&field), value) {
-            object.entry(field).or_insert(value);
-        }
-    }
-    Ok(std::mem::take(object))
 }
 
 /// A connection's values: its properties (else the defaults), the version's environment
