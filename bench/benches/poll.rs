@@ -11,9 +11,12 @@ use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use order_poller::{Poller, handle};
+use orderflow_cli::bridge::{LocalConfig, origin_of, today};
+use orderflow_cli::config_dir::ConfigDir;
 use orderflow_doubles::{FakeShopify, FakeWoo, SeedOrder};
 use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, ManualClock, MemoryPollCursors};
-use orderflow_shared::poll::{LocalSecrets, PollSources, real_pause};
+use orderflow_shared::apps::Runtime;
+use orderflow_shared::poll::{LocalSecrets, real_pause};
 use orderflow_shared::secrets::Secret;
 use serde_json::{Value, json};
 
@@ -28,14 +31,30 @@ fn seed(id: u64) -> SeedOrder {
         .line("PN-TE-07", "Té negro", 3, "4500.50")
 }
 
-fn sources(name: &str, base_url: &str, platform: Value) -> PollSources {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../config/poll-sources.local.json");
-    let file: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("the local poll sources")).unwrap();
-    let mut source = file["sources"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap().clone();
-    source["base_url"] = json!(base_url);
-    source["platform"] = platform;
-    source["filter"] = Value::Null;
-    PollSources::from_json(&json!({"sources": [source]}).to_string()).expect("valid sources")
+/// The local connections (the shipped app definitions and `config/connections.local.json`),
+/// with connection `name`'s poll source pointed at `base_url` (its origin moved to the
+/// double's), on `platform`'s paging and without a filter.
+fn sources(name: &str, base_url: &str, platform: Value) -> Arc<Runtime> {
+    let config = LocalConfig {
+        dir: ConfigDir::Dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../config").into()),
+        connections: None,
+        secrets: None,
+    };
+    let local = config.runtime(&[]).expect("the local connections");
+    let configured =
+        origin_of(&local.poll_sources.get(name).expect("the local poll source").base_url).unwrap().to_owned();
+    let mut registry = config.registry(&[(&configured, origin_of(base_url).unwrap())]).expect("the local connections");
+    let connection = &registry.connections[name];
+    let pinned = (connection.app.clone(), connection.version.expect("a pinned version"));
+    let definition = &mut registry.versions.get_mut(&pinned).expect("the pinned version").definition;
+    let poll = definition.triggers.poll.as_mut().expect("a poll trigger");
+    poll.config["platform"] = platform;
+    poll.config.as_object_mut().unwrap().remove("filter");
+    let runtime = registry.runtime(today());
+    let source = runtime.poll_sources.get(name).expect("valid sources");
+    assert_eq!(source.base_url, base_url);
+    assert!(source.filter.is_none());
+    Arc::new(runtime)
 }
 
 fn secrets() -> LocalSecrets {
@@ -48,7 +67,7 @@ fn secrets() -> LocalSecrets {
 /// One run from an empty cursor: every order taken and queued.
 async fn poll_once(sources: &str, name: &str, base_url: &str, platform: &Value, clock: &ManualClock) -> u32 {
     let poller = Poller {
-        sources: self::sources(sources, base_url, platform.clone()),
+        apps: self::sources(sources, base_url, platform.clone()),
         secrets: secrets(),
         cursors: MemoryPollCursors::new(),
         erp_sync: EmbeddedFifoQueue::new("erp-sync"),

@@ -131,7 +131,8 @@ pub async fn run(options: Options, config: LocalConfig) -> Result<(), String> {
     let connector = match erp.as_deref() {
         Some(name) => {
             let runtime = apps.runtime().await.map_err(|e| e.to_string())?;
-            let erp_config = runtime.connectors.connectors.get(name).ok_or_else(|| runtime.missing("ERP connector", name))?;
+            let erp_config =
+                runtime.connectors.connectors.get(name).ok_or_else(|| runtime.missing("ERP connector", name))?;
             Some(config.build_connector(name, erp_config)?)
         }
         None => None,

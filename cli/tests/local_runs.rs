@@ -178,9 +178,9 @@ fn serve_with_erp(extra: &[&str]) -> Served {
         ],
         4,
     );
-    let connectors = scratch("connectors.json");
-    let text = std::fs::read_to_string(repo("config/erp-connectors.local.json")).unwrap();
-    std::fs::write(&connectors, text.replace("127.0.0.1:18080", &format!("127.0.0.1:{bc_port}"))).unwrap();
+    let connections = scratch("connections.json");
+    let text = std::fs::read_to_string(repo("config/connections.local.json")).unwrap();
+    std::fs::write(&connections, text.replace("127.0.0.1:18080", &format!("127.0.0.1:{bc_port}"))).unwrap();
     let state = scratch("serve");
     let (serve, lines) = start(
         &[
@@ -193,8 +193,8 @@ fn serve_with_erp(extra: &[&str]) -> Served {
             state.to_str().unwrap(),
             "--erp",
             "business-central",
-            "--erp-connectors",
-            connectors.to_str().unwrap(),
+            "--connections",
+            connections.to_str().unwrap(),
         ]
         .into_iter()
         .chain(extra.iter().copied())
@@ -493,15 +493,14 @@ fn run_in(dir: &Path, args: &[&str]) -> (bool, String, String) {
 /// A copy of the repository's local configuration at `dir`, with `edit` applied to `file`.
 fn config_copy(dir: &Path, file: &str, edit: impl Fn(&str) -> String) {
     std::fs::create_dir_all(dir.join("mappings")).unwrap();
-    for name in [
-        "webhook-sources.local.json",
-        "local-secrets.json",
-        "erp-connectors.local.json",
-        "shops.local.json",
-        "poll-sources.local.json",
-        "mappings/business-central.json",
-        "mappings/sap-b1.json",
-    ] {
+    std::fs::create_dir_all(dir.join("apps")).unwrap();
+    let apps = std::fs::read_dir(repo("config/apps"))
+        .unwrap()
+        .map(|e| format!("apps/{}", e.unwrap().file_name().to_string_lossy()));
+    let names =
+        ["connections.local.json", "local-secrets.json", "mappings/business-central.json", "mappings/sap-b1.json"];
+    for name in names.into_iter().map(str::to_owned).chain(apps) {
+        let name = name.as_str();
         let text = std::fs::read_to_string(repo(&format!("config/{name}"))).unwrap();
         let text = if name == file { edit(&text) } else { text };
         std::fs::write(dir.join(name), text).unwrap();
@@ -540,7 +539,7 @@ fn the_demo_runs_from_an_empty_folder_on_the_files_built_into_it() {
 }
 
 /// The webhook order's key is derived from the seller its source names: a source with another
-/// seller id gives another key, so the key shows which webhook sources file was read.
+/// seller id gives another key, so the key shows which connections file was read.
 #[test]
 fn the_demo_reads_the_config_dir_given_or_else_config_in_the_working_directory() {
     let dir = empty_folder("demo-config-dir");
@@ -548,7 +547,7 @@ fn the_demo_reads_the_config_dir_given_or_else_config_in_the_working_directory()
     assert!(ok, "{stdout}\n{stderr}");
     let built_in = webhook_order_key(&stdout);
 
-    config_copy(&dir.join("changed"), "webhook-sources.local.json", |text| {
+    config_copy(&dir.join("changed"), "connections.local.json", |text| {
         assert!(text.contains("\"76123456-7\""), "the shipped seller id");
         text.replace("\"76123456-7\"", "\"76999999-9\"")
     });
@@ -601,7 +600,7 @@ async fn serve_takes_its_webhook_secrets_from_the_config_dir() {
     let args = ["serve", "--port", &port, "--api-key", "k", "--state", state.to_str().unwrap()];
     let (_serve, lines) = start(&[&args[..], &["--config-dir", dir.to_str().unwrap()]].concat(), 2);
     let base = address(&lines[0]);
-    let expected = format!("sources in {}", dir.join("webhook-sources.local.json").display());
+    let expected = format!("from {}", dir.join("connections.local.json").display());
     assert!(lines[1].contains(&expected), "{lines:?}");
 
     let client = reqwest::Client::new();
@@ -751,7 +750,7 @@ async fn serve_polls_the_shops_and_the_partner_and_a_restart_takes_nothing_twice
     let (_doubles, _) =
         start(&[&["erp-doubles"][..], &doubles, &["--woo-port", &ports[3], "--partner-port", &ports[4]]].concat(), 5);
     let dir = empty_folder("serve-poll");
-    config_copy(&dir, "poll-sources.local.json", |text| {
+    config_copy(&dir, "connections.local.json", |text| {
         text.replace("127.0.0.1:18090", &format!("127.0.0.1:{}", ports[2]))
             .replace("127.0.0.1:18091", &format!("127.0.0.1:{}", ports[3]))
             .replace("127.0.0.1:18092", &format!("127.0.0.1:{}", ports[4]))

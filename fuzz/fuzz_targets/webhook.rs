@@ -11,6 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, KeyInit, Mac};
 use libfuzzer_sys::fuzz_target;
+use orderflow_shared::apps::seed::{self, ConnectionsFile};
 use orderflow_shared::webhook::{
     EventType, Scheme, SigningKey, SourceConfig, VerifyError, WebhookEvent, WebhookSources, map_event, verify,
 };
@@ -25,11 +26,36 @@ struct Source {
     key: SigningKey,
 }
 
+/// The webhook sources of the local connections (`config/connections.local.json`) bound to the
+/// shipped app definitions, as `orderflow serve` runs them.
+fn local_webhook_sources() -> WebhookSources {
+    const DEFINITIONS: &[&str] = &[
+        include_str!("../../config/apps/business-central@1.0.0.json"),
+        include_str!("../../config/apps/generic-hmac@1.0.0.json"),
+        include_str!("../../config/apps/partner-rest@1.0.0.json"),
+        include_str!("../../config/apps/partner-rest@2.0.0.json"),
+        include_str!("../../config/apps/sap-b1@1.0.0.json"),
+        include_str!("../../config/apps/shopify@1.0.0.json"),
+        include_str!("../../config/apps/standard-webhooks@1.0.0.json"),
+        include_str!("../../config/apps/woocommerce@1.0.0.json"),
+    ];
+    let connections = ConnectionsFile::from_json(include_str!("../../config/connections.local.json")).unwrap();
+    let today = OffsetDateTime::now_utc().date();
+    let runtime = seed::registry(DEFINITIONS, &connections, today).unwrap().runtime(today);
+    assert!(runtime.refused.is_empty(), "{:?}", runtime.refused);
+    runtime.webhook_sources
+}
+
+/// The sources by selector index, in the order scripts/fuzz writes its seeds for.
+const ORDER: [&str; 4] = ["standard", "shopify", "woocommerce", "zephyrcart"];
+
 static SOURCES: LazyLock<Vec<Source>> = LazyLock::new(|| {
-    let sources = WebhookSources::from_json(include_str!("../../config/webhook-sources.local.json")).unwrap();
+    let sources = local_webhook_sources();
+    assert_eq!(sources.iter().count(), ORDER.len(), "every local webhook source has its selector");
     let secrets: serde_json::Value = serde_json::from_str(include_str!("../../config/local-secrets.json")).unwrap();
-    sources
+    ORDER
         .iter()
+        .map(|name| sources.get(name).unwrap())
         .map(|config| {
             let secret = secrets[config.secret_ref.strip_prefix("local:").unwrap()].as_str().unwrap().to_owned();
             let key = SigningKey::from_secret(&config.scheme, &secret).unwrap();

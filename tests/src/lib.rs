@@ -109,6 +109,26 @@ pub fn repo_path(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(relative)
 }
 
+/// The configuration local runs use, as the tests read it: the shipped app definitions
+/// (`config/apps`) and the local connections (`config/connections.local.json`) bound to them,
+/// with `config/local-secrets.json`. `connections` names another connections file (e.g.
+/// `config/connections.json`, the deployed ones).
+pub fn local_config(connections: Option<&str>) -> orderflow_cli::bridge::LocalConfig {
+    orderflow_cli::bridge::LocalConfig {
+        dir: orderflow_cli::config_dir::ConfigDir::Dir(repo_path("config")),
+        connections: connections.map(repo_path),
+        secrets: None,
+    }
+}
+
+/// Every local connection as the functions run it: the webhook sources, poll sources, shops
+/// and ERP connectors the local runs use. `origins` (configured origin, actual origin) moves a
+/// connection's URLs to where a test server listens, e.g.
+/// `("http://127.0.0.1:18090", "http://127.0.0.1:40123")` for the Shopify store.
+pub fn local_runtime(origins: &[(&str, &str)]) -> orderflow_shared::apps::Runtime {
+    local_config(None).runtime(origins).unwrap_or_else(|e| panic!("the local connections: {e}"))
+}
+
 pub async fn create_bucket(s3: &aws_sdk_s3::Client, name: &str) {
     let region = s3.config().region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
     let mut req = s3.create_bucket().bucket(name);

@@ -12,18 +12,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use orderflow_cli::bridge::{LocalConfig, origin_of};
+use orderflow_cli::config_dir::ConfigDir;
 use orderflow_doubles::{BC_CLIENT_SECRET, ErpItem, FakeBc, FakeShopify, FakeWoo, SHOPIFY_ACCESS_TOKEN};
 use orderflow_shared::adapters::embedded::{ManualClock, MemoryStaging};
 use orderflow_shared::catalog::assemble::build;
 use orderflow_shared::catalog::{AuditLog, CatalogConfig, CatalogSync, Exchange, Phase, RunSummary};
-use orderflow_shared::erp::ConnectorsFile;
 use orderflow_shared::error::PortError;
 use orderflow_shared::ports::{Clock, SystemClock};
 use orderflow_shared::secrets::Secret;
-use orderflow_shared::shop::ShopsFile;
 
-const CONNECTORS: &str = include_str!("../../../config/erp-connectors.local.json");
-const SHOPS: &str = include_str!("../../../config/shops.local.json");
 const SECRETS: &str = include_str!("../../../config/local-secrets.json");
 
 /// Counts exchanges and keeps none: at 50,000 SKUs the log would hold ~100,000 bodies.
@@ -82,12 +80,14 @@ async fn main() -> Result<(), String> {
         ));
     }
     let origin = bc.token_url().trim_end_matches("/token").to_owned();
-    let connectors =
-        ConnectorsFile::from_json(&CONNECTORS.replace("http://127.0.0.1:18080", &origin)).map_err(|e| e.to_string())?;
-    let shops = SHOPS
-        .replace("http://127.0.0.1:18090/admin/api/2026-01", shopify.graphql_url().trim_end_matches("/graphql.json"))
-        .replace("http://127.0.0.1:18091/wp-json/wc/v3", &woo.base_url());
-    let shops = ShopsFile::from_json(&shops)?;
+    // The local connections on the shipped app definitions, as built into the CLI.
+    let local = LocalConfig { dir: ConfigDir::BuiltIn, connections: None, secrets: None };
+    let runtime = local.runtime(&[
+        ("http://127.0.0.1:18080", &origin),
+        ("http://127.0.0.1:18090", origin_of(&shopify.graphql_url())?),
+        ("http://127.0.0.1:18091", origin_of(&woo.base_url())?),
+    ])?;
+    let (connectors, shops) = (runtime.connectors, runtime.shops);
     let values: HashMap<String, String> = serde_json::from_str(SECRETS).map_err(|e| e.to_string())?;
     let mut secrets: HashMap<String, Secret> =
         values.into_iter().map(|(k, v)| (format!("local:{k}"), Secret::new(v))).collect();

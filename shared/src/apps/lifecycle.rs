@@ -92,6 +92,13 @@ impl Registry {
         {
             return Err(AppError::Refused(format!("connection {} belongs to app {}", connection.id, stored.app)));
         }
+        if let Some(name) = connection
+            .properties
+            .keys()
+            .find(|name| !self.versions_of(&connection.app).any(|v| v.definition.property(name).is_some()))
+        {
+            return Err(AppError::Refused(format!("no version of {} has a property {name}", connection.app)));
+        }
         self.bind(&connection, today)?;
         Ok(Record::Connection(connection))
     }

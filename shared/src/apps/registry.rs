@@ -148,10 +148,13 @@ impl Registry {
                 _ => {}
             }
         }
+        // A property this version does not declare is one for another version (set before a
+        // migration to a version that needs it) and is not read here; `connect` refuses a name
+        // no version of the app declares.
         for (name, value) in &connection.properties {
-            let property =
-                definition.property(name).ok_or_else(|| format!("{} has no property {name}", definition.label()))?;
-            property.accepts(value)?;
+            if let Some(property) = definition.property(name) {
+                property.accepts(value)?;
+            }
         }
         for (name, reference) in &connection.secrets {
             if !definition.auth_field(name).is_some_and(|f| f.secret) {

@@ -6,19 +6,20 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use orderflow_cli::bridge::origin_of;
 use orderflow_doubles::{ErpItem, FakeBc, FakeShopify, FakeWoo, Scripted, ShopFault};
 use orderflow_e2e::fake_erp;
-use orderflow_e2e::repo_path;
+use orderflow_e2e::{local_runtime, repo_path};
 use orderflow_shared::adapters::embedded::{ManualClock, MemoryAuditLog, MemoryStaging};
 use orderflow_shared::catalog::{
     CatalogConfig, CatalogSync, Checkpoint, ErpItems, ItemState, Phase, RunSummary, Settings, Sku, StagedItem,
     StagingStore,
 };
-use orderflow_shared::erp::{ConnectorsFile, ProfileConfig};
+use orderflow_shared::erp::ProfileConfig;
 use orderflow_shared::error::PortError;
 use orderflow_shared::mapping::{FileSource, MappingRef};
 use orderflow_shared::secrets::Secret;
-use orderflow_shared::shop::{ShopConnector, ShopsFile};
+use orderflow_shared::shop::ShopConnector;
 
 const START_MS: u64 = 1_772_409_600_000;
 
@@ -93,19 +94,21 @@ async fn setup(shop: &str, adjust: impl FnOnce(&mut CatalogConfig)) -> Setup {
     shopify.set_rate_limit(1_000_000.0, 1_000.0);
     let woo = FakeWoo::start(clock.clone()).await;
     let origin = bc.token_url().trim_end_matches("/token").to_owned();
-    let text = std::fs::read_to_string(repo_path("config/erp-connectors.local.json")).unwrap();
-    let connectors = ConnectorsFile::from_json(&text.replace("http://127.0.0.1:18080", &origin)).unwrap();
+    let runtime = local_runtime(&[
+        ("http://127.0.0.1:18080", &origin),
+        ("http://127.0.0.1:18090", origin_of(&shopify.graphql_url()).unwrap()),
+        ("http://127.0.0.1:18091", origin_of(&woo.base_url()).unwrap()),
+    ]);
+    let connectors = runtime.connectors;
     let mut config =
         CatalogConfig::from_json(&std::fs::read_to_string(repo_path("config/catalog.local.json")).unwrap()).unwrap();
     config.shop = shop.to_owned();
     adjust(&mut config);
     let erp_config = &connectors.connectors[&config.erp];
     let erp = ErpItems::new(erp_config, &secrets(), Arc::new(clock.clone())).unwrap();
-    let text = std::fs::read_to_string(repo_path("config/shops.local.json")).unwrap();
-    let mut shops = ShopsFile::from_json(&text).unwrap();
-    shops.shops.get_mut("shopify").unwrap().base_url =
-        shopify.graphql_url().trim_end_matches("/graphql.json").to_owned();
-    shops.shops.get_mut("woocommerce").unwrap().base_url = woo.base_url();
+    let mut shops = runtime.shops;
+    assert_eq!(shops.shops["shopify"].base_url, shopify.graphql_url().trim_end_matches("/graphql.json"));
+    assert_eq!(shops.shops["woocommerce"].base_url, woo.base_url());
     for shop in shops.shops.values_mut() {
         shop.timeout_ms = 500;
     }
@@ -353,10 +356,8 @@ async fn woocommerce_gets_batches_of_at_most_one_hundred_and_only_changed_skus()
 async fn sap_business_one_items_are_read_in_pages_with_their_stock_on_hand() {
     let clock = ManualClock::new(START_MS);
     let sap = orderflow_doubles::FakeSap::start(clock.clone()).await;
-    let text = std::fs::read_to_string(repo_path("config/erp-connectors.local.json")).unwrap();
     let connectors =
-        ConnectorsFile::from_json(&text.replace("http://127.0.0.1:18081", sap.base_url().trim_end_matches("/b1s/v1")))
-            .unwrap();
+        local_runtime(&[("http://127.0.0.1:18081", sap.base_url().trim_end_matches("/b1s/v1"))]).connectors;
     let config = &connectors.connectors["sap-b1"];
     for n in 1..=5 {
         sap.put_item(item(n, &format!("{n}.5")));
@@ -396,25 +397,22 @@ async fn the_handler_reads_its_configuration_from_ssm_at_each_run_and_a_stopped_
     put("shopify-access-token", fake_erp::SHOPIFY_ACCESS_TOKEN).await;
     put("catalog", r#"{"erp": "business-central", "shop": "shopify"}"#).await;
     let origin = bc.token_url().trim_end_matches("/token").to_owned();
-    let text = std::fs::read_to_string(repo_path("config/erp-connectors.local.json")).unwrap();
-    let text = text.replace("http://127.0.0.1:18080", &origin).replace("local:", &format!("ssm:{prefix}/"));
-    let connectors = ConnectorsFile::from_json(&text).unwrap();
-    let text = std::fs::read_to_string(repo_path("config/shops.local.json")).unwrap();
+    // The local connections, their secret references moved from local: to the parameters above.
+    let ssm = format!("ssm:{prefix}/");
+    let apps = Arc::new(local_runtime(&[
+        ("http://127.0.0.1:18080", &origin),
+        ("http://127.0.0.1:18090", origin_of(&shopify.graphql_url()).unwrap()),
+        ("local:", &ssm),
+    ]));
     let shop_base = shopify.graphql_url().trim_end_matches("/graphql.json").to_owned();
-    let shops = ShopsFile::from_json(
-        &text
-            .replace("http://127.0.0.1:18090/admin/api/2026-01", &shop_base)
-            .replace("local:", &format!("ssm:{prefix}/")),
-    )
-    .unwrap();
+    assert_eq!(apps.shops.shops["shopify"].base_url, shop_base);
     let staging = MemoryStaging::default();
     let deps = Deps {
         store: staging.clone(),
         log: MemoryAuditLog::default(),
         secrets: AwsSecretStore::new(&sdk),
         catalog_ref: format!("ssm:{prefix}/catalog").parse().unwrap(),
-        connectors,
-        shops,
+        apps,
         clock: Arc::new(clock),
     };
 
@@ -549,11 +547,13 @@ async fn a_first_and_an_unchanged_sync_on_dynamodb_staging() {
         bc.put_item(item(n, "4"));
     }
     let origin = bc.token_url().trim_end_matches("/token").to_owned();
-    let text = std::fs::read_to_string(repo_path("config/erp-connectors.local.json")).unwrap();
-    let connectors = ConnectorsFile::from_json(&text.replace("http://127.0.0.1:18080", &origin)).unwrap();
-    let text = std::fs::read_to_string(repo_path("config/shops.local.json")).unwrap();
+    let runtime = local_runtime(&[
+        ("http://127.0.0.1:18080", &origin),
+        ("http://127.0.0.1:18090", origin_of(&shopify.graphql_url()).unwrap()),
+    ]);
+    let (connectors, shops) = (runtime.connectors, runtime.shops);
     let shop_base = shopify.graphql_url().trim_end_matches("/graphql.json").to_owned();
-    let shops = ShopsFile::from_json(&text.replace("http://127.0.0.1:18090/admin/api/2026-01", &shop_base)).unwrap();
+    assert_eq!(shops.shops["shopify"].base_url, shop_base);
     let config =
         CatalogConfig::from_json(&std::fs::read_to_string(repo_path("config/catalog.local.json")).unwrap()).unwrap();
     let built = build(&config, &connectors, &shops, &secrets(), Arc::new(clock.clone())).unwrap();

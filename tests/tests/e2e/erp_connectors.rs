@@ -3,11 +3,10 @@
 
 use orderflow_e2e::fake_erp::{self, BcAuth, FakeBc, FakeSap, Scripted};
 use orderflow_e2e::order_numbered as order;
-use orderflow_e2e::repo_path;
+use orderflow_e2e::{local_runtime, repo_path};
 use orderflow_shared::adapters::embedded::ManualClock;
 use orderflow_shared::erp::{
-    ConnectorConfig, ConnectorsFile, ErpConnector, ErpError, HttpConnector, ProfileConfig, PushOutcome,
-    refund_reference,
+    ConnectorConfig, ErpConnector, ErpError, HttpConnector, ProfileConfig, PushOutcome, refund_reference,
 };
 use orderflow_shared::error::Retry;
 use orderflow_shared::mapping::FileSource;
@@ -38,11 +37,10 @@ fn secrets() -> HashMap<String, Secret> {
     .collect()
 }
 
-/// A connector of the shipped `config/erp-connectors.local.json`, pointed at a fake's port.
+/// The ERP connector of local connection `name` (the shipped app definitions and
+/// `config/connections.local.json`), pointed at a fake's port.
 fn shipped_config(name: &str, local_origin: &str, fake_origin: &str) -> ConnectorConfig {
-    let text = std::fs::read_to_string(repo_path("config/erp-connectors.local.json")).unwrap();
-    let mut file = ConnectorsFile::from_json(&text.replace(local_origin, fake_origin)).unwrap();
-    file.connectors.remove(name).unwrap()
+    local_runtime(&[(local_origin, fake_origin)]).connectors.connectors.remove(name).unwrap()
 }
 
 fn connector(name: &str, config: &ConnectorConfig, clock: &ManualClock) -> HttpConnector<FileSource> {

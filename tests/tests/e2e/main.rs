@@ -2,6 +2,7 @@
 //! contract, most against moto. The reliability suite is its own binary (`reliability/`), since its
 //! fault and crash runs load moto heavily and are kept apart from these.
 
+mod apps;
 mod backoffice;
 mod catalog_sync;
 mod converter;

@@ -7,22 +7,24 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use order_poller::{PollReport, Poller, RunError, handle};
+use orderflow_cli::bridge::{origin_of, today};
 use orderflow_e2e::fake_erp::{
     FakePartner, FakeShopify, FakeWoo, PARTNER_API_KEY, SHOPIFY_ACCESS_TOKEN, SeedOrder, ShopFault, WOO_CONSUMER_SECRET,
 };
-use orderflow_e2e::{create_fifo, drain, repo_path, sdk_config, unique};
+use orderflow_e2e::{create_fifo, drain, local_config, local_runtime, repo_path, sdk_config, unique};
 use orderflow_shared::adapters::aws::{DynamoPollCursors, SqsFifoQueue, dynamodb_client, sqs_client};
 use orderflow_shared::adapters::embedded::{ManualClock, MemoryPollCursors};
+use orderflow_shared::apps::Runtime;
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::erp::{ErpConnector, ErpSyncMessage, PushOutcome};
 use orderflow_shared::error::PortError;
-use orderflow_shared::poll::{Cursor, LocalSecrets, Pause, PollSources};
+use orderflow_shared::poll::{Cursor, LocalSecrets, Pause};
 use orderflow_shared::ports::{CursorSave, FifoQueue, OutgoingMessage, PollCursors, ReceivedMessage, StoredCursor};
 use orderflow_shared::secrets::Secret;
 use serde_json::{Value, json};
 use webhook_bridge::{Receiver, sign};
 
-use crate::webhook_bridge::{erp, keys, local_secret, now, sources};
+use crate::webhook_bridge::{apps, erp, keys, local_secret, now};
 
 /// 2026-03-01T10:00:00Z.
 const T0: u64 = 1_772_359_200_000;
@@ -84,16 +86,31 @@ fn local_secrets() -> LocalSecrets {
     LocalSecrets(values.into_iter().map(|(k, v)| (k, Secret::new(v))).collect())
 }
 
-/// The local configuration's source `name`, pointed at `base_url`, with `overrides` merged in.
-fn sources_json(name: &str, base_url: &str, overrides: &Value) -> String {
-    let text = std::fs::read_to_string(repo_path("config/poll-sources.local.json")).unwrap();
-    let file: Value = serde_json::from_str(&text).unwrap();
-    let mut source = file["sources"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap().clone();
-    source["base_url"] = json!(base_url);
-    for (k, v) in overrides.as_object().unwrap() {
-        source[k] = v.clone();
+/// The local connections, with connection `name`'s poll source pointed at `base_url` (its
+/// origin moved to the double's) and `overrides` merged into its app's poll configuration.
+fn poll_apps(name: &str, base_url: &str, overrides: &Value) -> Arc<Runtime> {
+    poll_apps_with(name, base_url, overrides, &json!({}))
+}
+
+/// As [`poll_apps`], with `properties` set on the connection too.
+fn poll_apps_with(name: &str, base_url: &str, overrides: &Value, properties: &Value) -> Arc<Runtime> {
+    let configured = local_runtime(&[]).poll_sources.get(name).unwrap().base_url.clone();
+    let (configured, actual) = (origin_of(&configured).unwrap(), origin_of(base_url).unwrap());
+    let mut registry = local_config(None).registry(&[(configured, actual)]).unwrap();
+    let connection = registry.connections.get_mut(name).unwrap();
+    for (k, v) in properties.as_object().unwrap() {
+        connection.properties.insert(k.clone(), v.clone());
     }
-    json!({"sources": [source]}).to_string()
+    let pinned = (connection.app.clone(), connection.version.unwrap());
+    let definition = &mut registry.versions.get_mut(&pinned).unwrap().definition;
+    let config = &mut definition.triggers.poll.as_mut().unwrap().config;
+    for (k, v) in overrides.as_object().unwrap() {
+        config[k] = v.clone();
+    }
+    let runtime = registry.runtime(today());
+    assert_eq!(runtime.refusal(name).map(ToString::to_string), None);
+    assert_eq!(runtime.poll_sources.get(name).unwrap().base_url, base_url);
+    Arc::new(runtime)
 }
 
 /// Records each wait asked for, and moves `clock` on by it (the doubles' throttles run on it).
@@ -108,7 +125,7 @@ fn recording_pause(clock: ManualClock) -> (Pause, Arc<Mutex<Vec<Duration>>>) {
     (pause, waits)
 }
 
-type LocalPoller = Poller<LocalSecrets, Arc<MemoryPollCursors>, Arc<Recording>, Arc<Recording>>;
+type LocalPoller = Poller<Arc<Runtime>, LocalSecrets, Arc<MemoryPollCursors>, Arc<Recording>, Arc<Recording>>;
 
 struct Harness {
     poller: LocalPoller,
@@ -119,14 +136,14 @@ struct Harness {
 }
 
 impl Harness {
-    fn new(sources: &str, clock: &ManualClock) -> Self {
+    fn new(apps: Arc<Runtime>, clock: &ManualClock) -> Self {
         let (cursors, erp_sync, orders) = (Arc::default(), Arc::<Recording>::default(), Arc::<Recording>::default());
-        Self::with(sources, clock, cursors, erp_sync, orders)
+        Self::with(apps, clock, cursors, erp_sync, orders)
     }
 
     /// Another deployment (new configuration) over the same cursor table and queues.
     fn with(
-        sources: &str,
+        apps: Arc<Runtime>,
         clock: &ManualClock,
         cursors: Arc<MemoryPollCursors>,
         erp_sync: Arc<Recording>,
@@ -134,7 +151,7 @@ impl Harness {
     ) -> Self {
         let (pause, waits) = recording_pause(clock.clone());
         let poller = Poller {
-            sources: PollSources::from_json(sources).unwrap(),
+            apps,
             secrets: local_secrets(),
             cursors: cursors.clone(),
             erp_sync: erp_sync.clone(),
@@ -186,8 +203,8 @@ async fn woo(clock: &ManualClock) -> FakeWoo {
     FakeWoo::start(clock.clone()).await
 }
 
-fn woo_sources(woo: &FakeWoo, overrides: &Value) -> String {
-    sources_json("woocommerce", &woo.base_url(), overrides)
+fn woo_sources(woo: &FakeWoo, overrides: &Value) -> Arc<Runtime> {
+    poll_apps("woocommerce", &woo.base_url(), overrides)
 }
 
 // ---- WooCommerce ----
@@ -198,7 +215,7 @@ async fn woocommerce_orders_are_queued_as_the_webhook_door_queues_them_under_a_p
     let woo = woo(&clock).await;
     woo.seed_order(&woo_order(1041, "2026-03-01T09:00:00Z"), "processing");
     woo.seed_order(&woo_order(1042, "2026-03-01T09:05:00Z"), "processing");
-    let h = Harness::new(&woo_sources(&woo, &json!({})), &clock);
+    let h = Harness::new(woo_sources(&woo, &json!({})), &clock);
 
     let report = h.poll("woocommerce").await;
 
@@ -223,7 +240,7 @@ async fn two_orders_with_the_same_modified_time_split_across_two_polls_are_each_
     let clock = ManualClock::new(T0);
     let woo = woo(&clock).await;
     woo.seed_order(&woo_order(1, "2026-03-01T09:00:00Z"), "processing");
-    let h = Harness::new(&woo_sources(&woo, &json!({"lookback_seconds": 0})), &clock);
+    let h = Harness::new(woo_sources(&woo, &json!({"lookback_seconds": 0})), &clock);
     assert_eq!(h.poll("woocommerce").await.queued, 1);
 
     // Committed after the first poll read, with the same modified time.
@@ -241,7 +258,7 @@ async fn a_late_order_inside_the_lookback_is_taken_and_one_before_it_is_not() {
     let clock = ManualClock::new(T0);
     let woo = woo(&clock).await;
     woo.seed_order(&woo_order(1, "2026-03-01T09:00:00Z"), "processing");
-    let h = Harness::new(&woo_sources(&woo, &json!({"lookback_seconds": 300})), &clock);
+    let h = Harness::new(woo_sources(&woo, &json!({"lookback_seconds": 300})), &clock);
     h.poll("woocommerce").await;
 
     // Both show up late, stamped before the high water: one inside the 5 minutes, one before.
@@ -259,7 +276,7 @@ async fn a_failed_queue_send_leaves_the_order_for_the_next_poll() {
     let woo = woo(&clock).await;
     woo.seed_order(&woo_order(1, "2026-03-01T09:00:00Z"), "processing");
     woo.seed_order(&woo_order(2, "2026-03-01T09:01:00Z"), "processing");
-    let h = Harness::new(&woo_sources(&woo, &json!({"lookback_seconds": 0})), &clock);
+    let h = Harness::new(woo_sources(&woo, &json!({"lookback_seconds": 0})), &clock);
     // Order 1 goes through; order 2's Register is refused after its ERP message was sent.
     h.orders.script(&[true, false]);
 
@@ -286,7 +303,7 @@ async fn the_filter_leaves_out_orders_in_other_statuses() {
     woo.seed_order(&woo_order(1, "2026-03-01T09:00:00Z"), "pending");
     woo.seed_order(&woo_order(2, "2026-03-01T09:01:00Z"), "processing");
     woo.seed_order(&woo_order(3, "2026-03-01T09:02:00Z"), "on-hold");
-    let h = Harness::new(&woo_sources(&woo, &json!({})), &clock);
+    let h = Harness::new(woo_sources(&woo, &json!({})), &clock);
 
     let report = h.poll("woocommerce").await;
 
@@ -301,7 +318,7 @@ async fn the_cursor_survives_a_change_to_the_source_configuration() {
     let woo = woo(&clock).await;
     woo.seed_order(&woo_order(1, "2026-03-01T09:00:00Z"), "processing");
     woo.seed_order(&woo_order(2, "2026-03-01T09:01:00Z"), "processing");
-    let first = Harness::new(&woo_sources(&woo, &json!({})), &clock);
+    let first = Harness::new(woo_sources(&woo, &json!({})), &clock);
     assert_eq!(first.poll("woocommerce").await.queued, 2);
     let before = first.cursors.load("woocommerce").await.unwrap();
 
@@ -309,7 +326,7 @@ async fn the_cursor_survives_a_change_to_the_source_configuration() {
     let changed = json!({"platform": {"kind": "woocommerce", "per_page": 1}, "lookback_seconds": 120,
                          "filter": {"field": "status", "any_of": ["processing", "on-hold"]}});
     let second = Harness::with(
-        &woo_sources(&woo, &changed),
+        woo_sources(&woo, &changed),
         &clock,
         first.cursors.clone(),
         first.erp_sync.clone(),
@@ -332,7 +349,7 @@ async fn paging_runs_across_several_pages_oldest_first_and_saves_after_each() {
     for (id, minute) in [(5, 4), (1, 0), (4, 3), (2, 1), (3, 2)] {
         woo.seed_order(&woo_order(id, &format!("2026-03-01T09:0{minute}:00Z")), "processing");
     }
-    let h = Harness::new(&woo_sources(&woo, &json!({"platform": {"kind": "woocommerce", "per_page": 2}})), &clock);
+    let h = Harness::new(woo_sources(&woo, &json!({"platform": {"kind": "woocommerce", "per_page": 2}})), &clock);
 
     let report = h.poll("woocommerce").await;
 
@@ -354,7 +371,7 @@ async fn an_order_modified_while_a_run_pages_shifts_no_other_order_out_of_the_ru
     }
     let overrides = json!({"platform": {"kind": "woocommerce", "per_page": 2}, "lookback_seconds": 0,
                            "filter": {"field": "status", "any_of": ["processing", "on-hold"]}});
-    let h = Harness::new(&woo_sources(&woo, &overrides), &clock);
+    let h = Harness::new(woo_sources(&woo, &overrides), &clock);
     // While order 1 is being queued, the shop puts it on hold: it moves to the end of the sort,
     // and by offset the second page would start at order 4, passing order 3 by.
     let url = format!("{}/orders/1", woo.base_url());
@@ -382,7 +399,7 @@ async fn of_two_overlapping_runs_the_one_that_saves_second_stops_without_moving_
     let clock = ManualClock::new(T0);
     let woo = woo(&clock).await;
     woo.seed_order(&woo_order(1, "2026-03-01T09:00:00Z"), "processing");
-    let h = Harness::new(&woo_sources(&woo, &json!({})), &clock);
+    let h = Harness::new(woo_sources(&woo, &json!({})), &clock);
     // Another run saves further ahead while this one is queueing.
     let mut ahead = Cursor::default();
     ahead.taken("9", 1_772_359_000_000);
@@ -408,7 +425,7 @@ async fn a_run_stops_at_its_page_limit_and_the_next_goes_on() {
     }
     // Pages of one order: a page at an order's time reads that order again, then moves on by number.
     let overrides = json!({"platform": {"kind": "woocommerce", "per_page": 1}, "max_pages": 3, "lookback_seconds": 0});
-    let h = Harness::new(&woo_sources(&woo, &overrides), &clock);
+    let h = Harness::new(woo_sources(&woo, &overrides), &clock);
 
     let first = h.poll("woocommerce").await;
     let second = h.poll("woocommerce").await;
@@ -425,7 +442,7 @@ async fn a_5xx_and_a_429_with_retry_after_are_retried_within_the_run() {
     woo.seed_order(&woo_order(1, "2026-03-01T09:00:00Z"), "processing");
     woo.script(ShopFault::Reply(503, json!({"code": "unavailable"})));
     woo.script(ShopFault::TooManyRequests { retry_after_secs: 7 });
-    let h = Harness::new(&woo_sources(&woo, &json!({})), &clock);
+    let h = Harness::new(woo_sources(&woo, &json!({})), &clock);
 
     let report = h.poll("woocommerce").await;
 
@@ -443,7 +460,7 @@ async fn a_retry_after_beyond_the_runs_patience_ends_the_run_with_the_cursor_unm
     let woo = woo(&clock).await;
     woo.seed_order(&woo_order(1, "2026-03-01T09:00:00Z"), "processing");
     woo.script(ShopFault::TooManyRequests { retry_after_secs: 3_600 });
-    let h = Harness::new(&woo_sources(&woo, &json!({})), &clock);
+    let h = Harness::new(woo_sources(&woo, &json!({})), &clock);
 
     let err = handle(&h.poller, json!({"source": "woocommerce"})).await.unwrap_err();
 
@@ -457,13 +474,14 @@ async fn a_retry_after_beyond_the_runs_patience_ends_the_run_with_the_cursor_unm
 async fn a_bad_payload_or_an_unknown_source_is_refused_with_a_clear_error() {
     let clock = ManualClock::new(T0);
     let woo = woo(&clock).await;
-    let h = Harness::new(&woo_sources(&woo, &json!({})), &clock);
+    let h = Harness::new(woo_sources(&woo, &json!({})), &clock);
 
     let bad = handle(&h.poller, json!({"sauce": "woocommerce"})).await.unwrap_err();
     let unknown = handle(&h.poller, json!({"source": "magento"})).await.unwrap_err();
 
     assert!(bad.to_string().contains("{\"source\": \"<name>\"}"), "{bad}");
-    assert_eq!(unknown.to_string(), "no poll source named \"magento\"");
+    // Runtime::missing's wording (no quotes since the connections run from the apps).
+    assert_eq!(unknown.to_string(), "no poll source named magento");
     assert!(woo.log().is_empty());
 }
 
@@ -480,7 +498,7 @@ async fn an_order_by_webhook_and_by_poll_is_one_order_with_one_erp_record() {
         "9990",
     );
     woo.seed_order(&seed, "processing");
-    let h = Harness::new(&woo_sources(&woo, &json!({})), &clock);
+    let h = Harness::new(woo_sources(&woo, &json!({})), &clock);
 
     // The shop's order.created webhook carries the order as GET /orders/{id} reads it.
     let body = serde_json::to_vec(&woo.orders()[0]).unwrap();
@@ -493,10 +511,9 @@ async fn an_order_by_webhook_and_by_poll_is_one_order_with_one_erp_record() {
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
-    let sources = sources();
     let receiver = Receiver {
-        keys: keys(&sources),
-        sources,
+        apps: apps(),
+        keys: keys(),
         guard: orderflow_shared::adapters::embedded::MemoryReplayGuard::new(),
         erp_sync: h.erp_sync.clone(),
         orders: h.orders.clone(),
@@ -528,8 +545,8 @@ async fn an_order_by_webhook_and_by_poll_is_one_order_with_one_erp_record() {
 
 // ---- Shopify ----
 
-fn shopify_sources(shop: &FakeShopify, overrides: &Value) -> String {
-    sources_json("shopify", &shop.graphql_url(), overrides)
+fn shopify_sources(shop: &FakeShopify, overrides: &Value) -> Arc<Runtime> {
+    poll_apps("shopify", &shop.graphql_url(), overrides)
 }
 
 #[tokio::test]
@@ -544,7 +561,7 @@ async fn shopify_orders_are_cursor_paged_and_keyed_as_their_webhooks_are() {
         shop.seed_order(&seed);
     }
     let overrides = json!({"platform": {"kind": "shopify", "first": 2, "line_items": 10}});
-    let h = Harness::new(&shopify_sources(&shop, &overrides), &clock);
+    let h = Harness::new(shopify_sources(&shop, &overrides), &clock);
 
     let report = h.poll("shopify").await;
 
@@ -562,7 +579,7 @@ async fn shopify_orders_are_cursor_paged_and_keyed_as_their_webhooks_are() {
         "line_items": [{"id": 1, "sku": "CAF-GRANO-1KG", "title": "Café en grano", "quantity": 2, "price": "12990.00"}],
         "total_price": "25980.00"
     });
-    let seller = PollSources::from_json(&shopify_sources(&shop, &overrides)).unwrap().get("shopify").unwrap().seller();
+    let seller = shopify_sources(&shop, &overrides).poll_sources.get("shopify").unwrap().seller();
     let webhook = orderflow_shared::webhook::parse_platform_json(webhook.to_string().as_bytes()).unwrap();
     let by_webhook = orderflow_shared::webhook::shopify_order(&seller, &webhook).unwrap();
     assert_eq!(by_webhook.order.order_key, order.order_key);
@@ -580,7 +597,7 @@ async fn a_throttled_shopify_query_waits_for_the_bucket_and_runs() {
     let shop = FakeShopify::start(clock.clone()).await;
     shop.seed_order(&SeedOrder::new(7, "2026-03-01T09:00:00Z").customer("A", "B", "a@b.cl").line("X", "X", 1, "10"));
     shop.empty_bucket();
-    let h = Harness::new(&shopify_sources(&shop, &json!({})), &clock);
+    let h = Harness::new(shopify_sources(&shop, &json!({})), &clock);
 
     let report = h.poll("shopify").await;
 
@@ -601,7 +618,7 @@ async fn a_shopify_order_deleted_between_listing_and_reading_is_passed_over_not_
         "edges": [node("7", "2026-03-01T09:00:00Z"), node("8", "2026-03-01T09:05:00Z")],
         "pageInfo": {"hasNextPage": false, "endCursor": "8"}}}});
     shop.script(ShopFault::Reply(200, listed));
-    let h = Harness::new(&shopify_sources(&shop, &json!({})), &clock);
+    let h = Harness::new(shopify_sources(&shop, &json!({})), &clock);
 
     let report = h.poll("shopify").await;
 
@@ -621,13 +638,8 @@ async fn a_partners_confirmed_orders_are_paged_by_cursor_and_mapped_by_configura
             .line("PN-TE-07", "Té negro", 3, "4500.50");
         partner.seed_order(&seed, status);
     }
-    let text = std::fs::read_to_string(repo_path("config/poll-sources.local.json")).unwrap();
-    let mut file: Value = serde_json::from_str(&text).unwrap();
-    let source = file["sources"].as_array_mut().unwrap().iter_mut().find(|s| s["name"] == "acme-partner").unwrap();
-    source["base_url"] = json!(partner.base_url());
-    source["platform"]["page_size"] = json!(2);
-    let sources = json!({"sources": [source.clone()]}).to_string();
-    let h = Harness::new(&sources, &clock);
+    let apps = poll_apps_with("acme-partner", &partner.base_url(), &json!({}), &json!({"page_size": 2}));
+    let h = Harness::new(apps, &clock);
 
     let report = h.poll("acme-partner").await;
 
@@ -694,7 +706,7 @@ async fn a_poll_against_moto_queues_on_sqs_and_keeps_its_cursor_in_dynamodb() {
     let (dynamo, table) = cursor_table().await;
     let (pause, _) = recording_pause(clock.clone());
     let poller = Poller {
-        sources: PollSources::from_json(&woo_sources(&woo, &json!({}))).unwrap(),
+        apps: woo_sources(&woo, &json!({})),
         secrets: local_secrets(),
         cursors: DynamoPollCursors::new(dynamo.clone(), &table),
         erp_sync: SqsFifoQueue::new(sqs.clone(), &erp_sync_url),

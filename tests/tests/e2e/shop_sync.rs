@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use orderflow_cli::bridge::origin_of;
 use orderflow_doubles::{FakeShopify, SeedOrder};
 use orderflow_e2e::dynamo::{create_orders_table, stream_batch};
-use orderflow_e2e::{create_fifo_with_dlq, repo_path, sdk_config, unique};
+use orderflow_e2e::{create_fifo_with_dlq, local_runtime, repo_path, sdk_config, unique};
 use orderflow_shared::adapters::aws::{self, DynamoOrderStore, SqsFifoQueue};
 use orderflow_shared::adapters::embedded::ManualClock;
 use orderflow_shared::adapters::embedded::event_source::poll_once;
@@ -18,7 +19,7 @@ use orderflow_shared::operator::{self, Selection};
 use orderflow_shared::order::{CanonicalOrder, OrderKey};
 use orderflow_shared::ports::{Expected, OrderStore, SystemClock};
 use orderflow_shared::secrets::Secret;
-use orderflow_shared::shop::{BuiltShops, ShopsFile};
+use orderflow_shared::shop::BuiltShops;
 use orderflow_shared::ubl::{Limits, parse_order};
 use shop_sync::ShopSync;
 use shop_sync::stream::forward;
@@ -41,10 +42,8 @@ async fn setup() -> Setup {
     let sqs = aws::sqs_client(&sdk);
     let (queue_url, dlq_url) = create_fifo_with_dlq(&sqs, &unique("shop-sync"), 10).await;
     let shopify = FakeShopify::start(ManualClock::new(1_772_359_200_000)).await;
-    let text = std::fs::read_to_string(repo_path("config/shops.local.json")).unwrap();
-    let mut file = ShopsFile::from_json(&text).unwrap();
-    file.shops.get_mut("shopify").unwrap().base_url =
-        shopify.graphql_url().trim_end_matches("/graphql.json").to_owned();
+    let file = local_runtime(&[("http://127.0.0.1:18090", origin_of(&shopify.graphql_url()).unwrap())]).shops;
+    assert_eq!(file.shops["shopify"].base_url, shopify.graphql_url().trim_end_matches("/graphql.json"));
     let text = std::fs::read_to_string(repo_path("config/local-secrets.json")).unwrap();
     let values: HashMap<String, String> = serde_json::from_str(&text).unwrap();
     let secrets: HashMap<String, Secret> =

@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use orderflow_cli::bridge::origin_of;
 use orderflow_doubles::{FakeShopify, FakeWoo, SeedOrder, ShopFault};
-use orderflow_e2e::repo_path;
+use orderflow_e2e::{local_runtime, repo_path};
 use orderflow_shared::adapters::embedded::event_source::poll_once;
 use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, EmbeddedOrderStore, ManualClock};
 use orderflow_shared::batch::Budget;
@@ -35,16 +36,19 @@ struct Setup {
     queue: EmbeddedFifoQueue,
 }
 
-/// The shipped local shops file, pointed at the doubles, with a short timeout so that a hung
+/// The local connections' shops, pointed at the doubles, with a short timeout so that a hung
 /// answer fails fast.
 fn shops(shopify: &FakeShopify, woo: &FakeWoo) -> ShopsFile {
-    let text = std::fs::read_to_string(repo_path("config/shops.local.json")).unwrap();
-    let mut file = ShopsFile::from_json(&text).unwrap();
+    let mut file = local_runtime(&[
+        ("http://127.0.0.1:18090", origin_of(&shopify.graphql_url()).unwrap()),
+        ("http://127.0.0.1:18091", origin_of(&woo.base_url()).unwrap()),
+    ])
+    .shops;
     let shop = file.shops.get_mut("shopify").unwrap();
-    shop.base_url = shopify.graphql_url().trim_end_matches("/graphql.json").to_owned();
+    assert_eq!(shop.base_url, shopify.graphql_url().trim_end_matches("/graphql.json"));
     shop.timeout_ms = 500;
     let shop = file.shops.get_mut("woocommerce").unwrap();
-    shop.base_url = woo.base_url();
+    assert_eq!(shop.base_url, woo.base_url());
     shop.timeout_ms = 500;
     file
 }

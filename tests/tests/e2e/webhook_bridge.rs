@@ -8,25 +8,26 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::SqsEvent;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use orderflow_e2e::fake_erp::{self, FakeBc, Scripted};
-use orderflow_e2e::{create_fifo, drain, repo_path, sdk_config, unique};
+use orderflow_e2e::{create_fifo, drain, local_runtime, repo_path, sdk_config, unique};
 use orderflow_shared::adapters::aws::{DynamoReplayGuard, SqsFifoQueue, dynamodb_client, sqs_client};
 use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, ManualClock, MemoryReplayGuard};
+use orderflow_shared::apps::Runtime;
 use orderflow_shared::batch::Budget;
 use orderflow_shared::command::OrderCommand;
-use orderflow_shared::erp::{ConnectorsFile, ErpConnector, ErpError, HttpConnector, PushOutcome, refund_reference};
+use orderflow_shared::erp::{ErpConnector, ErpError, HttpConnector, PushOutcome, refund_reference};
 use orderflow_shared::mapping::FileSource;
 use orderflow_shared::order::CanonicalOrder;
 use orderflow_shared::parking::attributes;
 use orderflow_shared::ports::{Clock, FifoQueue};
 use orderflow_shared::secrets::Secret;
-use orderflow_shared::webhook::{Refund, WebhookSources};
+use orderflow_shared::webhook::Refund;
 use serde_json::{Value, json};
 use webhook_bridge::worker::{self, Worker};
 use webhook_bridge::{ErpSyncMessage, OffsetDateTime, Receiver, StaticKeys, sign};
 
 const SHOPIFY_ORDER_ID: &str = "5792384213048";
 
-type MotoReceiver = Receiver<StaticKeys, DynamoReplayGuard, SqsFifoQueue, SqsFifoQueue>;
+type MotoReceiver = Receiver<Arc<Runtime>, StaticKeys, DynamoReplayGuard, SqsFifoQueue, SqsFifoQueue>;
 
 struct Bridge {
     sqs: aws_sdk_sqs::Client,
@@ -35,9 +36,9 @@ struct Bridge {
     receiver: MotoReceiver,
 }
 
-pub(crate) fn sources() -> WebhookSources {
-    let text = std::fs::read_to_string(repo_path("config/webhook-sources.local.json")).unwrap();
-    WebhookSources::from_json(&text).unwrap()
+/// The local connections, as the receiver reads them.
+pub(crate) fn apps() -> Arc<Runtime> {
+    Arc::new(local_runtime(&[]))
 }
 
 pub(crate) fn local_secret(name: &str) -> String {
@@ -46,9 +47,9 @@ pub(crate) fn local_secret(name: &str) -> String {
     secrets[name].clone()
 }
 
-pub(crate) fn keys(sources: &WebhookSources) -> StaticKeys {
+pub(crate) fn keys() -> StaticKeys {
     let text = std::fs::read_to_string(repo_path("config/local-secrets.json")).unwrap();
-    StaticKeys::from_local_secrets(sources, &text).unwrap()
+    StaticKeys::from_local_secrets(&serde_json::from_str(&text).unwrap())
 }
 
 async fn bridge() -> Bridge {
@@ -59,10 +60,9 @@ async fn bridge() -> Bridge {
     let dynamo = dynamodb_client(&sdk);
     let table = unique("webhook-dedup");
     orderflow_e2e::dynamo::create_keyed_table(&dynamo, &table).await;
-    let sources = sources();
     let receiver = Receiver {
-        keys: keys(&sources),
-        sources,
+        apps: apps(),
+        keys: keys(),
         guard: DynamoReplayGuard::new(dynamo, table),
         erp_sync: SqsFifoQueue::new(sqs.clone(), &erp_sync_url),
         orders: SqsFifoQueue::new(sqs.clone(), &orders_url),
@@ -162,7 +162,7 @@ async fn a_tampered_body_is_refused_with_401_and_nothing_is_queued() {
 #[tokio::test]
 async fn an_oversized_badly_signed_body_is_refused_with_413_before_its_signature_is_checked() {
     let bridge = bridge().await;
-    let limit = sources().get("shopify").unwrap().max_body_bytes;
+    let limit = apps().webhook_sources.get("shopify").unwrap().max_body_bytes;
     let body = vec![b' '; limit + 1];
     let mut headers = shopify_headers(b"something else", &unique("evt"), "orders/create");
     headers.retain(|(k, _)| k != "X-Shopify-Hmac-Sha256");
@@ -218,15 +218,15 @@ async fn a_standard_webhook_with_an_old_timestamp_is_401() {
 
 #[tokio::test]
 async fn a_failed_send_releases_the_claim_so_the_retry_is_processed() {
-    let sources = sources();
+    let apps = apps();
     let orders = Arc::new(EmbeddedFifoQueue::new("orders"));
     let erp_sync = Arc::new(EmbeddedFifoQueue::new("erp-sync"));
     let body = shopify_order_body();
     let headers = shopify_headers(body.as_bytes(), "evt-retry", "orders/create");
     let guard = Arc::new(MemoryReplayGuard::new());
     let broken = Receiver {
-        keys: keys(&sources),
-        sources: sources.clone(),
+        apps: apps.clone(),
+        keys: keys(),
         guard: guard.clone(),
         erp_sync: erp_sync.clone(),
         orders: Broken,
@@ -235,8 +235,8 @@ async fn a_failed_send_releases_the_claim_so_the_retry_is_processed() {
     let reply = broken.receive("shopify", &headers, body.as_bytes(), now()).await;
     assert_eq!(reply.status.as_u16(), 503, "{}", reply.body);
     let working = Receiver {
-        keys: keys(&sources),
-        sources,
+        apps,
+        keys: keys(),
         guard,
         erp_sync: erp_sync.clone(),
         orders: orders.clone(),
@@ -275,11 +275,11 @@ impl FifoQueue for Broken {
 
 #[tokio::test]
 async fn the_sample_events_pass_through_receiver_and_worker_and_stay_in_step() {
-    let sources = sources();
+    let apps = apps();
     let erp_sync = Arc::new(EmbeddedFifoQueue::new("erp-sync"));
     let receiver = Receiver {
-        keys: keys(&sources),
-        sources,
+        apps,
+        keys: keys(),
         guard: MemoryReplayGuard::new(),
         erp_sync: erp_sync.clone(),
         orders: EmbeddedFifoQueue::new("orders"),
@@ -353,9 +353,8 @@ pub(crate) async fn erp() -> Erp {
     let clock = ManualClock::new(1_772_409_600_000);
     let fake = FakeBc::start(clock.clone()).await;
     let origin = fake.token_url().trim_end_matches("/token").to_owned();
-    let text = std::fs::read_to_string(repo_path("config/erp-connectors.local.json")).unwrap();
-    let mut file = ConnectorsFile::from_json(&text.replace("http://127.0.0.1:18080", &origin)).unwrap();
-    let config = file.connectors.remove("business-central").unwrap();
+    let mut connectors = local_runtime(&[("http://127.0.0.1:18080", &origin)]).connectors;
+    let config = connectors.connectors.remove("business-central").unwrap();
     let secrets: HashMap<String, Secret> =
         [("local:bc-client-secret".to_owned(), Secret::new(fake_erp::BC_CLIENT_SECRET))].into();
     let mapping = FileSource::new(repo_path("config/mappings/business-central.json"));
@@ -379,11 +378,11 @@ fn standard_order(order_number: &str) -> Vec<u8> {
 
 /// The erp-sync message the receiver queues for `body`, without a queue in between.
 async fn erp_sync_body(body: &[u8]) -> (String, String) {
-    let sources = sources();
+    let apps = apps();
     let erp_sync = Arc::new(EmbeddedFifoQueue::new("erp-sync"));
     let receiver = Receiver {
-        keys: keys(&sources),
-        sources,
+        apps,
+        keys: keys(),
         guard: MemoryReplayGuard::new(),
         erp_sync: erp_sync.clone(),
         orders: EmbeddedFifoQueue::new("orders"),

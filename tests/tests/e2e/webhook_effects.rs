@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use orderflow_e2e::repo_path;
 use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, MemoryReplayGuard};
+use orderflow_shared::apps::Runtime;
 use orderflow_shared::batch::Budget;
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::lifecycle::Stage;
@@ -18,9 +19,10 @@ use serde_json::{Value, json};
 use webhook_bridge::worker;
 use webhook_bridge::{Receiver, StaticKeys, sign};
 
-use crate::webhook_bridge::{erp, keys, local_secret, now, shopify_headers, sources, sqs_records, standard_headers};
+use crate::webhook_bridge::{apps, erp, keys, local_secret, now, shopify_headers, sqs_records, standard_headers};
 
-type LocalReceiver = Receiver<StaticKeys, Arc<MemoryReplayGuard>, Arc<EmbeddedFifoQueue>, Arc<EmbeddedFifoQueue>>;
+type LocalReceiver =
+    Receiver<Arc<Runtime>, StaticKeys, Arc<MemoryReplayGuard>, Arc<EmbeddedFifoQueue>, Arc<EmbeddedFifoQueue>>;
 
 /// A receiver on embedded queues. Give two receivers the same `guard` to share replay claims,
 /// or a fresh one to stand for claims that have lapsed after their retention.
@@ -29,10 +31,9 @@ fn receiver(
     erp_sync: &Arc<EmbeddedFifoQueue>,
     orders: &Arc<EmbeddedFifoQueue>,
 ) -> LocalReceiver {
-    let sources = sources();
     Receiver {
-        keys: keys(&sources),
-        sources,
+        apps: apps(),
+        keys: keys(),
         guard: guard.clone(),
         erp_sync: erp_sync.clone(),
         orders: orders.clone(),

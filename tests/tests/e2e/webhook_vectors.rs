@@ -25,6 +25,21 @@ fn read(relative: &str) -> String {
     fs::read_to_string(repo().join(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
 }
 
+/// The webhook sources of the local connections (`config/connections.local.json`).
+fn local_sources() -> WebhookSources {
+    orderflow_e2e::local_runtime(&[]).webhook_sources
+}
+
+/// The webhook sources of the deployed connections (`config/connections.json`), bound to the
+/// shipped app definitions as the local ones are; every one of them runs.
+fn deployed_sources() -> WebhookSources {
+    let deployed = orderflow_e2e::local_config(Some("config/connections.json"))
+        .runtime(&[])
+        .unwrap_or_else(|e| panic!("the deployed connections: {e}"));
+    assert_eq!(deployed.refusals().map(|(id, why)| format!("{id}: {why}")).collect::<Vec<_>>(), Vec::<String>::new());
+    deployed.webhook_sources
+}
+
 fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap();
     for part in parts {
@@ -349,7 +364,7 @@ mod generic_hmac {
 
     /// The ZephyrCart shape: hex, `sha256=` prefix, signed timestamp, type in the body.
     fn zephyrcart() -> Scheme {
-        let sources = WebhookSources::from_json(&read("config/webhook-sources.json")).unwrap();
+        let sources = deployed_sources();
         sources.get("zephyrcart").unwrap().scheme.clone()
     }
 
@@ -479,19 +494,16 @@ mod generic_hmac {
 mod configuration {
     use super::*;
 
-    fn sources(file: &str) -> WebhookSources {
-        WebhookSources::from_json(&read(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
-    }
-
     fn local_secrets() -> HashMap<String, String> {
         serde_json::from_str(&read("config/local-secrets.json")).unwrap()
     }
 
     #[test]
     fn the_deployed_sources_hold_secret_references_only() {
-        let deployed = sources("config/webhook-sources.json");
+        let deployed = deployed_sources();
         let names: Vec<_> = deployed.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["standard", "shopify", "woocommerce", "zephyrcart"]);
+        // In the order of the connection ids.
+        assert_eq!(names, ["shopify", "standard", "woocommerce", "zephyrcart"]);
         for source in deployed.iter() {
             let reference: SecretRef = source.secret_ref.parse().unwrap();
             assert_eq!(reference, SecretRef::Ssm(format!("/orderflow/dev/webhooks/{}", source.name)));
@@ -500,8 +512,8 @@ mod configuration {
 
     #[test]
     fn the_local_sources_differ_from_the_deployed_ones_only_in_secret_refs() {
-        let deployed = sources("config/webhook-sources.json");
-        let local = sources("config/webhook-sources.local.json");
+        let deployed = deployed_sources();
+        let local = local_sources();
         let secrets = local_secrets();
         assert_eq!(local.iter().count(), deployed.iter().count());
         for source in local.iter() {
@@ -570,7 +582,7 @@ mod samples {
 
     #[test]
     fn every_sample_webhook_maps_after_verification_and_orders_match_the_schema() {
-        let sources = WebhookSources::from_json(&read("config/webhook-sources.local.json")).unwrap();
+        let sources = local_sources();
         let secrets: HashMap<String, String> = serde_json::from_str(&read("config/local-secrets.json")).unwrap();
         let schema = schema();
         let mut seen = 0;
@@ -608,7 +620,7 @@ mod samples {
 
     #[test]
     fn size_is_checked_before_the_signature_and_the_signature_before_the_payload() {
-        let sources = WebhookSources::from_json(&read("config/webhook-sources.local.json")).unwrap();
+        let sources = local_sources();
         let secrets: HashMap<String, String> = serde_json::from_str(&read("config/local-secrets.json")).unwrap();
         let shopify = sources.get("shopify").unwrap();
         let secret = &secrets["shopify"];

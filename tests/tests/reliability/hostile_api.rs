@@ -13,6 +13,7 @@ use orderflow_cli::pipeline::{Pipeline, Time};
 use orderflow_e2e::apigw::parts;
 use orderflow_shared::adapters::embedded::MemoryReplayGuard;
 use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, EmbeddedOrderStore, EmbeddedRecovery};
+use orderflow_shared::apps::Runtime;
 use orderflow_shared::dte::SimulatedDteProvider;
 use orderflow_shared::order::CanonicalOrder;
 use orderflow_shared::order_service::OrderService;
@@ -21,7 +22,7 @@ use orderflow_shared::ubl::{self, Limits};
 use serde_json::{Value, json};
 use webhook_bridge::{OffsetDateTime, Receiver, StaticKeys};
 
-use crate::stack::webhook_sources;
+use crate::stack::{local_apps, webhook_keys};
 use crate::workload::{self, Webhook};
 
 /// One request may take this long; a hang fails the test.
@@ -368,18 +369,16 @@ async fn every_hostile_error_report_gets_its_status_and_code_and_changes_nothing
 // ---- webhooks ----
 
 struct Bridge {
-    receiver: Receiver<StaticKeys, MemoryReplayGuard, Arc<EmbeddedFifoQueue>, Arc<EmbeddedFifoQueue>>,
+    receiver: Receiver<Arc<Runtime>, StaticKeys, MemoryReplayGuard, Arc<EmbeddedFifoQueue>, Arc<EmbeddedFifoQueue>>,
     erp_sync: Arc<EmbeddedFifoQueue>,
     orders: Arc<EmbeddedFifoQueue>,
 }
 
 fn bridge() -> Bridge {
-    let sources = webhook_sources();
-    let secrets = std::fs::read_to_string(orderflow_e2e::repo_path("config/local-secrets.json")).unwrap();
     let (erp_sync, orders) = (Arc::new(EmbeddedFifoQueue::new("erp-sync")), Arc::new(EmbeddedFifoQueue::new("orders")));
     let receiver = Receiver {
-        keys: StaticKeys::from_local_secrets(&sources, &secrets).unwrap(),
-        sources,
+        apps: local_apps(),
+        keys: webhook_keys(),
         guard: MemoryReplayGuard::new(),
         erp_sync: erp_sync.clone(),
         orders: orders.clone(),
@@ -534,9 +533,9 @@ async fn drain(queue: &EmbeddedFifoQueue) {
 #[tokio::test]
 async fn oversized_unknown_unmappable_and_replayed_webhooks_get_their_answers() {
     let bridge = bridge();
-    let sources = webhook_sources();
+    let apps = local_apps();
     let webhook = workload::order_webhook("edge", 0);
-    let limit = sources.get("standard").unwrap().max_body_bytes;
+    let limit = apps.webhook_sources.get("standard").unwrap().max_body_bytes;
     let oversized = vec![b' '; limit + 1];
     let reply = bridge.receiver.receive("standard", &webhook.signed_headers(NOW), &oversized, now()).await;
     assert_eq!(

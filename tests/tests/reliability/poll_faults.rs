@@ -10,17 +10,19 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use order_poller::{Poller, handle};
+use orderflow_cli::bridge::today;
 use orderflow_doubles::{FakePartner, FakeShopify, FakeWoo, SeedOrder};
 use orderflow_e2e::chaos::{ChaosProxy, Faults};
-use orderflow_e2e::repo_path;
+use orderflow_e2e::{local_config, repo_path};
 use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, ManualClock, MemoryPollCursors};
+use orderflow_shared::apps::Runtime;
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::erp::ErpSyncMessage;
 use orderflow_shared::error::PortError;
-use orderflow_shared::poll::{LocalSecrets, Pause, PollSources};
+use orderflow_shared::poll::{LocalSecrets, Pause};
 use orderflow_shared::ports::{FifoQueue, OutgoingMessage, ReceivedMessage};
 use orderflow_shared::secrets::Secret;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const FAULTS: Faults = Faults { share: 0.3, seed: 0x9011_2026 };
 /// The sources' client timeout in the run; the proxy holds a timed-out answer past it.
@@ -62,22 +64,31 @@ fn counting(name: &str, clock: &ManualClock) -> Arc<Counting> {
     Arc::new(Counting { queue: EmbeddedFifoQueue::new(name).with_clock(clock.clone()), sends: Mutex::new(0) })
 }
 
-/// The local poll sources, each pointed at its proxy, with small pages so a run reads many.
-fn sources(proxies: &[(&str, String)]) -> PollSources {
-    let text = std::fs::read_to_string(repo_path("config/poll-sources.local.json")).unwrap();
-    let mut file: Value = serde_json::from_str(&text).unwrap();
-    for source in file["sources"].as_array_mut().unwrap() {
-        let name = source["name"].as_str().unwrap().to_owned();
-        let url = &proxies.iter().find(|(n, _)| *n == name).unwrap().1;
-        source["base_url"] = json!(url);
-        source["timeout_ms"] = json!(TIMEOUT_MS);
-        match source["platform"]["kind"].as_str().unwrap() {
-            "woocommerce" => source["platform"]["per_page"] = json!(10),
-            "shopify" => source["platform"]["first"] = json!(10),
-            _ => source["platform"]["page_size"] = json!(10),
+/// The local poll sources, each pointed at its proxy (`origins`: the connection's configured
+/// origin and the proxy's), with small pages so a run reads many, and the run's timeout.
+fn sources(origins: &[(&str, &str)], urls: &[(&str, String)]) -> Arc<Runtime> {
+    let mut registry = local_config(None).registry(origins).unwrap();
+    for version in registry.versions.values_mut() {
+        let Some(poll) = version.definition.triggers.poll.as_mut() else { continue };
+        let config = &mut poll.config;
+        config["timeout_ms"] = json!(TIMEOUT_MS);
+        match config["platform"]["kind"].as_str().unwrap() {
+            "woocommerce" => config["platform"]["per_page"] = json!(10),
+            "shopify" => config["platform"]["first"] = json!(10),
+            _ => config["platform"]["page_size"] = json!(10),
         }
     }
-    PollSources::from_json(&file.to_string()).unwrap()
+    let runtime = registry.runtime(today());
+    let mut names = Vec::new();
+    for source in runtime.poll_sources.iter() {
+        let url = &urls.iter().find(|(n, _)| *n == source.name).unwrap().1;
+        assert_eq!(&source.base_url, url);
+        assert_eq!(source.timeout_ms, TIMEOUT_MS);
+        names.push(source.name.as_str());
+    }
+    names.sort_unstable();
+    assert_eq!(names, ["acme-partner", "shopify", "woocommerce"]);
+    Arc::new(runtime)
 }
 
 fn secrets() -> LocalSecrets {
@@ -148,7 +159,14 @@ async fn with_30_percent_of_poll_calls_failing_every_admitted_order_comes_in_onc
     // Waits between tries are not slept: the proxy's held answers already take real time.
     let pause: Pause = Arc::new(|_| Box::pin(async {}));
     let poller = Poller {
-        sources: sources(&urls),
+        apps: sources(
+            &[
+                ("http://127.0.0.1:18091", proxies[0].1.url()),
+                ("http://127.0.0.1:18090", proxies[1].1.url()),
+                ("http://127.0.0.1:18092", proxies[2].1.url()),
+            ],
+            &urls,
+        ),
         secrets: secrets(),
         cursors: MemoryPollCursors::new(),
         erp_sync: erp_sync.clone(),

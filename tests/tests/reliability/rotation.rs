@@ -7,12 +7,12 @@ use crate::logs;
 use orderflow_e2e::fake_dte::FakeDte;
 use orderflow_e2e::fake_erp::{self, FakeBc};
 use orderflow_e2e::order_numbered as order;
-use orderflow_e2e::{repo_path, sdk_config, unique};
+use orderflow_e2e::{local_runtime, repo_path, sdk_config, unique};
 use orderflow_shared::adapters::aws::AwsSecretStore;
 use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, EmbeddedOrderStore, EmbeddedRecovery, ManualClock};
 use orderflow_shared::api::from_service;
 use orderflow_shared::dte::LazyDteProvider;
-use orderflow_shared::erp::{ConnectorsFile, ErpConnector, PushOutcome, SecretConnector};
+use orderflow_shared::erp::{ErpConnector, PushOutcome, SecretConnector};
 use orderflow_shared::error::Retry;
 use orderflow_shared::lifecycle::{OrderRecord, Stage, State};
 use orderflow_shared::mapping::FileSource;
@@ -91,10 +91,10 @@ async fn an_erp_client_secret_rotated_in_ssm_is_read_again_when_the_token_endpoi
     let clock = ManualClock::new(1_772_409_600_000);
     let fake = FakeBc::start(clock.clone()).await;
     let origin = fake.token_url().trim_end_matches("/token").to_owned();
-    let text = std::fs::read_to_string(repo_path("config/erp-connectors.local.json")).unwrap();
-    let text =
-        text.replace("http://127.0.0.1:18080", &origin).replace("local:bc-client-secret", &format!("ssm:{parameter}"));
-    let config = ConnectorsFile::from_json(&text).unwrap().connectors.remove("business-central").unwrap();
+    let reference = format!("ssm:{parameter}");
+    let mut runtime =
+        local_runtime(&[("http://127.0.0.1:18080", &origin), ("local:bc-client-secret", reference.as_str())]);
+    let config = runtime.connectors.connectors.remove("business-central").unwrap();
     let mapping = FileSource::new(repo_path("config/mappings/business-central.json"));
     let store = AwsSecretStore::new(&sdk);
     let connector = SecretConnector::new("business-central", config, store, mapping, Arc::new(clock.clone())).unwrap();

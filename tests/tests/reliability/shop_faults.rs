@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use orderflow_doubles::{FakeShopify, FakeWoo, SeedOrder};
 use orderflow_e2e::chaos::{ChaosProxy, Faults};
-use orderflow_e2e::{order_numbered, repo_path};
+use orderflow_e2e::{local_runtime, order_numbered, repo_path};
 use orderflow_shared::adapters::embedded::event_source::poll_once;
 use orderflow_shared::adapters::embedded::{
     DEFAULT_VISIBILITY_TIMEOUT, EmbeddedFifoQueue, EmbeddedOrderStore, ManualClock,
@@ -36,12 +36,13 @@ const REDRIVES: usize = 20;
 
 type Deps = ShopSync<Arc<EmbeddedOrderStore>, BuiltShops<FileSource>, Arc<EmbeddedFifoQueue>>;
 
+/// The local connections' shops, each pointed at its proxy, with the run's timeout.
 fn shops(shopify: &ChaosProxy, woo: &ChaosProxy) -> ShopsFile {
-    let text = std::fs::read_to_string(repo_path("config/shops.local.json")).unwrap();
-    let mut file = ShopsFile::from_json(&text).unwrap();
+    let mut file =
+        local_runtime(&[("http://127.0.0.1:18090", shopify.url()), ("http://127.0.0.1:18091", woo.url())]).shops;
     for (name, proxy, path) in [("shopify", shopify, "/admin/api/2026-01"), ("woocommerce", woo, "/wp-json/wc/v3")] {
         let shop = file.shops.get_mut(name).unwrap();
-        shop.base_url = format!("{}{path}", proxy.url());
+        assert_eq!(shop.base_url, format!("{}{path}", proxy.url()));
         shop.timeout_ms = SHOP_TIMEOUT_MS;
     }
     file
@@ -157,7 +158,7 @@ async fn with_30_percent_of_shop_calls_failing_every_order_is_told_once() {
         let record = store.get(&key).await.unwrap().unwrap();
         for state in [State::Dispatched, State::Delivered] {
             let slot = record.shop_sync.get(&state);
-            // WooCommerce takes no action on delivered (shops.local.json): nothing to settle.
+            // WooCommerce takes no action on delivered (the woocommerce app definition): nothing to settle.
             let expected = !(state == State::Delivered && record.source.starts_with("webhook:woocommerce/"));
             assert_eq!(slot.is_some_and(|s| s.done_at.is_some() && s.claim.is_none()), expected, "{key} {state}");
         }

@@ -5,7 +5,7 @@
 //! sources and the platforms' retries until nothing is left to do.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use email_notifier::{Notified, Notifier};
@@ -17,17 +17,18 @@ use orderflow_cli::pipeline::deliver_in_process;
 use orderflow_e2e::chaos::{ChaosProxy, Faults};
 use orderflow_e2e::fake_dte::FakeDte;
 use orderflow_e2e::fake_erp::{self, FakeBc};
-use orderflow_e2e::repo_path;
+use orderflow_e2e::{local_runtime, repo_path};
 use orderflow_shared::adapters::embedded::MemoryReplayGuard;
 use orderflow_shared::adapters::embedded::event_source::poll_once;
 use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, EmbeddedRecovery, ManualClock};
+use orderflow_shared::apps::Runtime;
 use orderflow_shared::asl::SkipSleeper;
 use orderflow_shared::batch::Budget;
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::config::ConverterConfig;
 use orderflow_shared::dte::{DteAuth, HttpDteProvider};
 use orderflow_shared::email::EmailAddress;
-use orderflow_shared::erp::{ConnectorsFile, HttpConnector};
+use orderflow_shared::erp::HttpConnector;
 use orderflow_shared::lifecycle::State;
 use orderflow_shared::mapping::FileSource;
 use orderflow_shared::order::OrderKey;
@@ -38,7 +39,6 @@ use orderflow_shared::ports::{FifoQueue, ObjectStore, OrderStore};
 use orderflow_shared::s3_event;
 use orderflow_shared::secrets::Secret;
 use orderflow_shared::ubl::Limits;
-use orderflow_shared::webhook::WebhookSources;
 use queue_reader::{OrdersApi, QueueReader};
 use webhook_bridge::OffsetDateTime;
 use webhook_bridge::{Receiver, StaticKeys, Worker};
@@ -165,28 +165,29 @@ pub struct Stack<S, Q, O> {
     errors: error_handler::Deps<Crashy<S>, Crashy<Q>, Dte, NotGranted, Outbox>,
     converter: Converter<Crashy<O>, Crashy<Q>>,
     reader: QueueReader<Crashy<O>, Crashy<Q>, LocalApi<S, Q>>,
-    receiver: Receiver<StaticKeys, MemoryReplayGuard, Crashy<Q>, Crashy<Q>>,
+    receiver: Receiver<Arc<Runtime>, StaticKeys, MemoryReplayGuard, Crashy<Q>, Crashy<Q>>,
     worker: Worker<Crashy<HttpConnector<FileSource>>, Crashy<Q>>,
     notifier: Notifier<Crashy<S>, Crashy<Mail>>,
 }
 
-pub fn webhook_sources() -> WebhookSources {
-    WebhookSources::from_json(&std::fs::read_to_string(repo_path("config/webhook-sources.local.json")).unwrap())
-        .unwrap()
+/// The local connections (the shipped app definitions bound to `config/connections.local.json`),
+/// bound once for the whole run.
+pub fn local_apps() -> Arc<Runtime> {
+    static APPS: OnceLock<Arc<Runtime>> = OnceLock::new();
+    APPS.get_or_init(|| Arc::new(local_runtime(&[]))).clone()
 }
 
-fn webhook_keys(sources: &WebhookSources) -> StaticKeys {
+pub fn webhook_keys() -> StaticKeys {
     let secrets = std::fs::read_to_string(repo_path("config/local-secrets.json")).unwrap();
-    StaticKeys::from_local_secrets(sources, &secrets).unwrap()
+    StaticKeys::from_local_secrets(&serde_json::from_str(&secrets).unwrap())
 }
 
-/// The shipped local Business Central connector, pointed at the fake through the chaos proxy.
+/// The local Business Central connection's connector, pointed at the fake through the chaos
+/// proxy, with the client timeout of the run.
 fn business_central(chaos: &ChaosProxy, clock: ManualClock) -> HttpConnector<FileSource> {
-    let text = std::fs::read_to_string(repo_path("config/erp-connectors.local.json")).unwrap();
-    let text =
-        text.replace("http://127.0.0.1:18080", chaos.url()).replace("\"timeout_ms\": 5000", "\"timeout_ms\": 150");
-    let mut file = ConnectorsFile::from_json(&text).unwrap();
-    let config = file.connectors.remove("business-central").unwrap();
+    let mut runtime =
+        local_runtime(&[("http://127.0.0.1:18080", chaos.url()), ("\"timeout_ms\": 5000", "\"timeout_ms\": 150")]);
+    let config = runtime.connectors.connectors.remove("business-central").unwrap();
     assert_eq!(config.timeout_ms, CLIENT_TIMEOUT.as_millis() as u64);
     let secrets: HashMap<String, Secret> =
         [("local:bc-client-secret".to_owned(), Secret::new(fake_erp::BC_CLIENT_SECRET))].into();
@@ -256,10 +257,9 @@ where
             pending: Crashy::new(queues.pending.clone(), &plan, "pending-queue"),
             api: LocalApi { service: service.clone(), plan: plan.clone() },
         };
-        let sources = webhook_sources();
         let receiver = Receiver {
-            keys: webhook_keys(&sources),
-            sources,
+            apps: local_apps(),
+            keys: webhook_keys(),
             guard: MemoryReplayGuard::new(),
             erp_sync: Crashy::new(queues.erp_sync.clone(), &plan, "erp-sync-queue"),
             orders,

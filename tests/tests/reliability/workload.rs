@@ -12,7 +12,7 @@ use orderflow_shared::ubl::{self, Limits};
 use orderflow_shared::webhook::{EventType, WebhookEvent, map_event};
 use webhook_bridge::sign;
 
-use crate::stack::webhook_sources;
+use crate::stack::local_apps;
 
 /// One webhook delivery as the platform sends it.
 #[derive(Debug, Clone)]
@@ -68,8 +68,8 @@ impl Webhook {
 
     /// The order key the receiver derives from this body.
     pub fn order_key(&self) -> OrderKey {
-        let sources = webhook_sources();
-        let source = sources.get(&self.source).unwrap();
+        let apps = local_apps();
+        let source = apps.webhook_sources.get(&self.source).unwrap();
         match map_event(source, &EventType::OrderCreated, &self.body).expect("workload webhooks map") {
             WebhookEvent::Order(order) => order.order.order_key,
             other => panic!("not an order: {other:?}"),

@@ -8,7 +8,9 @@ use backoffice::identity::Role;
 use backoffice::session::LocalSessions;
 use backoffice::{Gate, Portal, Queues};
 use orderflow_e2e::repo_path;
-use orderflow_shared::adapters::embedded::{DirObjectStore, EmbeddedFifoQueue, EmbeddedOrderStore, EmbeddedRecovery};
+use orderflow_shared::adapters::embedded::{
+    DirObjectStore, EmbeddedFifoQueue, EmbeddedOrderStore, EmbeddedRecovery, MemoryAppStore,
+};
 use orderflow_shared::dte::{Failure, Operation, SimulatedDteProvider};
 use orderflow_shared::lifecycle::{OrderRecord, Stage};
 use orderflow_shared::order::{CanonicalOrder, OrderKey};
@@ -68,7 +70,10 @@ pub async fn embedded_with_store(store: Arc<EmbeddedOrderStore>, broadcast_failu
     );
     let dir = std::env::temp_dir().join(orderflow_e2e::unique("portal-bucket"));
     let bucket = DirObjectStore::new(&dir);
+    // The apps page reads the shipped definitions and the local connections.
+    let apps = MemoryAppStore::new(orderflow_e2e::local_config(None).registry(&[]).unwrap());
     let url = serve(Portal {
+        apps: backoffice::apps_page::reader(std::sync::Arc::new(apps)),
         service: service.clone(),
         queues: Queues { pending: pending.clone(), erp_dlq: erp_dlq.clone(), erp_sync: erp_sync.clone() },
         originals: bucket.clone(),

@@ -13,7 +13,7 @@ use orderflow_e2e::{sdk_config, unique};
 use orderflow_shared::adapters::aws::{
     DynamoOrderStore, S3ObjectStore, SqsFifoQueue, dynamodb_client, s3_client, sqs_client,
 };
-use orderflow_shared::adapters::embedded::EmbeddedRecovery;
+use orderflow_shared::adapters::embedded::{EmbeddedRecovery, MemoryAppStore};
 use orderflow_shared::dte::{Failure, Operation, SimulatedDteProvider};
 use orderflow_shared::lifecycle::State;
 use orderflow_shared::order_service::OrderService;
@@ -60,7 +60,10 @@ async fn pages_and_a_retry_work_on_dynamodb_and_each_page_reads_a_bounded_number
     orderflow_shared::ports::ObjectStore::put(&originals, "incoming/sample.xml", original.clone(), "application/xml")
         .await
         .unwrap();
+    // The apps page reads the shipped definitions and the local connections.
+    let apps = MemoryAppStore::new(orderflow_e2e::local_config(None).registry(&[]).unwrap());
     let url = serve(Portal {
+        apps: backoffice::apps_page::reader(std::sync::Arc::new(apps)),
         service: service.clone(),
         queues: Queues {
             pending: fifo(&sqs, "pending").await,
