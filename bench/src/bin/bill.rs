@@ -1,5 +1,5 @@
-//! The AWS requests of one order through each door, counted on the real AWS adapters against
-//! moto: `bill ORDERS OUT_JSON`.
+//! The AWS requests of one order, counted on the real AWS adapters against moto:
+//! `bill ORDERS OUT_JSON`.
 //!
 //! The functions' handlers run in process on the product's adapters, built on an SDK
 //! configuration whose endpoint is a recording proxy in front of moto
@@ -7,18 +7,28 @@
 //! with its answer and billed by `orderflow_bench::bill`. The driver plays what AWS itself does
 //! between the functions and counts it: the S3 notification, the SQS event source (its receive
 //! and delete go through the same recording client, since SQS bills them), API Gateway in front
-//! of the state router, the stream's filter in front of the email notifier (stream reads by
-//! Lambda are free). Each door first takes one warm-up order, whose calls (secrets read once
-//! per execution environment) are reported apart; then ORDERS orders, averaged.
+//! of the state router and the webhook route, the stream's filter in front of the email
+//! notifier (stream reads by Lambda are free), Step Functions running the recovery workflow's
+//! ASL with the real task handlers (the embedded interpreter: moto's cannot call them).
+//!
+//! Four paths, each first with one warm-up order whose lines are kept apart, then ORDERS orders
+//! averaged: the UBL door; the webhook door (Shopify `orders/create`); the webhook door with the
+//! delivery repeated (a platform retry, answered as a duplicate); the UBL door with the DTE
+//! broadcast failing once, recovered by the workflow. Every order must reach its email and
+//! `broadcast_dte` with nothing refused, or the run fails.
 //!
 //! Writes JSON to OUT_JSON; `bench/bill.sh` turns it into tables.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use email_notifier::Notifier;
+use error_handler::backoff::Backoff;
+use error_handler::config::AlertConfig;
+use error_handler::local::LocalTasks;
 use orderflow_cli::pipeline::deliver_in_process;
 use orderflow_e2e::chaos::aws::{AwsChaosProxy, Exchange};
 use orderflow_e2e::dynamo::{create_keyed_table, create_orders_table, stream_batch};
@@ -27,10 +37,14 @@ use orderflow_shared::adapters::aws::{
     self, DynamoOrderStore, DynamoReplayGuard, S3ObjectStore, SesMailer, SqsFifoQueue, dynamodb_client,
 };
 use orderflow_shared::adapters::embedded::EmbeddedRecovery;
+use orderflow_shared::adapters::embedded::recovery::BROADCAST_RETRY_RESOURCE;
+use orderflow_shared::asl::{SkipSleeper, Status, TaskFailure, TaskInvoker};
 use orderflow_shared::batch::Budget;
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::config::ConverterConfig;
 use orderflow_shared::dte::SimulatedDteProvider;
+use orderflow_shared::dte::{Failure, Operation};
+use orderflow_shared::email::EmailAddress;
 use orderflow_shared::erp::{ErpConnector, ErpError, PushOutcome};
 use orderflow_shared::order::CanonicalOrder;
 use orderflow_shared::order_service::OrderService;
@@ -50,7 +64,9 @@ const SHOPIFY_ORDER: &str = include_str!("../../../events/webhooks/shopify-order
 const SENDER: &str = "orders@example.com";
 const INCOMING: &str = "incoming/";
 
-type Service = OrderService<DynamoOrderStore, SqsFifoQueue, SimulatedDteProvider, EmbeddedRecovery>;
+type Service = OrderService<DynamoOrderStore, SqsFifoQueue, Arc<SimulatedDteProvider>, Arc<EmbeddedRecovery>>;
+type Deps =
+    error_handler::Deps<DynamoOrderStore, SqsFifoQueue, Arc<SimulatedDteProvider>, Arc<EmbeddedRecovery>, SesMailer>;
 
 /// The Orders API as API Gateway and the state router Lambda serve it: one REST request and
 /// one state-router invocation per delivery, each counted.
@@ -69,6 +85,25 @@ impl OrdersApi for Api<'_> {
         self.run.invoked("state-router", started.elapsed());
         self.run.take("state-router");
         delivered
+    }
+}
+
+/// Step Functions' Lambda tasks, each an invocation of the error-handler or the broadcast-retry
+/// function, run by the embedded interpreter of the same ASL file (moto's interpreter cannot
+/// call our handlers); each state the execution enters is a billed transition.
+struct Tasks<'a> {
+    local: LocalTasks<'a, DynamoOrderStore, SqsFifoQueue, Arc<SimulatedDteProvider>, Arc<EmbeddedRecovery>, SesMailer>,
+    run: &'a Run,
+}
+
+impl TaskInvoker for Tasks<'_> {
+    async fn invoke(&self, resource: &str, input: Value) -> Result<Value, TaskFailure> {
+        let function = if resource == BROADCAST_RETRY_RESOURCE { "broadcast-retry" } else { "error-handler" };
+        let started = Instant::now();
+        let out = self.local.invoke(resource, input).await;
+        self.run.invoked(function, started.elapsed());
+        self.run.take(function);
+        out
     }
 }
 
@@ -152,7 +187,9 @@ fn stream_event(record: aws_lambda_events::event::dynamodb::EventRecord) -> Even
 struct Stack {
     run: Run,
     table: String,
-    service: Service,
+    deps: Deps,
+    dte: Arc<SimulatedDteProvider>,
+    recovery: Arc<EmbeddedRecovery>,
     converter: Converter<S3ObjectStore, SqsFifoQueue>,
     /// Where the queue reader parks refused commands.
     pending: SqsFifoQueue,
@@ -189,14 +226,28 @@ impl Stack {
         let keys = StaticKeys::from_local_secrets(&sources, &secrets).expect("local keys");
         let bucket = S3ObjectStore::new(s3.clone(), &bucket_name);
         let queue = |url: &str| SqsFifoQueue::new(sqs.clone(), url);
+        let dte = Arc::new(SimulatedDteProvider::default());
+        let recovery = Arc::new(EmbeddedRecovery::new().expect("the bundled workflow parses"));
         let stack = Self {
             table: table.clone(),
-            service: OrderService {
-                store: DynamoOrderStore::new(dynamo.clone(), &table),
-                queue: queue(&orders_url),
-                dte: SimulatedDteProvider::default(),
-                recovery: EmbeddedRecovery::new().expect("the bundled workflow parses"),
+            deps: Deps {
+                service: OrderService {
+                    store: DynamoOrderStore::new(dynamo.clone(), &table),
+                    queue: queue(&orders_url),
+                    dte: dte.clone(),
+                    recovery: recovery.clone(),
+                },
+                // The template's defaults: BROADCAST_MAX_ATTEMPTS 5, 30 s doubling to 10 min.
+                backoff: Backoff { base_seconds: 30, cap_seconds: 600, max_attempts: 5 },
+                mailer: SesMailer::new(ses.clone(), "orderflow-bill-alerts"),
+                alert: AlertConfig {
+                    to: EmailAddress::parse("ops@example.com").expect("an address"),
+                    from: SENDER.into(),
+                    configuration_set: "orderflow-bill-alerts".into(),
+                },
             },
+            dte,
+            recovery,
             converter: Converter {
                 store: bucket.clone(),
                 queue: queue(&orders_url),
@@ -211,7 +262,7 @@ impl Stack {
             pending: queue(&pending_url),
             notifier: Notifier {
                 store: DynamoOrderStore::new(dynamo.clone(), &table),
-                mailer: SesMailer::new(ses, "orderflow-bill"),
+                mailer: SesMailer::new(ses.clone(), "orderflow-bill"),
                 sender: SENDER.into(),
                 claim_timeout: Duration::from_secs(300),
             },
@@ -254,9 +305,29 @@ impl Stack {
         self.settle().await;
     }
 
+    /// One order in through the UBL door whose DTE broadcast fails once (the provider is
+    /// unavailable): the router records the error and hands the order to the recovery
+    /// workflow, which waits, retries the broadcast and succeeds.
+    async fn recovered_order(&mut self, number: &str) {
+        let xml = SAMPLE.replacen(ORDER_NUMBER, &format!("<cbc:ID>{number}</cbc:ID>"), 1);
+        let order = orderflow_shared::ubl::parse_order(xml.as_bytes(), &Default::default()).expect("the sample");
+        self.dte.fail_order(&order.order_key, Operation::Broadcast, Failure::Transient, Some(1));
+        self.ubl_order(number).await;
+        let tasks = Tasks { local: LocalTasks::new(&self.deps, 11), run: &self.run };
+        let runs = self.recovery.run_pending(&tasks, &SkipSleeper::default()).await;
+        assert_eq!(runs.len(), 1, "one recovery execution");
+        let (_, execution) = &runs[0];
+        assert_eq!(execution.status, Status::Succeeded, "{execution:?}");
+        for state in &execution.path {
+            self.run.count("Step Functions", &format!("transition ({state})"), Unit::StepFunctionsTransition, 1.0);
+        }
+        self.settle().await;
+    }
+
     /// One order in through the webhook door (Shopify `orders/create`), to its ERP push, its
-    /// email and `broadcast_dte`.
-    async fn webhook_order(&mut self, n: u64) {
+    /// email and `broadcast_dte`; `twice`: the platform delivers it again afterwards (a retry
+    /// after a lost answer), which is answered as a duplicate.
+    async fn webhook_order(&mut self, n: u64, twice: bool) {
         let mut body: Value = serde_json::from_str(SHOPIFY_ORDER).expect("sample webhook");
         body["id"] = json!(9_000_000_000_000u64 + n);
         body["name"] = json!(format!("#BILL-{n}"));
@@ -279,6 +350,14 @@ impl Stack {
         self.run.invoked("webhook-bridge", started.elapsed());
         self.run.take("webhook-bridge");
         assert_eq!(reply.status.as_u16(), 202, "{}", reply.body);
+        if twice {
+            self.run.count("API Gateway", "REST request (webhook route)", Unit::ApiGatewayRestRequest, 1.0);
+            let started = Instant::now();
+            let again = self.receiver.receive("shopify", &headers, &body, OffsetDateTime::now_utc()).await;
+            self.run.invoked("webhook-bridge", started.elapsed());
+            self.run.take("webhook-bridge");
+            assert_eq!(again.body, json!({"status": "duplicate"}));
+        }
         // erp-sync.fifo → erp-sync-worker.
         let messages = self.receive(&self.erp_sync).await;
         let started = Instant::now();
@@ -324,7 +403,7 @@ impl Stack {
                 let reader = QueueReader {
                     store: self.bucket.clone(),
                     pending: self.pending.clone(),
-                    api: Api { service: &self.service, run: &self.run },
+                    api: Api { service: &self.deps.service, run: &self.run },
                 };
                 let started = Instant::now();
                 let event = sqs_event(&messages);
@@ -392,11 +471,16 @@ async fn main() -> Result<(), String> {
     let mut stack = Stack::new().await;
     let run_id = std::process::id();
     let mut doors = Vec::new();
-    for door in ["ubl", "webhook"] {
+    let doors_run = ["ubl", "webhook", "webhook, delivered twice", "ubl, broadcast recovered once"];
+    for door in doors_run {
         for i in 0..=orders {
             match door {
                 "ubl" => stack.ubl_order(&format!("BILL-{run_id}-{i}")).await,
-                _ => stack.webhook_order(u64::from(run_id) * 1000 + i as u64).await,
+                "webhook" => stack.webhook_order(u64::from(run_id) * 1000 + i as u64, false).await,
+                "webhook, delivered twice" => {
+                    stack.webhook_order(u64::from(run_id) * 1000 + 500 + i as u64, true).await
+                }
+                _ => stack.recovered_order(&format!("BILL-R-{run_id}-{i}")).await,
             }
             if i == 0 {
                 let (warm_up, _) = stack.run.drain();
