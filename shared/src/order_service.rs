@@ -154,6 +154,19 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
     pub async fn register(&self, order: CanonicalOrder, source: &str, by: &str) -> Result<Applied, ServiceError> {
         order.validate().map_err(ServiceError::Invalid)?;
         let offered_hash = order.content_hash();
+        // A new order is the common case, and its conditional create already carries "not
+        // stored yet": it is tried before any read. Only a key that is taken (a redelivery, a
+        // conflict) is read and decided below, as before.
+        let record = OrderRecord::register(order.clone(), source, by, &now_rfc3339());
+        match self.store.put(&record, None).await {
+            Ok(()) => {
+                info!("registered");
+                self.queue_next(&record).await?;
+                return Ok(Applied::Created(record));
+            }
+            Err(WriteError::VersionConflict) => {}
+            Err(WriteError::Port(e)) => return Err(e.into()),
+        }
         let (order, offered) = (&order, offered_hash.as_str());
         let decided = self
             .decide_and_write(&order.order_key, move || async move {

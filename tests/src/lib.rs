@@ -53,10 +53,15 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         });
         rx.recv().expect("the moto gate started")
     });
+    sdk_config_via(gate).await
+}
+
+/// [`sdk_config`]'s configuration with `endpoint` (a proxy in front of moto) instead of the gate.
+pub async fn sdk_config_via(endpoint: &str) -> aws_config::SdkConfig {
     let product = aws::sdk_config().await;
     // Through the loader: a service client takes `AWS_ENDPOINT_URL` over an endpoint set on a
     // built SdkConfig.
-    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(gate);
+    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(endpoint);
     let loader = loader.retry_config(product.retry_config().cloned().expect("the product sets retries"));
     let product_timeouts = product.timeout_config().expect("the product sets timeouts");
     let timeouts = aws_config::timeout::TimeoutConfig::builder()

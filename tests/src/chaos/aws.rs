@@ -198,6 +198,22 @@ struct Inner {
     lost_answers: Mutex<Vec<(Service, Bytes)>>,
     /// One gate per DynamoDB table, held while a call on it is in moto (see the module's comment).
     tables: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Every call with its answer, kept only by a [`AwsChaosProxy::recording`] proxy.
+    exchanges: Option<Mutex<Vec<Exchange>>>,
+}
+
+/// One call as the proxy passed it to moto, and moto's answer (a recording proxy's).
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// The SigV4 signing name of the credential scope (`dynamodb`, `sqs`, `s3`, `ses`, `states`…).
+    pub service: String,
+    pub method: String,
+    pub path: String,
+    /// `X-Amz-Target` (the JSON protocols' operation), when the call has one.
+    pub target: Option<String>,
+    pub request: Bytes,
+    pub status: u16,
+    pub response: Bytes,
 }
 
 /// The running proxy; stops accepting connections when dropped.
@@ -210,6 +226,16 @@ pub struct AwsChaosProxy {
 impl AwsChaosProxy {
     /// Proxies to `upstream` (moto: scheme and authority, no trailing slash).
     pub async fn start(upstream: &str, faults: AwsFaults) -> Self {
+        Self::launch(upstream, faults, false).await
+    }
+
+    /// A proxy that fails nothing and keeps every call and answer, for counting what code
+    /// asks of AWS ([`Self::take_exchanges`]).
+    pub async fn recording(upstream: &str) -> Self {
+        Self::launch(upstream, AwsFaults::NONE, true).await
+    }
+
+    async fn launch(upstream: &str, faults: AwsFaults, recording: bool) -> Self {
         let inner = Arc::new(Inner {
             upstream: upstream.trim_end_matches('/').to_owned(),
             client: reqwest::Client::new(),
@@ -218,6 +244,7 @@ impl AwsChaosProxy {
             tally: Mutex::default(),
             lost_answers: Mutex::default(),
             tables: Mutex::default(),
+            exchanges: recording.then(Mutex::default),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the AWS chaos proxy");
         let url = format!("http://{}", listener.local_addr().expect("local address"));
@@ -239,6 +266,12 @@ impl AwsChaosProxy {
         // a service client takes the environment's over an endpoint set on a built SdkConfig.
         let loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
         loader.endpoint_url(&self.url).retry_config(retries).timeout_config(timeouts).load().await
+    }
+
+    /// The calls recorded since the last take, in the order they reached the proxy (empty
+    /// unless the proxy is [`Self::recording`]).
+    pub fn take_exchanges(&self) -> Vec<Exchange> {
+        self.inner.exchanges.as_ref().map(|e| std::mem::take(&mut *lock(e))).unwrap_or_default()
     }
 
     /// Where the proxy listens.
@@ -362,6 +395,31 @@ async fn call(inner: Arc<Inner>, request: Request<Incoming>) -> Result<Response,
     let (parts, incoming) = request.into_parts();
     // A body that breaks off: the client is gone, there is nobody to answer.
     let body = axum::body::to_bytes(Body::new(incoming), usize::MAX).await.map_err(|_| Reset)?;
+    if let Some(exchanges) = &inner.exchanges {
+        // A recording proxy injects nothing: forward, keep the call and its answer.
+        let _one_at_a_time = match Service::of(&parts.headers) {
+            Some(Service::DynamoDb) => inner.gate(&body).await,
+            _ => Vec::new(),
+        };
+        let answer =
+            forward(&inner.client, &inner.upstream, parts.method.clone(), &parts.uri, &parts.headers, body.clone());
+        let (answer_parts, answer_body) = answer.await.into_parts();
+        let response = axum::body::to_bytes(answer_body, usize::MAX).await.unwrap_or_default();
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let service = header("authorization")
+            .and_then(|auth| Some(auth.split("Credential=").nth(1)?.split('/').nth(3)?.to_owned()))
+            .unwrap_or_default();
+        lock(exchanges).push(Exchange {
+            service,
+            method: parts.method.to_string(),
+            path: parts.uri.path().to_owned(),
+            target: header("x-amz-target"),
+            request: body,
+            status: answer_parts.status.as_u16(),
+            response: response.clone(),
+        });
+        return Ok(Response::from_parts(answer_parts, Body::from(response)));
+    }
     let service = Service::of(&parts.headers);
     let pass = |body: Bytes| async {
         let _one_at_a_time = match service {

@@ -556,3 +556,24 @@ async fn a_batch_against_a_slow_erp_stops_in_time_and_its_untouched_records_come
     numbers.dedup();
     assert_eq!(numbers.len(), 10, "none twice");
 }
+
+#[tokio::test]
+async fn a_refused_replay_claim_is_answered_from_the_refusal_without_a_read() {
+    use orderflow_e2e::chaos::aws::AwsChaosProxy;
+    use orderflow_shared::ports::{Claim, ReplayGuard};
+
+    let proxy = AwsChaosProxy::recording(&orderflow_e2e::moto_endpoint()).await;
+    let dynamo = dynamodb_client(&orderflow_e2e::sdk_config_via(proxy.url()).await);
+    let table = unique("webhook-dedup");
+    orderflow_e2e::dynamo::create_keyed_table(&dynamo, &table).await;
+    let guard = DynamoReplayGuard::new(dynamo, table);
+    let (now, expires) = (OffsetDateTime::now_utc().unix_timestamp(), i64::MAX / 2);
+    assert_eq!(guard.claim("shopify#order/1", now, expires).await.unwrap(), Claim::Claimed);
+    proxy.take_exchanges();
+    assert_eq!(guard.claim("shopify#order/1", now, expires).await.unwrap(), Claim::InProgress);
+    guard.complete("shopify#order/1").await.unwrap();
+    assert_eq!(guard.claim("shopify#order/1", now, expires).await.unwrap(), Claim::Duplicate);
+    let calls: Vec<String> = proxy.take_exchanges().into_iter().filter_map(|call| call.target).collect();
+    let calls: Vec<&str> = calls.iter().map(|target| target.trim_start_matches("DynamoDB_20120810.")).collect();
+    assert_eq!(calls, ["PutItem", "UpdateItem", "PutItem"], "no GetItem after a refused claim");
+}

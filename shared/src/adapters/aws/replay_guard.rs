@@ -1,7 +1,8 @@
 //! Webhook claims (the [`ReplayGuard`] port) in a small DynamoDB table, conditional writes only.
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 
 use super::{ATTR_PK, classify};
 use crate::error::PortError;
@@ -57,18 +58,27 @@ impl ReplayGuard for DynamoReplayGuard {
             .expression_attribute_names("#status", ATTR_STATUS)
             .expression_attribute_values(":now", number(now))
             .expression_attribute_values(":in_progress", AttributeValue::S(IN_PROGRESS.into()))
+            // A refused claim comes back with the record that refused it: no read after it.
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match put {
             Ok(_) => Ok(Claim::Claimed),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
-                // A live record: completed, or another delivery is still on it.
-                match self.existing_status(key).await?.as_deref() {
-                    Some(COMPLETED) => Ok(Claim::Duplicate),
-                    _ => Ok(Claim::InProgress),
+            Err(e) => match e.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(refused)) => {
+                    // A live record: completed, or another delivery is still on it. Read only
+                    // if the refusal came without it.
+                    let status = match refused.item() {
+                        Some(item) => item.get(ATTR_STATUS).and_then(|v| v.as_s().ok()).cloned(),
+                        None => self.existing_status(key).await?,
+                    };
+                    match status.as_deref() {
+                        Some(COMPLETED) => Ok(Claim::Duplicate),
+                        _ => Ok(Claim::InProgress),
+                    }
                 }
-            }
-            Err(e) => Err(classify("dynamodb:PutItem", e)),
+                _ => Err(classify("dynamodb:PutItem", e)),
+            },
         }
     }
 
