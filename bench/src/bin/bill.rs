@@ -38,6 +38,7 @@ use orderflow_shared::adapters::aws::{
 };
 use orderflow_shared::adapters::embedded::EmbeddedRecovery;
 use orderflow_shared::adapters::embedded::recovery::BROADCAST_RETRY_RESOURCE;
+use orderflow_shared::apps::Runtime;
 use orderflow_shared::asl::{SkipSleeper, Status, TaskFailure, TaskInvoker};
 use orderflow_shared::batch::Budget;
 use orderflow_shared::command::OrderCommand;
@@ -50,7 +51,7 @@ use orderflow_shared::order::CanonicalOrder;
 use orderflow_shared::order_service::OrderService;
 use orderflow_shared::orders_api::{ApiFailure, Delivered};
 use orderflow_shared::ports::{FifoQueue, ObjectStore, ReceivedMessage, StateChange};
-use orderflow_shared::webhook::{Refund, WebhookSources};
+use orderflow_shared::webhook::Refund;
 use queue_reader::{OrdersApi, QueueReader};
 use serde_json::{Value, json};
 use webhook_bridge::{OffsetDateTime, Receiver, StaticKeys, Worker};
@@ -194,7 +195,7 @@ struct Stack {
     /// Where the queue reader parks refused commands.
     pending: SqsFifoQueue,
     notifier: Notifier<DynamoOrderStore, SesMailer>,
-    receiver: Receiver<StaticKeys, DynamoReplayGuard, SqsFifoQueue, SqsFifoQueue>,
+    receiver: Receiver<Arc<Runtime>, StaticKeys, DynamoReplayGuard, SqsFifoQueue, SqsFifoQueue>,
     worker: Worker<NoErp, SqsFifoQueue>,
     orders: SqsFifoQueue,
     erp_sync: SqsFifoQueue,
@@ -218,12 +219,11 @@ impl Stack {
         let dedup = unique("bill-webhooks");
         create_keyed_table(&dynamo, &dedup).await;
         ses.create_email_identity().email_identity(SENDER).send().await.expect("verify the sender in moto");
-        let sources = WebhookSources::from_json(
-            &std::fs::read_to_string(repo_path("config/webhook-sources.local.json")).expect("webhook sources"),
-        )
-        .expect("webhook sources parse");
+        // The connections as the bridge holds them between two reads of the apps table: one
+        // Scan per warm instance every 30 s (APPS_CACHE_SECONDS), not per order, so not billed here.
+        let apps = Arc::new(orderflow_e2e::local_runtime(&[]));
         let secrets = std::fs::read_to_string(repo_path("config/local-secrets.json")).expect("local secrets");
-        let keys = StaticKeys::from_local_secrets(&sources, &secrets).expect("local keys");
+        let keys = StaticKeys::from_local_secrets(&serde_json::from_str(&secrets).expect("local secrets parse"));
         let bucket = S3ObjectStore::new(s3.clone(), &bucket_name);
         let queue = |url: &str| SqsFifoQueue::new(sqs.clone(), url);
         let dte = Arc::new(SimulatedDteProvider::default());
@@ -267,8 +267,8 @@ impl Stack {
                 claim_timeout: Duration::from_secs(300),
             },
             receiver: Receiver {
+                apps,
                 keys,
-                sources,
                 guard: DynamoReplayGuard::new(dynamo.clone(), dedup),
                 erp_sync: queue(&erp_url),
                 orders: queue(&orders_url),

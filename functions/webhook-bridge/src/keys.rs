@@ -68,9 +68,12 @@ impl KeySource for StaticKeys {
 /// One cached secret per source and reference, read through a secret store.
 pub struct StoreKeys<S> {
     store: S,
-    // Keyed by the reference too: a connection moved to another secret reads the new one.
-    secrets: Mutex<HashMap<(String, String), Arc<CachedSecret<S>>>>,
+    secrets: Mutex<HashMap<Slot, Arc<CachedSecret<S>>>>,
 }
+
+/// A source's name and its secret reference: a connection moved to another secret reads the
+/// new one.
+type Slot = (String, String);
 
 impl<S: SecretStore + Clone> StoreKeys<S> {
     pub fn new(store: S) -> Self {

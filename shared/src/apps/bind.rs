@@ -188,11 +188,11 @@ fn slots(d: &AppDefinition) -> [Slot<'_>; 4] {
     ]
 }
 
-/// Every template of `definition` rendered: by runtime, with its place, as a JSON object.
-fn render_objects(
-    definition: &AppDefinition,
-    values: &impl Values,
-) -> Result<Vec<(&'static str, &'static str, Map<String, Value>)>, template::TemplateError> {
+/// One rendered template: its runtime, its place, the JSON object.
+type Rendered = (&'static str, &'static str, Map<String, Value>);
+
+/// Every template of `definition` rendered.
+fn render_objects(definition: &AppDefinition, values: &impl Values) -> Result<Vec<Rendered>, template::TemplateError> {
     let mut out = Vec::new();
     for slot in slots(definition) {
         let Some(template) = slot.template else { continue };
