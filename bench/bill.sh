@@ -25,13 +25,9 @@ case "${1:-}" in
     *) ORDERS="$1" PEER_RUNS=50 ;;
 esac
 
-export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-testing}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-testing}"
-export AWS_REGION="${AWS_REGION:-us-west-2}" AWS_EC2_METADATA_DISABLED=true
-export PATH="$ROOT/.venv/bin:$PATH"
-
 # shellcheck source=bench/peers/install.sh
 source "$BENCH/peers/install.sh"
-install_python_peers "$VENV" "$BENCH/peers/python/requirements.txt"
+moto_peer_env "$ROOT" "$VENV"
 
 cd "$ROOT"
 # --workspace: the features of scripts/test's build, so nothing is rebuilt.

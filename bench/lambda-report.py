@@ -29,8 +29,9 @@ REQUESTS_PER_ORDER = [
     ("S3", "1 GetObject", "converter reads the uploaded document"),
     ("SQS", "3 SendMessage + the event source's ReceiveMessage/DeleteMessage (≤ 3 each, fewer when batched)",
      "converter queues register; OrderService::queue_next queues issuance_dte and broadcast_dte"),
-    ("DynamoDB", "4 GetItem (strongly consistent) + 5 conditional PutItem",
-     "register, issuance_dte, broadcast_dte: get + put each; email-notifier: get + claim put + settle put"),
+    ("DynamoDB", "3 GetItem (strongly consistent) + 3 TransactWriteItems + 2 conditional PutItem",
+     "register: a conditional create (read only when the key is taken); issuance_dte, broadcast_dte: "
+     "get + transaction (order, counter shard, day item); email-notifier: get + claim put + settle put"),
     ("SES", "1 SendEmail", "email-notifier, once per order"),
 ]
 

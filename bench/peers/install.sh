@@ -19,3 +19,13 @@ install_node_peers() {
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
     cp "$dir/package-lock.json" "$dir/node_modules/.installed-lock.json"
 }
+
+# moto_peer_env ROOT VENV: the emulator's test credentials (unless set) and the repository's
+# tools for a benchmark that runs the AWS path against moto beside its Python peer, installed.
+moto_peer_env() {
+    local root="$1" venv="$2"
+    export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-testing}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-testing}"
+    export AWS_REGION="${AWS_REGION:-us-west-2}" AWS_EC2_METADATA_DISABLED=true
+    export PATH="$root/.venv/bin:$PATH"
+    install_python_peers "$venv" "$root/bench/peers/python/requirements.txt"
+}

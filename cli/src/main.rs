@@ -92,8 +92,7 @@ enum Command {
         action: AccountAction,
     },
     /// Run the local ERP and shop test servers (Business Central, SAP Business One, Shopify,
-    /// WooCommerce) on the ports `config/erp-connectors.local.json` and `config/shops.local.json`
-    /// expect.
+    /// WooCommerce, the B2B partner) on the ports `config/connections.local.json` expects.
     /// Catalogue and stock sync: ERP → staging → shop, on the local configuration
     /// (catalog.local.json; the doubles of `orderflow erp-doubles` by default).
     Sync {

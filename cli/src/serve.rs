@@ -71,12 +71,12 @@ pub struct Options {
     /// wait in the erp-sync queue.
     #[arg(long)]
     pub erp: Option<String>,
-    /// Tell the shops of shops.local.json when their orders ship, are delivered, cancelled or
+    /// Tell the connections' shops when their orders ship, are delivered, cancelled or
     /// refunded (shop-sync; with `orderflow erp-doubles` running the Shopify and WooCommerce
-    /// doubles, or real shops in the file). Without it, nothing is sent to any shop.
+    /// doubles, or real shops in the connections). Without it, nothing is sent to any shop.
     #[arg(long)]
     pub shops: bool,
-    /// Poll the sources of poll-sources.local.json every SECONDS (the order poller, as
+    /// Poll every connection with a poll trigger every SECONDS (the order poller, as
     /// EventBridge Scheduler runs it; with `orderflow erp-doubles` running the shops and the
     /// partner it polls). Cursors are kept in --state, so a restart goes on where it stood.
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]

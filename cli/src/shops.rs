@@ -1,6 +1,6 @@
 //! shop-sync in process: the orders table's changes queued as the stream step queues them, and
-//! the worker acting on the shops of `shops.local.json` (the local Shopify and WooCommerce
-//! doubles, wherever they listen).
+//! the worker acting on the connections' shops (the local Shopify and WooCommerce doubles,
+//! wherever they listen).
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -429,3 +429,46 @@ fn a_changed_connection_keeps_its_version_and_what_a_migration_noted() {
     let err = registry.migrate(KEY, v("1.1.0"), v("1.1.0"), 100, false, TODAY).unwrap_err();
     assert!(err.to_string().contains("same version"), "{err}");
 }
+
+/// The shipped connections (deployed and local) bound to the shipped definitions: each runs,
+/// names its secrets by reference only, and a shop polled and hooked has one seller.
+#[test]
+fn the_shipped_connections_run_on_the_shipped_definitions_with_secret_references_only() {
+    let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config");
+    let mut definitions: Vec<String> = std::fs::read_dir(config.join("apps"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    definitions.sort();
+    assert!(definitions.len() >= 8, "the shipped definitions");
+    let texts: Vec<&str> = definitions.iter().map(String::as_str).collect();
+    let today = date!(2026 - 12 - 04);
+    for (file, prefix) in [("connections.json", "ssm:/orderflow/"), ("connections.local.json", "local:")] {
+        let connections =
+            seed::ConnectionsFile::from_json(&std::fs::read_to_string(config.join(file)).unwrap()).unwrap();
+        let registry = seed::registry(&texts, &connections, today).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let runtime = registry.runtime(today);
+        assert_eq!(runtime.refusals().count(), 0, "{file}: {:?}", runtime.refusals().collect::<Vec<_>>());
+        let erps: Vec<&str> = runtime.connectors.connectors.keys().map(String::as_str).collect();
+        assert_eq!(erps, ["business-central", "sap-b1"], "{file}");
+        assert!(!runtime.shops.shops.is_empty() && runtime.shops.shops.values().all(|s| !s.on.is_empty()), "{file}");
+        let refs: Vec<String> = runtime
+            .connectors
+            .connectors
+            .values()
+            .flat_map(|c| c.secret_refs())
+            .chain(runtime.shops.shops.values().flat_map(|s| s.secret_refs()))
+            .chain(runtime.poll_sources.iter().flat_map(|s| s.auth.secret_refs()))
+            .chain(runtime.webhook_sources.iter().map(|s| s.secret_ref.as_str()))
+            .map(str::to_owned)
+            .collect();
+        assert!(refs.len() >= 10, "{file}: {refs:?}");
+        assert!(refs.iter().all(|r| r.starts_with(prefix)), "{file}: {refs:?}");
+        let both: Vec<_> =
+            runtime.poll_sources.iter().filter_map(|p| Some((p, runtime.webhook_sources.get(&p.name)?))).collect();
+        assert_eq!(both.len(), 2, "{file}: shopify and woocommerce come through both doors");
+        for (polled, hooked) in both {
+            assert_eq!(polled.seller(), hooked.seller(), "{file}: {}", polled.name);
+        }
+    }
+}

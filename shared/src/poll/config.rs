@@ -1,5 +1,5 @@
-//! Poll sources as configuration (`config/poll-sources.json`; `poll-sources.local.json` for
-//! local runs with `local:` secret references):
+//! Poll sources: the runtime configuration a connection's poll trigger renders into (see
+//! `crate::apps`; the trigger's `config` is this shape without `name`, the connection id):
 //!
 //! ```json
 //! { "sources": [
@@ -274,37 +274,6 @@ pub(crate) fn utc_seconds(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::webhook::WebhookSources;
-
-    fn shipped(file: &str) -> String {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config");
-        std::fs::read_to_string(dir.join(file)).unwrap()
-    }
-
-    #[test]
-    fn the_shipped_files_parse_and_refer_to_secrets_only() {
-        for (file, prefix) in [("poll-sources.json", "ssm:/orderflow/"), ("poll-sources.local.json", "local:")] {
-            let sources = PollSources::from_json(&shipped(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-            let refs: Vec<String> = sources.iter().flat_map(|s| s.auth.secret_refs()).map(str::to_owned).collect();
-            assert_eq!(refs.len(), 3, "{file}");
-            assert!(refs.iter().all(|r| r.starts_with(prefix)), "{file}: {refs:?}");
-        }
-    }
-
-    #[test]
-    fn a_polled_shop_has_the_seller_its_webhook_source_has() {
-        for (poll, hooks) in
-            [("poll-sources.json", "webhook-sources.json"), ("poll-sources.local.json", "webhook-sources.local.json")]
-        {
-            let polled = PollSources::from_json(&shipped(poll)).unwrap();
-            let hooks = WebhookSources::from_json(&shipped(hooks)).unwrap();
-            let both: Vec<_> = polled.iter().filter_map(|p| Some((p, hooks.get(&p.name)?))).collect();
-            assert_eq!(both.len(), 2, "shopify and woocommerce come through both doors");
-            for (p, h) in both {
-                assert_eq!(p.seller(), h.seller(), "{poll}: {}", p.name);
-            }
-        }
-    }
 
     #[test]
     fn bad_sources_are_refused_with_the_reason() {

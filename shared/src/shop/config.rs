@@ -1,6 +1,6 @@
-//! The shops orders come from, as written in `config/shops.json` (`config/shops.local.json`
-//! for local runs): keyed by the **source name** their orders arrive under (the webhook
-//! source, the poll source), so an order's origin names its shop.
+//! The shops orders come from, as a connection's shop action renders them (see `crate::apps`):
+//! keyed by the **connection id** their orders arrive under (its webhook and poll triggers), so
+//! an order's origin names its shop.
 
 use std::collections::BTreeMap;
 
@@ -117,22 +117,6 @@ impl ShopConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_shipped_shop_files_parse_and_name_their_secrets() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config");
-        for (file, prefix) in [("shops.json", "ssm:/orderflow/"), ("shops.local.json", "local:")] {
-            let text = std::fs::read_to_string(dir.join(file)).unwrap();
-            let parsed = ShopsFile::from_json(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
-            assert!(!parsed.shops.is_empty(), "{file}");
-            for shop in parsed.shops.values() {
-                assert!(!shop.on.is_empty());
-                for reference in shop.secret_refs() {
-                    assert!(reference.starts_with(prefix), "{file}: {reference}");
-                }
-            }
-        }
-    }
 
     #[test]
     fn an_action_the_platform_cannot_take_is_refused_naming_the_shop() {
