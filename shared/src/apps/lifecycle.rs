@@ -72,6 +72,16 @@ impl Registry {
         // A changed connection that names no version stays on its own, not the default; on
         // the same version it stays revertible to where a migration brought it from.
         let pinned = stored.filter(|s| s.app == connection.app).and_then(|s| s.version);
+        // A version changes only by a migration, which checks, counts and can revert the move:
+        // re-applying a connections file written before a migration must not undo it silently.
+        if let (Some(pinned), Some(asked)) = (pinned, connection.version)
+            && pinned != asked
+        {
+            return Err(AppError::Refused(format!(
+                "connection {} runs {}@{pinned}, not {asked}: move it with orderflow apps migrate, or leave its version out",
+                connection.id, connection.app
+            )));
+        }
         let version = *connection.version.get_or_insert(pinned.unwrap_or(app.default_version));
         if let Some(stored) = stored
             && stored.version == Some(version)

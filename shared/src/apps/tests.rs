@@ -472,3 +472,18 @@ fn the_shipped_connections_run_on_the_shipped_definitions_with_secret_references
         }
     }
 }
+
+/// Re-applying a connection as it was written before a migration does not undo the migration:
+/// naming the old version is refused, leaving the version out keeps the migrated one.
+#[test]
+fn a_connection_changes_version_only_by_migration() {
+    let mut registry = registry_with(1, true);
+    let migration = registry.migrate(KEY, v("1.0.0"), v("2.0.0"), 100, false, TODAY).unwrap();
+    assert_eq!(migration.moved, ["client-000"]);
+    registry.apply(&migration.records);
+    let refused = registry.connect(connection("client-000", Some("1.0.0"), true, false), TODAY).unwrap_err();
+    assert!(refused.to_string().contains("orderflow apps migrate"), "{refused}");
+    connect(&mut registry, connection("client-000", None, true, false));
+    assert_eq!(registry.connections["client-000"].version, Some(v("2.0.0")));
+    assert_eq!(registry.connections["client-000"].migrated_from, Some(v("1.0.0")), "still revertible");
+}
