@@ -102,9 +102,11 @@ impl Registry {
             }
         }
         Runtime {
-            // Each entry was checked on its own by `bind`, and connection ids are unique.
-            webhook_sources: WebhookSources::from_entries(webhooks).unwrap_or_else(|_| empty_webhooks()),
-            poll_sources: PollSources::from_entries(polls).unwrap_or_else(|_| empty_polls()),
+            // Each entry was checked on its own by `bind` and connection ids are unique, so the
+            // collections' checks cannot fail here; if they ever did, that is a bug to see, not
+            // every connection silently gone.
+            webhook_sources: WebhookSources::from_entries(webhooks).expect("webhook sources checked one by one"),
+            poll_sources: PollSources::from_entries(polls).expect("poll sources checked one by one"),
             shops: ShopsFile { shops },
             connectors: ConnectorsFile { connectors },
             refused,

@@ -54,14 +54,15 @@ pub fn secret_refs(erp: &ConnectorConfig, shop: &ShopConfig) -> Vec<String> {
 
 /// Reads every reference through `store`.
 pub async fn fetch_secrets(store: &impl SecretStore, refs: &[String]) -> Result<HashMap<String, Secret>, SyncError> {
-    let mut values = HashMap::new();
-    for reference in refs {
-        let parsed: SecretRef =
-            reference.parse().map_err(|_| SyncError::Config(format!("`{reference}` is not a secret reference")))?;
-        let value = store.fetch(&parsed).await?;
-        values.insert(reference.clone(), value);
-    }
-    Ok(values)
+    let parsed = refs
+        .iter()
+        .map(|reference| {
+            let parsed: SecretRef =
+                reference.parse().map_err(|_| SyncError::Config(format!("`{reference}` is not a secret reference")))?;
+            Ok((reference.clone(), parsed))
+        })
+        .collect::<Result<Vec<_>, SyncError>>()?;
+    crate::secrets::read_all(store, &parsed).await.map_err(|e| SyncError::Staging(e.source))
 }
 
 /// The connectors and settings of one run.
