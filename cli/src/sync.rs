@@ -145,8 +145,7 @@ async fn sync_run(local: &Local, staging: MemoryStaging, phase: Phase, dry_run: 
     let local_config = LocalConfig { dir: local.dir.clone(), connections: None, secrets: None };
     let runtime = local_config.runtime(&[])?;
     let secrets = local_config.secrets_by_reference()?;
-    let built = build(&config, &runtime.connectors, &runtime.shops, &secrets, Arc::new(SystemClock))
-        .map_err(|e| e.to_string())?;
+    let built = build(&config, &runtime, &secrets, Arc::new(SystemClock)).map_err(|e| e.to_string())?;
     let log = MemoryAuditLog::default();
     let progress = |phase: &str, n: u64| eprint!("\r{phase}: {n} items");
     if dry_run {

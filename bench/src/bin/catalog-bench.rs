@@ -87,14 +87,13 @@ async fn main() -> Result<(), String> {
         ("http://127.0.0.1:18090", origin_of(&shopify.graphql_url())?),
         ("http://127.0.0.1:18091", origin_of(&woo.base_url())?),
     ])?;
-    let (connectors, shops) = (runtime.connectors, runtime.shops);
     let values: HashMap<String, String> = serde_json::from_str(SECRETS).map_err(|e| e.to_string())?;
     let mut secrets: HashMap<String, Secret> =
         values.into_iter().map(|(k, v)| (format!("local:{k}"), Secret::new(v))).collect();
     secrets.insert("local:bc-client-secret".into(), Secret::new(BC_CLIENT_SECRET));
     secrets.insert("local:shopify-access-token".into(), Secret::new(SHOPIFY_ACCESS_TOKEN));
     let config = CatalogConfig::from_json(&format!(r#"{{"erp": "business-central", "shop": "{platform}"}}"#))?;
-    let built = build(&config, &connectors, &shops, &secrets, Arc::new(clock.clone())).map_err(|e| e.to_string())?;
+    let built = build(&config, &runtime, &secrets, Arc::new(clock.clone())).map_err(|e| e.to_string())?;
     let staging = MemoryStaging::default();
     let log = CountingLog::default();
     let sync = CatalogSync {

@@ -86,12 +86,9 @@ where
     let text = deps.secrets.fetch(&deps.catalog_ref).await.map_err(SyncError::from)?;
     let config = CatalogConfig::from_json(text.expose()).map_err(SyncError::Config)?;
     let runtime = deps.apps.runtime().await.map_err(|e| HandlerError::Apps(e.to_string()))?;
-    if let Some(why) = [&config.erp, &config.shop].into_iter().find_map(|name| runtime.refusal(name)) {
-        return Err(SyncError::Config(why.to_string()).into());
-    }
-    let (erp, shop) = named(&config, &runtime.connectors, &runtime.shops)?;
+    let (erp, shop) = named(&config, &runtime)?;
     let secrets = fetch_secrets(&deps.secrets, &secret_refs(erp, shop)).await?;
-    let mut built = build(&config, &runtime.connectors, &runtime.shops, &secrets, deps.clock.clone())?;
+    let mut built = build(&config, &runtime, &secrets, deps.clock.clone())?;
     built.settings.stop_at_ms = deadline_ms.map(|d| d.saturating_sub(DEADLINE_MARGIN_MS));
     let sync = CatalogSync {
         store: deps.store.clone(),

@@ -10,12 +10,13 @@ use super::SyncError;
 use super::config::CatalogConfig;
 use super::run::Settings;
 use super::source::ErpItems;
-use crate::erp::{ConnectorConfig, ConnectorsFile, SecretValues};
+use crate::apps::Runtime;
+use crate::erp::{ConnectorConfig, SecretValues};
 use crate::error::PortError;
 use crate::mapping::{MappingRef, MappingSource};
 use crate::ports::Clock;
 use crate::secrets::{Secret, SecretRef, SecretStore};
-use crate::shop::{ShopConfig, ShopConnector, ShopsFile};
+use crate::shop::{ShopConfig, ShopConnector};
 
 /// Catalogue sync sends no generic shop actions, so it opens no mapping: a shop whose `on`
 /// names a generic action still builds, and that action is never used here.
@@ -32,18 +33,15 @@ impl MappingSource for NoMapping {
     }
 }
 
-/// The ERP and the shop a catalogue configuration names.
+/// The ERP and the shop a catalogue configuration names, among the connections as they run; a
+/// connection that does not run (deprecated, incomplete) is refused with its reason.
 pub fn named<'a>(
     config: &CatalogConfig,
-    erps: &'a ConnectorsFile,
-    shops: &'a ShopsFile,
+    runtime: &'a Runtime,
 ) -> Result<(&'a ConnectorConfig, &'a ShopConfig), SyncError> {
-    let erp = erps
-        .connectors
-        .get(&config.erp)
-        .ok_or_else(|| SyncError::Config(format!("no ERP connector named `{}`", config.erp)))?;
-    let shop =
-        shops.shops.get(&config.shop).ok_or_else(|| SyncError::Config(format!("no shop named `{}`", config.shop)))?;
+    let missing = |kind: &str, name: &str| SyncError::Config(runtime.missing(kind, name));
+    let erp = runtime.connectors.connectors.get(&config.erp).ok_or_else(|| missing("ERP connector", &config.erp))?;
+    let shop = runtime.shops.shops.get(&config.shop).ok_or_else(|| missing("shop", &config.shop))?;
     Ok((erp, shop))
 }
 
@@ -74,12 +72,11 @@ pub struct Built {
 
 pub fn build(
     config: &CatalogConfig,
-    erps: &ConnectorsFile,
-    shops: &ShopsFile,
+    runtime: &Runtime,
     secrets: &impl SecretValues,
     clock: Arc<dyn Clock>,
 ) -> Result<Built, SyncError> {
-    let (erp_config, shop_config) = named(config, erps, shops)?;
+    let (erp_config, shop_config) = named(config, runtime)?;
     let settings = config.settings(&erp_config.profile).map_err(SyncError::Config)?;
     let erp = ErpItems::new(erp_config, secrets, clock.clone())?;
     let no_mapping = |_: &MappingRef| Ok(NoMapping);

@@ -551,12 +551,11 @@ async fn a_first_and_an_unchanged_sync_on_dynamodb_staging() {
         ("http://127.0.0.1:18080", &origin),
         ("http://127.0.0.1:18090", origin_of(&shopify.graphql_url()).unwrap()),
     ]);
-    let (connectors, shops) = (runtime.connectors, runtime.shops);
     let shop_base = shopify.graphql_url().trim_end_matches("/graphql.json").to_owned();
-    assert_eq!(shops.shops["shopify"].base_url, shop_base);
+    assert_eq!(runtime.shops.shops["shopify"].base_url, shop_base);
     let config =
         CatalogConfig::from_json(&std::fs::read_to_string(repo_path("config/catalog.local.json")).unwrap()).unwrap();
-    let built = build(&config, &connectors, &shops, &secrets(), Arc::new(clock.clone())).unwrap();
+    let built = build(&config, &runtime, &secrets(), Arc::new(clock.clone())).unwrap();
     let store = DynamoStaging::new(client.clone(), &staging_table);
     let sync = CatalogSync {
         store: store.clone(),
