@@ -11,8 +11,10 @@
 #                  arm64 with `cargo lambda build --release --arm64` into target/lambda/ for sizes
 #   3. moto        the one at AWS_ENDPOINT_URL, else one started here; bench/lambda-env.py
 #                  creates the tables, queues, bucket and secrets and writes the environment
-#   4. cold start  cold-start: process start → first GET …/invocation/next, interleaved with
-#                  the Python peer (boto3 import + the same clients), RUNS times each
+#   4. cold start  cold-start: process start → first GET …/invocation/next, and → the answer
+#                  to the first event, interleaved with the floor (lambda-floor: a bare
+#                  lambda_runtime function, same profile) and the Python peer (boto3 import +
+#                  the same clients), RUNS times each
 #   5. warm        warm-memory: each function's events/ file, INVOCATIONS times; VmHWM, durations
 #   6. table       bench/lambda-report.py; also saved to target-bench/lambda/table.md
 #
@@ -59,7 +61,7 @@ else
     # --workspace with named binaries: the feature set of the conversion bench and the load
     # run, so the three share one build of the dependencies.
     CARGO_TARGET_DIR="$ROOT/target-bench" cargo build --profile bench --workspace "${BINS[@]}" \
-        --bin cold-start --bin warm-memory
+        --bin lambda-floor --bin cold-start --bin warm-memory
     BIN_DIR="$ROOT/target-bench/release"
     HARNESS="$BIN_DIR"
     cargo lambda build --release --arm64 "${PACKAGES[@]}"
@@ -75,7 +77,7 @@ if [[ -z "${AWS_ENDPOINT_URL:-}" ]]; then
 fi
 python "$BENCH/lambda-env.py" >"$OUT/env.json"
 
-"$HARNESS/cold-start" "$BIN_DIR" "$OUT/env.json" "$VENV/bin/python" \
+"$HARNESS/cold-start" "$BIN_DIR" "$OUT/env.json" "$ROOT/events" "$VENV/bin/python" \
     "$BENCH/peers/python/lambda_cold_start.py" "$RUNS" >"$OUT/cold-start.json"
 "$HARNESS/warm-memory" "$BIN_DIR" "$OUT/env.json" "$ROOT/events" "$INVOCATIONS" >"$OUT/warm-memory.json"
 

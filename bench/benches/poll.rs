@@ -102,7 +102,7 @@ fn poll(c: &mut Criterion) {
     });
     // The double's own share: the same list query and one detail batch, sent bare, so the
     // report can tell the poller's time from the time the double takes to answer.
-    let client = reqwest::Client::new();
+    let client = orderflow_shared::http_client::builder().build().unwrap();
     let list = json!({"query": "query { orders(first: 250, query: \"updated_at:>=2026-01-01T00:00:00Z\", sortKey: UPDATED_AT) { edges { cursor node { id legacyResourceId updatedAt displayFinancialStatus displayFulfillmentStatus closed cancelledAt } } pageInfo { hasNextPage endCursor } } }"});
     group.bench_function("shopify_double_answers_the_list_query", |b| {
         b.iter(|| black_box(runtime.block_on(graphql(&client, &shop.graphql_url(), &list))))

@@ -202,7 +202,13 @@ fn serve_with_erp(extra: &[&str]) -> Served {
         2,
     );
     let erp_base = address(&erp_lines[0]);
-    Served { _erp: erp, _serve: serve, base: address(&lines[0]), erp_base, client: reqwest::Client::new() }
+    Served {
+        _erp: erp,
+        _serve: serve,
+        base: address(&lines[0]),
+        erp_base,
+        client: orderflow_shared::http_client::builder().build().unwrap(),
+    }
 }
 
 impl Served {
@@ -603,7 +609,7 @@ async fn serve_takes_its_webhook_secrets_from_the_config_dir() {
     let expected = format!("from {}", dir.join("connections.local.json").display());
     assert!(lines[1].contains(&expected), "{lines:?}");
 
-    let client = reqwest::Client::new();
+    let client = orderflow_shared::http_client::builder().build().unwrap();
     let body = std::fs::read(repo("events/webhooks/standard-order-created.json")).unwrap();
     let shipped = local_secret("standard");
     assert_eq!(webhook(&client, &base, &shipped, "msg_dir_1", &body, &body).await.0, 401, "the shipped secret");
@@ -656,7 +662,7 @@ fn serve_on(state: &std::path::Path, broadcast_failures: u32, backoff: u64) -> (
 
 /// The order's record once `done` holds for it; fails after the pipeline's deadline.
 async fn wait_for(base: &str, key: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let client = reqwest::Client::new();
+    let client = orderflow_shared::http_client::builder().build().unwrap();
     let started = Instant::now();
     loop {
         let response = client.get(format!("{base}/orders/{key}")).header("x-api-key", "test-key").send().await;
@@ -684,7 +690,9 @@ async fn a_recovery_waiting_when_serve_stops_resumes_when_it_starts_again() {
     {
         // The first broadcast is refused, and the workflow's first wait is an hour long.
         let (_serve, base) = serve_on(&state, 1, 3600);
-        let response = reqwest::Client::new()
+        let response = orderflow_shared::http_client::builder()
+            .build()
+            .unwrap()
             .post(format!("{base}/orders/queue"))
             .header("x-api-key", "test-key")
             .header("content-type", "application/json")
@@ -711,7 +719,9 @@ async fn a_recovery_waiting_when_serve_stops_resumes_when_it_starts_again() {
 
 /// Orders in `serve`'s store, all states together (`GET /stats`).
 async fn orders_held(base: &str) -> u64 {
-    let stats: Value = reqwest::Client::new()
+    let stats: Value = orderflow_shared::http_client::builder()
+        .build()
+        .unwrap()
         .get(format!("{base}/stats"))
         .header("x-api-key", "test-key")
         .send()

@@ -12,6 +12,11 @@ use orderflow_doubles::{
 use orderflow_shared::adapters::embedded::ManualClock;
 use reqwest::header::{AUTHORIZATION, COOKIE, SET_COOKIE, WWW_AUTHENTICATE};
 use reqwest::{Client, Response, StatusCode};
+
+/// A client on the product's TLS configuration (reqwest has no crypto provider of its own).
+fn client() -> Client {
+    orderflow_shared::http_client::builder().build().unwrap()
+}
 use serde_json::{Value, json};
 
 const LOOKUP: &str = "salesOrders?$filter=externalDocumentNumber eq 'none'";
@@ -31,7 +36,7 @@ async fn token(fake: &FakeBc, secret: &str) -> Response {
         "grant_type=client_credentials&client_id={BC_CLIENT_ID}&client_secret={secret}\
          &scope=https%3A%2F%2Fapi.businesscentral.dynamics.com%2F.default"
     );
-    Client::new()
+    client()
         .post(fake.token_url())
         .header("content-type", "application/x-www-form-urlencoded")
         .body(form)
@@ -52,14 +57,14 @@ async fn oauth2_issues_tokens_for_the_right_secret_and_they_expire() {
     assert_eq!(answer["expires_in"], BC_TOKEN_LIFETIME.as_secs());
     let bearer = format!("Bearer {}", answer["access_token"].as_str().unwrap());
     let url = format!("{}/{LOOKUP}", fake.base_url(BcAuth::Bearer));
-    let get = || Client::new().get(&url).header(AUTHORIZATION, &bearer).send();
+    let get = || client().get(&url).header(AUTHORIZATION, &bearer).send();
     assert_eq!(get().await.unwrap().status(), StatusCode::OK);
 
     clock.advance(BC_TOKEN_LIFETIME + Duration::from_secs(1));
     let expired = get().await.unwrap();
     assert_eq!(expired.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(challenge(&expired).as_deref(), Some(r#"Bearer error="invalid_token""#));
-    let missing = Client::new().get(&url).send().await.unwrap();
+    let missing = client().get(&url).send().await.unwrap();
     assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(fake.tokens_issued(), 1);
 }
@@ -68,14 +73,14 @@ async fn oauth2_issues_tokens_for_the_right_secret_and_they_expire() {
 async fn basic_takes_the_right_pair_and_challenges_otherwise() {
     let (fake, _clock) = bc().await;
     let url = format!("{}/{LOOKUP}", fake.base_url(BcAuth::Basic));
-    let ok = Client::new().get(&url).basic_auth(BASIC_USER, Some(BASIC_PASSWORD)).send().await.unwrap();
+    let ok = client().get(&url).basic_auth(BASIC_USER, Some(BASIC_PASSWORD)).send().await.unwrap();
     assert_eq!(ok.status(), StatusCode::OK);
     for (user, password) in [(BASIC_USER, "wrong"), ("someone", BASIC_PASSWORD)] {
-        let refused = Client::new().get(&url).basic_auth(user, Some(password)).send().await.unwrap();
+        let refused = client().get(&url).basic_auth(user, Some(password)).send().await.unwrap();
         assert_eq!(refused.status(), StatusCode::UNAUTHORIZED, "{user}:{password}");
         assert!(challenge(&refused).is_some_and(|c| c.starts_with("Basic realm=")), "{:?}", challenge(&refused));
     }
-    let missing = Client::new().get(&url).send().await.unwrap();
+    let missing = client().get(&url).send().await.unwrap();
     assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -83,11 +88,11 @@ async fn basic_takes_the_right_pair_and_challenges_otherwise() {
 async fn an_api_key_passes_in_the_header_or_the_query_and_nothing_else_does() {
     let (fake, _clock) = bc().await;
     let url = format!("{}/{LOOKUP}", fake.base_url(BcAuth::ApiKey));
-    let header = Client::new().get(&url).header("Ocp-Apim-Subscription-Key", API_KEY).send().await.unwrap();
+    let header = client().get(&url).header("Ocp-Apim-Subscription-Key", API_KEY).send().await.unwrap();
     assert_eq!(header.status(), StatusCode::OK);
-    let query = Client::new().get(format!("{url}&subscription-key={API_KEY}")).send().await.unwrap();
+    let query = client().get(format!("{url}&subscription-key={API_KEY}")).send().await.unwrap();
     assert_eq!(query.status(), StatusCode::OK);
-    let wrong = Client::new().get(&url).header("Ocp-Apim-Subscription-Key", "nope").send().await.unwrap();
+    let wrong = client().get(&url).header("Ocp-Apim-Subscription-Key", "nope").send().await.unwrap();
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(challenge(&wrong), None, "API Management sends no challenge");
 }
@@ -97,7 +102,7 @@ async fn digest_challenges_then_takes_a_response_computed_with_the_password() {
     let (fake, _clock) = bc().await;
     let base = fake.base_url(BcAuth::Digest);
     let url = format!("{base}/{LOOKUP}");
-    let first = Client::new().get(&url).send().await.unwrap();
+    let first = client().get(&url).send().await.unwrap();
     assert_eq!(first.status(), StatusCode::UNAUTHORIZED);
     let prompt = challenge(&first).expect("a Digest challenge");
     assert!(prompt.starts_with("Digest ") && prompt.contains("qop=\"auth\""), "{prompt}");
@@ -109,9 +114,9 @@ async fn digest_challenges_then_takes_a_response_computed_with_the_password() {
         let context = AuthContext::new_with_method(DIGEST_USER, password, &signed_uri, None::<&[u8]>, HttpMethod::GET);
         parsed.respond(&context).unwrap().to_string()
     };
-    let wrong = Client::new().get(&url).header(AUTHORIZATION, answer("wrong")).send().await.unwrap();
+    let wrong = client().get(&url).header(AUTHORIZATION, answer("wrong")).send().await.unwrap();
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    let ok = Client::new().get(&url).header(AUTHORIZATION, answer(DIGEST_PASSWORD)).send().await.unwrap();
+    let ok = client().get(&url).header(AUTHORIZATION, answer(DIGEST_PASSWORD)).send().await.unwrap();
     assert_eq!(ok.status(), StatusCode::OK);
 }
 
@@ -121,7 +126,7 @@ async fn a_sap_session_needs_both_cookies_and_lapses_when_idle() {
     let fake = FakeSap::start(clock.clone()).await;
     let login = |password: &str| {
         let body = json!({"CompanyDB": SAP_COMPANY, "UserName": SAP_USER, "Password": password});
-        Client::new().post(format!("{}/Login", fake.base_url())).json(&body).send()
+        client().post(format!("{}/Login", fake.base_url())).json(&body).send()
     };
     let refused = login("wrong").await.unwrap();
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
@@ -139,7 +144,7 @@ async fn a_sap_session_needs_both_cookies_and_lapses_when_idle() {
     assert_eq!(body["SessionTimeout"], SAP_SESSION_TIMEOUT.as_secs() / 60);
 
     let url = format!("{}/Orders?$filter=NumAtCard eq 'none'", fake.base_url());
-    let get = |cookie: String| Client::new().get(&url).header(COOKIE, cookie).send();
+    let get = |cookie: String| client().get(&url).header(COOKIE, cookie).send();
     assert_eq!(get(cookies.join("; ")).await.unwrap().status(), StatusCode::OK);
     let session_only = cookies.iter().find(|c| c.starts_with("B1SESSION=")).unwrap().clone();
     assert_eq!(get(session_only).await.unwrap().status(), StatusCode::UNAUTHORIZED);

@@ -1,24 +1,61 @@
 //! The one way orderflow builds an HTTP client for another system (the Orders API, the DTE
-//! provider, the ERPs).
+//! provider, the ERPs, the shops), and the TLS every outbound connection uses, the AWS SDK's
+//! included (`adapters::aws::sdk_http_client`).
 //!
-//! TLS is rustls 0.23 on the aws-lc-rs provider: the same stack and provider as the AWS SDK's
-//! own client, so each function links one HTTP stack and one TLS stack (deny.toml keeps a second
-//! one out). Server certificates are verified against the operating system's roots, which both
-//! read from the same store: reqwest through rustls-platform-verifier, the SDK through
-//! rustls-native-certs (on Lambda, `SSL_CERT_FILE` or the image's bundle).
+//! TLS is rustls 0.23 on ring: one TLS stack and one crypto library in every function
+//! (deny.toml keeps a second one out). Server certificates are verified against Mozilla's root
+//! program compiled in ([`ROOT_CERTIFICATES`], webpki-root-certs). Reading the operating
+//! system's store instead cost each function ~150 file reads and parses before its first event
+//! (docs/PERFORMANCE.md, "Cold start against the floor"); the compiled-in set is updated with
+//! the crate, not with the image. A private authority is not trusted.
 
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use reqwest::header::HeaderMap;
+use rustls::pki_types::CertificateDer;
+
+/// The trust anchors of every outbound TLS connection: Mozilla's root program.
+pub const ROOT_CERTIFICATES: &[CertificateDer<'static>] = webpki_root_certs::TLS_SERVER_ROOT_CERTS;
+
+/// Built on the first TLS client, shared by every later one; cloning it shares the root store.
+static CLIENT_CONFIG: LazyLock<rustls::ClientConfig> = LazyLock::new(|| {
+    let mut roots = rustls::RootCertStore::empty();
+    let (_, unparsable) = roots.add_parsable_certificates(ROOT_CERTIFICATES.iter().cloned());
+    debug_assert_eq!(unparsable, 0, "every compiled-in root parses");
+    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("ring supports TLS 1.2 and 1.3")
+        .with_root_certificates(roots)
+        .with_no_client_auth()
+});
+
+/// A reqwest builder on this TLS configuration. reqwest is built without a crypto provider of
+/// its own, so `reqwest::Client::new()` would panic: every client starts here.
+pub fn builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().tls_backend_preconfigured(CLIENT_CONFIG.clone())
+}
+
+/// The root certificates as one PEM bundle, the form the AWS SDK's trust store takes.
+pub fn root_certificates_pem() -> Vec<u8> {
+    let mut pem = Vec::with_capacity(ROOT_CERTIFICATES.len() * 2048);
+    for cert in ROOT_CERTIFICATES {
+        pem.extend_from_slice(b"-----BEGIN CERTIFICATE-----\n");
+        for line in STANDARD.encode(cert.as_ref()).as_bytes().chunks(64) {
+            pem.extend_from_slice(line);
+            pem.push(b'\n');
+        }
+        pem.extend_from_slice(b"-----END CERTIFICATE-----\n");
+    }
+    pem
+}
 
 /// A client with a whole-request `timeout`, `headers` sent on every request, and no redirects:
 /// a redirect would carry the credential to wherever it points.
 pub fn http_client(timeout: Duration, headers: HeaderMap) -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .timeout(timeout)
-        .default_headers(headers)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
+    builder().timeout(timeout).default_headers(headers).redirect(reqwest::redirect::Policy::none()).build()
 }
 
 #[cfg(test)]
@@ -26,6 +63,8 @@ mod tests {
     use std::net::TcpStream;
     use std::path::Path;
     use std::process::{Child, Command, Stdio};
+
+    use rustls::pki_types::pem::PemObject;
 
     use super::*;
     use crate::text::error_chain;
@@ -73,6 +112,14 @@ mod tests {
             std::thread::sleep(Duration::from_millis(50));
         }
         panic!("openssl s_server did not listen on {port}");
+    }
+
+    #[test]
+    fn the_pem_bundle_holds_every_root_certificate() {
+        assert!(ROOT_CERTIFICATES.len() > 100, "Mozilla's program has well over 100 roots");
+        let parsed: Vec<_> =
+            CertificateDer::pem_slice_iter(&root_certificates_pem()).collect::<Result<_, _>>().unwrap();
+        assert_eq!(parsed, ROOT_CERTIFICATES);
     }
 
     #[tokio::test]

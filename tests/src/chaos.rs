@@ -78,7 +78,7 @@ impl ChaosProxy {
     pub async fn start(upstream: &str, faults: Faults, hold: Duration) -> Self {
         let inner = Arc::new(Inner {
             upstream: upstream.trim_end_matches('/').to_owned(),
-            client: reqwest::Client::new(),
+            client: crate::http(),
             faults,
             dice: Dice::new(faults.seed),
             hold,

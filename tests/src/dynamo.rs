@@ -66,7 +66,7 @@ async fn create_indexed_table(
 async fn call(target: &str, body: Value) -> Value {
     let auth =
         "AWS4-HMAC-SHA256 Credential=testing/20260101/us-west-2/dynamodb/aws4_request, SignedHeaders=host, Signature=0";
-    let response = reqwest::Client::new()
+    let response = crate::http()
         .post(format!("{}/", moto_endpoint()))
         .header("X-Amz-Target", target)
         .header("Content-Type", "application/x-amz-json-1.0")

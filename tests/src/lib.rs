@@ -56,13 +56,18 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
     sdk_config_via(gate).await
 }
 
+/// An HTTP client on the product's TLS configuration: reqwest is built without a crypto
+/// provider of its own, so `reqwest::Client::new()` and `reqwest::get` would panic.
+pub fn http() -> reqwest::Client {
+    orderflow_shared::http_client::builder().build().expect("a client on the product's TLS configuration")
+}
+
 /// [`sdk_config`]'s configuration with `endpoint` (a proxy in front of moto) instead of the gate.
 pub async fn sdk_config_via(endpoint: &str) -> aws_config::SdkConfig {
     let product = aws::sdk_config().await;
     // Through the loader: a service client takes `AWS_ENDPOINT_URL` over an endpoint set on a
     // built SdkConfig.
-    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(endpoint);
-    let loader = loader.retry_config(product.retry_config().cloned().expect("the product sets retries"));
+    let loader = aws::loader().endpoint_url(endpoint);
     let product_timeouts = product.timeout_config().expect("the product sets timeouts");
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(product_timeouts.connect_timeout().expect("the product sets a connect timeout"))

@@ -21,13 +21,13 @@ pub async fn sent() -> Vec<SentMail> {
     let url = format!("{}/moto-api/data.json", moto_endpoint());
     // moto's dump of every backend fails (500) while another test holds DynamoDB items it
     // cannot serialise; that passes, so ask again a bounded number of times.
-    let mut answer = reqwest::get(&url).await.unwrap();
+    let mut answer = crate::http().get(&url).send().await.unwrap();
     for _ in 0..50 {
         if answer.status().is_success() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        answer = reqwest::get(&url).await.unwrap();
+        answer = crate::http().get(&url).send().await.unwrap();
     }
     let data: Value = answer.error_for_status().unwrap().json().await.unwrap();
     // The dump always lists SES's models, RawMessage among them; without it the read failed,

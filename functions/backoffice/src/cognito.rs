@@ -28,6 +28,16 @@ pub const PKCE_COOKIE: &str = "orderflow_pkce";
 pub const CONTEXT_USER: &str = "username";
 pub const CONTEXT_GROUPS: &str = "groups";
 
+/// How long a call to the pool (token endpoint, signing keys) may take before the sign-in or
+/// the authorizer fails rather than hanging until the function's own timeout.
+const POOL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The HTTP client for the user pool's endpoints: the one TLS configuration, a timeout, no
+/// redirects.
+pub fn pool_client() -> reqwest::Result<reqwest::Client> {
+    orderflow_shared::http_client::http_client(POOL_TIMEOUT, reqwest::header::HeaderMap::new())
+}
+
 /// The pool's hosted UI and this portal's app client (public: no client secret, PKCE instead).
 #[derive(Debug, Clone)]
 pub struct HostedUi {
@@ -186,7 +196,7 @@ mod tests {
             client_id: "client".into(),
             redirect_uri: "https://x.example/prod/console/callback".into(),
             signed_out_uri: "https://x.example/prod/console/sign-in".into(),
-            http: reqwest::Client::new(),
+            http: pool_client().unwrap(),
         };
         let response = ui.start("/console");
         let location = response.headers()[header::LOCATION].to_str().unwrap();

@@ -43,7 +43,7 @@ async fn main() -> Result<(), Error> {
             client_id: env.required("COGNITO_CLIENT_ID")?,
             redirect_uri: format!("{console_url}/callback"),
             signed_out_uri: format!("{console_url}/sign-in"),
-            http: reqwest::Client::new(),
+            http: backoffice::cognito::pool_client()?,
         }),
         apps: backoffice::apps_page::reader(Arc::new(aws::DynamoAppStore::new(
             aws::dynamodb_client(&sdk),

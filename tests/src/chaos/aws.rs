@@ -238,7 +238,7 @@ impl AwsChaosProxy {
     async fn launch(upstream: &str, faults: AwsFaults, recording: bool) -> Self {
         let inner = Arc::new(Inner {
             upstream: upstream.trim_end_matches('/').to_owned(),
-            client: reqwest::Client::new(),
+            client: crate::http(),
             faults,
             dice: Dice::new(faults.seed),
             tally: Mutex::default(),
@@ -260,12 +260,11 @@ impl AwsChaosProxy {
             .operation_attempt_timeout(ATTEMPT_TIMEOUT)
             .operation_timeout(OPERATION_TIMEOUT)
             .build();
-        let product = orderflow_shared::adapters::aws::sdk_config().await;
-        let retries = product.retry_config().cloned().expect("the product sets a retry policy");
-        // Through the loader, so that the endpoint set here wins over `AWS_ENDPOINT_URL` (moto):
-        // a service client takes the environment's over an endpoint set on a built SdkConfig.
-        let loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        loader.endpoint_url(&self.url).retry_config(retries).timeout_config(timeouts).load().await
+        // Through the product's loader (its HTTP client and retry policy), so that the endpoint
+        // set here wins over `AWS_ENDPOINT_URL` (moto): a service client takes the environment's
+        // over an endpoint set on a built SdkConfig.
+        let loader = orderflow_shared::adapters::aws::loader();
+        loader.endpoint_url(&self.url).timeout_config(timeouts).load().await
     }
 
     /// The calls recorded since the last take, in the order they reached the proxy (empty

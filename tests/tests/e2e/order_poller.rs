@@ -376,7 +376,7 @@ async fn an_order_modified_while_a_run_pages_shifts_no_other_order_out_of_the_ru
     // and by offset the second page would start at order 4, passing order 3 by.
     let url = format!("{}/orders/1", woo.base_url());
     *h.erp_sync.meanwhile.lock().unwrap() = Some(Box::pin(async move {
-        let answer = reqwest::Client::new()
+        let answer = orderflow_e2e::http()
             .put(url)
             .basic_auth(orderflow_e2e::fake_erp::WOO_CONSUMER_KEY, Some(WOO_CONSUMER_SECRET))
             .json(&json!({"status": "on-hold"}))

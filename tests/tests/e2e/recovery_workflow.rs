@@ -107,7 +107,7 @@ fn str_vec(path: &[&str]) -> Vec<String> {
 const ACCOUNT: &str = "123456789012";
 
 async fn moto_api(path: &str, body: Value) {
-    let response = reqwest::Client::new().post(format!("{}{path}", moto_endpoint())).json(&body).send().await.unwrap();
+    let response = orderflow_e2e::http().post(format!("{}{path}", moto_endpoint())).json(&body).send().await.unwrap();
     assert!(response.status().is_success(), "{path}: {}", response.status());
 }
 

@@ -259,7 +259,7 @@ async fn an_order_already_fulfilled_in_the_shop_is_done_without_a_call_to_fulfil
 
 /// As a merchant does in the Shopify admin: fulfils the order's fulfillment order.
 async fn fulfil_by_hand(shopify: &FakeShopify) {
-    let client = reqwest::Client::new();
+    let client = orderflow_e2e::http();
     let gql = |query: &str, variables: serde_json::Value| {
         client
             .post(shopify.graphql_url())

@@ -14,7 +14,7 @@ async fn main() -> Result<(), Error> {
     let issuer = env.required("COGNITO_ISSUER")?;
     let jwks_url = env.or("COGNITO_JWKS_URL", &format!("{issuer}/.well-known/jwks.json"));
     let pool = Pool { issuer, jwks_url, client_id: env.required("COGNITO_CLIENT_ID")? };
-    let validator = Validator::new(pool, reqwest::Client::new());
+    let validator = Validator::new(pool, backoffice::cognito::pool_client()?);
     let validator = &validator;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {
         authorize(validator, &event.payload).await.map_err(Error::from)

@@ -2,6 +2,7 @@
 
 mod app_store;
 mod dynamodb;
+mod http;
 mod order_service;
 mod poll_cursors;
 mod replay_guard;
@@ -48,7 +49,14 @@ pub const MAX_ATTEMPTS: u32 = 3;
 pub const INITIAL_BACKOFF: Duration = Duration::from_millis(100);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
+/// The configuration every SDK client is built from; [`loader`] with nothing changed.
 pub async fn sdk_config() -> aws_config::SdkConfig {
+    loader().load().await
+}
+
+/// The standard chain with orderflow's HTTP client, timeouts and retry policy, for callers that
+/// set more before loading (the tests point it at a proxy).
+pub fn loader() -> aws_config::ConfigLoader {
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .operation_attempt_timeout(ATTEMPT_TIMEOUT)
@@ -59,10 +67,9 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .with_initial_backoff(INITIAL_BACKOFF)
         .with_max_backoff(MAX_BACKOFF);
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http::sdk_http_client())
         .timeout_config(timeouts)
         .retry_config(retries)
-        .load()
-        .await
 }
 
 /// S3 with path-style addressing whenever an endpoint override is in force, since emulators

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 const ARN: &str = "arn:aws:execute-api:us-west-2:123456789012:api1/prod/GET/console/exceptions";
 
 async fn cognito(target: &str, body: Value) -> Value {
-    let response = reqwest::Client::new()
+    let response = orderflow_e2e::http()
         .post(format!("{}/", moto_endpoint()))
         .header("x-amz-target", format!("AWSCognitoIdentityProviderService.{target}"))
         .header("content-type", "application/x-amz-json-1.1")
@@ -107,7 +107,7 @@ fn portal_identity(context: &Value) -> Option<Identity> {
 #[tokio::test]
 async fn the_authorizer_passes_pool_users_on_with_their_role_and_refuses_everything_else() {
     let PoolUsers { pool, tokens } = pool().await;
-    let validator = Validator::new(pool.clone(), reqwest::Client::new());
+    let validator = Validator::new(pool.clone(), orderflow_e2e::http());
     assert_eq!(tokens.len(), 3);
     for ((user, token), role) in tokens.iter().zip([Some(Role::Operator), Some(Role::Viewer), None]) {
         let answer = authorize(&validator, &request(Some(token))).await;
@@ -137,9 +137,9 @@ async fn the_authorizer_passes_pool_users_on_with_their_role_and_refuses_everyth
     assert_eq!(validator.identity("not.a-token").await, Err(TokenError::Malformed));
     // A token of the pool for another app client is not for the portal.
     let other_client =
-        Validator::new(Pool { client_id: "another-client".into(), ..pool.clone() }, reqwest::Client::new());
+        Validator::new(Pool { client_id: "another-client".into(), ..pool.clone() }, orderflow_e2e::http());
     assert_eq!(other_client.identity(operator).await, Err(TokenError::Claim("aud")));
-    let other_pool = Validator::new(Pool { issuer: format!("{}x", pool.issuer), ..pool }, reqwest::Client::new());
+    let other_pool = Validator::new(Pool { issuer: format!("{}x", pool.issuer), ..pool }, orderflow_e2e::http());
     assert_eq!(other_pool.identity(operator).await, Err(TokenError::Claim("iss")));
 }
 
@@ -161,14 +161,14 @@ async fn the_pools_keys_are_fetched_once_and_an_unknown_key_id_does_not_fetch_th
             let (counter, upstream) = (counter.clone(), upstream.clone());
             async move {
                 counter.fetch_add(1, Ordering::SeqCst);
-                reqwest::get(upstream).await.unwrap().text().await.unwrap()
+                orderflow_e2e::http().get(upstream).send().await.unwrap().text().await.unwrap()
             }
         }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let jwks_url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await });
-    let validator = Validator::new(Pool { jwks_url, ..pool }, reqwest::Client::new());
+    let validator = Validator::new(Pool { jwks_url, ..pool }, orderflow_e2e::http());
 
     let operator = &tokens[0].1;
     for _ in 0..3 {

@@ -162,7 +162,8 @@ impl Page {
 
 impl Browser {
     pub fn new(base: &str) -> Self {
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let http =
+            orderflow_shared::http_client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Self { base: base.to_owned(), http, cookie: None }
     }
 

@@ -111,7 +111,7 @@ async fn pages_and_a_retry_work_on_dynamodb_and_each_page_reads_a_bounded_number
     assert_eq!(link.status, 303, "{}", link.body);
     let location = link.location.unwrap();
     assert!(location.contains("X-Amz-Signature=") && location.contains("X-Amz-Expires=300"), "{location}");
-    let fetched = reqwest::get(&location).await.unwrap();
+    let fetched = orderflow_e2e::http().get(&location).send().await.unwrap();
     assert_eq!(fetched.status(), 200);
     assert_eq!(fetched.bytes().await.unwrap().as_ref(), original.as_slice());
 
