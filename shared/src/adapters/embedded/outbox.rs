@@ -37,10 +37,18 @@ impl Mailer for OutboxMailer {
         let n = self.sent.fetch_add(1, Ordering::Relaxed);
         let digest = hex::encode(&Sha256::digest(&mime)[..6]);
         let id = format!("{stamp}-{n:04}-{digest}");
-        tokio::fs::create_dir_all(&self.dir).await.map_err(fail)?;
-        let tmp = self.dir.join(format!(".{id}.eml.tmp"));
-        tokio::fs::write(&tmp, &mime).await.map_err(fail)?;
-        tokio::fs::rename(&tmp, self.dir.join(format!("{id}.eml"))).await.map_err(fail)?;
+        let dir = self.dir.clone();
+        let name = id.clone();
+        // One blocking task for the whole sequence instead of a thread hop per step.
+        tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&dir)?;
+            let tmp = dir.join(format!(".{name}.eml.tmp"));
+            std::fs::write(&tmp, &mime)?;
+            std::fs::rename(&tmp, dir.join(format!("{name}.eml")))
+        })
+        .await
+        .map_err(|e| PortError::transient("write outbox email", format!("write task failed: {e}")))?
+        .map_err(fail)?;
         Ok(id)
     }
 }
