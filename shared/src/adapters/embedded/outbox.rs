@@ -44,9 +44,9 @@ impl Mailer for OutboxMailer {
         // One blocking task for the whole write instead of a thread hop per step; synced like
         // an object, so a message SES would have accepted survives a crash of `serve`.
         tokio::task::spawn_blocking(move || write_then_rename(&dir, &tmp, &path, &mime))
-        .await
-        .map_err(|e| PortError::transient("write outbox email", format!("write task failed: {e}")))?
-        .map_err(fail)?;
+            .await
+            .map_err(|e| PortError::transient("write outbox email", format!("write task failed: {e}")))?
+            .map_err(fail)?;
         Ok(id)
     }
 }
