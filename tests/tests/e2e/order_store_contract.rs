@@ -310,7 +310,7 @@ async fn the_embedded_change_stream_yields_old_and_new_images_in_order() {
     assert!(store.put(&a1, None).await.is_err());
 
     let changes = store.changes_since(0);
-    let seen: Vec<_> = changes.iter().map(|c| (c.sequence, c.old.as_ref(), &c.new)).collect();
+    let seen: Vec<_> = changes.iter().map(|c| (c.sequence, c.old.as_deref(), &*c.new)).collect();
     assert_eq!(seen, [(1, None, &a1), (2, None, &b1), (3, Some(&a1), &a2)]);
     assert_eq!(store.changes_since(2), changes[2..]);
     assert!(store.changes_since(3).is_empty());

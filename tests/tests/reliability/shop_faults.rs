@@ -152,7 +152,7 @@ async fn with_30_percent_of_shop_calls_failing_every_order_is_told_once() {
         let completed = woo.status_changes().into_iter().filter(|c| c.order_id == *id && c.to == "completed").count();
         assert_eq!(completed, 1, "order {id} completed once");
     }
-    let keys: std::collections::BTreeSet<_> = store.changes_since(0).into_iter().map(|c| c.new.key).collect();
+    let keys: std::collections::BTreeSet<_> = store.changes_since(0).into_iter().map(|c| c.new.key.clone()).collect();
     assert_eq!(keys.len(), 2 * n);
     for key in keys {
         let record = store.get(&key).await.unwrap().unwrap();

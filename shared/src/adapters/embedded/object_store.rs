@@ -75,16 +75,29 @@ impl DirObjectStore {
     }
 }
 
+/// Writes `body` to `tmp` in `tmp_dir`, syncs it and renames it to `path`: a reader or a
+/// crash sees the old file or the whole new one. Missing directories are created.
 pub(super) fn write_then_rename(tmp_dir: &Path, tmp: &Path, path: &Path, body: &[u8]) -> io::Result<()> {
-    std::fs::create_dir_all(tmp_dir)?;
-    let mut file = std::fs::File::create(tmp)?;
+    let mut file = in_dir(tmp_dir, || std::fs::File::create(tmp))?;
     file.write_all(body)?;
     file.sync_all()?;
     drop(file);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
+    match path.parent() {
+        Some(parent) => in_dir(parent, || std::fs::rename(tmp, path)),
+        None => std::fs::rename(tmp, path),
     }
-    std::fs::rename(tmp, path)
+}
+
+/// Runs `op`, creating `dir` and trying once more only when `op` finds something missing.
+/// After the first write the directories exist, so a write costs no `mkdir` and `stat` each.
+fn in_dir<T>(dir: &Path, op: impl Fn() -> io::Result<T>) -> io::Result<T> {
+    match op() {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir)?;
+            op()
+        }
+        result => result,
+    }
 }
 
 impl ObjectStore for DirObjectStore {

@@ -1,11 +1,17 @@
 //! In-memory `OrderStore` with the orders table's semantics: conditional writes on the
 //! version, state lists newest first through an index like the `by-state` GSI, and the change
 //! stream that DynamoDB Streams gives with NEW_AND_OLD_IMAGES.
+//!
+//! Records are kept as shared, immutable [`Arc`]s: the table, its change stream and every
+//! reader of the stream hold the same image. A write stores one new record and never copies
+//! the old one, and following the stream costs a reference count per image, not a deep copy
+//! of an order whose history grows with every transition. Only `get` and the listings copy,
+//! because the port hands out records the caller may change.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -26,8 +32,8 @@ const MAX_PAGE: usize = 100;
 pub struct Change {
     /// Increases by one per write, starting at 1.
     pub sequence: u64,
-    pub old: Option<OrderRecord>,
-    pub new: OrderRecord,
+    pub old: Option<Arc<OrderRecord>>,
+    pub new: Arc<OrderRecord>,
 }
 
 impl From<&Change> for StateChange {
@@ -42,7 +48,7 @@ impl From<&Change> for StateChange {
 
 #[derive(Debug, Default)]
 struct Table {
-    records: BTreeMap<OrderKey, OrderRecord>,
+    records: BTreeMap<OrderKey, Arc<OrderRecord>>,
     /// state → `state_at#key` → key: the `by-state` index.
     by_state: BTreeMap<State, BTreeMap<String, OrderKey>>,
     /// Every change since the store was created; the stream's retention is the store's life.
@@ -71,7 +77,7 @@ impl EmbeddedOrderStore {
         let (journal, records) = Journal::open::<OrderRecord>(path)?;
         let mut table = Table::default();
         for record in records {
-            table.index(&record);
+            table.index(Arc::new(record));
         }
         Ok(Self { table: Mutex::new(table), journal: Some(journal) })
     }
@@ -92,9 +98,9 @@ impl EmbeddedOrderStore {
 
 impl Table {
     /// Stores `record` and moves it in the state index; returns the record it replaced.
-    fn index(&mut self, record: &OrderRecord) -> Option<OrderRecord> {
+    fn index(&mut self, record: Arc<OrderRecord>) -> Option<Arc<OrderRecord>> {
         let old = self.records.insert(record.key.clone(), record.clone());
-        for (day, counts) in day_counts::increments(old.as_ref().map(|o| o.state), record) {
+        for (day, counts) in day_counts::increments(old.as_ref().map(|o| o.state), &record) {
             let stored = self.days.entry(day).or_default();
             for (name, n) in counts {
                 *stored.entry(name).or_insert(0) += n;
@@ -105,7 +111,7 @@ impl Table {
         {
             list.remove(&state_sort(old));
         }
-        self.by_state.entry(record.state).or_default().insert(state_sort(record), record.key.clone());
+        self.by_state.entry(record.state).or_default().insert(state_sort(&record), record.key.clone());
         old
     }
 }
@@ -117,13 +123,15 @@ fn state_sort(record: &OrderRecord) -> String {
 
 impl OrderStore for EmbeddedOrderStore {
     async fn get(&self, key: &OrderKey) -> Result<Option<OrderRecord>, PortError> {
-        Ok(self.lock().records.get(key).cloned())
+        // The copy is made after the lock is released: only the reference count is taken under it.
+        let shared = self.lock().records.get(key).cloned();
+        Ok(shared.map(Arc::unwrap_or_clone))
     }
 
     async fn put(&self, record: &OrderRecord, expected: Option<Expected>) -> Result<(), WriteError> {
         let mut table = self.lock();
         // As DynamoDB's condition: the stored version and state, or no order at all.
-        if table.records.get(&record.key).map(Expected::of) != expected {
+        if table.records.get(&record.key).map(Arc::as_ref).map(Expected::of) != expected {
             return Err(WriteError::VersionConflict);
         }
         // On disk first, under the table's lock: the journal is never behind an answer.
@@ -132,9 +140,10 @@ impl OrderStore for EmbeddedOrderStore {
                 PortError::transient("write order journal", format!("{}: {e}", journal.path().display()))
             })?;
         }
-        let old = table.index(record);
+        let new = Arc::new(record.clone());
+        let old = table.index(new.clone());
         let sequence = table.changes.len() as u64 + 1;
-        table.changes.push(Change { sequence, old, new: record.clone() });
+        table.changes.push(Change { sequence, old, new });
         Ok(())
     }
 
@@ -153,7 +162,7 @@ impl OrderStore for EmbeddedOrderStore {
             Some((sort, _)) if more => Some(Cursor::encode(state, sort)),
             _ => None,
         };
-        let orders = page.iter().filter_map(|(_, key)| table.records.get(*key).cloned()).collect();
+        let orders = page.iter().filter_map(|(_, key)| table.records.get(*key).map(Arc::as_ref).cloned()).collect();
         Ok(OrderPage { orders, cursor })
     }
 
@@ -175,7 +184,7 @@ impl OrderStore for EmbeddedOrderStore {
         let Some(list) = table.by_state.get(&state) else { return Ok(Vec::new()) };
         // `state_at#key` sorts before `before` exactly when `state_at` does, as in the Query.
         let oldest = list.range::<str, _>((Bound::Unbounded, Bound::Excluded(before))).take(limit.min(MAX_PAGE));
-        Ok(oldest.filter_map(|(_, key)| table.records.get(key).cloned()).collect())
+        Ok(oldest.filter_map(|(_, key)| table.records.get(key).map(Arc::as_ref).cloned()).collect())
     }
 
     async fn days(&self, from: &str, to: &str) -> Result<Vec<DayCounts>, PortError> {

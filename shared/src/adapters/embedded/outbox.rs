@@ -1,6 +1,7 @@
 //! `Mailer` as a folder: one `.eml` file per message, which any mail client opens.
 //!
-//! Files are written under a temporary name and renamed, so a reader never sees half a message.
+//! Files are written under a temporary name, synced and renamed, as objects are, so a reader
+//! never sees half a message and a crash loses none that was sent.
 //! Names start with the send time, so a listing is in sending order.
 
 use std::path::{Path, PathBuf};
@@ -8,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 
+use super::object_store::write_then_rename;
 use crate::email::Email;
 use crate::error::PortError;
 use crate::ports::{MailError, Mailer};
@@ -37,10 +39,14 @@ impl Mailer for OutboxMailer {
         let n = self.sent.fetch_add(1, Ordering::Relaxed);
         let digest = hex::encode(&Sha256::digest(&mime)[..6]);
         let id = format!("{stamp}-{n:04}-{digest}");
-        tokio::fs::create_dir_all(&self.dir).await.map_err(fail)?;
-        let tmp = self.dir.join(format!(".{id}.eml.tmp"));
-        tokio::fs::write(&tmp, &mime).await.map_err(fail)?;
-        tokio::fs::rename(&tmp, self.dir.join(format!("{id}.eml"))).await.map_err(fail)?;
+        let (tmp, path) = (self.dir.join(format!(".{id}.eml.tmp")), self.dir.join(format!("{id}.eml")));
+        let dir = self.dir.clone();
+        // One blocking task for the whole write instead of a thread hop per step; synced like
+        // an object, so a message SES would have accepted survives a crash of `serve`.
+        tokio::task::spawn_blocking(move || write_then_rename(&dir, &tmp, &path, &mime))
+            .await
+            .map_err(|e| PortError::transient("write outbox email", format!("write task failed: {e}")))?
+            .map_err(fail)?;
         Ok(id)
     }
 }
