@@ -1,12 +1,14 @@
 //! Logs and metrics.
 //!
-//! Logs go through `lambda_runtime::tracing`, which honours the JSON log format the template
+//! Logs go through `lambda_runtime::tracing`'s subscriber, in the JSON log format the template
 //! sets. Metrics are CloudWatch Embedded Metric Format (EMF) lines on stdout: no API call, no
 //! extra latency, and CloudWatch extracts them from the log stream.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use lambda_runtime::tracing::subscriber;
+use lambda_runtime::tracing::subscriber::filter::LevelFilter;
 use serde_json::{Map, Value, json};
 
 pub const NAMESPACE: &str = "orderflow";
@@ -18,9 +20,31 @@ pub fn silence_metrics() {
     EMF_ON_STDOUT.store(false, Ordering::Relaxed);
 }
 
-/// Starts JSON-or-text logging as the Lambda environment asks. Call once in `main`.
+/// Starts JSON-or-text logging as the Lambda environment asks (`AWS_LAMBDA_LOG_FORMAT`), at the
+/// level of `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else INFO. Call once in `main`.
+///
+/// What `lambda_runtime::tracing::init_default_subscriber` does, with a level where it has an
+/// `EnvFilter`: Lambda's logging controls only ever set a level, and the filter's per-module
+/// directives link a regex engine into every function (0.27–0.29 MB of each arm64 bootstrap,
+/// docs/PERFORMANCE.md).
 pub fn init() {
-    lambda_runtime::tracing::init_default_subscriber();
+    let setting = ["AWS_LAMBDA_LOG_LEVEL", "RUST_LOG"].iter().find_map(|name| std::env::var(name).ok());
+    let level = log_level(setting.as_deref());
+    let logs = subscriber::fmt().with_target(false).without_time().with_max_level(level).with_writer(std::io::stdout);
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|format| format.eq_ignore_ascii_case("json"));
+    // A second call (tests start several handlers in one process) keeps the first subscriber.
+    let _ = if json { logs.json().try_init() } else { logs.try_init() };
+}
+
+/// The level a log setting names. Lambda's levels are TRACE, DEBUG, INFO, WARN, ERROR and FATAL;
+/// tracing has no FATAL, so it logs errors. Anything else (a `RUST_LOG` with per-module
+/// directives, a typo) logs at INFO rather than failing the cold start.
+fn log_level(setting: Option<&str>) -> LevelFilter {
+    match setting {
+        Some(fatal) if fatal.eq_ignore_ascii_case("fatal") => LevelFilter::ERROR,
+        Some(level) => level.parse().unwrap_or(LevelFilter::INFO),
+        None => LevelFilter::INFO,
+    }
 }
 
 /// One EMF document: counters for one function, flushed as a single log line.
@@ -83,6 +107,15 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_level_follows_lambdas_setting_and_falls_back_to_info() {
+        assert_eq!(log_level(Some("DEBUG")), LevelFilter::DEBUG);
+        assert_eq!(log_level(Some("warn")), LevelFilter::WARN);
+        assert_eq!(log_level(Some("FATAL")), LevelFilter::ERROR);
+        assert_eq!(log_level(Some("orderflow=debug,hyper=warn")), LevelFilter::INFO);
+        assert_eq!(log_level(None), LevelFilter::INFO);
+    }
 
     #[test]
     fn emf_line_declares_every_counted_metric_and_sums_repeats() {

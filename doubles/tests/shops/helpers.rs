@@ -17,8 +17,9 @@ pub fn clock() -> ManualClock {
     ManualClock::new(START_MS)
 }
 
+/// On the product's TLS configuration: reqwest has no crypto provider of its own here.
 pub fn client() -> Client {
-    Client::builder().timeout(CLIENT_TIMEOUT).build().unwrap()
+    orderflow_shared::http_client::builder().timeout(CLIENT_TIMEOUT).build().unwrap()
 }
 
 /// POSTs a GraphQL request with the right token.
