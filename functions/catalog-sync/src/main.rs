@@ -20,10 +20,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let dynamodb = aws::dynamodb_client(&sdk);
     let deps = Deps {
         store: DynamoStaging::new(dynamodb.clone(), &config.staging_table),
-        log: DynamoAuditLog::new(dynamodb, &config.audit_table),
+        log: DynamoAuditLog::new(dynamodb.clone(), &config.audit_table),
         secrets: AwsSecretStore::new(&sdk),
         catalog_ref: config.catalog_ref,
-        apps: aws::live_apps(&sdk, &config.apps),
+        apps: aws::live_apps(dynamodb, &config.apps),
         clock: Arc::new(SystemClock),
     };
     let deps = &deps;

@@ -27,14 +27,16 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = ShopSyncConfig::from_env()?;
     let sdk = aws::sdk_config().await;
     let s3 = aws::s3_client(&sdk);
-    let apps = aws::live_apps(&sdk, &config.apps);
+    // One client per service, shared: building one is most of what a cold start spends here.
+    let (dynamodb, sqs) = (aws::dynamodb_client(&sdk), aws::sqs_client(&sdk));
+    let apps = aws::live_apps(dynamodb.clone(), &config.apps);
     // The shops' clients, built from the connections' shop actions as the apps store has them,
     // again only when those change. Secrets are read on the first action, not at cold start,
     // and again when a shop refuses them: a rotated token needs no redeploy.
     let shops = Rebuilt::default();
-    let store = DynamoOrderStore::new(aws::dynamodb_client(&sdk), &config.table);
-    let dlq = SqsFifoQueue::new(aws::sqs_client(&sdk), &config.dlq_url);
-    let queue = SqsFifoQueue::new(aws::sqs_client(&sdk), &config.queue_url);
+    let store = DynamoOrderStore::new(dynamodb, &config.table);
+    let dlq = SqsFifoQueue::new(sqs.clone(), &config.dlq_url);
+    let queue = SqsFifoQueue::new(sqs, &config.queue_url);
     let (apps, shops, store, dlq, queue, sdk, config, s3) = (&apps, &shops, &store, &dlq, &queue, &sdk, &config, &s3);
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move {
         // Both answers are `{"batchItemFailures": [...]}`; the records say which event this is.

@@ -9,12 +9,14 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = WebhookConfig::from_env()?;
     let sdk = aws::sdk_config().await;
+    // One client per service, shared: building one is most of what a cold start spends here.
+    let (dynamodb, sqs) = (dynamodb_client(&sdk), aws::sqs_client(&sdk));
     let receiver = Receiver {
-        apps: aws::live_apps(&sdk, &config.apps),
+        apps: aws::live_apps(dynamodb.clone(), &config.apps),
         keys: StoreKeys::new(AwsSecretStore::new(&sdk)),
-        guard: DynamoReplayGuard::new(dynamodb_client(&sdk), &config.dedup_table),
-        erp_sync: SqsFifoQueue::new(aws::sqs_client(&sdk), &config.erp_sync_queue_url),
-        orders: SqsFifoQueue::new(aws::sqs_client(&sdk), &config.orders_queue_url),
+        guard: DynamoReplayGuard::new(dynamodb, &config.dedup_table),
+        erp_sync: SqsFifoQueue::new(sqs.clone(), &config.erp_sync_queue_url),
+        orders: SqsFifoQueue::new(sqs, &config.orders_queue_url),
         retention: config.dedup_retention,
     };
     lambda_http::run(service_fn(|req| webhook_bridge::handle(&receiver, req))).await

@@ -24,7 +24,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = ErpWorkerConfig::from_env()?;
     let sdk = aws::sdk_config().await;
     let s3 = aws::s3_client(&sdk);
-    let apps = aws::live_apps(&sdk, &config.apps);
+    let apps = aws::live_apps(aws::dynamodb_client(&sdk), &config.apps);
     let dlq = SqsFifoQueue::new(aws::sqs_client(&sdk), &config.erp_dlq_url);
     // Built from the connection's ERP action as the apps store has it, again only when that
     // changes (a migration, a new version). The secrets are read on the first push, not at

@@ -129,11 +129,12 @@ impl AppStore for DynamoAppStore {
     }
 }
 
-/// The apps as a function reads them: the table named in its configuration, through the cache.
+/// The apps as a function reads them: the table named in its configuration, through the cache,
+/// on the function's DynamoDB client (one per function: each costs its cold start ~0.15 ms).
 pub fn live_apps(
-    config: &aws_config::SdkConfig,
+    dynamodb: aws_sdk_dynamodb::Client,
     apps: &crate::config::AppsConfig,
 ) -> crate::apps::LiveApps<DynamoAppStore> {
-    let store = DynamoAppStore::new(super::dynamodb_client(config), &apps.table);
+    let store = DynamoAppStore::new(dynamodb, &apps.table);
     crate::apps::LiveApps::new(store, std::sync::Arc::new(crate::ports::SystemClock), apps.ttl_ms)
 }
