@@ -120,7 +120,7 @@ def main():
     cold = durations["rust_cold_start_ms"]
     print()
     print("Cold starts (INIT is billed for every runtime since 2025-08-01): $ per million cold starts, "
-          "128 MB arm64, from the cold-start medians of docs/PERFORMANCE.md (issue 22's run):")
+          f"128 MB arm64, from {cold['source']}:")
     print()
     print("| function | Rust init ms | Python peer init ms | Rust $ | Python $ |")
     print("|---|--:|--:|--:|--:|")

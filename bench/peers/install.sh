@@ -26,6 +26,9 @@ moto_peer_env() {
     local root="$1" venv="$2"
     export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-testing}" AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-testing}"
     export AWS_REGION="${AWS_REGION:-us-west-2}" AWS_EC2_METADATA_DISABLED=true
+    # boto3 reads the region from AWS_DEFAULT_REGION: without it the Python peers stop with
+    # NoRegionError outside scripts/test, which sets both.
+    export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-$AWS_REGION}"
     export PATH="$root/.venv/bin:$PATH"
     install_python_peers "$venv" "$root/bench/peers/python/requirements.txt"
 }
