@@ -36,6 +36,11 @@ impl<F: Fn(&str) -> Option<String>> EnvReader<F> {
         (self.lookup)(name).ok_or(ConfigError::Missing(name))
     }
 
+    /// The variable's value, if set and not empty.
+    pub fn optional(&self, name: &'static str) -> Option<String> {
+        (self.lookup)(name)
+    }
+
     pub fn or(&self, name: &'static str, default: &str) -> String {
         (self.lookup)(name).unwrap_or_else(|| default.to_owned())
     }

@@ -11,6 +11,8 @@ use lambda_runtime::tracing::subscriber;
 use lambda_runtime::tracing::subscriber::filter::LevelFilter;
 use serde_json::{Map, Value, json};
 
+use crate::config::EnvReader;
+
 pub const NAMESPACE: &str = "orderflow";
 
 static EMF_ON_STDOUT: AtomicBool = AtomicBool::new(true);
@@ -28,12 +30,10 @@ pub fn silence_metrics() {
 /// directives link a regex engine into every function (0.27–0.29 MB of each arm64 bootstrap,
 /// docs/PERFORMANCE.md).
 pub fn init() {
-    let setting = ["AWS_LAMBDA_LOG_LEVEL", "RUST_LOG"].iter().find_map(|name| std::env::var(name).ok());
-    let level = log_level(setting.as_deref());
-    let logs = subscriber::fmt().with_target(false).without_time().with_max_level(level).with_writer(std::io::stdout);
-    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|format| format.eq_ignore_ascii_case("json"));
-    // A second call (tests start several handlers in one process) keeps the first subscriber.
-    let _ = if json { logs.json().try_init() } else { logs.try_init() };
+    let env = EnvReader::process();
+    let setting = env.optional("AWS_LAMBDA_LOG_LEVEL").or_else(|| env.optional("RUST_LOG"));
+    let logs = subscriber::fmt().with_target(false).without_time().with_max_level(log_level(setting.as_deref()));
+    if env.or("AWS_LAMBDA_LOG_FORMAT", "").eq_ignore_ascii_case("json") { logs.json().init() } else { logs.init() }
 }
 
 /// The level a log setting names. Lambda's levels are TRACE, DEBUG, INFO, WARN, ERROR and FATAL;

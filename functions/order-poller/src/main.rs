@@ -18,7 +18,6 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     telemetry::init();
     let config = PollerConfig::from_env()?;
     let sdk = aws::sdk_config().await;
-    // One client per service, shared: building one is most of what a cold start spends here.
     let (dynamodb, sqs) = (dynamodb_client(&sdk), aws::sqs_client(&sdk));
     let poller = Poller {
         apps: aws::live_apps(dynamodb.clone(), &config.apps),

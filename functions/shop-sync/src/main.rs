@@ -27,7 +27,6 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = ShopSyncConfig::from_env()?;
     let sdk = aws::sdk_config().await;
     let s3 = aws::s3_client(&sdk);
-    // One client per service, shared: building one is most of what a cold start spends here.
     let (dynamodb, sqs) = (aws::dynamodb_client(&sdk), aws::sqs_client(&sdk));
     let apps = aws::live_apps(dynamodb.clone(), &config.apps);
     // The shops' clients, built from the connections' shop actions as the apps store has them,

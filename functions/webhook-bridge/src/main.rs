@@ -9,7 +9,6 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = WebhookConfig::from_env()?;
     let sdk = aws::sdk_config().await;
-    // One client per service, shared: building one is most of what a cold start spends here.
     let (dynamodb, sqs) = (dynamodb_client(&sdk), aws::sqs_client(&sdk));
     let receiver = Receiver {
         apps: aws::live_apps(dynamodb.clone(), &config.apps),

@@ -130,7 +130,7 @@ impl AppStore for DynamoAppStore {
 }
 
 /// The apps as a function reads them: the table named in its configuration, through the cache,
-/// on the function's DynamoDB client (one per function: each costs its cold start ~0.15 ms).
+/// on the function's DynamoDB client.
 pub fn live_apps(
     dynamodb: aws_sdk_dynamodb::Client,
     apps: &crate::config::AppsConfig,

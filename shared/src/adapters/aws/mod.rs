@@ -1,4 +1,8 @@
 //! AWS SDK implementations of the ports, and client construction.
+//!
+//! Each `*_client` function builds a new client, 0.12–0.3 ms of a cold start
+//! (docs/PERFORMANCE.md, "Cold start against the floor"): a function builds one per service
+//! and clones it for every adapter that needs it (clones share the client).
 
 mod app_store;
 mod dynamodb;
@@ -79,7 +83,8 @@ pub fn loader() -> aws_config::ConfigLoader {
 /// and IMDS clients) was a third of the SDK's share of a cold start (docs/PERFORMANCE.md,
 /// "Cold start against the floor"). Without them, the standard chains as before.
 fn from_environment_first(mut loader: aws_config::ConfigLoader) -> aws_config::ConfigLoader {
-    let set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty());
+    let env = crate::config::EnvReader::process();
+    let set = |name| env.optional(name).is_some();
     if set("AWS_ACCESS_KEY_ID") && set("AWS_SECRET_ACCESS_KEY") {
         loader = loader.credentials_provider(aws_config::environment::EnvironmentVariableCredentialsProvider::new());
     }
