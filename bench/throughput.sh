@@ -38,14 +38,17 @@ if [[ -n "${BENCH_WORK_DIR:-}" ]]; then
     WORK="$BENCH_WORK_DIR"
 elif [[ -d /dev/shm && -w /dev/shm ]]; then
     WORK="/dev/shm/orderflow-throughput-$$"
-    trap 'rm -rf "$WORK"' EXIT
+    trap 'rm -rf "$WORK" "$WORK.stdout"' EXIT
 else
     WORK="$OUT/work"
 fi
 for ((run = 1; run <= RUNS; run++)); do
     # The handlers print their CloudWatch metric lines (EMF) on stdout, as in Lambda; the
-    # result is the last line.
-    "$BIN" "$ORDERS" "$WORK" | tail -n 1 | tee -a "$OUT/runs.jsonl"
+    # result is the last line. Stdout goes to a file beside the work dir, as Lambda's log
+    # agent collects it: a pipe to `tail` woke a reader process on these cores for every line.
+    "$BIN" "$ORDERS" "$WORK" >"$WORK.stdout"
+    tail -n 1 "$WORK.stdout" | tee -a "$OUT/runs.jsonl"
+    rm -f "$WORK.stdout"
 done
 python3 - "$OUT/runs.jsonl" "$WORK" <<'PY'
 import json, statistics, sys

@@ -152,9 +152,20 @@ impl Pipeline {
 
     /// An S3 upload under `incoming/` and the notification that follows it.
     pub async fn upload(&self, relative: &str, bytes: Vec<u8>) -> Result<Report, String> {
+        let key = self.put_incoming(relative, bytes).await?;
+        self.notify(&key).await
+    }
+
+    /// The upload alone, as a client does it: the object's key.
+    pub async fn put_incoming(&self, relative: &str, bytes: Vec<u8>) -> Result<String, String> {
         let key = format!("incoming/{relative}");
         self.bucket.put(&key, bytes, "application/xml").await.map_err(|e| e.to_string())?;
-        xml_order_converter::handle(&self.converter, s3_event::put_event(BUCKET, &[&key]))
+        Ok(key)
+    }
+
+    /// The converter on the S3 notification of one object that is in the bucket.
+    pub async fn notify(&self, key: &str) -> Result<Report, String> {
+        xml_order_converter::handle(&self.converter, s3_event::put_event(BUCKET, &[key]))
             .await
             .map_err(|e| e.to_string())
     }

@@ -3,10 +3,11 @@
 //! state-router (register, issuance_dte, broadcast_dte, with the simulated DTE provider) →
 //! email-notifier on the orders table's change stream. Orders per second, wall clock.
 //!
-//! The three stages run as concurrent tasks on the multi-threaded runtime, as the functions
-//! run side by side in Lambda: uploads and conversion, the queue reader polling orders.fifo,
-//! and the email notifier following the change stream. Each stage runs its handler one batch
-//! at a time, like one Lambda instance per function.
+//! Four stages run side by side, each on a thread and a single-threaded runtime of its own, as
+//! the client and the functions run apart from each other: the client uploading (each upload's
+//! S3 notification goes to the converter), the converter, the queue reader polling
+//! orders.fifo, and the email notifier following the change stream. Each function's stage runs
+//! its handler one event or batch at a time, like one Lambda instance per function.
 //!
 //! usage: throughput ORDERS [WORK_DIR]   (the result is the last line on stdout, after the
 //! handlers' metric lines)
@@ -26,8 +27,7 @@ const ORDER_NUMBER: &str = "<cbc:ID>OC-2026-00417</cbc:ID>";
 /// How long an idle stage waits before it looks again (the timer's resolution).
 const IDLE: Duration = Duration::from_millis(1);
 
-#[tokio::main]
-async fn main() -> Result<(), String> {
+fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let orders: usize =
         args.first().ok_or("usage: throughput ORDERS [WORK_DIR]")?.parse().map_err(|e| format!("{e}"))?;
@@ -44,27 +44,39 @@ async fn main() -> Result<(), String> {
         sender: "orders@orderflow.local".into(),
         claim_timeout: Duration::from_secs(300),
     };
-    let uploaded = Arc::new(AtomicBool::new(false));
+    let converted = Arc::new(AtomicBool::new(false));
     let read = Arc::new(AtomicBool::new(false));
 
     let started = Instant::now();
-    let converter = tokio::spawn({
-        let (pipeline, uploaded) = (pipeline.clone(), uploaded.clone());
+    // The client's uploads, each followed by its S3 notification to the converter.
+    let (notifications, mut notified) = tokio::sync::mpsc::unbounded_channel();
+    let uploader = stage("upload", {
+        let pipeline = pipeline.clone();
         async move {
             for (n, document) in documents.into_iter().enumerate() {
-                pipeline.upload(&format!("bench-{n:07}.xml"), document).await?;
+                let key = pipeline.put_incoming(&format!("bench-{n:07}.xml"), document).await?;
+                notifications.send(key).map_err(|_| "the convert stage stopped")?;
             }
-            uploaded.store(true, Ordering::Release);
-            Ok::<_, String>(())
+            Ok::<_, String>(started.elapsed())
         }
     });
-    let reader = tokio::spawn({
-        let (pipeline, uploaded, read) = (pipeline.clone(), uploaded.clone(), read.clone());
+    let converter = stage("convert", {
+        let (pipeline, converted) = (pipeline.clone(), converted.clone());
+        async move {
+            while let Some(key) = notified.recv().await {
+                pipeline.notify(&key).await?;
+            }
+            converted.store(true, Ordering::Release);
+            Ok::<_, String>(started.elapsed())
+        }
+    });
+    let reader = stage("deliver", {
+        let (pipeline, converted, read) = (pipeline.clone(), converted.clone(), read.clone());
         async move {
             let mut delivered = 0;
             loop {
-                // Read before draining: once uploads are over, an empty drain means done.
-                let last_round = uploaded.load(Ordering::Acquire);
+                // Read before draining: once conversions are over, an empty drain means done.
+                let last_round = converted.load(Ordering::Acquire);
                 let polled = pipeline.drain().await?;
                 delivered += polled.deleted;
                 if polled.received == 0 {
@@ -75,10 +87,10 @@ async fn main() -> Result<(), String> {
                 }
             }
             read.store(true, Ordering::Release);
-            Ok::<_, String>(delivered)
+            Ok::<_, String>((delivered, started.elapsed()))
         }
     });
-    let emailer = tokio::spawn({
+    let emailer = stage("email", {
         let pipeline = pipeline.clone();
         async move {
             let (mut seen, mut emails) = (0, 0);
@@ -87,7 +99,7 @@ async fn main() -> Result<(), String> {
                 let changes = pipeline.store.changes_since(seen);
                 let Some(last) = changes.last() else {
                     if last_round {
-                        return emails;
+                        return (emails, started.elapsed());
                     }
                     tokio::time::sleep(IDLE).await;
                     continue;
@@ -98,9 +110,10 @@ async fn main() -> Result<(), String> {
             }
         }
     });
-    converter.await.map_err(|e| e.to_string())??;
-    let delivered = reader.await.map_err(|e| e.to_string())??;
-    let emails = emailer.await.map_err(|e| e.to_string())?;
+    let uploaded_at = uploader.join().map_err(|_| "the upload stage panicked")??;
+    let converted_at = converter.join().map_err(|_| "the convert stage panicked")??;
+    let (delivered, delivered_at) = reader.join().map_err(|_| "the deliver stage panicked")??;
+    let (emails, emailed_at) = emailer.join().map_err(|_| "the email stage panicked")?;
     let elapsed = started.elapsed().as_secs_f64();
 
     if emails != orders || !pipeline.pending.is_empty() {
@@ -113,6 +126,13 @@ async fn main() -> Result<(), String> {
         "orders": orders,
         "seconds": elapsed,
         "orders_per_second": orders as f64 / elapsed,
+        // When each stage had done its last order: the one that finishes with the run sets the pace.
+        "stage_done_seconds": {
+            "upload": uploaded_at.as_secs_f64(),
+            "convert": converted_at.as_secs_f64(),
+            "deliver": delivered_at.as_secs_f64(),
+            "email": emailed_at.as_secs_f64(),
+        },
         "per_order": {
             "commands_delivered": per_order(delivered),
             "table_writes": per_order(writes),
@@ -121,4 +141,15 @@ async fn main() -> Result<(), String> {
     });
     println!("{row}");
     Ok(())
+}
+
+/// One stage on a thread and a single-threaded runtime of its own, as each function runs in
+/// its own Lambda sandbox: the OS shares the cores between the stages, and a stage that runs a
+/// long batch does not keep another from being scheduled.
+fn stage<T: Send + 'static>(
+    name: &str,
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> std::thread::JoinHandle<T> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime starts");
+    std::thread::Builder::new().name(name.to_owned()).spawn(move || runtime.block_on(work)).expect("a thread starts")
 }

@@ -5,6 +5,7 @@
 
 mod answer;
 mod request;
+mod shape;
 
 pub use answer::{CREDENTIALS_REFUSED, error, from_service, json, proxy_response};
 pub use request::{Refusal, json_body, route_path, route_segments};

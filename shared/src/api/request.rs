@@ -4,9 +4,9 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 use super::answer::error;
+use super::shape::{Sent, array_for_object};
 
 /// A request refused before it reaches the service; becomes an error response.
 #[derive(Debug)]
@@ -47,8 +47,8 @@ pub fn route_segments(path: &str) -> Vec<&str> {
 /// the state router's order and strictness are the ones kept.
 ///
 /// A struct is taken only as a JSON object: serde also reads a struct from an array that lists
-/// its fields in order, which no client means to send, so the value read is written back and
-/// every place where it is an object must be an object in the body too.
+/// its fields in order, which no client means to send, so every place where the value read
+/// is an object must be an object in the body too (`shape`).
 pub fn json_body<T: DeserializeOwned + Serialize>(req: &Request, max_bytes: usize) -> Result<T, Refusal> {
     let bytes: &[u8] = req.body().as_ref();
     if bytes.len() > max_bytes {
@@ -67,30 +67,12 @@ pub fn json_body<T: DeserializeOwned + Serialize>(req: &Request, max_bytes: usiz
         path => invalid(format!("{path}: {}", e.inner())),
     })?;
     de.end().map_err(|e| invalid(e.to_string()))?;
-    let sent: Value = serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
-    let read = serde_json::to_value(&value).map_err(|e| invalid(e.to_string()))?;
-    if let Some(path) = array_for_object(&sent, &read, String::new()) {
+    let sent: Sent = serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
+    if let Some(path) = array_for_object(&sent, &value) {
         let at = if path.is_empty() { "the body".to_owned() } else { path };
         return Err(invalid(format!("{at}: expected a JSON object, found an array")));
     }
     Ok(value)
-}
-
-/// Where `sent` has an array and `read` (the same value as the type writes it) an object.
-fn array_for_object(sent: &Value, read: &Value, path: String) -> Option<String> {
-    let field = |name: &str| if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") };
-    match (sent, read) {
-        (Value::Array(_), Value::Object(_)) => Some(path),
-        (Value::Object(sent), Value::Object(read)) => read
-            .iter()
-            .find_map(|(name, read)| sent.get(name).and_then(|sent| array_for_object(sent, read, field(name)))),
-        (Value::Array(sent), Value::Array(read)) => sent
-            .iter()
-            .zip(read)
-            .enumerate()
-            .find_map(|(i, (sent, read))| array_for_object(sent, read, format!("{path}[{i}]"))),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
