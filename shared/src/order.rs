@@ -3,6 +3,8 @@
 //! Amounts and quantities are [`Decimal`] strings that keep the scale of the source
 //! document; nothing here ever goes through a float.
 
+mod json;
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -28,16 +30,22 @@ pub struct NotADecimal(pub String);
 impl Decimal {
     /// Accepts an optional sign, digits, and an optional fraction: the XML Schema `decimal` lexical space.
     pub fn parse(text: &str) -> Result<Self, NotADecimal> {
-        let t = text.trim();
-        let unsigned = t.strip_prefix(['-', '+']).unwrap_or(t);
-        let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
-        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        let t = crate::text::trim(text);
+        let kept = t.strip_prefix('+').unwrap_or(t).as_bytes();
+        // One pass over the bytes: every order line has three amounts, and `str` searches for
+        // the sign and the point cost more than the digits.
+        let (digits, points) = unsigned(t.as_bytes())
+            .iter()
+            .try_fold((0, 0), |(digits, points), &b| match b {
+                b'0'..=b'9' => Some((digits + 1, points)),
+                b'.' => Some((digits, points + 1)),
+                _ => None,
+            })
+            .ok_or_else(|| NotADecimal(text.to_owned()))?;
         // 28 digits is what rust_decimal holds exactly, so value() never loses precision.
-        let n = int.len() + frac.len();
-        if n == 0 || n > 28 || !digits(int) || !digits(frac) {
+        if digits == 0 || digits > 28 || points > 1 {
             return Err(NotADecimal(text.to_owned()));
         }
-        let kept = t.strip_prefix('+').unwrap_or(t).as_bytes();
         let mut text = [0; Self::CAPACITY];
         text[..kept.len()].copy_from_slice(kept);
         Ok(Self { len: kept.len() as u8, text })
@@ -47,18 +55,43 @@ impl Decimal {
     const CAPACITY: usize = 30;
 
     pub fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.text[..usize::from(self.len)]).expect("parse() admits only ASCII")
+        std::str::from_utf8(self.as_bytes()).expect("parse() admits only ASCII")
     }
 
-    /// The exact value, for arithmetic and comparisons.
+    fn as_bytes(&self) -> &[u8] {
+        &self.text[..usize::from(self.len)]
+    }
+
+    /// The exact value, for arithmetic and comparisons: built from the digits `parse` checked
+    /// (28 fit in rust_decimal's 96-bit mantissa) rather than by its general string parser.
     pub fn value(&self) -> rust_decimal::Decimal {
-        rust_decimal::Decimal::from_str_exact(self.as_str()).expect("parse() admits only exact decimals")
+        let text = self.as_bytes();
+        let (mut mantissa, mut scale, mut fraction) = (0i128, 0, false);
+        for &b in unsigned(text) {
+            if b == b'.' {
+                fraction = true;
+            } else {
+                mantissa = mantissa * 10 + i128::from(b - b'0');
+                scale += u32::from(fraction);
+            }
+        }
+        // A negative zero comes out as zero, as from rust_decimal's parser.
+        let sign = if text.first() == Some(&b'-') { -1 } else { 1 };
+        rust_decimal::Decimal::from_i128_with_scale(sign * mantissa, scale)
     }
 
     /// Read off the text, which `parse` normalised (no `+`, trimmed): no arithmetic needed.
     pub fn is_positive(&self) -> bool {
         let text = self.as_str();
         !text.starts_with('-') && text.bytes().any(|b| matches!(b, b'1'..=b'9'))
+    }
+}
+
+/// The text without its sign, if any.
+fn unsigned(text: &[u8]) -> &[u8] {
+    match text {
+        [b'-' | b'+', rest @ ..] => rest,
+        _ => text,
     }
 }
 
@@ -108,18 +141,31 @@ pub struct NotAnOrderKey(pub String);
 
 impl OrderKey {
     pub fn derive(seller: &Party, buyer: &Party, order_number: &str) -> Self {
+        // The identities go into the hash piece by piece and only the 8 bytes the key shows are
+        // hex-encoded: every conversion derives a key, and building the strings first cost as
+        // much as the hash.
         let mut h = Sha256::new();
-        for part in [seller.identity().as_str(), buyer.identity().as_str(), order_number] {
-            h.update(part.as_bytes());
+        for party in [seller, buyer] {
+            for piece in party.identity_pieces() {
+                h.update(piece.as_bytes());
+            }
             h.update([0x1f]);
         }
-        let digest = hex::encode(h.finalize());
-        let readable: String = order_number
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
-            .take(40)
-            .collect();
-        Self(format!("{readable}-{}", &digest[..16]))
+        h.update(order_number.as_bytes());
+        h.update([0x1f]);
+        let mut key = String::with_capacity(order_number.len().min(40) + 17);
+        key.extend(
+            order_number
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+                .take(40),
+        );
+        key.push('-');
+        for byte in &h.finalize()[..8] {
+            key.push(char::from(HEX_DIGITS[usize::from(byte >> 4)]));
+            key.push(char::from(HEX_DIGITS[usize::from(byte & 0xf)]));
+        }
+        Self(key)
     }
 
     pub fn parse(text: &str) -> Result<Self, NotAnOrderKey> {
@@ -133,6 +179,8 @@ impl OrderKey {
         &self.0
     }
 }
+
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 
 impl fmt::Display for OrderKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -160,15 +208,6 @@ pub struct Identifier {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheme: Option<String>,
     pub value: String,
-}
-
-impl Identifier {
-    fn qualified(&self) -> String {
-        match &self.scheme {
-            Some(s) => format!("{s}:{}", self.value),
-            None => self.value.clone(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -215,12 +254,16 @@ impl Party {
 
     /// The most stable identifier the document gives, falling back to the name.
     pub fn identity(&self) -> String {
-        self.endpoint_id
-            .as_ref()
-            .or(self.ids.first())
-            .or(self.company_id.as_ref())
-            .map(Identifier::qualified)
-            .unwrap_or_else(|| format!("name:{}", self.name))
+        self.identity_pieces().concat()
+    }
+
+    /// [`Self::identity`] in pieces: `scheme:value`, `value` or `name:name`.
+    fn identity_pieces(&self) -> [&str; 3] {
+        match self.endpoint_id.as_ref().or(self.ids.first()).or(self.company_id.as_ref()) {
+            Some(Identifier { scheme: Some(scheme), value }) => [scheme, ":", value],
+            Some(Identifier { scheme: None, value }) => ["", "", value],
+            None => ["name:", "", &self.name],
+        }
     }
 }
 
@@ -297,7 +340,7 @@ impl CanonicalOrder {
         const FIXED: usize = 1024;
         const PER_LINE: usize = 256;
         let mut json = Vec::with_capacity(FIXED + PER_LINE * self.lines.len());
-        serde_json::to_writer(&mut json, self).expect("canonical order always serialises");
+        json::write(self, &mut json);
         json
     }
 
@@ -352,6 +395,33 @@ mod tests {
     }
 
     #[test]
+    fn decimal_value_is_what_rust_decimal_reads_in_the_text() {
+        for text in [
+            "0",
+            "-0",
+            "-0.00",
+            "+0",
+            ".5",
+            "5.",
+            "10.50",
+            "-10.50",
+            "007",
+            ".0000000000000000000000000001",
+            "9999999999999999999999999999",
+            "-9999999999999999999999999999",
+            "-99999999999999.99999999999999",
+            ".9999999999999999999999999999",
+            "1234567890123456789.012345678",
+        ] {
+            let decimal = Decimal::parse(text).unwrap();
+            let expected = rust_decimal::Decimal::from_str_exact(decimal.as_str()).unwrap();
+            // The same number, scale and sign (zero is never negative), so sums print the same.
+            assert_eq!(decimal.value().serialize(), expected.serialize(), "{text}");
+            assert_eq!(decimal.value().to_string(), expected.to_string(), "{text}");
+        }
+    }
+
+    #[test]
     fn decimal_is_positive_only_above_zero() {
         for (text, positive) in [
             ("1", true),
@@ -378,7 +448,8 @@ mod tests {
 
     #[test]
     fn decimal_rejects_non_numbers() {
-        for bad in ["", "-", ".", "1e5", "1,5", "ten", "1.2.3", "NaN", "0x10"] {
+        for bad in ["", "-", ".", "-.", "1e5", "1,5", "ten", "1.2.3", "1..2", "NaN", "0x10", "+-1", "-+1", "--1", "1-"]
+        {
             assert!(Decimal::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }
@@ -391,6 +462,35 @@ mod tests {
         assert_ne!(a, b);
         assert!(a.as_str().starts_with("PO-1-"));
         assert_eq!(OrderKey::parse(a.as_str()).unwrap(), a);
+    }
+
+    /// Keys already stored must keep matching: each kind of identity, pinned.
+    #[test]
+    fn order_keys_are_stable() {
+        let id = |scheme: Option<&str>, value: &str| Identifier {
+            scheme: scheme.map(str::to_owned),
+            value: value.to_owned(),
+        };
+        let mut seller = Party::named("Acme S.A.");
+        let mut buyer = Party::named("Büyer");
+        assert_eq!(OrderKey::derive(&seller, &buyer, "PO-1").as_str(), "PO-1-62bff6c8f9258c1c");
+        assert_eq!(OrderKey::derive(&seller, &buyer, "").as_str(), "-ddc28d42e3db395e");
+        seller.endpoint_id = Some(id(Some("0088"), "123"));
+        assert_eq!(OrderKey::derive(&seller, &buyer, "ñ/2026 #7?x").as_str(), "__2026__7_x-6d71ab099e428c69");
+        buyer.ids = vec![id(None, "B-1"), id(Some("x"), "y")];
+        assert_eq!(
+            OrderKey::derive(&seller, &buyer, &"x".repeat(50)).as_str(),
+            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx-4289e454a0c94c37"
+        );
+        seller.endpoint_id = None;
+        seller.company_id = Some(id(Some("CL:RUT"), "76.1-2"));
+        assert_eq!(
+            OrderKey::derive(&seller, &buyer, &"é".repeat(45)).as_str(),
+            "________________________________________-5b80beba8da678a6"
+        );
+        assert_eq!(seller.identity(), "CL:RUT:76.1-2");
+        assert_eq!(buyer.identity(), "B-1");
+        assert_eq!(Party::named("N").identity(), "name:N");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Text from remote services made fit for logs, SQS attributes and error bodies.
+//! Text from remote services made fit for logs, SQS attributes and error bodies, and a trim
+//! for the values of documents.
 
 /// Control characters become spaces (SQS attributes refuse most of them) and long text is cut.
 pub fn tidy(text: &str, max_chars: usize) -> String {
@@ -7,6 +8,14 @@ pub fn tidy(text: &str, max_chars: usize) -> String {
         out.push('…');
     }
     out
+}
+
+/// `str::trim`, answering at once for the usual value, which starts and ends with an ASCII
+/// character that is not a space: the general one decodes characters from both ends, and a
+/// large order has half a dozen values per line.
+pub fn trim(text: &str) -> &str {
+    let solid = |b: Option<&u8>| b.is_some_and(|&b| b.is_ascii() && !char::from(b).is_whitespace());
+    if solid(text.as_bytes().first()) && solid(text.as_bytes().last()) { text } else { text.trim() }
 }
 
 /// An error with its causes: reqwest's own message is often just "error sending request".
@@ -24,6 +33,31 @@ pub fn error_chain(err: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trim_trims_as_str_trim_does() {
+        for text in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\ta\n",
+            "a b",
+            "\u{a0}a",
+            "a\u{a0}",
+            "\u{2003}a\u{3000}",
+            "\u{b}a\u{c}",
+            "é",
+            " é ",
+            "\u{85}x",
+            "x\u{85}",
+            "\u{1f980}",
+            "\u{200b}a",
+        ] {
+            assert_eq!(trim(text), text.trim(), "{text:?}");
+        }
+    }
 
     #[test]
     fn tidy_cuts_long_text_and_blanks_control_characters() {

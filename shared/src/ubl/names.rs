@@ -5,6 +5,25 @@ pub(super) const ORDER_NS: &str = "urn:oasis:names:specification:ubl:schema:xsd:
 const CAC_NS: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2";
 const CBC_NS: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2";
 
+/// The namespaces an element below the root can be matched in: each binding is classified once,
+/// when declared (see `namespaces`), so elements never compare namespace URIs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ns {
+    Cac,
+    Cbc,
+    Other,
+}
+
+impl Ns {
+    pub(super) fn of(uri: &str) -> Self {
+        match uri {
+            CAC_NS => Self::Cac,
+            CBC_NS => Self::Cbc,
+            _ => Self::Other,
+        }
+    }
+}
+
 /// An element the mapping cares about; everything else (other names, other namespaces) is
 /// [`Tag::Other`]. Names follow the UBL local names; `cac`/`cbc` is implied by the name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,12 +83,12 @@ pub(super) enum Tag {
 }
 
 impl Tag {
-    /// The tag of an element below the root, from its namespace URI and local name.
-    pub(super) fn of(namespace: &str, local: &str) -> Self {
+    /// The tag of an element below the root, from its namespace and local name.
+    pub(super) fn of(namespace: Ns, local: &str) -> Self {
         match namespace {
-            CAC_NS => Self::aggregate(local),
-            CBC_NS => Self::basic(local),
-            _ => Self::Other,
+            Ns::Cac => Self::aggregate(local),
+            Ns::Cbc => Self::basic(local),
+            Ns::Other => Self::Other,
         }
     }
 

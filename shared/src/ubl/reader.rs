@@ -4,21 +4,21 @@
 
 use quick_xml::escape::resolve_xml_entity;
 use quick_xml::events::{BytesDecl, BytesRef, BytesStart, Event};
-use quick_xml::name::{NamespaceResolver, ResolveResult};
 use quick_xml::{Reader, XmlVersion};
 
 use super::error::{ConvertError, excerpt, one_line};
 use super::fields::{Field, Node, classify};
 use super::mapping::OrderBuilder;
 use super::names::{ORDER_NS, Tag};
+use super::namespaces::Namespaces;
+use crate::text::trim;
 
 /// Feeds the order fields of `xml` to `builder`, refusing the document at the first problem.
 pub(super) fn walk(xml: &[u8], max_depth: usize, builder: &mut OrderBuilder) -> Result<(), ConvertError> {
     let (body, offset) = strip_utf8_bom(xml)?;
     Walker {
         reader: Reader::from_reader(body),
-        namespaces: NamespaceResolver::default(),
-        scopes: Vec::new(),
+        namespaces: Namespaces::default(),
         body,
         offset,
         max_depth,
@@ -47,11 +47,7 @@ fn strip_utf8_bom(xml: &[u8]) -> Result<(&[u8], u64), ConvertError> {
 
 struct Walker<'i, 'b> {
     reader: Reader<&'i [u8]>,
-    namespaces: NamespaceResolver,
-    /// The depths of the open elements that declare namespaces, each a scope in `namespaces`.
-    /// Only those open one: unlike `NsReader`, which scans every tag's attributes for
-    /// declarations, the biggest cost after tokenizing (most UBL elements have no attributes).
-    scopes: Vec<usize>,
+    namespaces: Namespaces,
     body: &'i [u8],
     /// Length of the byte order mark stripped before `body`, so positions count from the file start.
     offset: u64,
@@ -91,7 +87,14 @@ impl Walker<'_, '_> {
                 }
                 Event::Text(t) => {
                     if self.capturing() {
-                        self.text.push_str(&t.xml10_content());
+                        // Only a carriage return needs XML 1.0's line-break normalisation; a byte
+                        // loop over a field's few bytes finds none sooner than the memchr set-up
+                        // inside `xml10_content` does.
+                        if t.bytes().any(|b| b == b'\r') {
+                            self.text.push_str(&t.xml10_content());
+                        } else {
+                            self.text.push_str(&t);
+                        }
                     }
                 }
                 Event::CData(c) => {
@@ -122,33 +125,30 @@ impl Walker<'_, '_> {
         if self.path.len() >= self.max_depth {
             return Err(ConvertError::TooDeep { limit: self.max_depth, position: self.offset + start });
         }
-        // A declaration's name is `xmlns` or `xmlns:…`, so a tag without the word declares none.
-        if e.attributes_raw().contains("xmlns") {
-            self.namespaces.push(e).map_err(|err| self.not_xml(quick_xml::Error::Namespace(err).to_string(), start))?;
-            self.scopes.push(self.path.len() + 1);
+        // A declaration's name is `xmlns` or `xmlns:…`, so a tag without the word declares none
+        // and opens no scope (`NsReader` scans every tag's attributes, most UBL elements have
+        // none). A byte search: a `str` search would set itself up even for no attributes.
+        let attributes = e.attributes_raw().as_bytes();
+        if !attributes.is_empty() && attributes.windows(5).any(|w| w == b"xmlns") {
+            let depth = self.path.len() + 1;
+            self.namespaces
+                .push(e, depth)
+                .map_err(|err| self.not_xml(quick_xml::Error::Namespace(err).to_string(), start))?;
         }
-        let (namespace, local) = self.namespaces.resolve_element(e.name());
-        let namespace = match namespace {
-            ResolveResult::Bound(ns) => ns.0,
-            ResolveResult::Unbound => "",
-            ResolveResult::Unknown(prefix) => {
-                let message = format!("namespace prefix {:?} is not declared", excerpt(&prefix));
-                return Err(self.not_xml(message, start));
-            }
+        let name = e.name();
+        let qname: &str = name.as_ref();
+        // Names are short: a byte loop, not a `str` searcher with its set-up cost.
+        let (prefix, local) = match qname.bytes().position(|b| b == b':') {
+            Some(colon) => (Some(&qname[..colon]), &qname[colon + 1..]),
+            None => (None, qname),
         };
-        let local = local.as_ref();
+        let Some(namespace) = self.namespaces.class(prefix) else {
+            let message = format!("namespace prefix {:?} is not declared", excerpt(prefix.unwrap_or_default()));
+            return Err(self.not_xml(message, start));
+        };
         if self.path.is_empty() {
-            if self.root_closed {
-                return Err(self.not_xml("a second root element", start));
-            }
-            if namespace != ORDER_NS || local != "Order" {
-                // A namespace may hold line breaks; the refusal stays one line like every other.
-                let found = match namespace {
-                    "" => one_line(&excerpt(local)),
-                    ns => one_line(&excerpt(&format!("{{{ns}}}{local}"))),
-                };
-                return Err(ConvertError::WrongRoot { found });
-            }
+            // `class` found the prefix declared, so it has a URI.
+            self.check_root(self.namespaces.uri(prefix).unwrap_or_default(), local, start)?;
             self.path.push(Tag::Order);
             return Ok(());
         }
@@ -169,18 +169,30 @@ impl Walker<'_, '_> {
         Ok(())
     }
 
+    fn check_root(&self, namespace: &str, local: &str, start: u64) -> Result<(), ConvertError> {
+        if self.root_closed {
+            return Err(self.not_xml("a second root element", start));
+        }
+        if namespace != ORDER_NS || local != "Order" {
+            // A namespace may hold line breaks; the refusal stays one line like every other.
+            let found = match namespace {
+                "" => one_line(&excerpt(local)),
+                ns => one_line(&excerpt(&format!("{{{ns}}}{local}"))),
+            };
+            return Err(ConvertError::WrongRoot { found });
+        }
+        Ok(())
+    }
+
     fn close(&mut self) -> Result<(), ConvertError> {
         let depth = self.path.len();
         if let Some(capture) = self.capture.take_if(|c| c.depth == depth) {
-            self.builder.set(capture.field, self.text.trim(), capture.attribute)?;
+            self.builder.set(capture.field, trim(&self.text), capture.attribute)?;
         }
         if matches!(self.path[1..], [Tag::OrderLine, Tag::LineItem]) {
             self.builder.end_line()?;
         }
-        if self.scopes.last() == Some(&depth) {
-            self.scopes.pop();
-            self.namespaces.pop();
-        }
+        self.namespaces.close(depth);
         self.path.pop();
         self.root_closed = self.path.is_empty();
         Ok(())
@@ -221,7 +233,7 @@ impl Walker<'_, '_> {
                 let value = attribute
                     .normalized_value(XmlVersion::Implicit1_0)
                     .map_err(|err| self.not_xml(err.to_string(), start))?;
-                let value = value.trim();
+                let value = trim(&value);
                 return Ok((!value.is_empty()).then(|| value.to_owned()));
             }
         }

@@ -379,6 +379,66 @@ fn text_is_unescaped_joined_and_trimmed() {
 }
 
 #[test]
+fn line_breaks_in_values_are_normalised() {
+    let xml = with("<cbc:Name>Widget</cbc:Name>", "<cbc:Name>Nuts\r\nand\rbolts\n</cbc:Name>");
+    assert_eq!(parse(&xml).unwrap().lines[0].name, "Nuts\nand\nbolts");
+}
+
+/// The reader keeps its own namespace scopes (`namespaces.rs`); these are the declarations
+/// quick-xml's resolver treats specially, refused or accepted as it does.
+#[test]
+fn namespace_declarations_follow_the_xml_rules() {
+    const CBC: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2";
+    let xml_ns = "http://www.w3.org/XML/1998/namespace";
+    let message = |xml: &str| match parse(xml).unwrap_err() {
+        ConvertError::NotXml { message, .. } => message,
+        other => panic!("{other:?}"),
+    };
+    // A default namespace on a subtree, an undeclared one, and the reserved prefixes.
+    let subtree = with("<cbc:ID>PO-1</cbc:ID>", &format!(r#"<ID xmlns="{CBC}">PO-1</ID>"#));
+    assert_eq!(parse(&subtree).unwrap().order_number, "PO-1");
+    let undeclared = with("<cbc:ID>PO-1</cbc:ID>", r#"<X xmlns=""><ID>PO-2</ID></X><cbc:ID>PO-1</cbc:ID>"#);
+    assert_eq!(parse(&undeclared).unwrap().order_number, "PO-1");
+    let reserved = with("<cbc:ID>PO-1</cbc:ID>", &format!(r#"<xml:X xmlns:xml="{xml_ns}"/><cbc:ID>PO-1</cbc:ID>"#));
+    assert_eq!(parse(&reserved).unwrap().order_number, "PO-1");
+    // A prefix undeclared below, used again after its scope closed, or empty.
+    assert_eq!(
+        message(&with("<cac:OrderLine>", r#"<cac:OrderLine xmlns:cbc="">"#)),
+        r#"namespace prefix "cbc" is not declared"#
+    );
+    assert_eq!(
+        message(&with("<cbc:ID>PO-1</cbc:ID>", r#"<q:X xmlns:q="urn:q"/><q:Y/>"#)),
+        r#"namespace prefix "q" is not declared"#
+    );
+    assert_eq!(message(&with("<cbc:ID>PO-1</cbc:ID>", "<:X/>")), r#"namespace prefix "" is not declared"#);
+    // The reserved prefixes and namespaces cannot be rebound.
+    for (declaration, refusal) in [
+        (r#"xmlns:xml="urn:x""#, "the namespace prefix 'xml' cannot be bound to 'urn:x'"),
+        (r#"xmlns:xmlns="urn:x""#, "the namespace prefix 'xmlns' cannot be bound to 'urn:x'"),
+        (
+            r#"xmlns:p="http://www.w3.org/XML/1998/namespace""#,
+            "the namespace prefix 'p' cannot be bound to 'http://www.w3.org/XML/1998/namespace'",
+        ),
+        (
+            r#"xmlns:p="http://www.w3.org/2000/xmlns/""#,
+            "the namespace prefix 'p' cannot be bound to 'http://www.w3.org/2000/xmlns/'",
+        ),
+    ] {
+        assert_eq!(message(&with("<cac:OrderLine>", &format!("<cac:OrderLine {declaration}>"))), refusal);
+    }
+    // At most 128 declarations in scope, counting the root's three.
+    let many = |n: usize| {
+        let declarations: Vec<String> = (0..n).map(|i| format!(r#"xmlns:p{i}="urn:{i}""#)).collect();
+        with("<cbc:ID>PO-1</cbc:ID>", &format!("<X {}/><cbc:ID>PO-1</cbc:ID>", declarations.join(" ")))
+    };
+    assert!(parse(&many(125)).is_ok());
+    assert_eq!(
+        message(&many(126)),
+        "more than 128 namespace bindings in scope; raise the limit with NamespaceResolver::set_max_namespace_bindings"
+    );
+}
+
+#[test]
 fn currency_falls_back_to_the_payable_amount() {
     let xml = with("<cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>", "");
     assert_eq!(parse(&xml).unwrap().currency, "EUR");
@@ -414,14 +474,31 @@ fn field_rules() {
             ),
             "duplicate_line_id",
         ),
+        // Ids out of order are checked one against every other, not only against the last.
+        (
+            with("<cbc:ID>1</cbc:ID><cbc:Quantity", "<cbc:ID>2</cbc:ID><cbc:Quantity")
+                .replace("</cac:OrderLine>", &format!("</cac:OrderLine>{}{}", other_line("1"), other_line("2"))),
+            "duplicate_line_id",
+        ),
     ];
     for (xml, code) in cases {
         assert_eq!(code_of(&xml), code, "{xml}");
     }
+    let shuffled = with("<cbc:ID>1</cbc:ID><cbc:Quantity", "<cbc:ID>10</cbc:ID><cbc:Quantity")
+        .replace("</cac:OrderLine>", &format!("</cac:OrderLine>{}{}", other_line("9"), other_line("A")));
+    let ids: Vec<String> = parse(&shuffled).unwrap().lines.into_iter().map(|l| l.line_id).collect();
+    assert_eq!(ids, ["10", "9", "A"]);
     // 10.5 and 10.50 are the same amount.
     assert!(
         parse(&with(">10.50</cbc:LineExtensionAmount><cbc:Pay", ">10.5</cbc:LineExtensionAmount><cbc:Pay")).is_ok()
     );
+}
+
+/// An order line with `id` and a zero line total, to add to [`MINIMAL`].
+fn other_line(id: &str) -> String {
+    format!(
+        r#"<cac:OrderLine><cac:LineItem><cbc:ID>{id}</cbc:ID><cbc:Quantity unitCode="EA">1</cbc:Quantity><cbc:LineExtensionAmount>0</cbc:LineExtensionAmount><cac:Item><cbc:Name>Other</cbc:Name></cac:Item></cac:LineItem></cac:OrderLine>"#
+    )
 }
 
 #[test]
