@@ -14,6 +14,9 @@ use serde::{Serialize, Serializer};
 use crate::config::EnvReader;
 
 pub const NAMESPACE: &str = "orderflow";
+/// The one dimension of every metric: the member of each line that names the function (the
+/// dashboard in template.yaml plots by it).
+pub const DIMENSION: &str = "Function";
 
 static EMF_ON_STDOUT: AtomicBool = AtomicBool::new(true);
 
@@ -78,7 +81,7 @@ impl Metrics {
                 timestamp: timestamp_ms as u64,
                 cloud_watch_metrics: [Directive {
                     namespace: NAMESPACE,
-                    dimensions: [["Function"]],
+                    dimensions: [[DIMENSION]],
                     metrics: Definitions(&self.values),
                 }],
             },
@@ -104,6 +107,7 @@ impl Metrics {
 struct Document<'m> {
     #[serde(rename = "_aws")]
     aws: Metadata<'m>,
+    /// Under the name of [`DIMENSION`].
     #[serde(rename = "Function")]
     function: &'m str,
     #[serde(flatten)]
@@ -170,10 +174,10 @@ mod tests {
         let doc: Value = serde_json::from_str(&m.render(1_700_000_000_000).unwrap()).unwrap();
         assert_eq!(doc["OrdersConverted"], 3.0);
         assert_eq!(doc["ConversionFailures"], 1.0);
-        assert_eq!(doc["Function"], "xml-order-converter");
+        assert_eq!(doc[DIMENSION], "xml-order-converter");
         let declared = &doc["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(declared["Namespace"], NAMESPACE);
-        assert_eq!(declared["Dimensions"], json!([["Function"]]));
+        assert_eq!(declared["Dimensions"], json!([[DIMENSION]]));
         assert_eq!(
             declared["Metrics"],
             json!([{"Name": "OrdersConverted", "Unit": "Count"}, {"Name": "ConversionFailures", "Unit": "Count"}])

@@ -179,7 +179,7 @@ def emf_metrics(cfn):
 def test_every_emf_metric_on_the_dashboard_is_counted_by_that_function(emf_metrics):
     telemetry = (REPO_ROOT / "shared" / "src" / "telemetry.rs").read_text(encoding="utf-8")
     assert re.findall(r'pub const NAMESPACE: &str = "([^"]+)";', telemetry) == ["orderflow"]
-    assert '"Dimensions": [["Function"]]' in telemetry, "the EMF dimension changed: update the dashboard"
+    assert re.findall(r'pub const DIMENSION: &str = "([^"]+)";', telemetry) == ["Function"], "the EMF dimension changed: update the dashboard"
     sources = _rust_sources()
     # The outcomes every SQS batch handler shares are counted by BatchReport::counted.
     batch = sources[REPO_ROOT / "shared" / "src" / "batch.rs"]
