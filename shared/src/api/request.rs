@@ -68,7 +68,7 @@ pub fn json_body<T: DeserializeOwned + Serialize>(req: &Request, max_bytes: usiz
     })?;
     de.end().map_err(|e| invalid(e.to_string()))?;
     let sent: Sent = serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
-    if let Some(path) = array_for_object(&sent, &value) {
+    if let Some(path) = array_for_object(&sent, &value).map_err(invalid)? {
         let at = if path.is_empty() { "the body".to_owned() } else { path };
         return Err(invalid(format!("{at}: expected a JSON object, found an array")));
     }

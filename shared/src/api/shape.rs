@@ -24,7 +24,6 @@ pub(super) enum Sent<'b> {
 }
 
 impl Sent<'_> {
-    /// The member `name` of an object (the last one, as serde_json keeps a repeated name).
     fn elements(&self) -> Option<&[Self]> {
         match self {
             Sent::Array(elements) => Some(elements),
@@ -32,6 +31,7 @@ impl Sent<'_> {
         }
     }
 
+    /// The member `name` of an object (the last one, as serde_json keeps a repeated name).
     fn get(&self, name: &str) -> Option<&Self> {
         match self {
             Sent::Object(members) => members.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v),
@@ -112,13 +112,13 @@ impl<'de: 'b, 'b> Deserialize<'de> for Name<'b> {
 }
 
 /// The path of the first array that stands where `read` has an object ("" for the body itself),
-/// or `None` when every object of `read` was an object in `sent`.
-pub(super) fn array_for_object<T: Serialize>(sent: &Sent<'_>, read: &T) -> Option<String> {
+/// or `None` when every object of `read` was an object in `sent`; `Err` with the message of a
+/// value that does not serialise, which the body is refused for as before.
+pub(super) fn array_for_object<T: Serialize>(sent: &Sent<'_>, read: &T) -> Result<Option<String>, String> {
     match read.serialize(Walk { sent, at: At::Body }) {
-        Ok(()) => None,
-        Err(Stop::ArrayForObject(path)) => Some(path),
-        // Our types serialise without error; one that can't is not refused for its shape.
-        Err(Stop::Custom(_)) => None,
+        Ok(()) => Ok(None),
+        Err(Stop::ArrayForObject(path)) => Ok(Some(path)),
+        Err(Stop::Custom(message)) => Err(message),
     }
 }
 
@@ -330,49 +330,28 @@ impl Elements<'_, '_> {
     }
 }
 
-impl ser::SerializeSeq for Elements<'_, '_> {
-    type Ok = ();
-    type Error = Stop;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Stop> {
-        Ok(())
-    }
+/// Sequences, tuples and their variants are all elements by position.
+macro_rules! elements {
+    ($($trait:ident :: $method:ident),+) => {$(
+        impl ser::$trait for Elements<'_, '_> {
+            type Ok = ();
+            type Error = Stop;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
+                self.element(value)
+            }
+            fn end(self) -> Result<(), Stop> {
+                Ok(())
+            }
+        }
+    )+};
 }
 
-impl ser::SerializeTuple for Elements<'_, '_> {
-    type Ok = ();
-    type Error = Stop;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Stop> {
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleStruct for Elements<'_, '_> {
-    type Ok = ();
-    type Error = Stop;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Stop> {
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleVariant for Elements<'_, '_> {
-    type Ok = ();
-    type Error = Stop;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Stop> {
-        Ok(())
-    }
-}
+elements!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 /// The members of an object, each checked against the body's member of the same name.
 struct Members<'s, 'p> {
@@ -388,27 +367,23 @@ impl Members<'_, '_> {
     }
 }
 
-impl ser::SerializeStruct for Members<'_, '_> {
-    type Ok = ();
-    type Error = Stop;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) -> Result<(), Stop> {
-        self.member(name, value)
-    }
-    fn end(self) -> Result<(), Stop> {
-        Ok(())
-    }
+/// Structs and struct variants are members by name.
+macro_rules! members {
+    ($($trait:ident),+) => {$(
+        impl ser::$trait for Members<'_, '_> {
+            type Ok = ();
+            type Error = Stop;
+            fn serialize_field<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) -> Result<(), Stop> {
+                self.member(name, value)
+            }
+            fn end(self) -> Result<(), Stop> {
+                Ok(())
+            }
+        }
+    )+};
 }
 
-impl ser::SerializeStructVariant for Members<'_, '_> {
-    type Ok = ();
-    type Error = Stop;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) -> Result<(), Stop> {
-        self.member(name, value)
-    }
-    fn end(self) -> Result<(), Stop> {
-        Ok(())
-    }
-}
+members!(SerializeStruct, SerializeStructVariant);
 
 impl ser::SerializeMap for Members<'_, '_> {
     type Ok = ();
@@ -467,7 +442,7 @@ mod tests {
     fn found(body: serde_json::Value) -> Option<String> {
         let read: Order = serde_json::from_value(body.clone()).expect("serde reads it");
         let text = body.to_string();
-        array_for_object(&serde_json::from_str(&text).expect("a JSON value"), &read)
+        array_for_object(&serde_json::from_str(&text).expect("a JSON value"), &read).expect("our types serialise")
     }
 
     #[test]
@@ -499,6 +474,6 @@ mod tests {
         let text = r#"{"key": "k", "li\u006ees": [["a", 1]]}"#;
         let read: Order = serde_json::from_str(text).expect("serde reads it");
         let sent: Sent = serde_json::from_str(text).expect("a JSON value");
-        assert_eq!(array_for_object(&sent, &read).as_deref(), Some("lines[0]"));
+        assert_eq!(array_for_object(&sent, &read).unwrap().as_deref(), Some("lines[0]"));
     }
 }

@@ -35,14 +35,7 @@ pub(super) fn write(order: &CanonicalOrder, out: &mut Vec<u8>) {
         address(o.out, delivery);
     }
     o.key(key!("lines"));
-    o.out.push(b'[');
-    for (i, l) in order.lines.iter().enumerate() {
-        if i > 0 {
-            o.out.push(b',');
-        }
-        line(o.out, l);
-    }
-    o.out.push(b']');
+    array(o.out, &order.lines, line);
     o.key(key!("totals"));
     totals(o.out, &order.totals);
     o.close();
@@ -57,14 +50,7 @@ fn party(out: &mut Vec<u8>, party: &Party) {
     }
     if !party.ids.is_empty() {
         o.key(key!("ids"));
-        o.out.push(b'[');
-        for (i, id) in party.ids.iter().enumerate() {
-            if i > 0 {
-                o.out.push(b',');
-            }
-            identifier(o.out, id);
-        }
-        o.out.push(b']');
+        array(o.out, &party.ids, identifier);
     }
     if let Some(id) = &party.company_id {
         o.key(key!("company_id"));
@@ -118,6 +104,18 @@ fn totals(out: &mut Vec<u8>, t: &Totals) {
     o.optional_decimal(key!("tax_total"), t.tax_total.as_ref());
     o.decimal(key!("payable"), &t.payable);
     o.close();
+}
+
+/// `[…]` with each item written by `write`.
+fn array<T>(out: &mut Vec<u8>, items: &[T], write: fn(&mut Vec<u8>, &T)) {
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write(out, item);
+    }
+    out.push(b']');
 }
 
 /// A JSON object being written: keys are the fields' names, which need no escaping.
