@@ -8,6 +8,9 @@ use orderflow_cli::{
     accounts, apps, bridge, config_dir, convert, dead_letters, demo, erp_doubles, serve, stats_backfill,
 };
 
+#[global_allocator]
+static ALLOCATOR: orderflow_cli::Allocator = orderflow_cli::Allocator;
+
 #[derive(Parser)]
 #[command(name = "orderflow", version, about = "Purchase orders in, processed traceable orders out")]
 struct Cli {

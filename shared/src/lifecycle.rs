@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -220,7 +221,10 @@ pub struct OrderRecord {
     pub state_at: String,
     pub source: String,
     pub content_hash: String,
-    pub order: CanonicalOrder,
+    /// Shared, not copied, between a record's copies: the document never changes once
+    /// registered (its content hash is the record's), and the copies a write, a claim or the
+    /// embedded table's change stream make would otherwise copy every line and party.
+    pub order: Arc<CanonicalOrder>,
     #[serde(default)]
     pub dte: Dte,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -306,7 +310,8 @@ pub struct IllegalTransition {
 
 impl OrderRecord {
     /// A newly stored order: received (when it was queued) then registered (now).
-    pub fn register(order: CanonicalOrder, source: &str, by: &str, now: &str) -> Self {
+    pub fn register(order: impl Into<Arc<CanonicalOrder>>, source: &str, by: &str, now: &str) -> Self {
+        let order = order.into();
         let history = vec![
             entry(now, by, HistoryKind::Transition, None, Some(State::Received), source.to_owned()),
             entry(

@@ -6,6 +6,7 @@
 //! the recovery workflow ([`RecoveryStarter`]), whose retry task calls [`OrderService::retry_broadcast`].
 
 use std::future::Future;
+use std::sync::Arc;
 
 use tracing::{info, instrument, warn};
 
@@ -153,11 +154,13 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
     #[instrument(skip_all, fields(order_key = %order.order_key))]
     pub async fn register(&self, order: CanonicalOrder, source: &str, by: &str) -> Result<Applied, ServiceError> {
         order.validate().map_err(ServiceError::Invalid)?;
-        let offered_hash = order.content_hash();
         // A new order is the common case, and its conditional create already carries "not
         // stored yet": it is tried before any read. Only a key that is taken (a redelivery, a
-        // conflict) is read and decided below, as before.
-        let record = OrderRecord::register(order.clone(), source, by, &now_rfc3339());
+        // conflict) is read and decided below, as before. The document is shared with the
+        // record for that read, and its hash is the record's.
+        let order = Arc::new(order);
+        let record = OrderRecord::register(Arc::clone(&order), source, by, &now_rfc3339());
+        let offered_hash = record.content_hash.clone();
         match self.store.put(&record, None).await {
             Ok(()) => {
                 info!("registered");
@@ -172,7 +175,7 @@ impl<S: OrderStore, Q: FifoQueue, D: DteProvider, R: RecoveryStarter> OrderServi
             .decide_and_write(&order.order_key, move || async move {
                 let now = now_rfc3339();
                 let Some(mut stored) = self.store.get(&order.order_key).await? else {
-                    let record = OrderRecord::register(order.clone(), source, by, &now);
+                    let record = OrderRecord::register(Arc::clone(order), source, by, &now);
                     return Ok(Pass::Write { record, expected: None });
                 };
                 if stored.content_hash == offered {

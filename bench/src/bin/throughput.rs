@@ -22,6 +22,10 @@ use orderflow_cli::pipeline::{Pipeline, Time};
 use orderflow_shared::adapters::embedded::OutboxMailer;
 use serde_json::json;
 
+/// `orderflow serve`'s allocator, so the figure is the command's.
+#[global_allocator]
+static ALLOCATOR: orderflow_cli::Allocator = orderflow_cli::Allocator;
+
 const SAMPLE: &str = include_str!("../../../events/orders/small-clp.xml");
 const ORDER_NUMBER: &str = "<cbc:ID>OC-2026-00417</cbc:ID>";
 /// How long an idle stage waits before it looks again (the timer's resolution).

@@ -105,7 +105,7 @@ async fn search_pages_with_a_stable_cursor_and_an_order_key_goes_to_the_order() 
     let portal = embedded(1).await;
     let mut numbers = Vec::new();
     for n in 0..30 {
-        numbers.push(broadcast_failed(&portal.service, &format!("SEARCH-{n:02}")).await.order.order_number);
+        numbers.push(broadcast_failed(&portal.service, &format!("SEARCH-{n:02}")).await.order.order_number.clone());
     }
     let mut browser = Browser::signed_in(&portal.url, VIEWER).await;
     let first = browser.get("/console/search?state=broadcast_failed&number=SEARCH").await;
@@ -145,7 +145,7 @@ async fn an_order_number_is_found_in_any_state_and_the_pages_go_through_every_st
     // 20 orders in broadcast_failed, 20 just registered: pages of 25 must cross from one state
     // (registered comes first in the lifecycle) to the other without losing or repeating one.
     for n in 0..20 {
-        numbers.push(broadcast_failed(&portal.service, &format!("ANY-F{n:02}")).await.order.order_number);
+        numbers.push(broadcast_failed(&portal.service, &format!("ANY-F{n:02}")).await.order.order_number.clone());
         let registered = super::helpers::order(&format!("ANY-R{n:02}"));
         portal.service.register(registered.clone(), "incoming/any.xml", "test").await.unwrap();
         numbers.push(registered.order_number);
