@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Conversion benchmark, every figure in one run on one corpus:
 #
-#   bench/conversion.sh           full run, ~3 min after the release build → docs/PERFORMANCE.md
-#   bench/conversion.sh --smoke   CI: the debug build in target/ (no release build), ~10 s;
+#   bench/conversion.sh           full run, ~5 min after the release build → docs/PERFORMANCE.md
+#   bench/conversion.sh --smoke   CI: the debug build in target/ (no release build), ~15 s;
 #                                 proves everything builds and runs, its figures mean nothing
 #
 #   1. corpus      bench/gen-corpus.py → bench/corpus/{small,medium,large}.xml
@@ -11,7 +11,11 @@
 #   3. criterion   orderflow convert + quick-xml tokenizer, release build in target-bench/
 #                  (never target/: that debug build is shared, and the machine has 2 cores)
 #   4. peers       Python, then Node, one after the other so nothing competes for the cores
-#   5. table       bench/report.py; also saved to target-bench/conversion/table.md
+#   5. rounds      ROUNDS times: the converter and the tokenizer in alternating batches
+#                  (conversion-pairs), then Python, then Node, each briefly: every ratio is also
+#                  taken within a round, so a machine whose speed drifts over minutes moves all
+#                  contestants alike
+#   6. table       bench/report.py; also saved to target-bench/conversion/table.md
 #
 # Outside scripts/test on purpose (which runs only --smoke): timings depend on the machine and
 # never fail a build.
@@ -28,6 +32,7 @@ case "${1:-}" in
         PROFILE=dev
         CRITERION_ARGS=(--warm-up-time 0.1 --measurement-time 0.2 --sample-size 10)
         PEER_ARGS=(--warm-up 0.05 --measure 0.2)
+        ROUNDS=1 ROUND_ARGS=(--warm-up 0.05 --measure 0.1)
         HEADER="Smoke run: too short to measure anything, these figures only prove it all runs."
         ;;
     "")
@@ -35,6 +40,7 @@ case "${1:-}" in
         PROFILE=bench
         CRITERION_ARGS=(--warm-up-time 3 --measurement-time 10)
         PEER_ARGS=(--warm-up 3 --measure 10)
+        ROUNDS=5 ROUND_ARGS=(--warm-up 0.5 --measure 1)
         HEADER="Conversion benchmark."
         ;;
     *)
@@ -59,6 +65,8 @@ mkdir -p "$OUT"
 cd "$ROOT"
 # --workspace: the features `cargo test --workspace` resolved, so the smoke run rebuilds nothing.
 cargo bench --profile "$PROFILE" --workspace --bench convert -- --noplot "${CRITERION_ARGS[@]}"
+cargo build --profile "$PROFILE" --workspace --bin conversion-pairs
+PAIRS="$CARGO_TARGET_DIR/$([[ $PROFILE == dev ]] && echo debug || echo release)/conversion-pairs"
 
 echo "Python peer…"
 "$VENV/bin/python" "$BENCH/peers/python/convert.py" "${PEER_ARGS[@]}" "${CORPUS[@]}" \
@@ -66,11 +74,19 @@ echo "Python peer…"
 echo "Node peer…"
 node "$NODE_DIR/convert.mjs" "${PEER_ARGS[@]}" "${CORPUS[@]}" >"$OUT/node.json"
 
+for ((round = 1; round <= ROUNDS; round++)); do
+    echo "Round $round of $ROUNDS…"
+    "$PAIRS" "${ROUND_ARGS[@]}" "${CORPUS[@]}" >"$OUT/round-$round-rust.json"
+    "$VENV/bin/python" "$BENCH/peers/python/convert.py" "${ROUND_ARGS[@]}" "${CORPUS[@]}" \
+        >"$OUT/round-$round-python.json"
+    node "$NODE_DIR/convert.mjs" "${ROUND_ARGS[@]}" "${CORPUS[@]}" >"$OUT/round-$round-node.json"
+done
+
 {
     # The load average tells whether something else shared the cores during the run.
     cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
     echo "$HEADER $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $cpu," \
         "load average $(cut -d' ' -f1-3 /proc/loadavg), $(rustc --version)."
     python3 "$BENCH/report.py" "$CARGO_TARGET_DIR/criterion/conversion" \
-        "$OUT/python.json" "$OUT/node.json"
+        "$OUT/python.json" "$OUT/node.json" "$OUT"
 } | tee "$OUT/table.md"

@@ -7,36 +7,13 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use orderflow_shared::ubl::{Limits, parse_order};
-use quick_xml::Reader;
-use quick_xml::events::Event;
+use orderflow_bench::conversion::{convert, tokenize};
 
 const SIZES: [&str; 3] = ["small", "medium", "large"];
 
 fn corpus(size: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("corpus/{size}.xml"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (bench/gen-corpus.py writes the corpus)", path.display()))
-}
-
-/// What the Lambda does per document: parse and map, then serialise the canonical JSON.
-fn convert(xml: &[u8]) -> Vec<u8> {
-    parse_order(xml, &Limits::default()).expect("the corpus is valid").to_json()
-}
-
-/// Plain `Reader` rather than `NsReader`: no namespace bookkeeping, so this is the tokenizer
-/// alone, with no mapping and no output.
-fn tokenize(xml: &[u8]) -> usize {
-    let mut reader = Reader::from_reader(xml);
-    let mut events = 0;
-    loop {
-        match reader.read_event().expect("the corpus is well-formed") {
-            Event::Eof => return events,
-            event => {
-                black_box(event);
-                events += 1;
-            }
-        }
-    }
 }
 
 fn conversion(c: &mut Criterion) {
