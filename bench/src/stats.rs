@@ -19,3 +19,12 @@ impl Summary {
         (!sorted.is_empty()).then(|| Self { runs: sorted.len(), median: at(0.5), p10: at(0.1), p90: at(0.9) })
     }
 }
+
+/// Median, p10 and p90 by the lower nearest rank: the rule of every script of the conversion
+/// benchmark (bench/report.py, the peers), where [`Summary`] rounds to the nearest rank.
+/// Panics on no samples.
+pub fn lower_ranks(mut samples: Vec<f64>) -> [f64; 3] {
+    samples.sort_by(f64::total_cmp);
+    let at = |q: f64| samples[(q * (samples.len() - 1) as f64).floor() as usize];
+    [at(0.5), at(0.1), at(0.9)]
+}

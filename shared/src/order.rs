@@ -161,10 +161,9 @@ impl OrderKey {
                 .take(40),
         );
         key.push('-');
-        for byte in &h.finalize()[..8] {
-            key.push(char::from(HEX_DIGITS[usize::from(byte >> 4)]));
-            key.push(char::from(HEX_DIGITS[usize::from(byte & 0xf)]));
-        }
+        let mut hex = [0; 16];
+        hex::encode_to_slice(&h.finalize()[..8], &mut hex).expect("8 bytes are 16 hex digits");
+        key.push_str(std::str::from_utf8(&hex).expect("hex digits are ASCII"));
         Self(key)
     }
 
@@ -179,8 +178,6 @@ impl OrderKey {
         &self.0
     }
 }
-
-const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 
 impl fmt::Display for OrderKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

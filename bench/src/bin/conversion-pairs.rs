@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use orderflow_bench::conversion::{convert, tokenize};
+use orderflow_bench::stats::lower_ranks;
 use serde_json::json;
 
 const BATCH: Duration = Duration::from_millis(1);
@@ -103,12 +104,4 @@ fn pairs(xml: &[u8], warm_up: Duration, measure: Duration) -> serde_json::Value 
         "share_p10": shares[1],
         "share_p90": shares[2],
     })
-}
-
-/// Median, p10 and p90 by the lower nearest rank, the rule of every script of this benchmark
-/// (bench/report.py, the peers).
-fn lower_ranks(mut samples: Vec<f64>) -> [f64; 3] {
-    samples.sort_by(f64::total_cmp);
-    let at = |q: f64| samples[(q * (samples.len() - 1) as f64).floor() as usize];
-    [at(0.5), at(0.1), at(0.9)]
 }

@@ -214,9 +214,10 @@ fn escaped(out: &mut Vec<u8>, bytes: &[u8]) {
             0x08 => b"\\b",
             0x0C => b"\\f",
             0x00..=0x1F => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let mut unicode = *b"\\u0000";
+                hex::encode_to_slice([b], &mut unicode[4..]).expect("a byte is two hex digits");
                 out.extend_from_slice(&bytes[start..i]);
-                out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xF)]]);
+                out.extend_from_slice(&unicode);
                 start = i + 1;
                 continue;
             }
