@@ -17,6 +17,8 @@ fn corpus(size: &str) -> Vec<u8> {
 }
 
 fn conversion(c: &mut Criterion) {
+    // As the converter function's `main` does, so the converter runs on the same heap.
+    orderflow_shared::heap::keep_freed_memory();
     let mut group = c.benchmark_group("conversion");
     for size in SIZES {
         let xml = corpus(size);

@@ -18,6 +18,7 @@ pub mod effect_claim;
 pub mod email;
 pub mod erp;
 pub mod error;
+pub mod heap;
 pub mod http_answer;
 pub mod http_client;
 pub mod intake;

@@ -9,10 +9,11 @@ use backoffice::{Gate, Portal, Queues, router};
 use lambda_http::Error;
 use orderflow_shared::adapters::aws::{self, S3ObjectStore, SfnRecoveryStarter, SqsFifoQueue, sfn_client, sqs_client};
 use orderflow_shared::config::{EnvReader, RouterConfig};
-use orderflow_shared::telemetry;
+use orderflow_shared::{heap, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    heap::keep_freed_memory();
     telemetry::init();
     let env = EnvReader::process();
     let config = RouterConfig::from_env()?;

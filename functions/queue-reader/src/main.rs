@@ -10,12 +10,13 @@ use orderflow_shared::config::QueueReaderConfig;
 use orderflow_shared::orders_api::OrdersApiClient;
 use orderflow_shared::ports::SystemClock;
 use orderflow_shared::secrets::CachedSecret;
-use orderflow_shared::telemetry;
+use orderflow_shared::{heap, telemetry};
 use queue_reader::handler::worst_case_per_record;
 use queue_reader::{QueueReader, handle};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
+    heap::keep_freed_memory();
     telemetry::init();
     let config = QueueReaderConfig::from_env()?;
     let sdk = aws::sdk_config().await;

@@ -15,7 +15,7 @@ use orderflow_shared::config::ShopSyncConfig;
 use orderflow_shared::mapping::ConfiguredSource;
 use orderflow_shared::ports::SystemClock;
 use orderflow_shared::shop::SecretShops;
-use orderflow_shared::telemetry;
+use orderflow_shared::{heap, telemetry};
 use serde_json::Value;
 use shop_sync::ShopSync;
 use shop_sync::stream::forward;
@@ -23,6 +23,7 @@ use shop_sync::worker::{handle, worst_case_per_record};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
+    heap::keep_freed_memory();
     telemetry::init();
     let config = ShopSyncConfig::from_env()?;
     let sdk = aws::sdk_config().await;

@@ -5,10 +5,11 @@ use backoffice::authorizer::authorize;
 use backoffice::tokens::{Pool, Validator};
 use lambda_http::lambda_runtime::{self, Error, LambdaEvent, service_fn};
 use orderflow_shared::config::EnvReader;
-use orderflow_shared::telemetry;
+use orderflow_shared::{heap, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    heap::keep_freed_memory();
     telemetry::init();
     let env = EnvReader::process();
     let issuer = env.required("COGNITO_ISSUER")?;

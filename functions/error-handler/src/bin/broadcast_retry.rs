@@ -7,11 +7,12 @@ use error_handler::task::{self, RetryInput, TaskError};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use orderflow_shared::adapters::aws;
 use orderflow_shared::config::RouterConfig;
-use orderflow_shared::telemetry;
+use orderflow_shared::{heap, telemetry};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    heap::keep_freed_memory();
     telemetry::init();
     // The same table, queue and DTE provider settings as the router, whose stage it reruns.
     let config = RouterConfig::from_env()?;
