@@ -20,8 +20,9 @@ const MMAP_THRESHOLD: i32 = 32 << 20;
 /// Free memory at the top of the heap kept rather than returned: glibc's rule, twice the above.
 const TRIM_THRESHOLD: i32 = 2 * MMAP_THRESHOLD;
 
-/// Call once at the start of `main`. Returns whether the C library took both settings (it
-/// refuses values beyond its limits; where it has no such setting, `false`).
+/// Call once at the start of `main` (functions do, through [`crate::startup::init`]). Returns
+/// whether the C library took both settings (it refuses values beyond its limits; where it has
+/// no such setting, `false`).
 pub fn keep_freed_memory() -> bool {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {

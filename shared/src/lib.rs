@@ -34,6 +34,7 @@ pub mod ports;
 pub mod s3_event;
 pub mod secrets;
 pub mod shop;
+pub mod startup;
 pub mod telemetry;
 pub mod text;
 pub mod ubl;

@@ -26,7 +26,8 @@ pub fn silence_metrics() {
 }
 
 /// Starts JSON-or-text logging as the Lambda environment asks (`AWS_LAMBDA_LOG_FORMAT`), at the
-/// level of `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else INFO. Call once in `main`.
+/// level of `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else INFO. Functions call it through
+/// [`crate::startup::init`].
 ///
 /// What `lambda_runtime::tracing::init_default_subscriber` does, with a level where it has an
 /// `EnvFilter`: Lambda's logging controls only ever set a level, and the filter's per-module

@@ -9,12 +9,11 @@ use backoffice::{Gate, Portal, Queues, router};
 use lambda_http::Error;
 use orderflow_shared::adapters::aws::{self, S3ObjectStore, SfnRecoveryStarter, SqsFifoQueue, sfn_client, sqs_client};
 use orderflow_shared::config::{EnvReader, RouterConfig};
-use orderflow_shared::{heap, telemetry};
+use orderflow_shared::startup;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    heap::keep_freed_memory();
-    telemetry::init();
+    startup::init();
     let env = EnvReader::process();
     let config = RouterConfig::from_env()?;
     let console_url = env.required("CONSOLE_URL")?;

@@ -9,13 +9,12 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use orderflow_shared::adapters::aws::{self, AwsSecretStore, DynamoAuditLog, DynamoStaging};
 use orderflow_shared::config::CatalogSyncConfig;
 use orderflow_shared::ports::SystemClock;
-use orderflow_shared::{heap, telemetry};
+use orderflow_shared::startup;
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    heap::keep_freed_memory();
-    telemetry::init();
+    startup::init();
     let config = CatalogSyncConfig::from_env()?;
     let sdk = aws::sdk_config().await;
     let dynamodb = aws::dynamodb_client(&sdk);

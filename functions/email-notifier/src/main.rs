@@ -3,12 +3,11 @@ use email_notifier::{Notifier, handle};
 use lambda_runtime::{LambdaEvent, service_fn};
 use orderflow_shared::adapters::aws::{self, DynamoOrderStore, SesMailer};
 use orderflow_shared::config::EmailConfig;
-use orderflow_shared::{heap, telemetry};
+use orderflow_shared::startup;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    heap::keep_freed_memory();
-    telemetry::init();
+    startup::init();
     let config = EmailConfig::from_env()?;
     let sdk = aws::sdk_config().await;
     let deps = Notifier {

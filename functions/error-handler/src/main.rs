@@ -7,13 +7,12 @@ use error_handler::{Deps, dispatch};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use orderflow_shared::adapters::aws::{self, DynamoOrderStore, SesMailer, SqsFifoQueue, dynamodb_client, sesv2_client};
 use orderflow_shared::order_service::OrderService;
-use orderflow_shared::{heap, telemetry};
+use orderflow_shared::startup;
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    heap::keep_freed_memory();
-    telemetry::init();
+    startup::init();
     let config = ErrorHandlerConfig::from_env()?;
     let sdk = aws::sdk_config().await;
     let deps = Deps {

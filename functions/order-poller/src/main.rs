@@ -11,12 +11,11 @@ use orderflow_shared::adapters::aws::{self, AwsSecretStore, DynamoPollCursors, S
 use orderflow_shared::config::PollerConfig;
 use orderflow_shared::poll::{StoreSecrets, real_pause};
 use orderflow_shared::ports::SystemClock;
-use orderflow_shared::{heap, telemetry};
+use orderflow_shared::startup;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    heap::keep_freed_memory();
-    telemetry::init();
+    startup::init();
     let config = PollerConfig::from_env()?;
     let sdk = aws::sdk_config().await;
     let (dynamodb, sqs) = (dynamodb_client(&sdk), aws::sqs_client(&sdk));

@@ -10,14 +10,13 @@ use orderflow_shared::config::QueueReaderConfig;
 use orderflow_shared::orders_api::OrdersApiClient;
 use orderflow_shared::ports::SystemClock;
 use orderflow_shared::secrets::CachedSecret;
-use orderflow_shared::{heap, telemetry};
+use orderflow_shared::startup;
 use queue_reader::handler::worst_case_per_record;
 use queue_reader::{QueueReader, handle};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    heap::keep_freed_memory();
-    telemetry::init();
+    startup::init();
     let config = QueueReaderConfig::from_env()?;
     let sdk = aws::sdk_config().await;
     // Read on the first delivery, not at cold start: a cold start makes no AWS call.

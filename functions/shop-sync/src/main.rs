@@ -15,7 +15,7 @@ use orderflow_shared::config::ShopSyncConfig;
 use orderflow_shared::mapping::ConfiguredSource;
 use orderflow_shared::ports::SystemClock;
 use orderflow_shared::shop::SecretShops;
-use orderflow_shared::{heap, telemetry};
+use orderflow_shared::startup;
 use serde_json::Value;
 use shop_sync::ShopSync;
 use shop_sync::stream::forward;
@@ -23,8 +23,7 @@ use shop_sync::worker::{handle, worst_case_per_record};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    heap::keep_freed_memory();
-    telemetry::init();
+    startup::init();
     let config = ShopSyncConfig::from_env()?;
     let sdk = aws::sdk_config().await;
     let s3 = aws::s3_client(&sdk);

@@ -1,12 +1,11 @@
 use lambda_http::{Error, service_fn};
 use orderflow_shared::adapters::aws::{self, SfnRecoveryStarter, sfn_client};
 use orderflow_shared::config::{EnvReader, RouterConfig};
-use orderflow_shared::{heap, telemetry};
+use orderflow_shared::startup;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    heap::keep_freed_memory();
-    telemetry::init();
+    startup::init();
     let config = RouterConfig::from_env()?;
     let recovery_arn = EnvReader::process().required("RECOVERY_STATE_MACHINE_ARN")?;
     let sdk = aws::sdk_config().await;

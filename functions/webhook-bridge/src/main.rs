@@ -1,13 +1,12 @@
 use lambda_http::{Error, service_fn};
 use orderflow_shared::adapters::aws::{self, AwsSecretStore, DynamoReplayGuard, SqsFifoQueue, dynamodb_client};
 use orderflow_shared::config::WebhookConfig;
-use orderflow_shared::{heap, telemetry};
+use orderflow_shared::startup;
 use webhook_bridge::{Receiver, StoreKeys};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    heap::keep_freed_memory();
-    telemetry::init();
+    startup::init();
     let config = WebhookConfig::from_env()?;
     let sdk = aws::sdk_config().await;
     let (dynamodb, sqs) = (dynamodb_client(&sdk), aws::sqs_client(&sdk));

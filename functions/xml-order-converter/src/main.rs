@@ -1,14 +1,13 @@
 use lambda_runtime::{LambdaEvent, service_fn};
 use orderflow_shared::adapters::aws::{self, S3ObjectStore, SqsFifoQueue};
 use orderflow_shared::config::ConverterConfig;
-use orderflow_shared::{heap, telemetry};
+use orderflow_shared::startup;
 use serde_json::Value;
 use xml_order_converter::{Converter, handle};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    heap::keep_freed_memory();
-    telemetry::init();
+    startup::init();
     let config = ConverterConfig::from_env()?;
     let sdk = aws::sdk_config().await;
     let deps = Converter {

@@ -5,12 +5,11 @@ use backoffice::authorizer::authorize;
 use backoffice::tokens::{Pool, Validator};
 use lambda_http::lambda_runtime::{self, Error, LambdaEvent, service_fn};
 use orderflow_shared::config::EnvReader;
-use orderflow_shared::{heap, telemetry};
+use orderflow_shared::startup;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    heap::keep_freed_memory();
-    telemetry::init();
+    startup::init();
     let env = EnvReader::process();
     let issuer = env.required("COGNITO_ISSUER")?;
     let jwks_url = env.or("COGNITO_JWKS_URL", &format!("{issuer}/.well-known/jwks.json"));

@@ -7,13 +7,12 @@ use error_handler::task::{self, RetryInput, TaskError};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use orderflow_shared::adapters::aws;
 use orderflow_shared::config::RouterConfig;
-use orderflow_shared::{heap, telemetry};
+use orderflow_shared::startup;
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    heap::keep_freed_memory();
-    telemetry::init();
+    startup::init();
     // The same table, queue and DTE provider settings as the router, whose stage it reruns.
     let config = RouterConfig::from_env()?;
     let sdk = aws::sdk_config().await;

@@ -14,14 +14,13 @@ use orderflow_shared::config::ErpWorkerConfig;
 use orderflow_shared::erp::SecretConnector;
 use orderflow_shared::mapping::ConfiguredSource;
 use orderflow_shared::ports::SystemClock;
-use orderflow_shared::{heap, telemetry};
+use orderflow_shared::startup;
 use webhook_bridge::Worker;
 use webhook_bridge::worker::{handle, worst_case_per_record};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    heap::keep_freed_memory();
-    telemetry::init();
+    startup::init();
     let config = ErpWorkerConfig::from_env()?;
     let sdk = aws::sdk_config().await;
     let s3 = aws::s3_client(&sdk);
