@@ -29,7 +29,7 @@ NODE_DIR="$BENCH/peers/node"
 case "${1:-}" in
     --smoke)
         export CARGO_TARGET_DIR="$ROOT/target"
-        PROFILE=dev
+        PROFILE=dev BIN_DIR="$CARGO_TARGET_DIR/debug"
         CRITERION_ARGS=(--warm-up-time 0.1 --measurement-time 0.2 --sample-size 10)
         PEER_ARGS=(--warm-up 0.05 --measure 0.2)
         ROUNDS=1 ROUND_ARGS=(--warm-up 0.05 --measure 0.1)
@@ -37,7 +37,7 @@ case "${1:-}" in
         ;;
     "")
         export CARGO_TARGET_DIR="$ROOT/target-bench"
-        PROFILE=bench
+        PROFILE=bench BIN_DIR="$CARGO_TARGET_DIR/release"
         CRITERION_ARGS=(--warm-up-time 3 --measurement-time 10)
         PEER_ARGS=(--warm-up 3 --measure 10)
         ROUNDS=5 ROUND_ARGS=(--warm-up 0.5 --measure 1)
@@ -66,20 +66,23 @@ cd "$ROOT"
 # --workspace: the features `cargo test --workspace` resolved, so the smoke run rebuilds nothing.
 cargo bench --profile "$PROFILE" --workspace --bench convert -- --noplot "${CRITERION_ARGS[@]}"
 cargo build --profile "$PROFILE" --workspace --bin conversion-pairs
-PAIRS="$CARGO_TARGET_DIR/$([[ $PROFILE == dev ]] && echo debug || echo release)/conversion-pairs"
+PAIRS="$BIN_DIR/conversion-pairs"
 
-echo "Python peer…"
-"$VENV/bin/python" "$BENCH/peers/python/convert.py" "${PEER_ARGS[@]}" "${CORPUS[@]}" \
-    >"$OUT/python.json"
-echo "Node peer…"
-node "$NODE_DIR/convert.mjs" "${PEER_ARGS[@]}" "${CORPUS[@]}" >"$OUT/node.json"
+# peers PREFIX TIMING_ARGS...: the Python then the Node peer, into $OUT/PREFIX{python,node}.json.
+peers() {
+    local prefix="$1"
+    shift
+    "$VENV/bin/python" "$BENCH/peers/python/convert.py" "$@" "${CORPUS[@]}" >"$OUT/${prefix}python.json"
+    node "$NODE_DIR/convert.mjs" "$@" "${CORPUS[@]}" >"$OUT/${prefix}node.json"
+}
+
+echo "Peers…"
+peers "" "${PEER_ARGS[@]}"
 
 for ((round = 1; round <= ROUNDS; round++)); do
     echo "Round $round of $ROUNDS…"
     "$PAIRS" "${ROUND_ARGS[@]}" "${CORPUS[@]}" >"$OUT/round-$round-rust.json"
-    "$VENV/bin/python" "$BENCH/peers/python/convert.py" "${ROUND_ARGS[@]}" "${CORPUS[@]}" \
-        >"$OUT/round-$round-python.json"
-    node "$NODE_DIR/convert.mjs" "${ROUND_ARGS[@]}" "${CORPUS[@]}" >"$OUT/round-$round-node.json"
+    peers "round-$round-" "${ROUND_ARGS[@]}"
 done
 
 {

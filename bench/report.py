@@ -21,14 +21,14 @@ PEER_TARGET = 20.0  # orderflow at least 20× each peer
 TOKENIZER_TARGET = 0.50  # orderflow at least 50 % of quick-xml's bare tokenizer (issue 21)
 
 
-def summary(size: int, samples: list[float]) -> dict:
+def lower_rank(samples: list[float], q: float) -> float:
+    """The q-quantile by the lower nearest rank, the same rule in every script of the benchmark."""
     s = sorted(samples)
+    return s[math.floor(q * (len(s) - 1))]
 
-    def pct(q: float) -> float:
-        # Lower nearest rank, the same rule in every script of the benchmark.
-        return s[math.floor(q * (len(s) - 1))]
 
-    return {"bytes": size, "median_ns": pct(0.5), "p10_ns": pct(0.1), "p90_ns": pct(0.9)}
+def summary(size: int, samples: list[float]) -> dict:
+    return {"bytes": size, **{key: lower_rank(samples, q) for key, q in (("median_ns", 0.5), ("p10_ns", 0.1), ("p90_ns", 0.9))}}
 
 
 def criterion(dir: Path, function: str, size: int, size_class: str) -> dict:
@@ -44,6 +44,11 @@ def mb_s(r: dict, key: str = "median_ns") -> float:
 def cell(r: dict) -> str:
     # A slower sample (p90 time) is a lower throughput, so the range reads p90 → p10.
     return f"{mb_s(r):,.1f} ({mb_s(r, 'p90_ns'):,.1f}–{mb_s(r, 'p10_ns'):,.1f})"
+
+
+def spread(xs: list[float], fmt: str) -> str:
+    """The median of the rounds and their range."""
+    return f"{fmt.format(lower_rank(xs, 0.5))} ({fmt.format(min(xs))}–{fmt.format(max(xs))})"
 
 
 def rounds_table(dir: Path) -> None:
@@ -69,12 +74,7 @@ def rounds_table(dir: Path) -> None:
             vs_py.append(py[size_class]["median_ns"] / r["convert_median_ns"])
             vs_js.append(js[size_class]["median_ns"] / r["convert_median_ns"])
         met = sum(1 for s, p, j in zip(share, vs_py, vs_js) if s >= TOKENIZER_TARGET and p >= PEER_TARGET and j >= PEER_TARGET)
-
-        def col(xs: list[float], fmt: str) -> str:
-            m = sorted(xs)[math.floor(0.5 * (len(xs) - 1))]
-            return f"{fmt.format(m)} ({fmt.format(min(xs))}–{fmt.format(max(xs))})"
-
-        print(f"| {size_class} | {col(share, '{:.1%}')} | {col(vs_py, '{:.1f}×')} | {col(vs_js, '{:.1f}×')} | {met} of {len(rounds)} |")
+        print(f"| {size_class} | {spread(share, '{:.1%}')} | {spread(vs_py, '{:.1f}×')} | {spread(vs_js, '{:.1f}×')} | {met} of {len(rounds)} |")
 
 
 def main() -> None:
