@@ -168,7 +168,13 @@ impl LocalFiles {
 #[tokio::main]
 async fn main() -> ExitCode {
     orderflow_shared::telemetry::silence_metrics();
-    let result = match Cli::parse().command {
+    let cli = Cli::parse();
+    // Before any command: a bad file of extra authorities stops here, not at the first call out.
+    if let Err(untrusted) = orderflow_shared::http_client::check_extra_authorities() {
+        eprintln!("orderflow: {untrusted}");
+        return ExitCode::FAILURE;
+    }
+    let result = match cli.command {
         Command::Convert { file, max_bytes } => convert::run(&file, max_bytes),
         Command::Demo { orders, out, config } => {
             async { demo::run(orders.as_deref(), &out, &config.locate()?).await }.await

@@ -585,6 +585,30 @@ fn a_config_dir_that_does_not_exist_is_an_error_naming_it() {
 }
 
 #[test]
+fn a_file_of_extra_authorities_that_cannot_be_used_stops_the_command_before_it_runs() {
+    let dir = empty_folder("extra-authorities");
+    let order = repo("events/orders/small-clp.xml");
+    let convert = |extra: &Path| {
+        let run =
+            Command::new(BIN).args(["convert"]).arg(&order).env("ORDERFLOW_EXTRA_CA_FILE", extra).output().unwrap();
+        (run.status.success(), String::from_utf8(run.stdout).unwrap(), String::from_utf8(run.stderr).unwrap())
+    };
+    std::fs::write(dir.join("empty.pem"), "").unwrap();
+    let (ok, stdout, stderr) = convert(&dir.join("empty.pem"));
+    assert!(!ok, "{stdout}");
+    let expected =
+        format!("orderflow: ORDERFLOW_EXTRA_CA_FILE={}: holds no PEM certificate", dir.join("empty.pem").display());
+    assert_eq!((stderr.trim(), stdout.as_str()), (expected.as_str(), ""));
+    // A file of usable authorities (here the compiled-in ones, as PEM), or none named: it runs.
+    std::fs::write(dir.join("roots.pem"), orderflow_shared::http_client::root_certificates_pem()).unwrap();
+    for extra in [dir.join("roots.pem"), PathBuf::new()] {
+        let (ok, stdout, stderr) = convert(&extra);
+        assert!(ok && stdout.contains("\"order_key\""), "{}: {stderr}", extra.display());
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn a_config_dir_without_a_file_names_the_file_before_anything_runs() {
     let dir = empty_folder("config-dir-lacks");
     config_copy(&dir.join("partial"), "", str::to_owned);

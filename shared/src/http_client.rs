@@ -7,8 +7,14 @@
 //! program compiled in ([`ROOT_CERTIFICATES`], webpki-root-certs). Reading the operating
 //! system's store instead cost each function ~150 file reads and parses before its first event
 //! (docs/PERFORMANCE.md, "Cold start against the floor"); the compiled-in set is updated with
-//! the crate, not with the image. A private authority is not trusted.
+//! the crate, not with the image.
+//!
+//! A private authority (an on-premises ERP's own, a proxy's) is trusted besides them when
+//! [`EXTRA_AUTHORITIES_VAR`] names a PEM file of its certificates. The variable is the
+//! product's own rather than `SSL_CERT_FILE`, which the Lambda images point at the whole system
+//! bundle: reading that would bring back the per-start parsing the compiled-in set removed.
 
+use std::path::Path;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -16,21 +22,74 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use reqwest::header::HeaderMap;
 use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 
-/// The trust anchors of every outbound TLS connection: Mozilla's root program.
+/// Mozilla's root program, trusted by every outbound TLS connection.
 pub const ROOT_CERTIFICATES: &[CertificateDer<'static>] = webpki_root_certs::TLS_SERVER_ROOT_CERTS;
 
-/// Built on the first TLS client, shared by every later one; cloning it shares the root store.
-static CLIENT_CONFIG: LazyLock<rustls::ClientConfig> = LazyLock::new(|| {
+/// Names a PEM file of certificate authorities every outbound TLS connection trusts besides
+/// [`ROOT_CERTIFICATES`]. Unset or empty: none.
+pub const EXTRA_AUTHORITIES_VAR: &str = "ORDERFLOW_EXTRA_CA_FILE";
+
+/// Why the authorities named by [`EXTRA_AUTHORITIES_VAR`] cannot be trusted. A start-up error:
+/// running on without them would only move the failure to every call to the system behind them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{EXTRA_AUTHORITIES_VAR}={path}: {reason}")]
+pub struct UntrustedAuthorities {
+    pub path: String,
+    pub reason: String,
+}
+
+/// The authorities of [`EXTRA_AUTHORITIES_VAR`], read once. [`crate::startup::init`] and the
+/// command's `main` read them first, so a bad file stops the start, not a later call.
+static EXTRA_AUTHORITIES: LazyLock<Result<Vec<CertificateDer<'static>>, UntrustedAuthorities>> =
+    LazyLock::new(|| match std::env::var(EXTRA_AUTHORITIES_VAR) {
+        Ok(path) if !path.is_empty() => read_authorities(Path::new(&path)),
+        _ => Ok(Vec::new()),
+    });
+
+/// Reads [`EXTRA_AUTHORITIES_VAR`]'s file now, if it names one: the start-up check.
+pub fn check_extra_authorities() -> Result<(), UntrustedAuthorities> {
+    EXTRA_AUTHORITIES.as_ref().map(|_| ()).map_err(Clone::clone)
+}
+
+fn extra_authorities() -> &'static [CertificateDer<'static>] {
+    EXTRA_AUTHORITIES.as_deref().expect("read and checked at start-up (check_extra_authorities)")
+}
+
+/// The certificates of a PEM file, each one usable as a trust anchor; at least one.
+pub fn read_authorities(path: &Path) -> Result<Vec<CertificateDer<'static>>, UntrustedAuthorities> {
+    let refuse = |reason: String| UntrustedAuthorities { path: path.display().to_string(), reason };
+    let pem = std::fs::read(path).map_err(|e| refuse(format!("cannot read it: {e}")))?;
+    let certificates: Vec<_> = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<_, _>>()
+        .map_err(|e| refuse(format!("not a PEM file of certificates: {e}")))?;
+    if certificates.is_empty() {
+        return Err(refuse("holds no PEM certificate".to_owned()));
+    }
+    let mut store = rustls::RootCertStore::empty();
+    for (n, certificate) in certificates.iter().enumerate() {
+        store
+            .add(certificate.clone())
+            .map_err(|e| refuse(format!("certificate {} is not usable as an authority: {e}", n + 1)))?;
+    }
+    Ok(certificates)
+}
+
+/// The TLS configuration of every client: the compiled-in roots plus `extra`.
+pub fn client_config(extra: &[CertificateDer<'static>]) -> rustls::ClientConfig {
     let mut roots = rustls::RootCertStore::empty();
-    let (_, unparsable) = roots.add_parsable_certificates(ROOT_CERTIFICATES.iter().cloned());
-    debug_assert_eq!(unparsable, 0, "every compiled-in root parses");
+    let (_, unparsable) = roots.add_parsable_certificates(ROOT_CERTIFICATES.iter().chain(extra).cloned());
+    debug_assert_eq!(unparsable, 0, "every compiled-in root parses, and read_authorities checked the rest");
     rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .expect("ring supports TLS 1.2 and 1.3")
         .with_root_certificates(roots)
         .with_no_client_auth()
-});
+}
+
+/// Built on the first TLS client, shared by every later one; cloning it shares the root store.
+static CLIENT_CONFIG: LazyLock<rustls::ClientConfig> = LazyLock::new(|| client_config(extra_authorities()));
 
 /// A reqwest builder on this TLS configuration. reqwest is built without a crypto provider of
 /// its own, so `reqwest::Client::new()` would panic: every client starts here.
@@ -38,10 +97,14 @@ pub fn builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder().tls_backend_preconfigured(CLIENT_CONFIG.clone())
 }
 
-/// The root certificates as one PEM bundle, the form the AWS SDK's trust store takes.
+/// Every trusted certificate as one PEM bundle, the form the AWS SDK's trust store takes.
 pub fn root_certificates_pem() -> Vec<u8> {
+    pem_bundle(ROOT_CERTIFICATES.iter().chain(extra_authorities()))
+}
+
+fn pem_bundle<'c>(certificates: impl Iterator<Item = &'c CertificateDer<'static>>) -> Vec<u8> {
     let mut pem = Vec::with_capacity(ROOT_CERTIFICATES.len() * 2048);
-    for cert in ROOT_CERTIFICATES {
+    for cert in certificates {
         pem.extend_from_slice(b"-----BEGIN CERTIFICATE-----\n");
         for line in STANDARD.encode(cert.as_ref()).as_bytes().chunks(64) {
             pem.extend_from_slice(line);
@@ -61,10 +124,8 @@ pub fn http_client(timeout: Duration, headers: HeaderMap) -> reqwest::Result<req
 #[cfg(test)]
 mod tests {
     use std::net::TcpStream;
-    use std::path::Path;
+    use std::path::PathBuf;
     use std::process::{Child, Command, Stdio};
-
-    use rustls::pki_types::pem::PemObject;
 
     use super::*;
     use crate::text::error_chain;
@@ -118,20 +179,69 @@ mod tests {
     fn the_pem_bundle_holds_every_root_certificate() {
         assert!(ROOT_CERTIFICATES.len() > 100, "Mozilla's program has well over 100 roots");
         let parsed: Vec<_> =
-            CertificateDer::pem_slice_iter(&root_certificates_pem()).collect::<Result<_, _>>().unwrap();
+            CertificateDer::pem_slice_iter(&pem_bundle(ROOT_CERTIFICATES.iter())).collect::<Result<_, _>>().unwrap();
         assert_eq!(parsed, ROOT_CERTIFICATES);
+    }
+
+    /// A directory of this test alone, emptied first.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("orderflow-tls-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
     }
 
     #[tokio::test]
     async fn a_certificate_from_an_unknown_authority_is_refused() {
-        let dir = std::env::temp_dir().join(format!("orderflow-tls-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch("unknown");
         let (_server, port) = serve_unknown_authority(&dir);
         let client = http_client(Duration::from_secs(5), HeaderMap::new()).unwrap();
         let refused = client.get(format!("https://localhost:{port}/")).send().await.expect_err("an untrusted server");
         let chain = error_chain(&refused);
         assert!(refused.is_connect(), "a refusal during the handshake: {chain}");
         assert!(chain.contains("certificate") && chain.contains("UnknownIssuer"), "{chain}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[tokio::test]
+    async fn an_authority_from_the_extra_file_is_trusted_besides_the_roots() {
+        let dir = scratch("extra");
+        let (_server, port) = serve_unknown_authority(&dir);
+        let extra = read_authorities(&dir.join("ca.pem")).unwrap();
+        assert_eq!(extra.len(), 1);
+        let client = reqwest::Client::builder().tls_backend_preconfigured(client_config(&extra)).build().unwrap();
+        let answer = client.get(format!("https://localhost:{port}/")).send().await.expect("a trusted server");
+        assert_eq!(answer.status(), 200);
+        // The SDK's bundle carries the extra authority after every root.
+        let bundle = pem_bundle(ROOT_CERTIFICATES.iter().chain(&extra));
+        let parsed: Vec<_> = CertificateDer::pem_slice_iter(&bundle).collect::<Result<_, _>>().unwrap();
+        assert_eq!((parsed.len(), parsed.last()), (ROOT_CERTIFICATES.len() + 1, extra.last()));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn an_extra_file_that_names_no_usable_authority_is_refused_with_its_reason() {
+        let dir = scratch("bad");
+        let missing = dir.join("missing.pem");
+        let err = read_authorities(&missing).unwrap_err();
+        assert_eq!(err.path, missing.display().to_string());
+        assert!(err.reason.starts_with("cannot read it"), "{err}");
+        assert!(err.to_string().starts_with("ORDERFLOW_EXTRA_CA_FILE="), "{err}");
+        let cases = [
+            ("empty.pem", "", "holds no PEM certificate"),
+            ("key.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "holds no PEM certificate"),
+            ("cut.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n", "not a PEM file of certificates"),
+            (
+                "junk.pem",
+                "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+                "certificate 1 is not usable",
+            ),
+        ];
+        for (name, text, reason) in cases {
+            std::fs::write(dir.join(name), text).unwrap();
+            let err = read_authorities(&dir.join(name)).unwrap_err();
+            assert!(err.reason.starts_with(reason), "{name}: {err}");
+        }
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -13,7 +13,7 @@ use orderflow_shared::startup;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    startup::init();
+    startup::init()?;
     let env = EnvReader::process();
     let config = RouterConfig::from_env()?;
     let console_url = env.required("CONSOLE_URL")?;

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    startup::init();
+    startup::init()?;
     let config = CatalogSyncConfig::from_env()?;
     let sdk = aws::sdk_config().await;
     let dynamodb = aws::dynamodb_client(&sdk);

@@ -7,7 +7,7 @@ use orderflow_shared::startup;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    startup::init();
+    startup::init()?;
     let config = EmailConfig::from_env()?;
     let sdk = aws::sdk_config().await;
     let deps = Notifier {

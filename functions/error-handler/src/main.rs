@@ -12,7 +12,7 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    startup::init();
+    startup::init()?;
     let config = ErrorHandlerConfig::from_env()?;
     let sdk = aws::sdk_config().await;
     let deps = Deps {

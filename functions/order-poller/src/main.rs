@@ -15,7 +15,7 @@ use orderflow_shared::startup;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    startup::init();
+    startup::init()?;
     let config = PollerConfig::from_env()?;
     let sdk = aws::sdk_config().await;
     let (dynamodb, sqs) = (dynamodb_client(&sdk), aws::sqs_client(&sdk));

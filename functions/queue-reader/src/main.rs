@@ -16,7 +16,7 @@ use queue_reader::{QueueReader, handle};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    startup::init();
+    startup::init()?;
     let config = QueueReaderConfig::from_env()?;
     let sdk = aws::sdk_config().await;
     // Read on the first delivery, not at cold start: a cold start makes no AWS call.

@@ -5,7 +5,7 @@ use orderflow_shared::startup;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    startup::init();
+    startup::init()?;
     let config = RouterConfig::from_env()?;
     let recovery_arn = EnvReader::process().required("RECOVERY_STATE_MACHINE_ARN")?;
     let sdk = aws::sdk_config().await;

@@ -6,7 +6,7 @@ use webhook_bridge::{Receiver, StoreKeys};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    startup::init();
+    startup::init()?;
     let config = WebhookConfig::from_env()?;
     let sdk = aws::sdk_config().await;
     let (dynamodb, sqs) = (dynamodb_client(&sdk), aws::sqs_client(&sdk));

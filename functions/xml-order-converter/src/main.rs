@@ -7,7 +7,7 @@ use xml_order_converter::{Converter, handle};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    startup::init();
+    startup::init()?;
     let config = ConverterConfig::from_env()?;
     let sdk = aws::sdk_config().await;
     let deps = Converter {

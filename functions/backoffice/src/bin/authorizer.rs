@@ -9,7 +9,7 @@ use orderflow_shared::startup;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    startup::init();
+    startup::init()?;
     let env = EnvReader::process();
     let issuer = env.required("COGNITO_ISSUER")?;
     let jwks_url = env.or("COGNITO_JWKS_URL", &format!("{issuer}/.well-known/jwks.json"));

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    startup::init();
+    startup::init()?;
     // The same table, queue and DTE provider settings as the router, whose stage it reruns.
     let config = RouterConfig::from_env()?;
     let sdk = aws::sdk_config().await;
