@@ -19,9 +19,38 @@ fn repo(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(relative)
 }
 
-fn scratch(name: &str) -> PathBuf {
+/// A path of one test's own under the temporary directory, removed with whatever is there
+/// when the test ends, however it ends.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for Scratch {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0).or_else(|_| std::fs::remove_file(&self.0));
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    std::env::temp_dir().join(format!("orderflow-{name}-{}-{nanos}", std::process::id()))
+    Scratch(std::env::temp_dir().join(format!("orderflow-{name}-{}-{nanos}", std::process::id())))
 }
 
 /// A child process killed when the test ends, however it ends, with every line it printed
@@ -122,7 +151,6 @@ fn the_demo_shows_each_webhook_outcome_the_erp_records_and_a_polled_order_coming
         let end = start.map(|at| at + row[at..].find(|c: char| !c.is_ascii_digit()).unwrap_or(row.len() - at));
         assert_eq!(end, Some(header_end), "the version column is aligned in {row:?}");
     }
-    std::fs::remove_dir_all(out).unwrap();
 }
 
 /// A Standard Webhooks delivery to `base`, signed over `signed` with `secret`, carrying `sent`.
@@ -155,6 +183,8 @@ struct Served {
     base: String,
     erp_base: String,
     client: reqwest::Client,
+    /// After the processes, so they are stopped before their files go.
+    _files: [Scratch; 2],
 }
 
 /// The ERP doubles on free ports, and `serve` pushing to their Business Central, with `extra`
@@ -208,6 +238,7 @@ fn serve_with_erp(extra: &[&str]) -> Served {
         base: address(&lines[0]),
         erp_base,
         client: orderflow_shared::http_client::builder().build().unwrap(),
+        _files: [state, connections],
     }
 }
 
@@ -484,7 +515,7 @@ async fn serve_proxies_legacy_systems_with_the_key_and_the_timeout() {
 }
 
 /// An empty folder of its own for one run.
-fn empty_folder(name: &str) -> PathBuf {
+fn empty_folder(name: &str) -> Scratch {
     let dir = scratch(name);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -541,7 +572,6 @@ fn the_demo_runs_from_an_empty_folder_on_the_files_built_into_it() {
         assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
     }
     assert!(dir.join("out/demo/outbox").is_dir(), "the demo writes under the folder it runs in");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// The webhook order's key is derived from the seller its source names: a source with another
@@ -568,7 +598,6 @@ fn the_demo_reads_the_config_dir_given_or_else_config_in_the_working_directory()
     assert!(ok, "{stdout}\n{stderr}");
     assert!(stdout.contains("configuration from config"), "{stdout}");
     assert_eq!(webhook_order_key(&stdout), changed, "config/ of the working directory comes before the built-in files");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -581,7 +610,6 @@ fn a_config_dir_that_does_not_exist_is_an_error_naming_it() {
         assert_eq!(stderr.trim(), "orderflow: --config-dir no-such-dir: no such directory", "{args:?}");
         assert_eq!(stdout, "", "{args:?} ran nothing");
     }
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -605,7 +633,6 @@ fn a_file_of_extra_authorities_that_cannot_be_used_stops_the_command_before_it_r
         let (ok, stdout, stderr) = convert(&extra);
         assert!(ok && stdout.contains("\"order_key\""), "{}: {stderr}", extra.display());
     }
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -617,7 +644,6 @@ fn a_config_dir_without_a_file_names_the_file_before_anything_runs() {
     assert!(!ok, "{stdout}");
     assert_eq!(stderr.trim(), "orderflow: the configuration directory partial has no mappings/business-central.json");
     assert!(!stdout.contains("1. S3 upload"), "{stdout}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test]
