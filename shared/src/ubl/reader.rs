@@ -2,6 +2,8 @@
 //! the element path, and the text of the fields the mapping wants. There is no DOM: memory is
 //! the path stack plus the values kept.
 
+use std::borrow::Cow;
+
 use quick_xml::escape::resolve_xml_entity;
 use quick_xml::events::{BytesDecl, BytesRef, BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
@@ -25,6 +27,7 @@ pub(super) fn walk(xml: &[u8], max_depth: usize, builder: &mut OrderBuilder) -> 
         builder,
         path: Vec::with_capacity(max_depth.min(32)),
         capture: None,
+        piece: None,
         text: String::new(),
         root_closed: false,
     }
@@ -57,7 +60,10 @@ struct Walker<'i, 'b> {
     path: Vec<Tag>,
     /// The field whose text is being collected.
     capture: Option<Capture>,
-    /// Reused for every field: text can arrive in pieces (entities, CDATA sections).
+    /// The field's text while it is one piece of the document, as most are: borrowed, not copied.
+    piece: Option<&'i str>,
+    /// A field's text once it arrives in more than one piece (around entities, CDATA sections)
+    /// or needs a carriage return normalised; reused for every such field.
     text: String,
     root_closed: bool,
 }
@@ -91,15 +97,25 @@ impl Walker<'_, '_> {
                         // loop over a field's few bytes finds none sooner than the memchr set-up
                         // inside `xml10_content` does.
                         if t.bytes().any(|b| b == b'\r') {
+                            self.spill();
                             self.text.push_str(&t.xml10_content());
                         } else {
-                            self.text.push_str(&t);
+                            match t.into_inner() {
+                                Cow::Borrowed(s) if self.piece.is_none() && self.text.is_empty() => {
+                                    self.piece = Some(s)
+                                }
+                                other => {
+                                    self.spill();
+                                    self.text.push_str(&other);
+                                }
+                            }
                         }
                     }
                 }
                 Event::CData(c) => {
                     self.inside_root(start)?;
                     if self.capturing() {
+                        self.spill();
                         self.text.push_str(&c.xml10_content());
                     }
                 }
@@ -107,6 +123,7 @@ impl Walker<'_, '_> {
                     self.inside_root(start)?;
                     let replacement = self.reference(&r, start)?;
                     if self.capturing() {
+                        self.spill();
                         self.text.push(replacement);
                     }
                 }
@@ -127,9 +144,10 @@ impl Walker<'_, '_> {
         }
         // A declaration's name is `xmlns` or `xmlns:…`, so a tag without the word declares none
         // and opens no scope (`NsReader` scans every tag's attributes, most UBL elements have
-        // none). A byte search: a `str` search would set itself up even for no attributes.
+        // none). Only where an `x` starts the word are five bytes compared: a `str` search
+        // would set itself up even for no attributes.
         let attributes = e.attributes_raw().as_bytes();
-        if !attributes.is_empty() && attributes.windows(5).any(|w| w == b"xmlns") {
+        if attributes.iter().enumerate().any(|(i, &b)| b == b'x' && attributes[i..].starts_with(b"xmlns")) {
             let depth = self.path.len() + 1;
             self.namespaces
                 .push(e, depth)
@@ -162,6 +180,7 @@ impl Walker<'_, '_> {
                     None => None,
                 };
                 self.text.clear();
+                self.piece = None;
                 self.capture = Some(Capture { field, depth: self.path.len(), attribute });
             }
             None => {}
@@ -187,7 +206,8 @@ impl Walker<'_, '_> {
     fn close(&mut self) -> Result<(), ConvertError> {
         let depth = self.path.len();
         if let Some(capture) = self.capture.take_if(|c| c.depth == depth) {
-            self.builder.set(capture.field, trim(&self.text), capture.attribute)?;
+            let text = self.piece.take().unwrap_or(&self.text);
+            self.builder.set(capture.field, trim(text), capture.attribute)?;
         }
         if matches!(self.path[1..], [Tag::OrderLine, Tag::LineItem]) {
             self.builder.end_line()?;
@@ -196,6 +216,13 @@ impl Walker<'_, '_> {
         self.path.pop();
         self.root_closed = self.path.is_empty();
         Ok(())
+    }
+
+    /// Copies the borrowed piece into `text`: the field's text continues in another piece.
+    fn spill(&mut self) {
+        if let Some(piece) = self.piece.take() {
+            self.text.push_str(piece);
+        }
     }
 
     /// Whether text here belongs directly to the field being captured.

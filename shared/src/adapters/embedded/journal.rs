@@ -84,6 +84,7 @@ mod tests {
         file.write_all(b"[4").unwrap();
         let (_, entries) = Journal::open::<u32>(&path).unwrap();
         assert_eq!(entries, [1, 2, 3]);
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 
     #[test]
@@ -93,5 +94,6 @@ mod tests {
         std::fs::write(&path, "1\nnot json\n3\n").unwrap();
         let err = Journal::open::<u32>(&path).unwrap_err();
         assert!(err.to_string().contains("line 2"), "{err}");
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 }
