@@ -8,7 +8,8 @@
 #
 #   1. peers       pinned boto3 in bench/.venv-peers (bench/peers/python/requirements.txt)
 #   2. build       x86_64 release binaries into target-bench/ (the machine that measures);
-#                  arm64 with `cargo lambda build --release --arm64` into target/lambda/ for sizes
+#                  arm64 with `cargo lambda build --release --arm64` into target/lambda/ for the
+#                  sizes of every function
 #   3. moto        the one at AWS_ENDPOINT_URL, else one started here; bench/lambda-env.py
 #                  creates the tables, queues, bucket and secrets and writes the environment
 #   4. cold start  cold-start: process start → first GET …/invocation/next, and → the answer
@@ -26,9 +27,10 @@ BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$BENCH")"
 OUT="$ROOT/target-bench/lambda"
 VENV="$BENCH/.venv-peers"
-FUNCTIONS=(xml-order-converter queue-reader state-router error-handler email-notifier webhook-bridge)
+# Sizes for every function package (13 bootstraps), not only the ones the harness starts: the
+# size target is every function's, and until 2026-12-04 the portal and shop sync went unmeasured.
 PACKAGES=()
-for f in "${FUNCTIONS[@]}"; do PACKAGES+=(-p "$f"); done
+for f in "$ROOT"/functions/*/Cargo.toml; do PACKAGES+=(-p "$(basename "$(dirname "$f")")"); done
 BINS=()
 for b in xml-order-converter queue-reader state-router error-handler broadcast-retry email-notifier \
     webhook-bridge erp-sync-worker; do BINS+=(--bin "$b"); done

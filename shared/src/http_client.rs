@@ -58,7 +58,7 @@ fn extra_authorities() -> &'static [CertificateDer<'static>] {
 }
 
 /// The certificates of a PEM file, each one usable as a trust anchor; at least one.
-pub fn read_authorities(path: &Path) -> Result<Vec<CertificateDer<'static>>, UntrustedAuthorities> {
+fn read_authorities(path: &Path) -> Result<Vec<CertificateDer<'static>>, UntrustedAuthorities> {
     let refuse = |reason: String| UntrustedAuthorities { path: path.display().to_string(), reason };
     let pem = std::fs::read(path).map_err(|e| refuse(format!("cannot read it: {e}")))?;
     let certificates: Vec<_> = CertificateDer::pem_slice_iter(&pem)
@@ -77,7 +77,7 @@ pub fn read_authorities(path: &Path) -> Result<Vec<CertificateDer<'static>>, Unt
 }
 
 /// The TLS configuration of every client: the compiled-in roots plus `extra`.
-pub fn client_config(extra: &[CertificateDer<'static>]) -> rustls::ClientConfig {
+fn client_config(extra: &[CertificateDer<'static>]) -> rustls::ClientConfig {
     let mut roots = rustls::RootCertStore::empty();
     let (_, unparsable) = roots.add_parsable_certificates(ROOT_CERTIFICATES.iter().chain(extra).cloned());
     debug_assert_eq!(unparsable, 0, "every compiled-in root parses, and read_authorities checked the rest");
