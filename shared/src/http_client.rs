@@ -124,10 +124,10 @@ pub fn http_client(timeout: Duration, headers: HeaderMap) -> reqwest::Result<req
 #[cfg(test)]
 mod tests {
     use std::net::TcpStream;
-    use std::path::PathBuf;
     use std::process::{Child, Command, Stdio};
 
     use super::*;
+    use crate::test_dir::TestDir;
     use crate::text::error_chain;
 
     /// `openssl s_server` on loopback with a certificate from an authority made for this test,
@@ -183,29 +183,20 @@ mod tests {
         assert_eq!(parsed, ROOT_CERTIFICATES);
     }
 
-    /// A directory of this test alone, emptied first.
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("orderflow-tls-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
     #[tokio::test]
     async fn a_certificate_from_an_unknown_authority_is_refused() {
-        let dir = scratch("unknown");
+        let dir = TestDir::new("tls-unknown");
         let (_server, port) = serve_unknown_authority(&dir);
         let client = http_client(Duration::from_secs(5), HeaderMap::new()).unwrap();
         let refused = client.get(format!("https://localhost:{port}/")).send().await.expect_err("an untrusted server");
         let chain = error_chain(&refused);
         assert!(refused.is_connect(), "a refusal during the handshake: {chain}");
         assert!(chain.contains("certificate") && chain.contains("UnknownIssuer"), "{chain}");
-        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[tokio::test]
     async fn an_authority_from_the_extra_file_is_trusted_besides_the_roots() {
-        let dir = scratch("extra");
+        let dir = TestDir::new("tls-extra");
         let (_server, port) = serve_unknown_authority(&dir);
         let extra = read_authorities(&dir.join("ca.pem")).unwrap();
         assert_eq!(extra.len(), 1);
@@ -216,12 +207,11 @@ mod tests {
         let bundle = pem_bundle(ROOT_CERTIFICATES.iter().chain(&extra));
         let parsed: Vec<_> = CertificateDer::pem_slice_iter(&bundle).collect::<Result<_, _>>().unwrap();
         assert_eq!((parsed.len(), parsed.last()), (ROOT_CERTIFICATES.len() + 1, extra.last()));
-        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
     fn an_extra_file_that_names_no_usable_authority_is_refused_with_its_reason() {
-        let dir = scratch("bad");
+        let dir = TestDir::new("tls-bad");
         let missing = dir.join("missing.pem");
         let err = read_authorities(&missing).unwrap_err();
         assert_eq!(err.path, missing.display().to_string());
@@ -242,6 +232,5 @@ mod tests {
             let err = read_authorities(&dir.join(name)).unwrap_err();
             assert!(err.reason.starts_with(reason), "{name}: {err}");
         }
-        std::fs::remove_dir_all(&dir).ok();
     }
 }

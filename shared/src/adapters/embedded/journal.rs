@@ -62,17 +62,13 @@ impl Journal {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A journal path of this test alone, with nothing left from an earlier run.
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("orderflow-journal-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        dir.join("j.jsonl")
-    }
+    use crate::test_dir::TestDir;
 
     #[test]
     fn entries_come_back_in_order_and_a_line_cut_short_is_dropped() {
-        let path = scratch("cut");
+        let dir = TestDir::new("journal-cut");
+        // In a directory not made yet, as a first start finds it.
+        let path = dir.join("state/j.jsonl");
         let (journal, none) = Journal::open::<u32>(&path).unwrap();
         assert!(none.is_empty());
         for n in [1u32, 2, 3] {
@@ -84,16 +80,14 @@ mod tests {
         file.write_all(b"[4").unwrap();
         let (_, entries) = Journal::open::<u32>(&path).unwrap();
         assert_eq!(entries, [1, 2, 3]);
-        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 
     #[test]
     fn a_damaged_line_before_the_last_is_an_error_naming_it() {
-        let path = scratch("damaged");
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let dir = TestDir::new("journal-damaged");
+        let path = dir.join("j.jsonl");
         std::fs::write(&path, "1\nnot json\n3\n").unwrap();
         let err = Journal::open::<u32>(&path).unwrap_err();
         assert!(err.to_string().contains("line 2"), "{err}");
-        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 }

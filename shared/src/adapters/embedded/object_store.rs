@@ -196,95 +196,78 @@ fn io_error(operation: &'static str, key: &str, e: &io::Error) -> PortError {
 mod tests {
     use super::*;
     use crate::error::Retry;
+    use crate::test_dir::TestDir;
 
-    /// A fresh directory per test, removed on drop; no tempfile dependency needed.
-    struct TestDir(PathBuf);
-
-    impl TestDir {
-        fn new(name: &str) -> Self {
-            let path = std::env::temp_dir().join(format!("orderflow-dirstore-{}-{name}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&path);
-            std::fs::create_dir_all(&path).expect("create test dir");
-            Self(path)
-        }
-
-        fn store(&self) -> DirObjectStore {
-            DirObjectStore::new(&self.0)
-        }
-    }
-
-    impl Drop for TestDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
+    fn store(dir: &TestDir) -> DirObjectStore {
+        DirObjectStore::new(&**dir)
     }
 
     #[tokio::test]
     async fn put_then_get_returns_the_body_at_the_mapped_path() {
-        let dir = TestDir::new("roundtrip");
-        let store = dir.store();
+        let dir = TestDir::new("dirstore-roundtrip");
+        let store = store(&dir);
         store.put("incoming/a.xml", b"<Order/>".to_vec(), "application/xml").await.unwrap();
         assert_eq!(store.get("incoming/a.xml").await.unwrap(), b"<Order/>");
-        assert_eq!(std::fs::read(dir.0.join("incoming/a.xml")).unwrap(), b"<Order/>");
+        assert_eq!(std::fs::read(dir.join("incoming/a.xml")).unwrap(), b"<Order/>");
     }
 
     #[tokio::test]
     async fn put_replaces_an_existing_object_and_leaves_no_temp_file_behind() {
-        let dir = TestDir::new("atomic");
-        let store = dir.store();
+        let dir = TestDir::new("dirstore-atomic");
+        let store = store(&dir);
         store.put("k.json", b"old, and longer than the new body".to_vec(), "application/json").await.unwrap();
         store.put("k.json", b"new".to_vec(), "application/json").await.unwrap();
         assert_eq!(store.get("k.json").await.unwrap(), b"new");
-        let leftovers = std::fs::read_dir(dir.0.join(TMP_DIR)).unwrap().count();
+        let leftovers = std::fs::read_dir(dir.join(TMP_DIR)).unwrap().count();
         assert_eq!(leftovers, 0);
     }
 
     #[tokio::test]
     async fn failed_put_keeps_the_previous_object_whole() {
-        let dir = TestDir::new("failed-put");
-        let store = dir.store();
+        let dir = TestDir::new("dirstore-failed-put");
+        let store = store(&dir);
         store.put("a", b"first".to_vec(), "text/plain").await.unwrap();
         // `a` is a file, so `a/b` cannot be created: the write fails after the temp file exists.
         let err = store.put("a/b", b"second".to_vec(), "text/plain").await.unwrap_err();
         assert_eq!(err.retry, Retry::Permanent);
         assert_eq!(store.get("a").await.unwrap(), b"first");
-        assert_eq!(std::fs::read_dir(dir.0.join(TMP_DIR)).unwrap().count(), 0);
+        assert_eq!(std::fs::read_dir(dir.join(TMP_DIR)).unwrap().count(), 0);
     }
 
     #[tokio::test]
     async fn get_of_a_missing_key_is_not_found() {
-        let dir = TestDir::new("missing");
-        let err = dir.store().get("incoming/none.xml").await.unwrap_err();
+        let dir = TestDir::new("dirstore-missing");
+        let err = store(&dir).get("incoming/none.xml").await.unwrap_err();
         assert!(err.not_found);
         assert_eq!(err.retry, Retry::Permanent);
     }
 
     #[tokio::test]
     async fn get_of_a_prefix_is_not_found() {
-        let dir = TestDir::new("prefix-get");
-        let store = dir.store();
+        let dir = TestDir::new("dirstore-prefix-get");
+        let store = store(&dir);
         store.put("incoming/a.xml", b"x".to_vec(), "application/xml").await.unwrap();
         assert!(store.get("incoming").await.unwrap_err().not_found);
     }
 
     #[tokio::test]
     async fn keys_that_escape_the_root_are_rejected_as_permanent() {
-        let dir = TestDir::new("escape");
-        let store = dir.store();
+        let dir = TestDir::new("dirstore-escape");
+        let store = store(&dir);
         for key in ["../outside", "a/../../outside", "/etc/passwd", "a\\..\\b", "", "a//b", "./a", "a/", ".tmp/x"] {
             let err = store.put(key, b"x".to_vec(), "text/plain").await.unwrap_err();
             assert_eq!(err.retry, Retry::Permanent, "key {key:?}");
             assert!(!err.not_found, "key {key:?}");
             assert!(store.get(key).await.is_err(), "key {key:?}");
         }
-        assert!(!dir.0.parent().unwrap().join("outside").exists());
+        assert!(!dir.parent().unwrap().join("outside").exists());
         assert!(store.list("../").await.is_err());
     }
 
     #[tokio::test]
     async fn list_returns_matching_keys_sorted_with_slashes() {
-        let dir = TestDir::new("list");
-        let store = dir.store();
+        let dir = TestDir::new("dirstore-list");
+        let store = store(&dir);
         for key in ["incoming/b.xml", "incoming/a.xml", "incoming/sub/c.xml", "incomings/x", "rejected/a.xml"] {
             store.put(key, b"x".to_vec(), "application/xml").await.unwrap();
         }
@@ -296,17 +279,17 @@ mod tests {
 
     #[tokio::test]
     async fn list_of_an_absent_prefix_or_root_is_empty() {
-        let dir = TestDir::new("list-empty");
-        assert!(dir.store().list("nothing/").await.unwrap().is_empty());
-        assert!(DirObjectStore::new(dir.0.join("never-created")).list("").await.unwrap().is_empty());
+        let dir = TestDir::new("dirstore-list-empty");
+        assert!(store(&dir).list("nothing/").await.unwrap().is_empty());
+        assert!(DirObjectStore::new(dir.join("never-created")).list("").await.unwrap().is_empty());
     }
 
     #[tokio::test]
     async fn list_hides_in_progress_writes() {
-        let dir = TestDir::new("list-tmp");
-        let store = dir.store();
-        std::fs::create_dir_all(dir.0.join(TMP_DIR)).unwrap();
-        std::fs::write(dir.0.join(TMP_DIR).join("1-0"), b"half").unwrap();
+        let dir = TestDir::new("dirstore-list-tmp");
+        let store = store(&dir);
+        std::fs::create_dir_all(dir.join(TMP_DIR)).unwrap();
+        std::fs::write(dir.join(TMP_DIR).join("1-0"), b"half").unwrap();
         store.put("a", b"x".to_vec(), "text/plain").await.unwrap();
         assert_eq!(store.list("").await.unwrap(), ["a"]);
         assert!(store.list(".tmp/").await.unwrap().is_empty());
@@ -314,8 +297,8 @@ mod tests {
 
     #[tokio::test]
     async fn copy_duplicates_the_bytes_and_keeps_the_source() {
-        let dir = TestDir::new("copy");
-        let store = dir.store();
+        let dir = TestDir::new("dirstore-copy");
+        let store = store(&dir);
         let body = b"\xEF\xBB\xBF<Order>\r\n</Order>".to_vec();
         store.put("incoming/a.xml", body.clone(), "application/xml").await.unwrap();
         store.copy("incoming/a.xml", "rejected/a.xml").await.unwrap();
@@ -325,8 +308,8 @@ mod tests {
 
     #[tokio::test]
     async fn copy_of_a_missing_source_is_not_found_and_writes_nothing() {
-        let dir = TestDir::new("copy-missing");
-        let store = dir.store();
+        let dir = TestDir::new("dirstore-copy-missing");
+        let store = store(&dir);
         let err = store.copy("incoming/none.xml", "rejected/none.xml").await.unwrap_err();
         assert!(err.not_found);
         assert!(store.list("").await.unwrap().is_empty());
@@ -334,8 +317,8 @@ mod tests {
 
     #[tokio::test]
     async fn copy_to_an_escaping_key_is_rejected_even_when_the_source_is_missing() {
-        let dir = TestDir::new("copy-escape");
-        let err = dir.store().copy("none", "../outside").await.unwrap_err();
+        let dir = TestDir::new("dirstore-copy-escape");
+        let err = store(&dir).copy("none", "../outside").await.unwrap_err();
         assert!(!err.not_found);
         assert_eq!(err.retry, Retry::Permanent);
     }
