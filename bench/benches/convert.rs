@@ -18,7 +18,7 @@ fn corpus(size: &str) -> Vec<u8> {
 
 fn conversion(c: &mut Criterion) {
     // As the converter function's `main` does, so the converter runs on the same heap.
-    orderflow_shared::heap::keep_freed_memory();
+    assert!(orderflow_shared::heap::keep_freed_memory(), "the C library did not take the functions' heap thresholds");
     let mut group = c.benchmark_group("conversion");
     for size in SIZES {
         let xml = corpus(size);

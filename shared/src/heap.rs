@@ -23,6 +23,7 @@ const TRIM_THRESHOLD: i32 = 2 * MMAP_THRESHOLD;
 /// Call once at the start of `main` (functions do, through [`crate::startup::init`]). Returns
 /// whether the C library took both settings (it refuses values beyond its limits; where it has
 /// no such setting, `false`).
+#[must_use = "without the thresholds a large event faults its working set in again"]
 pub fn keep_freed_memory() -> bool {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {

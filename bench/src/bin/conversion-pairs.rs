@@ -23,7 +23,9 @@ const MIN_PAIRS: usize = 10;
 fn main() -> Result<(), String> {
     let (warm_up, measure, files) = args()?;
     // As the converter function's `main` does, so the converter runs on the same heap.
-    orderflow_shared::heap::keep_freed_memory();
+    if !orderflow_shared::heap::keep_freed_memory() {
+        return Err("the C library did not take the functions' heap thresholds".to_owned());
+    }
     let mut results = serde_json::Map::new();
     for path in files {
         let xml = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
