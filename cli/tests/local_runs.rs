@@ -627,6 +627,11 @@ fn a_file_of_extra_authorities_that_cannot_be_used_stops_the_command_before_it_r
     let expected =
         format!("orderflow: ORDERFLOW_EXTRA_CA_FILE={}: holds no PEM certificate", dir.join("empty.pem").display());
     assert_eq!((stderr.trim(), stdout.as_str()), (expected.as_str(), ""));
+    // A path that is not UTF-8 still names the file.
+    let odd = dir.join(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"odd-\xff.pem"));
+    std::fs::write(&odd, "").unwrap();
+    let (ok, _, stderr) = convert(&odd);
+    assert!(!ok && stderr.contains("holds no PEM certificate"), "{stderr}");
     // A file of usable authorities (here the compiled-in ones, as PEM), or none named: it runs.
     std::fs::write(dir.join("roots.pem"), orderflow_shared::http_client::root_certificates_pem()).unwrap();
     for extra in [dir.join("roots.pem"), PathBuf::new()] {
