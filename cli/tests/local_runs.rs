@@ -768,7 +768,16 @@ async fn a_recovery_waiting_when_serve_stops_resumes_when_it_starts_again() {
     assert!(record["dte"]["track_id"].as_str().is_some_and(|t| t.starts_with("T-")), "{record}");
     let by: Vec<&str> = record["history"].as_array().unwrap().iter().filter_map(|h| h["by"].as_str()).collect();
     assert!(by.iter().any(|b| b.contains("recovery") || b.contains("error-handler")), "{by:?}");
-    let journal = std::fs::read_to_string(state.join("recovery.jsonl")).unwrap();
+    // The execution journals its end after its last state stored the broadcast, so the record
+    // can show the state a moment before the journal holds the end.
+    let started = Instant::now();
+    let journal = loop {
+        let journal = std::fs::read_to_string(state.join("recovery.jsonl")).unwrap();
+        if journal.contains("ended") || started.elapsed() >= PIPELINE_DEADLINE {
+            break journal;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert!(journal.contains("ended"), "the end is journaled: {journal}");
 }
 
