@@ -24,7 +24,7 @@ async fn main() -> Result<(), Error> {
         ("CONSOLE_BASE", None) => url_path.clone(),
         (_, value) => value,
     })?;
-    let sdk = aws::sdk_config().await;
+    let sdk = aws::function_sdk_config()?;
     let recovery = SfnRecoveryStarter::new(sfn_client(&sdk), env.required("RECOVERY_STATE_MACHINE_ARN")?);
     let service = aws::order_service(&sdk, &config, recovery)?;
     let sqs = sqs_client(&sdk);

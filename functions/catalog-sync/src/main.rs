@@ -16,7 +16,7 @@ use serde_json::Value;
 async fn main() -> Result<(), lambda_runtime::Error> {
     startup::init()?;
     let config = CatalogSyncConfig::from_env()?;
-    let sdk = aws::sdk_config().await;
+    let sdk = aws::function_sdk_config()?;
     let dynamodb = aws::dynamodb_client(&sdk);
     let deps = Deps {
         store: DynamoStaging::new(dynamodb.clone(), &config.staging_table),

@@ -9,7 +9,7 @@ use orderflow_shared::startup;
 async fn main() -> Result<(), lambda_runtime::Error> {
     startup::init()?;
     let config = EmailConfig::from_env()?;
-    let sdk = aws::sdk_config().await;
+    let sdk = aws::function_sdk_config()?;
     let deps = Notifier {
         store: DynamoOrderStore::new(aws::dynamodb_client(&sdk), &config.table),
         mailer: SesMailer::new(aws::sesv2_client(&sdk), &config.configuration_set),

@@ -14,7 +14,7 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     startup::init()?;
     let config = ErrorHandlerConfig::from_env()?;
-    let sdk = aws::sdk_config().await;
+    let sdk = aws::function_sdk_config()?;
     let deps = Deps {
         service: OrderService {
             store: DynamoOrderStore::new(dynamodb_client(&sdk), &config.table),

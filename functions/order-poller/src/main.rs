@@ -17,7 +17,7 @@ use orderflow_shared::startup;
 async fn main() -> Result<(), lambda_runtime::Error> {
     startup::init()?;
     let config = PollerConfig::from_env()?;
-    let sdk = aws::sdk_config().await;
+    let sdk = aws::function_sdk_config()?;
     let (dynamodb, sqs) = (dynamodb_client(&sdk), aws::sqs_client(&sdk));
     let poller = Poller {
         apps: aws::live_apps(dynamodb.clone(), &config.apps),

@@ -18,7 +18,7 @@ use queue_reader::{QueueReader, handle};
 async fn main() -> Result<(), lambda_runtime::Error> {
     startup::init()?;
     let config = QueueReaderConfig::from_env()?;
-    let sdk = aws::sdk_config().await;
+    let sdk = aws::function_sdk_config()?;
     // Read on the first delivery, not at cold start: a cold start makes no AWS call.
     let api_key = CachedSecret::new(AwsSecretStore::new(&sdk), config.api_key_ref.clone());
     let deps = QueueReader {

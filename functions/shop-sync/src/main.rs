@@ -25,7 +25,7 @@ use shop_sync::worker::{handle, worst_case_per_record};
 async fn main() -> Result<(), lambda_runtime::Error> {
     startup::init()?;
     let config = ShopSyncConfig::from_env()?;
-    let sdk = aws::sdk_config().await;
+    let sdk = aws::function_sdk_config()?;
     let s3 = aws::s3_client(&sdk);
     let (dynamodb, sqs) = (aws::dynamodb_client(&sdk), aws::sqs_client(&sdk));
     let apps = aws::live_apps(dynamodb.clone(), &config.apps);

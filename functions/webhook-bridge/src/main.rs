@@ -8,7 +8,7 @@ use webhook_bridge::{Receiver, StoreKeys};
 async fn main() -> Result<(), Error> {
     startup::init()?;
     let config = WebhookConfig::from_env()?;
-    let sdk = aws::sdk_config().await;
+    let sdk = aws::function_sdk_config()?;
     let (dynamodb, sqs) = (dynamodb_client(&sdk), aws::sqs_client(&sdk));
     let receiver = Receiver {
         apps: aws::live_apps(dynamodb.clone(), &config.apps),

@@ -9,7 +9,7 @@ use xml_order_converter::{Converter, handle};
 async fn main() -> Result<(), lambda_runtime::Error> {
     startup::init()?;
     let config = ConverterConfig::from_env()?;
-    let sdk = aws::sdk_config().await;
+    let sdk = aws::function_sdk_config()?;
     let deps = Converter {
         store: S3ObjectStore::new(aws::s3_client(&sdk), &config.bucket),
         queue: SqsFifoQueue::new(aws::sqs_client(&sdk), &config.orders_queue_url),

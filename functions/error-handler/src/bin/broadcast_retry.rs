@@ -15,7 +15,7 @@ async fn main() -> Result<(), Error> {
     startup::init()?;
     // The same table, queue and DTE provider settings as the router, whose stage it reruns.
     let config = RouterConfig::from_env()?;
-    let sdk = aws::sdk_config().await;
+    let sdk = aws::function_sdk_config()?;
     let service = aws::order_service(&sdk, &config, NotGranted)?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let service = &service;

@@ -22,7 +22,7 @@ use webhook_bridge::worker::{handle, worst_case_per_record};
 async fn main() -> Result<(), lambda_runtime::Error> {
     startup::init()?;
     let config = ErpWorkerConfig::from_env()?;
-    let sdk = aws::sdk_config().await;
+    let sdk = aws::function_sdk_config()?;
     let s3 = aws::s3_client(&sdk);
     let apps = aws::live_apps(aws::dynamodb_client(&sdk), &config.apps);
     let dlq = SqsFifoQueue::new(aws::sqs_client(&sdk), &config.erp_dlq_url);

@@ -37,9 +37,9 @@ use std::time::Duration;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
+use crate::config::ConfigError;
 use crate::error::PortError;
 
-/// Shared SDK configuration from the standard chain; `AWS_ENDPOINT_URL` points it at an emulator.
 /// Every AWS call is bounded, so a handler knows its worst case per record (see the batch
 /// handlers' `worst_case_per_record` and the template test that checks the arithmetic): a
 /// connection within [`CONNECT_TIMEOUT`], each attempt within [`ATTEMPT_TIMEOUT`], the whole
@@ -53,45 +53,73 @@ pub const MAX_ATTEMPTS: u32 = 3;
 pub const INITIAL_BACKOFF: Duration = Duration::from_millis(100);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
-/// The configuration every SDK client is built from; [`loader`] with nothing changed.
-pub async fn sdk_config() -> aws_config::SdkConfig {
-    loader().load().await
-}
-
-/// The standard chain with orderflow's HTTP client, timeouts and retry policy, for callers that
-/// set more before loading (the tests point it at a proxy).
-pub fn loader() -> aws_config::ConfigLoader {
-    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+fn timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .operation_attempt_timeout(ATTEMPT_TIMEOUT)
         .operation_timeout(OPERATION_TIMEOUT)
-        .build();
-    let retries = aws_config::retry::RetryConfig::standard()
-        .with_max_attempts(MAX_ATTEMPTS)
-        .with_initial_backoff(INITIAL_BACKOFF)
-        .with_max_backoff(MAX_BACKOFF);
-    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(http::sdk_http_client())
-        .timeout_config(timeouts)
-        .retry_config(retries);
-    from_environment_first(loader)
+        .build()
 }
 
-/// Credentials and region from the environment when it has them, as on Lambda, without
-/// building the rest of the standard chains. The environment is the first link of both chains,
-/// so the answer is the same; building the chains (profile files, SSO, web identity, the ECS
-/// and IMDS clients) was a third of the SDK's share of a cold start (docs/PERFORMANCE.md,
-/// "Cold start against the floor"). Without them, the standard chains as before.
-fn from_environment_first(mut loader: aws_config::ConfigLoader) -> aws_config::ConfigLoader {
-    let env = crate::config::EnvReader::process();
-    let set = |name| env.optional(name).is_some();
-    if set("AWS_ACCESS_KEY_ID") && set("AWS_SECRET_ACCESS_KEY") {
-        loader = loader.credentials_provider(aws_config::environment::EnvironmentVariableCredentialsProvider::new());
-    }
-    if set("AWS_REGION") || set("AWS_DEFAULT_REGION") {
-        loader = loader.region(aws_config::environment::EnvironmentVariableRegionProvider::new());
-    }
-    loader
+fn retries() -> aws_config::retry::RetryConfig {
+    aws_config::retry::RetryConfig::standard()
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_initial_backoff(INITIAL_BACKOFF)
+        .with_max_backoff(MAX_BACKOFF)
+}
+
+/// The configuration a function builds its clients from: the credentials of its execution role
+/// and its region, from the variables Lambda sets in every function's environment
+/// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`), and
+/// `AWS_ENDPOINT_URL` when it points the function at an emulator; orderflow's HTTP client,
+/// timeouts and retry policy.
+///
+/// Not the standard chains: on Lambda they answer from the environment, their first link, and
+/// their other links (profile files, SSO, STS web identity, the ECS and IMDS clients) were
+/// never reached yet linked into every function, 0.3–0.4 MB of each bootstrap
+/// (docs/PERFORMANCE.md, "Size"). A missing variable stops the start with its name, where the
+/// chains would have gone looking for credentials elsewhere. The command keeps the chains
+/// ([`sdk_config`]) for operators' profiles.
+pub fn function_sdk_config() -> Result<SdkConfig, ConfigError> {
+    function_sdk_config_from(&crate::config::EnvReader::process())
+}
+
+fn function_sdk_config_from<F: Fn(&str) -> Option<String>>(
+    env: &crate::config::EnvReader<F>,
+) -> Result<SdkConfig, ConfigError> {
+    let region = env
+        .optional("AWS_REGION")
+        .or_else(|| env.optional("AWS_DEFAULT_REGION"))
+        .ok_or(ConfigError::Missing("AWS_REGION"))?;
+    // Read here so that a missing one stops the start; the provider reads them again for each
+    // signature, as the chain's environment link does.
+    env.required("AWS_ACCESS_KEY_ID")?;
+    env.required("AWS_SECRET_ACCESS_KEY")?;
+    let credentials = aws_config::environment::EnvironmentVariableCredentialsProvider::new();
+    let mut config = SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region))
+        .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(credentials))
+        .http_client(http::sdk_http_client())
+        .timeout_config(timeouts())
+        .retry_config(retries());
+    config.set_endpoint_url(env.optional("AWS_ENDPOINT_URL"));
+    Ok(config.build())
+}
+
+/// The configuration the command builds its clients from: the standard chains, for operators'
+/// profiles and SSO sessions, with orderflow's HTTP client, timeouts and retry policy;
+/// `AWS_ENDPOINT_URL` points it at an emulator.
+pub async fn sdk_config() -> SdkConfig {
+    loader().load().await
+}
+
+/// [`sdk_config`] before loading, for callers that set more (the tests point it at a proxy).
+pub fn loader() -> aws_config::ConfigLoader {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http::sdk_http_client())
+        .timeout_config(timeouts())
+        .retry_config(retries())
 }
 
 /// S3 with path-style addressing whenever an endpoint override is in force, since emulators
@@ -157,6 +185,42 @@ mod tests {
         let err = ErrorMetadata::builder().code(code).message("m").build();
         let err = aws_sdk_s3::operation::get_object::GetObjectError::generic(err);
         classify("s3:GetObject", SdkError::service_error(err, raw))
+    }
+
+    fn function_config(vars: &[(&str, &str)]) -> Result<SdkConfig, ConfigError> {
+        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env = crate::config::EnvReader::from_fn(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()));
+        function_sdk_config_from(&env)
+    }
+
+    const LAMBDA: &[(&str, &str)] =
+        &[("AWS_REGION", "eu-west-1"), ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"), ("AWS_SECRET_ACCESS_KEY", "secret")];
+
+    #[test]
+    fn a_function_takes_region_credentials_and_endpoint_from_the_lambda_environment() {
+        let config = function_config(LAMBDA).unwrap();
+        assert_eq!(config.region().map(|r| r.as_ref()), Some("eu-west-1"));
+        assert!(config.credentials_provider().is_some());
+        assert_eq!(config.endpoint_url(), None);
+        assert_eq!(config.retry_config().map(|r| r.max_attempts()), Some(MAX_ATTEMPTS));
+        assert_eq!(config.timeout_config().and_then(|t| t.operation_timeout()), Some(OPERATION_TIMEOUT));
+
+        let emulator = [LAMBDA, &[("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")]].concat();
+        assert_eq!(function_config(&emulator).unwrap().endpoint_url(), Some("http://127.0.0.1:5000"));
+
+        let default_region = [&LAMBDA[1..], &[("AWS_DEFAULT_REGION", "us-east-2")]].concat();
+        assert_eq!(function_config(&default_region).unwrap().region().map(|r| r.as_ref()), Some("us-east-2"));
+    }
+
+    #[test]
+    fn a_function_without_its_credentials_or_region_stops_naming_the_variable() {
+        for missing in ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+            let vars: Vec<_> = LAMBDA.iter().copied().filter(|(k, _)| *k != missing).collect();
+            match function_config(&vars) {
+                Err(ConfigError::Missing(name)) => assert_eq!(name, missing),
+                other => panic!("without {missing}: {other:?}"),
+            }
+        }
     }
 
     #[test]
