@@ -225,3 +225,59 @@ async fn an_unreachable_queue_fails_the_invocation_as_transient_for_lambda_to_re
     assert!(err.is_transient(), "{err}");
     assert!(stack.object("rejected/a.xml.error.json").await.is_none(), "a transient failure is not a rejection");
 }
+
+/// The S3 checksums the SDK checks originals against, computed by patches/crc-fast. moto
+/// computes the whole-object CRC-64/NVME of a multipart upload with the AWS CRT, as S3 does;
+/// the SDK computes the CRC-32 of a plain upload. The store's read checks the body against
+/// the checksum S3 returns, so a CRC that differs from the CRT's fails it, as the object stored
+/// with a wrong CRC-64 shows.
+#[tokio::test]
+async fn originals_are_read_against_the_checksums_s3_stored_with_them() {
+    use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, ChecksumType, CompletedMultipartUpload, CompletedPart};
+    use orderflow_shared::ports::ObjectStore;
+
+    let stack = stack().await;
+    let sdk = sdk_config().await;
+    let unchecked = aws_sdk_s3::config::Builder::from(&sdk)
+        .force_path_style(true)
+        .request_checksum_calculation(aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired)
+        .build();
+    let unchecked = aws_sdk_s3::Client::from_conf(unchecked);
+    // Long enough to cross the 16-byte blocks of the tables many times, with every byte value.
+    let body: Vec<u8> = (0..200_003u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
+    let (bucket, key) = (stack.bucket(), "incoming/multipart.xml");
+    let store = S3ObjectStore::new(stack.s3.clone(), bucket);
+
+    let upload =
+        unchecked.create_multipart_upload().bucket(bucket).key(key).checksum_algorithm(ChecksumAlgorithm::Crc64Nvme);
+    let upload = upload.checksum_type(ChecksumType::FullObject).send().await.unwrap();
+    let id = upload.upload_id().unwrap();
+    let part = unchecked.upload_part().bucket(bucket).key(key).upload_id(id).part_number(1).body(body.clone().into());
+    let part = part.send().await.unwrap();
+    let parts = CompletedMultipartUpload::builder()
+        .parts(CompletedPart::builder().part_number(1).set_e_tag(part.e_tag().map(str::to_owned)).build())
+        .build();
+    unchecked
+        .complete_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .upload_id(id)
+        .multipart_upload(parts)
+        .send()
+        .await
+        .unwrap();
+    let stored =
+        stack.s3.get_object().bucket(bucket).key(key).checksum_mode(ChecksumMode::Enabled).send().await.unwrap();
+    assert!(stored.checksum_crc64_nvme().is_some(), "moto returned no CRC-64/NVME: {stored:?}");
+    assert_eq!(store.get(key).await.unwrap(), body);
+
+    let crc32 = stack.s3.put_object().bucket(bucket).key("incoming/crc32.xml").body(body.clone().into());
+    crc32.checksum_algorithm(ChecksumAlgorithm::Crc32).send().await.unwrap();
+    assert_eq!(store.get("incoming/crc32.xml").await.unwrap(), body);
+
+    let wrong = unchecked.put_object().bucket(bucket).key("incoming/wrong.xml").body(body.clone().into());
+    let wrong = wrong.checksum_algorithm(ChecksumAlgorithm::Crc64Nvme).checksum_crc64_nvme("AAAAAAAAAAA=");
+    wrong.send().await.unwrap();
+    let refused = store.get("incoming/wrong.xml").await.expect_err("a body that does not match its CRC-64 is refused");
+    assert!(refused.to_string().contains("checksum"), "{refused}");
+}

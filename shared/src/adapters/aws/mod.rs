@@ -189,7 +189,8 @@ mod tests {
 
     fn function_config(vars: &[(&str, &str)]) -> Result<SdkConfig, ConfigError> {
         let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let env = crate::config::EnvReader::from_fn(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()));
+        let env =
+            crate::config::EnvReader::from_fn(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()));
         function_sdk_config_from(&env)
     }
 

@@ -6,6 +6,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use super::classify;
 use crate::error::PortError;
 use crate::ports::ObjectStore;
+use crate::text::error_chain;
 
 /// `x-amz-copy-source` is a URL path: encode everything but the characters S3 keeps literal.
 const COPY_SOURCE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');
@@ -56,7 +57,8 @@ impl ObjectStore for S3ObjectStore {
             .body
             .collect()
             .await
-            .map_err(|e| PortError::transient("s3:GetObject", format!("reading body of {key}: {e}")))?;
+            // With its causes: "streaming error" alone hides a body that failed its checksum.
+            .map_err(|e| PortError::transient("s3:GetObject", format!("reading body of {key}: {}", error_chain(&e))))?;
         Ok(body.into_bytes().to_vec())
     }
 
