@@ -327,32 +327,34 @@ impl ShopSyncConfig {
     }
 }
 
+/// A reader of these variables alone, for tests of what reads the environment.
+#[cfg(test)]
+pub(crate) fn reader_of(pairs: &[(&str, &str)]) -> EnvReader<impl Fn(&str) -> Option<String>> {
+    let map: std::collections::HashMap<String, String> =
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    EnvReader::from_fn(move |k| map.get(k).cloned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn reader(pairs: &[(&str, &str)]) -> EnvReader<impl Fn(&str) -> Option<String>> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        EnvReader::from_fn(move |k| map.get(k).cloned())
-    }
 
     #[test]
     fn converter_config_names_the_missing_variable() {
-        let err = ConverterConfig::read(&reader(&[("ORDERS_BUCKET", "b")])).unwrap_err();
+        let err = ConverterConfig::read(&reader_of(&[("ORDERS_BUCKET", "b")])).unwrap_err();
         assert_eq!(err.to_string(), "environment variable ORDERS_QUEUE_URL is not set");
     }
 
     #[test]
     fn converter_config_rejects_a_non_numeric_limit() {
-        let env = reader(&[("ORDERS_BUCKET", "b"), ("ORDERS_QUEUE_URL", "q"), ("MAX_DOCUMENT_BYTES", "lots")]);
+        let env = reader_of(&[("ORDERS_BUCKET", "b"), ("ORDERS_QUEUE_URL", "q"), ("MAX_DOCUMENT_BYTES", "lots")]);
         let err = ConverterConfig::read(&env).unwrap_err();
         assert!(err.to_string().contains("MAX_DOCUMENT_BYTES"), "{err}");
     }
 
     #[test]
     fn converter_config_applies_defaults() {
-        let cfg = ConverterConfig::read(&reader(&[("ORDERS_BUCKET", "b"), ("ORDERS_QUEUE_URL", "q")])).unwrap();
+        let cfg = ConverterConfig::read(&reader_of(&[("ORDERS_BUCKET", "b"), ("ORDERS_QUEUE_URL", "q")])).unwrap();
         assert_eq!(cfg.incoming_prefix, "incoming/");
         assert_eq!(cfg.rejected_prefix, "rejected/");
         assert_eq!(cfg.limits, Limits::default());
@@ -371,7 +373,7 @@ mod tests {
 
     #[test]
     fn queue_reader_config_reads_the_key_reference_and_defaults_the_timeout() {
-        let cfg = QueueReaderConfig::read(&reader(&queue_reader_env(&[]))).unwrap();
+        let cfg = QueueReaderConfig::read(&reader_of(&queue_reader_env(&[]))).unwrap();
         assert_eq!(cfg.api_key_ref, crate::secrets::SecretRef::Ssm("/orderflow/prod/api-key".into()));
         assert_eq!(cfg.api_timeout, std::time::Duration::from_millis(5000));
     }
@@ -379,13 +381,13 @@ mod tests {
     #[test]
     fn queue_reader_config_refuses_a_raw_key_without_echoing_it() {
         let pairs = queue_reader_env(&[("ORDERS_API_KEY_REF", "s3cr3t-key-value")]);
-        let err = QueueReaderConfig::read(&reader(&pairs)).unwrap_err().to_string();
+        let err = QueueReaderConfig::read(&reader_of(&pairs)).unwrap_err().to_string();
         assert!(err.contains("ORDERS_API_KEY_REF") && !err.contains("s3cr3t"), "{err}");
     }
 
     #[test]
     fn queue_reader_config_refuses_a_zero_timeout() {
-        let err = QueueReaderConfig::read(&reader(&queue_reader_env(&[("API_TIMEOUT_MS", "0")]))).unwrap_err();
+        let err = QueueReaderConfig::read(&reader_of(&queue_reader_env(&[("API_TIMEOUT_MS", "0")]))).unwrap_err();
         assert!(err.to_string().contains("API_TIMEOUT_MS"), "{err}");
     }
 }

@@ -41,13 +41,13 @@ pub struct UntrustedAuthorities {
 }
 
 /// The authorities of [`EXTRA_AUTHORITIES_VAR`], read once. [`crate::startup::init`] and the
-/// command's `main` read them first, so a bad file stops the start, not a later call.
+/// command's `main` read them first, so a bad file stops the start, not a later call. Read with
+/// `var_os`: a path that is not UTF-8 still names a file, where `var` would call it unset.
 static EXTRA_AUTHORITIES: LazyLock<Result<Vec<CertificateDer<'static>>, UntrustedAuthorities>> =
-    // `var_os`: a path that is not UTF-8 still names a file; `var` would have read it as unset.
     LazyLock::new(|| match std::env::var_os(EXTRA_AUTHORITIES_VAR) {
-            Some(path) if !path.is_empty() => read_authorities(Path::new(&path)),
-            _ => Ok(Vec::new()),
-        });
+        Some(path) if !path.is_empty() => read_authorities(Path::new(&path)),
+        _ => Ok(Vec::new()),
+    });
 
 /// Reads [`EXTRA_AUTHORITIES_VAR`]'s file now, if it names one: the start-up check.
 pub fn check_extra_authorities() -> Result<(), UntrustedAuthorities> {

@@ -188,10 +188,7 @@ mod tests {
     }
 
     fn function_config(vars: &[(&str, &str)]) -> Result<SdkConfig, ConfigError> {
-        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let env =
-            crate::config::EnvReader::from_fn(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()));
-        function_sdk_config_from(&env)
+        function_sdk_config_from(&crate::config::reader_of(vars))
     }
 
     const LAMBDA: &[(&str, &str)] =
