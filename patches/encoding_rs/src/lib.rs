@@ -13,15 +13,15 @@
 //! decodes as UTF-8. No orderflow handler labels a body with one.
 
 use std::borrow::Cow;
-use std::fmt;
 
 /// One of the encodings this stand-in decodes.
+#[derive(Debug, PartialEq, Eq)]
 pub struct Encoding {
     name: &'static str,
     form: Form,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Form {
     Utf8,
     Utf16Le,
@@ -33,8 +33,8 @@ static UTF_16LE_INIT: Encoding = Encoding { name: "UTF-16LE", form: Form::Utf16L
 static UTF_16BE_INIT: Encoding = Encoding { name: "UTF-16BE", form: Form::Utf16Be };
 
 pub static UTF_8: &Encoding = &UTF_8_INIT;
-pub static UTF_16LE: &Encoding = &UTF_16LE_INIT;
-pub static UTF_16BE: &Encoding = &UTF_16BE_INIT;
+static UTF_16LE: &Encoding = &UTF_16LE_INIT;
+static UTF_16BE: &Encoding = &UTF_16BE_INIT;
 
 /// The WHATWG Encoding Standard's labels of the three encodings (encoding.spec.whatwg.org,
 /// "Encodings" table), lower case.
@@ -65,17 +65,13 @@ impl Encoding {
     }
 
     /// The encoding a byte-order mark at the start of `bytes` names, and the mark's length.
-    pub fn for_bom(bytes: &[u8]) -> Option<(&'static Encoding, usize)> {
+    fn for_bom(bytes: &[u8]) -> Option<(&'static Encoding, usize)> {
         match bytes {
             [0xEF, 0xBB, 0xBF, ..] => Some((UTF_8, 3)),
             [0xFF, 0xFE, ..] => Some((UTF_16LE, 2)),
             [0xFE, 0xFF, ..] => Some((UTF_16BE, 2)),
             _ => None,
         }
-    }
-
-    pub fn name(&'static self) -> &'static str {
-        self.name
     }
 
     /// `bytes` decoded whole: the encoding a byte-order mark names, else this one, without the
@@ -114,20 +110,6 @@ fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> (Cow<'static, str>, bool) {
         text.push(char::REPLACEMENT_CHARACTER);
     }
     (Cow::Owned(text), had_errors)
-}
-
-impl PartialEq for Encoding {
-    fn eq(&self, other: &Encoding) -> bool {
-        self.form == other.form
-    }
-}
-
-impl Eq for Encoding {}
-
-impl fmt::Debug for Encoding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Encoding {{ {} }}", self.name)
-    }
 }
 
 #[cfg(test)]
