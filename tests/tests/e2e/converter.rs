@@ -237,12 +237,11 @@ async fn originals_are_read_against_the_checksums_s3_stored_with_them() {
     use orderflow_shared::ports::ObjectStore;
 
     let stack = stack().await;
-    let sdk = sdk_config().await;
-    let unchecked = aws_sdk_s3::config::Builder::from(&sdk)
-        .force_path_style(true)
-        .request_checksum_calculation(aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired)
-        .build();
-    let unchecked = aws_sdk_s3::Client::from_conf(unchecked);
+    // The stack's client, sending a checksum only where S3 requires one.
+    let unchecked = stack.s3.config().to_builder();
+    let unchecked =
+        unchecked.request_checksum_calculation(aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired);
+    let unchecked = aws_sdk_s3::Client::from_conf(unchecked.build());
     // Long enough to cross the 16-byte blocks of the tables many times, with every byte value.
     let body: Vec<u8> = (0..200_003u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
     let (bucket, key) = (stack.bucket(), "incoming/multipart.xml");
