@@ -5,6 +5,13 @@
 
 mod json;
 
+/// The text of an order's fields: names, ids, codes, address lines, the note.
+///
+/// Held inline up to 24 bytes, as nearly every UBL value is, and on the heap beyond: converting
+/// a one-line order made 18 allocations for these values, a tenth of its time with their frees.
+/// It reads as a `str` and serialises as one; `Text::from` makes one from a `&str` or a `String`.
+pub type Text = compact_str::CompactString;
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -203,32 +210,32 @@ impl From<OrderKey> for String {
 #[serde(deny_unknown_fields)]
 pub struct Identifier {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scheme: Option<String>,
-    pub value: String,
+    pub scheme: Option<Text>,
+    pub value: Text,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Address {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub street: Option<String>,
+    pub street: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub additional_street: Option<String>,
+    pub additional_street: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
+    pub city: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub postal_code: Option<String>,
+    pub postal_code: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
+    pub region: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
+    pub country: Option<Text>,
 }
 
 /// Buyer or seller.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Party {
-    pub name: String,
+    pub name: Text,
     /// Electronic address (`cbc:EndpointID`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint_id: Option<Identifier>,
@@ -239,13 +246,13 @@ pub struct Party {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company_id: Option<Identifier>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
+    pub email: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
 }
 
 impl Party {
-    pub fn named(name: impl Into<String>) -> Self {
+    pub fn named(name: impl Into<Text>) -> Self {
         Self { name: name.into(), endpoint_id: None, ids: Vec::new(), company_id: None, email: None, address: None }
     }
 
@@ -267,14 +274,14 @@ impl Party {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderLine {
-    pub line_id: String,
+    pub line_id: Text,
     /// The seller's item id when the document has one, else the buyer's or standard id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sku: Option<String>,
-    pub name: String,
+    pub sku: Option<Text>,
+    pub name: Text,
     pub quantity: Decimal,
     /// UN/ECE Rec 20 unit code, e.g. `EA`, `KGM`, `C62`.
-    pub unit: String,
+    pub unit: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<Decimal>,
     pub line_total: Decimal,
@@ -311,16 +318,16 @@ pub enum Origin {
 #[serde(deny_unknown_fields)]
 pub struct CanonicalOrder {
     pub order_key: OrderKey,
-    pub order_number: String,
+    pub order_number: Text,
     /// ISO 8601 date, `YYYY-MM-DD`.
-    pub issue_date: String,
+    pub issue_date: Text,
     /// ISO 4217 code.
-    pub currency: String,
+    pub currency: Text,
     /// BCP 47 tag for customer communication, when the order states one (`cbc:LanguageID`-like).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub language: Option<String>,
+    pub language: Option<Text>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note: Option<Text>,
     pub origin: Origin,
     pub buyer: Party,
     pub seller: Party,
@@ -464,10 +471,8 @@ mod tests {
     /// Keys already stored must keep matching: each kind of identity, pinned.
     #[test]
     fn order_keys_are_stable() {
-        let id = |scheme: Option<&str>, value: &str| Identifier {
-            scheme: scheme.map(str::to_owned),
-            value: value.to_owned(),
-        };
+        let id =
+            |scheme: Option<&str>, value: &str| Identifier { scheme: scheme.map(Text::from), value: Text::from(value) };
         let mut seller = Party::named("Acme S.A.");
         let mut buyer = Party::named("Büyer");
         assert_eq!(OrderKey::derive(&seller, &buyer, "PO-1").as_str(), "PO-1-62bff6c8f9258c1c");

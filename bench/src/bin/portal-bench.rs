@@ -41,7 +41,7 @@ async fn seed(store: &EmbeddedOrderStore, n: usize) {
     let sample = sample();
     for i in 0..n {
         let mut order = sample.clone();
-        order.order_number = format!("BENCH-{i}");
+        order.order_number = format!("BENCH-{i}").into();
         order.order_key = OrderKey::derive(&order.seller, &order.buyer, &order.order_number);
         let days_back = (i % DAYS as usize) as i64;
         let minute = (i % 600) as i64;

@@ -8,6 +8,7 @@ use axum::extract::{Query, State as AxumState};
 use axum::response::Response;
 use orderflow_shared::lifecycle::{HistoryKind, OrderRecord, State};
 use orderflow_shared::operator;
+use orderflow_shared::order::Text;
 use orderflow_shared::ports::{Clock, OrderStore, SystemClock};
 
 use crate::classes;
@@ -31,8 +32,8 @@ pub struct Tab {
 #[derive(serde::Serialize)]
 struct Row {
     key: String,
-    number: String,
-    buyer: String,
+    number: Text,
+    buyer: Text,
     state: State,
     stage: Option<State>,
     class: &'static str,

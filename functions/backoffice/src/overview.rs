@@ -8,6 +8,7 @@ use axum::Extension;
 use axum::extract::State as AxumState;
 use axum::response::Response;
 use orderflow_shared::lifecycle::State;
+use orderflow_shared::order::Text;
 use orderflow_shared::ports::OrderStore;
 
 use crate::layout::{self, day, parse_time, render, rfc3339, waited};
@@ -21,7 +22,7 @@ pub const IN_PROCESS: [State; 4] = [State::Received, State::Registered, State::I
 #[derive(serde::Serialize)]
 struct Warning {
     key: String,
-    number: String,
+    number: Text,
     state: State,
     since: String,
     waited: String,

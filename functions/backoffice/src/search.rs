@@ -12,7 +12,7 @@ use axum::Extension;
 use axum::extract::{Query, State as AxumState};
 use axum::response::{IntoResponse, Redirect, Response};
 use orderflow_shared::lifecycle::{OrderRecord, State};
-use orderflow_shared::order::OrderKey;
+use orderflow_shared::order::{OrderKey, Text};
 use orderflow_shared::ports::{ListError, OrderStore};
 
 use crate::layout::{self, render};
@@ -54,12 +54,12 @@ impl Filter {
 #[derive(serde::Serialize)]
 struct Row {
     key: String,
-    number: String,
-    buyer: String,
+    number: Text,
+    buyer: Text,
     state: State,
     state_at: String,
     payable: String,
-    currency: String,
+    currency: Text,
 }
 
 pub async fn page<P: Ports>(

@@ -4,6 +4,7 @@
 use crate::http_answer::{error_body, retry_for_provider_status, transport_code};
 use crate::http_client::http_client;
 use crate::text::{error_chain, tidy};
+use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
@@ -195,7 +196,7 @@ struct IssueRequest<'a> {
 #[derive(Serialize)]
 struct PartyRef<'a> {
     name: &'a str,
-    id: String,
+    id: Cow<'a, str>,
 }
 
 #[derive(Serialize)]
@@ -238,8 +239,8 @@ impl<'a> PartyRef<'a> {
     /// the party's most stable identifier.
     fn of(party: &'a Party) -> Self {
         let id = match &party.company_id {
-            Some(company) => company.value.clone(),
-            None => party.identity(),
+            Some(company) => Cow::Borrowed(company.value.as_str()),
+            None => Cow::Owned(party.identity()),
         };
         Self { name: &party.name, id }
     }

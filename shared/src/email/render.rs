@@ -9,7 +9,7 @@ use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::Serialize;
 
 use super::{Locale, format_money, format_quantity};
-use crate::order::CanonicalOrder;
+use crate::order::{CanonicalOrder, Text};
 
 macro_rules! templates {
     ($($locale:literal),*) => {
@@ -51,19 +51,19 @@ pub struct Rendered {
 
 #[derive(Serialize)]
 struct Line {
-    name: String,
-    sku: Option<String>,
+    name: Text,
+    sku: Option<Text>,
     quantity: String,
-    unit: String,
+    unit: Text,
     total: String,
 }
 
 #[derive(Serialize)]
 struct Context {
-    order_number: String,
+    order_number: Text,
     date: String,
-    buyer_name: String,
-    seller_name: String,
+    buyer_name: Text,
+    seller_name: Text,
     lines: Vec<Line>,
     total: String,
 }
@@ -123,7 +123,7 @@ mod tests {
     fn sample(language: Option<&str>) -> CanonicalOrder {
         let xml = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../events/orders/small-clp.xml")).unwrap();
         let mut order = parse_order(&xml, &Limits::default()).unwrap();
-        order.language = language.map(str::to_owned);
+        order.language = language.map(Text::from);
         order
     }
 
@@ -139,7 +139,7 @@ mod tests {
         let order = sample(None);
         let r = render_order_processing(&order).unwrap();
         let total = format_money(&order.totals.payable, "CLP", Locale::EsCl);
-        assert!(r.subject.contains(&order.order_number) && r.subject.contains("pedido"), "{}", r.subject);
+        assert!(r.subject.contains(order.order_number.as_str()) && r.subject.contains("pedido"), "{}", r.subject);
         assert!(r.text.contains(&total) && r.html.contains(&total), "{total}");
         assert!(r.text.contains("en proceso"), "{}", r.text);
         assert!(!total.contains(','), "CLP has no decimals: {total}");

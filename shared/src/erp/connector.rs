@@ -185,7 +185,7 @@ fn credit_memo(spec: &RefundSpec, refund: &Refund, reference: &str) -> Value {
     body.set(&spec.order_reference_field, Value::String(order_reference.to_owned()));
     // The decimal's own digits as a JSON number: exact, never through a float.
     body.set(&spec.amount_field, Value::Number(refund.amount.to_string()));
-    body.set(&spec.currency_field, Value::String(refund.currency.clone()));
+    body.set(&spec.currency_field, Value::String(refund.currency.to_string()));
     if let (Some(field), Some(reason)) = (&spec.reason_field, &refund.reason) {
         body.set(field, Value::String(reason.clone()));
     }

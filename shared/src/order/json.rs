@@ -232,19 +232,21 @@ fn escaped(out: &mut Vec<u8>, bytes: &[u8]) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Address, CanonicalOrder, Decimal, Identifier, OrderKey, OrderLine, Origin, Party, Totals};
+    use super::super::{
+        Address, CanonicalOrder, Decimal, Identifier, OrderKey, OrderLine, Origin, Party, Text, Totals,
+    };
 
     fn serde(order: &CanonicalOrder) -> Vec<u8> {
         serde_json::to_vec(order).unwrap()
     }
 
-    fn text(tag: &str) -> String {
+    fn text(tag: &str) -> Text {
         // Every character class the escaper tells apart.
         let controls: String = (0u8..0x20).map(char::from).collect();
-        format!("{tag} \"quoted\" back\\slash {controls} \u{7f} é ñ 漢 🦀 </script>")
+        format!("{tag} \"quoted\" back\\slash {controls} \u{7f} é ñ 漢 🦀 </script>").into()
     }
 
-    fn some(tag: &str) -> Option<String> {
+    fn some(tag: &str) -> Option<Text> {
         Some(text(tag))
     }
 

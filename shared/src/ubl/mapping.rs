@@ -9,7 +9,7 @@ use std::mem;
 
 use super::error::{ConvertError, excerpt};
 use super::fields::{AddressField, Field, LineField, PartyField, Role, TotalField};
-use crate::order::{Address, CanonicalOrder, Decimal, Identifier, OrderKey, OrderLine, Origin, Party, Totals};
+use crate::order::{Address, CanonicalOrder, Decimal, Identifier, OrderKey, OrderLine, Origin, Party, Text, Totals};
 
 const LINE_ID: &str = "cac:OrderLine/cac:LineItem/cbc:ID";
 const QUANTITY: &str = "cac:OrderLine/cac:LineItem/cbc:Quantity";
@@ -21,13 +21,13 @@ const TAX_AMOUNT: &str = "cac:TaxTotal/cbc:TaxAmount";
 
 #[derive(Debug, Default)]
 pub(super) struct OrderBuilder {
-    order_number: Option<String>,
-    issue_date: Option<String>,
-    currency: Option<String>,
+    order_number: Option<Text>,
+    issue_date: Option<Text>,
+    currency: Option<Text>,
     /// `currencyID` of the payable amount: the currency when `cbc:DocumentCurrencyCode` is absent.
-    payable_currency: Option<String>,
-    note: Option<String>,
-    language: Option<String>,
+    payable_currency: Option<Text>,
+    note: Option<Text>,
+    language: Option<Text>,
     buyer: PartyDraft,
     seller: PartyDraft,
     deliveries: usize,
@@ -40,26 +40,26 @@ pub(super) struct OrderBuilder {
 
 #[derive(Debug, Default)]
 struct PartyDraft {
-    name: Option<String>,
-    registration_name: Option<String>,
+    name: Option<Text>,
+    registration_name: Option<Text>,
     endpoint_id: Option<Identifier>,
     ids: Vec<Identifier>,
     company_id: Option<Identifier>,
-    email: Option<String>,
+    email: Option<Text>,
     address: Option<Address>,
 }
 
 #[derive(Debug, Default)]
 struct LineDraft {
-    id: Option<String>,
+    id: Option<Text>,
     quantity: Option<Decimal>,
-    unit: Option<String>,
+    unit: Option<Text>,
     line_total: Option<Decimal>,
     price: Option<Decimal>,
-    name: Option<String>,
-    sellers_item_id: Option<String>,
-    buyers_item_id: Option<String>,
-    standard_item_id: Option<String>,
+    name: Option<Text>,
+    sellers_item_id: Option<Text>,
+    buyers_item_id: Option<Text>,
+    standard_item_id: Option<Text>,
 }
 
 #[derive(Debug, Default)]
@@ -89,7 +89,7 @@ impl OrderBuilder {
     }
 
     /// Takes the trimmed text of a field, with the field's attribute when it has one.
-    pub(super) fn set(&mut self, field: Field, text: &str, attribute: Option<String>) -> Result<(), ConvertError> {
+    pub(super) fn set(&mut self, field: Field, text: &str, attribute: Option<Text>) -> Result<(), ConvertError> {
         if text.is_empty() {
             return Ok(());
         }
@@ -185,8 +185,8 @@ impl OrderBuilder {
 }
 
 impl PartyDraft {
-    fn set(&mut self, field: PartyField, text: &str, scheme: Option<String>) {
-        let id = || Identifier { scheme, value: text.to_owned() };
+    fn set(&mut self, field: PartyField, text: &str, scheme: Option<Text>) {
+        let id = || Identifier { scheme, value: Text::from(text) };
         match field {
             PartyField::EndpointId => _ = self.endpoint_id.get_or_insert_with(id),
             PartyField::Id => self.ids.push(id()),
@@ -215,7 +215,7 @@ impl PartyDraft {
 }
 
 impl LineDraft {
-    fn set(&mut self, field: LineField, text: &str, unit: Option<String>, number: usize) -> Result<(), ConvertError> {
+    fn set(&mut self, field: LineField, text: &str, unit: Option<Text>, number: usize) -> Result<(), ConvertError> {
         let line = Some(number);
         match field {
             LineField::Id => keep_first(&mut self.id, text),
@@ -244,8 +244,8 @@ impl TotalsDraft {
         &mut self,
         field: TotalField,
         text: &str,
-        currency: Option<String>,
-        payable_currency: &mut Option<String>,
+        currency: Option<Text>,
+        payable_currency: &mut Option<Text>,
     ) -> Result<(), ConvertError> {
         let path = total_path(field);
         let slot = match field {
@@ -299,9 +299,9 @@ fn set_address(address: &mut Address, field: AddressField, text: &str) {
     keep_first(slot, text);
 }
 
-fn keep_first(slot: &mut Option<String>, text: &str) {
+fn keep_first(slot: &mut Option<Text>, text: &str) {
     if slot.is_none() {
-        *slot = Some(text.to_owned());
+        *slot = Some(Text::from(text));
     }
 }
 

@@ -13,6 +13,7 @@ use super::fields::{Field, Node, classify};
 use super::mapping::OrderBuilder;
 use super::names::{ORDER_NS, Tag};
 use super::namespaces::Namespaces;
+use crate::order::Text;
 use crate::text::trim;
 
 /// Feeds the order fields of `xml` to `builder`, refusing the document at the first problem.
@@ -71,7 +72,7 @@ struct Walker<'i, 'b> {
 struct Capture {
     field: Field,
     depth: usize,
-    attribute: Option<String>,
+    attribute: Option<Text>,
 }
 
 impl Walker<'_, '_> {
@@ -253,7 +254,7 @@ impl Walker<'_, '_> {
     /// The value of an unprefixed attribute (attributes without a prefix have no namespace).
     /// The first occurrence counts: duplicates go unchecked here as on every other element,
     /// whose attributes are never read, and the check cost an allocation per order line.
-    fn attribute(&self, e: &BytesStart, name: &str, start: u64) -> Result<Option<String>, ConvertError> {
+    fn attribute(&self, e: &BytesStart, name: &str, start: u64) -> Result<Option<Text>, ConvertError> {
         for attribute in e.attributes().with_checks(false) {
             let attribute = attribute.map_err(|err| self.not_xml(err.to_string(), start))?;
             if attribute.key.as_ref() == name {
@@ -261,7 +262,7 @@ impl Walker<'_, '_> {
                     .normalized_value(XmlVersion::Implicit1_0)
                     .map_err(|err| self.not_xml(err.to_string(), start))?;
                 let value = trim(&value);
-                return Ok((!value.is_empty()).then(|| value.to_owned()));
+                return Ok((!value.is_empty()).then(|| Text::from(value)));
             }
         }
         Ok(None)

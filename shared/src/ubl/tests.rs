@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::{ConvertError, Limits, parse_order};
-use crate::order::{Address, CanonicalOrder, Decimal, Identifier, OrderKey, OrderLine, Origin, Party, Totals};
+use crate::order::{Address, CanonicalOrder, Decimal, Identifier, OrderKey, OrderLine, Origin, Party, Text, Totals};
 
 fn samples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/orders")
@@ -21,11 +21,11 @@ fn dec(text: &str) -> Decimal {
 }
 
 fn id(scheme: &str, value: &str) -> Identifier {
-    Identifier { scheme: Some(scheme.to_owned()), value: value.to_owned() }
+    Identifier { scheme: Some(scheme.into()), value: value.into() }
 }
 
-fn s(text: &str) -> Option<String> {
-    Some(text.to_owned())
+fn s(text: &str) -> Option<Text> {
+    Some(text.into())
 }
 
 fn line(
@@ -37,11 +37,11 @@ fn line(
     line_total: &str,
 ) -> OrderLine {
     OrderLine {
-        line_id: line_id.to_owned(),
-        sku: sku.map(str::to_owned),
-        name: name.to_owned(),
+        line_id: line_id.into(),
+        sku: sku.map(Text::from),
+        name: name.into(),
         quantity: dec(quantity),
-        unit: unit.to_owned(),
+        unit: unit.into(),
         price: price.map(dec),
         line_total: dec(line_total),
     }
@@ -55,7 +55,7 @@ fn line_sum(order: &CanonicalOrder) -> rust_decimal::Decimal {
 fn small_clp_maps_every_field() {
     let order = parse_sample("small-clp.xml");
     let buyer = Party {
-        name: "Panadería Ñuñoa SpA".to_owned(),
+        name: "Panadería Ñuñoa SpA".into(),
         endpoint_id: Some(id("0088", "7801234000013")),
         ids: vec![id("0088", "7801234000013")],
         company_id: Some(id("CL:RUT", "76.123.456-7")),
@@ -70,7 +70,7 @@ fn small_clp_maps_every_field() {
         }),
     };
     let seller = Party {
-        name: "Distribuidora Los Andes Ltda.".to_owned(),
+        name: "Distribuidora Los Andes Ltda.".into(),
         endpoint_id: Some(id("0088", "7809876000018")),
         ids: vec![],
         company_id: Some(id("CL:RUT", "77.654.321-K")),
@@ -84,9 +84,9 @@ fn small_clp_maps_every_field() {
     };
     let expected = CanonicalOrder {
         order_key: OrderKey::derive(&seller, &buyer, "OC-2026-00417"),
-        order_number: "OC-2026-00417".to_owned(),
-        issue_date: "2026-03-02".to_owned(),
-        currency: "CLP".to_owned(),
+        order_number: "OC-2026-00417".into(),
+        issue_date: "2026-03-02".into(),
+        currency: "CLP".into(),
         language: None,
         note: s("Entregar en horario de mañana & llamar antes de llegar"),
         origin: Origin::UblXml,
@@ -134,7 +134,7 @@ fn medium_eur_with_unusual_prefixes() {
     assert_eq!(order.seller.name, "Papier & Co. KG");
     assert_eq!(
         order.seller.ids,
-        vec![id("0088", "4012345000009"), Identifier { scheme: None, value: "LIEF-0815".to_owned() },]
+        vec![id("0088", "4012345000009"), Identifier { scheme: None, value: "LIEF-0815".into() },]
     );
     assert_eq!(order.seller.email.as_deref(), Some("auftrag@papier-co.example"));
     // Only the first cac:Delivery counts; it has a DeliveryAddress and no DeliveryLocation.
@@ -261,7 +261,7 @@ fn malformed_samples_fail_with_their_code() {
     let mut files: Vec<String> =
         fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     files.sort();
-    let mut listed: Vec<String> = expected.iter().map(|(f, _)| (*f).to_owned()).collect();
+    let mut listed: Vec<String> = expected.iter().map(|(f, _)| (*f).into()).collect();
     listed.sort();
     assert_eq!(files, listed, "files in {} and expectations differ", dir.display());
 
@@ -282,7 +282,7 @@ fn malformed_samples_name_what_is_wrong() {
     };
     assert_eq!(
         err("wrong-root-invoice.xml"),
-        ConvertError::WrongRoot { found: "{urn:oasis:names:specification:ubl:schema:xsd:Invoice-2}Invoice".to_owned() }
+        ConvertError::WrongRoot { found: "{urn:oasis:names:specification:ubl:schema:xsd:Invoice-2}Invoice".into() }
     );
     assert_eq!(
         err("missing-payable.xml"),
@@ -292,12 +292,12 @@ fn malformed_samples_name_what_is_wrong() {
         err("non-numeric-amount.xml").to_string(),
         r#"cac:OrderLine/cac:LineItem/cbc:LineExtensionAmount in order line 2: "14.900,00" is not a decimal number"#
     );
-    assert_eq!(err("negative-quantity.xml"), ConvertError::NonPositiveQuantity { line: 2, value: "-10".to_owned() });
+    assert_eq!(err("negative-quantity.xml"), ConvertError::NonPositiveQuantity { line: 2, value: "-10".into() });
     assert_eq!(
         err("totals-mismatch.xml"),
-        ConvertError::TotalsMismatch { declared: "66850".to_owned(), line_sum: "66860".to_owned() }
+        ConvertError::TotalsMismatch { declared: "66850".into(), line_sum: "66860".into() }
     );
-    assert_eq!(err("utf16.xml"), ConvertError::UnsupportedEncoding { encoding: "UTF-16LE".to_owned() });
+    assert_eq!(err("utf16.xml"), ConvertError::UnsupportedEncoding { encoding: "UTF-16LE".into() });
     assert!(matches!(err("dtd-billion-laughs.xml"), ConvertError::DtdForbidden { position: 39 }));
     assert!(matches!(err("too-deep.xml"), ConvertError::TooDeep { limit: 64, .. }));
 }
@@ -486,7 +486,7 @@ fn field_rules() {
     }
     let shuffled = with("<cbc:ID>1</cbc:ID><cbc:Quantity", "<cbc:ID>10</cbc:ID><cbc:Quantity")
         .replace("</cac:OrderLine>", &format!("</cac:OrderLine>{}{}", other_line("9"), other_line("A")));
-    let ids: Vec<String> = parse(&shuffled).unwrap().lines.into_iter().map(|l| l.line_id).collect();
+    let ids: Vec<Text> = parse(&shuffled).unwrap().lines.into_iter().map(|l| l.line_id).collect();
     assert_eq!(ids, ["10", "9", "A"]);
     // 10.5 and 10.50 are the same amount.
     assert!(

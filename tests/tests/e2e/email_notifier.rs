@@ -47,7 +47,7 @@ async fn setup() -> Setup {
 fn order(email: &str) -> CanonicalOrder {
     let xml = std::fs::read(repo_path("events/orders/small-clp.xml")).unwrap();
     let mut order = parse_order(&xml, &Limits::default()).unwrap();
-    order.buyer.email = Some(email.to_owned());
+    order.buyer.email = Some(email.into());
     order
 }
 

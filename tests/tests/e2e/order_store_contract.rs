@@ -67,7 +67,7 @@ fn parse_sample(name: &str) -> CanonicalOrder {
 fn order(n: u32) -> CanonicalOrder {
     static SMALL: OnceLock<CanonicalOrder> = OnceLock::new();
     let mut order = SMALL.get_or_init(|| parse_sample("small-clp.xml")).clone();
-    order.order_number = format!("{}-{n}", order.order_number);
+    order.order_number = format!("{}-{n}", order.order_number).into();
     order.order_key = OrderKey::derive(&order.seller, &order.buyer, &order.order_number);
     order
 }
@@ -279,7 +279,7 @@ fn large_order() -> CanonicalOrder {
     let sample_lines = order.lines.clone();
     for copy in 1..=2 {
         order.lines.extend(sample_lines.iter().cloned().map(|mut line| {
-            line.line_id = format!("{}-{copy}", line.line_id);
+            line.line_id = format!("{}-{copy}", line.line_id).into();
             line
         }));
     }

@@ -262,7 +262,7 @@ async fn a_body_that_is_not_an_order_command_is_parked_at_once() {
 /// An order whose command outgrows SQS and travels by claim check.
 fn large_order() -> CanonicalOrder {
     let mut big = order(&unique("BIG"));
-    big.note = Some("x".repeat(claim_check::INLINE_LIMIT));
+    big.note = Some("x".repeat(claim_check::INLINE_LIMIT).into());
     big
 }
 

@@ -64,7 +64,7 @@ async fn setup() -> Setup {
 fn order(number: &str) -> CanonicalOrder {
     let xml = std::fs::read(repo_path("events/orders/small-clp.xml")).unwrap();
     let mut order = parse_order(&xml, &Limits::default()).unwrap();
-    order.order_number = number.to_owned();
+    order.order_number = number.into();
     order.order_key = OrderKey::derive(&order.seller, &order.buyer, number);
     order
 }

@@ -97,7 +97,7 @@ fn tracking() -> Tracking {
 /// shop order is its own) and walks it to each of `states` in turn, as the router does.
 async fn stored_at(deps: &Deps, source: &str, states: &[State]) -> OrderRecord {
     let mut order = order();
-    order.order_number = format!("{}-{}", order.order_number, source.rsplit('/').next().unwrap_or_default());
+    order.order_number = format!("{}-{}", order.order_number, source.rsplit('/').next().unwrap_or_default()).into();
     order.order_key = OrderKey::derive(&order.seller, &order.buyer, &order.order_number);
     let mut record = OrderRecord::register(order, source, "test", NOW);
     deps.store.put(&record, None).await.unwrap();

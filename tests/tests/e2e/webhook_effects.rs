@@ -14,6 +14,7 @@ use orderflow_shared::apps::Runtime;
 use orderflow_shared::batch::Budget;
 use orderflow_shared::command::OrderCommand;
 use orderflow_shared::lifecycle::Stage;
+use orderflow_shared::order::Text;
 use orderflow_shared::ports::{FifoQueue, ReceivedMessage};
 use serde_json::{Value, json};
 use webhook_bridge::worker;
@@ -212,7 +213,7 @@ async fn woocommerce_orders_sharing_a_delivery_id_are_each_taken_and_a_redeliver
     let redelivered = post(&receiver, "woocommerce", "order.created", first.as_bytes(), "0f9e8d7c6b5a").await;
     assert_eq!(redelivered, (200, json!({"status": "duplicate"})));
 
-    let numbers: Vec<String> = everything(&orders)
+    let numbers: Vec<Text> = everything(&orders)
         .await
         .iter()
         .map(|m| match serde_json::from_str(&m.body).unwrap() {

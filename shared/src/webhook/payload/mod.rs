@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::EventType;
 use super::source::{Scheme, SourceConfig};
-use crate::order::{Address, CanonicalOrder, Decimal, Identifier, OrderKey, Party};
+use crate::order::{Address, CanonicalOrder, Decimal, Identifier, OrderKey, Party, Text};
 
 /// What a verified webhook asks of the system.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +57,7 @@ pub struct Refund {
     /// topic for a sender that gives none.
     pub refund_id: String,
     pub amount: Decimal,
-    pub currency: String,
+    pub currency: Text,
     pub reason: Option<String>,
 }
 
@@ -184,9 +184,9 @@ fn excerpt(value: &str) -> String {
     }
 }
 
-fn currency(field: &str, value: &str) -> Result<String, PayloadError> {
+fn currency(field: &str, value: &str) -> Result<Text, PayloadError> {
     if value.len() == 3 && value.bytes().all(|b| b.is_ascii_uppercase()) {
-        Ok(value.to_owned())
+        Ok(Text::from(value))
     } else {
         Err(PayloadError::BadCurrency { field: field.to_owned(), value: value.to_owned() })
     }
@@ -194,11 +194,11 @@ fn currency(field: &str, value: &str) -> Result<String, PayloadError> {
 
 /// The calendar date the platform states, whatever time and offset follow it: Shopify sends
 /// `2026-03-14T09:26:41-04:00`, WooCommerce the shop's local `2026-03-14T10:15:02`.
-fn issue_date(field: &str, value: &str) -> Result<String, PayloadError> {
+fn issue_date(field: &str, value: &str) -> Result<Text, PayloadError> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     let (date, rest) = value.split_at_checked(10).unwrap_or((value, ""));
     if time::Date::parse(date, format).is_ok() && (rest.is_empty() || rest.starts_with('T')) {
-        Ok(date.to_owned())
+        Ok(Text::from(date))
     } else {
         Err(PayloadError::BadDate { field: field.to_owned(), value: value.to_owned() })
     }
@@ -222,10 +222,10 @@ fn times(field: &str, price: &Decimal, quantity: &Decimal) -> Result<Decimal, Pa
 
 /// A customer as buyer. E-mail is the identity when there is one (lower-cased, so case
 /// changes at the platform do not change the order key); else the platform's customer id.
-fn customer(name: String, email: Option<&str>, customer_id: Option<Identifier>) -> Party {
+fn customer(name: impl Into<Text>, email: Option<&str>, customer_id: Option<Identifier>) -> Party {
     let mut buyer = Party::named(name);
-    buyer.email = email.map(str::to_owned);
-    buyer.endpoint_id = email.map(|e| Identifier { scheme: Some("EM".into()), value: e.to_lowercase() });
+    buyer.email = email.map(Text::from);
+    buyer.endpoint_id = email.map(|e| Identifier { scheme: Some("EM".into()), value: Text::from(e.to_lowercase()) });
     buyer.ids = customer_id.into_iter().collect();
     buyer
 }
@@ -235,7 +235,7 @@ fn customer(name: String, email: Option<&str>, customer_id: Option<Identifier>) 
 /// additional street, city, postal code, region, country); `None` when every field is empty, as
 /// platforms send empty strings rather than no address.
 fn address(node: &json::Node, keys: [&str; 6]) -> Result<Option<Address>, PayloadError> {
-    let text = |key: &str| Ok::<_, PayloadError>(node.get(key)?.opt_text()?.map(str::to_owned));
+    let text = |key: &str| Ok::<_, PayloadError>(node.get(key)?.opt_text()?.map(Text::from));
     let address = Address {
         street: text(keys[0])?,
         additional_street: text(keys[1])?,

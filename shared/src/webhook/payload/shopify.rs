@@ -5,7 +5,7 @@ use super::{
     PIECE, PayloadError, Refund, WebhookOrder, address, currency, customer, issue_date, positive_quantity, times,
     validated,
 };
-use crate::order::{CanonicalOrder, Decimal, Identifier, OrderKey, OrderLine, Origin, Party, Totals};
+use crate::order::{CanonicalOrder, Decimal, Identifier, OrderKey, OrderLine, Origin, Party, Text, Totals};
 
 const SHOPIFY_ADDRESS: [&str; 6] = ["address1", "address2", "city", "zip", "province_code", "country_code"];
 
@@ -13,7 +13,7 @@ pub(super) fn order(seller: &Party, root: &Node) -> Result<WebhookOrder, Payload
     let created_at = root.get("created_at")?;
     let currency_field = root.get("currency")?;
     // `name` ("#1001") is the number the shop and the customer see.
-    let order_number = root.get("name")?.text()?.to_owned();
+    let order_number = Text::from(root.get("name")?.text()?);
     let seller = seller.clone();
     let buyer = buyer(root)?;
     let order = CanonicalOrder {
@@ -21,8 +21,8 @@ pub(super) fn order(seller: &Party, root: &Node) -> Result<WebhookOrder, Payload
         order_number,
         issue_date: issue_date(created_at.path(), created_at.text()?)?,
         currency: currency(currency_field.path(), currency_field.text()?)?,
-        language: root.get("customer_locale")?.opt_text()?.map(str::to_owned),
-        note: root.get("note")?.opt_text()?.map(str::to_owned),
+        language: root.get("customer_locale")?.opt_text()?.map(Text::from),
+        note: root.get("note")?.opt_text()?.map(Text::from),
         origin: Origin::Webhook,
         buyer,
         seller,
@@ -48,7 +48,7 @@ pub(super) fn order(seller: &Party, root: &Node) -> Result<WebhookOrder, Payload
 /// neither the order number nor the customer, so the order key is left to a lookup.
 pub(super) fn refund(root: &Node) -> Result<Refund, PayloadError> {
     let transactions = root.get("transactions")?;
-    let mut refunded: Option<(Decimal, String)> = None;
+    let mut refunded: Option<(Decimal, Text)> = None;
     for t in transactions.items()? {
         let kind = t.get("kind")?.opt_text()?;
         let status = t.get("status")?.opt_text()?;
@@ -107,7 +107,7 @@ fn buyer(root: &Node) -> Result<Party, PayloadError> {
     let customer_id = customer_field
         .get("id")?
         .opt_text()?
-        .map(|id| Identifier { scheme: Some("shopify:customer".into()), value: id.to_owned() });
+        .map(|id| Identifier { scheme: Some("shopify:customer".into()), value: Text::from(id) });
     let mut buyer = customer(name, email, customer_id);
     buyer.address = address(&billing, SHOPIFY_ADDRESS)?;
     Ok(buyer)
@@ -133,12 +133,12 @@ fn lines(root: &Node) -> Result<Vec<OrderLine>, PayloadError> {
             let price_field = item.get("price")?;
             let price = price_field.decimal()?;
             Ok(OrderLine {
-                line_id: item.get("id")?.text()?.to_owned(),
-                sku: item.get("sku")?.opt_text()?.map(str::to_owned),
-                name: item.get("title")?.text()?.to_owned(),
+                line_id: Text::from(item.get("id")?.text()?),
+                sku: item.get("sku")?.opt_text()?.map(Text::from),
+                name: Text::from(item.get("title")?.text()?),
                 line_total: times(price_field.path(), &price, &quantity)?,
                 quantity,
-                unit: PIECE.to_owned(),
+                unit: Text::from(PIECE),
                 price: Some(price),
             })
         })

@@ -26,7 +26,7 @@ use serde::Deserialize;
 use super::{
     PayloadError, Refund, WebhookEvent, WebhookOrder, currency, customer, issue_date, positive_quantity, validated,
 };
-use crate::order::{Address, CanonicalOrder, Decimal, OrderKey, OrderLine, Origin, Party, Totals};
+use crate::order::{Address, CanonicalOrder, Decimal, OrderKey, OrderLine, Origin, Party, Text, Totals};
 use crate::webhook::{EventType, SourceConfig};
 
 #[derive(Deserialize)]
@@ -42,13 +42,13 @@ enum Envelope {
 #[serde(deny_unknown_fields)]
 struct OrderData {
     order_id: String,
-    order_number: String,
+    order_number: Text,
     issue_date: String,
     currency: String,
     #[serde(default)]
-    language: Option<String>,
+    language: Option<Text>,
     #[serde(default)]
-    note: Option<String>,
+    note: Option<Text>,
     buyer: Party,
     #[serde(default)]
     delivery: Option<Address>,
@@ -141,7 +141,7 @@ fn body_digest(topic: &str, body: &[u8]) -> String {
 }
 
 /// Our own format states a date, not a timestamp.
-fn exact_date(value: &str) -> Result<String, PayloadError> {
+fn exact_date(value: &str) -> Result<Text, PayloadError> {
     match issue_date("data.issue_date", value)? {
         date if date == value => Ok(date),
         _ => Err(PayloadError::BadDate { field: "data.issue_date".into(), value: value.to_owned() }),

@@ -4,7 +4,7 @@ use super::json::Node;
 use super::{
     PIECE, PayloadError, Refund, WebhookOrder, address, currency, customer, issue_date, positive_quantity, validated,
 };
-use crate::order::{CanonicalOrder, Decimal, Identifier, OrderKey, OrderLine, Origin, Party, Totals};
+use crate::order::{CanonicalOrder, Decimal, Identifier, OrderKey, OrderLine, Origin, Party, Text, Totals};
 use crate::webhook::SourceConfig;
 
 const WOOCOMMERCE_ADDRESS: [&str; 6] = ["address_1", "address_2", "city", "postcode", "state", "country"];
@@ -12,7 +12,7 @@ const WOOCOMMERCE_ADDRESS: [&str; 6] = ["address_1", "address_2", "city", "postc
 pub(super) fn order(seller: &Party, root: &Node) -> Result<WebhookOrder, PayloadError> {
     let date_created = root.get("date_created")?;
     let currency_field = root.get("currency")?;
-    let order_number = root.get("number")?.text()?.to_owned();
+    let order_number = Text::from(root.get("number")?.text()?);
     let seller = seller.clone();
     let buyer = buyer(root)?;
     let order = CanonicalOrder {
@@ -22,7 +22,7 @@ pub(super) fn order(seller: &Party, root: &Node) -> Result<WebhookOrder, Payload
         issue_date: issue_date(date_created.path(), date_created.text()?)?,
         currency: currency(currency_field.path(), currency_field.text()?)?,
         language: None,
-        note: root.get("customer_note")?.opt_text()?.map(str::to_owned),
+        note: root.get("customer_note")?.opt_text()?.map(Text::from),
         origin: Origin::Webhook,
         buyer,
         seller,
@@ -89,7 +89,7 @@ fn buyer(root: &Node) -> Result<Party, PayloadError> {
         .get("customer_id")?
         .opt_text()?
         .filter(|id| *id != "0")
-        .map(|id| Identifier { scheme: Some("woocommerce:customer".into()), value: id.to_owned() });
+        .map(|id| Identifier { scheme: Some("woocommerce:customer".into()), value: Text::from(id) });
     let mut buyer = customer(name, email, customer_id);
     buyer.address = address(&billing, WOOCOMMERCE_ADDRESS)?;
     Ok(buyer)
@@ -106,11 +106,11 @@ fn lines(root: &Node) -> Result<Vec<OrderLine>, PayloadError> {
         .map(|item| {
             let quantity = item.get("quantity")?;
             Ok(OrderLine {
-                line_id: item.get("id")?.text()?.to_owned(),
-                sku: item.get("sku")?.opt_text()?.map(str::to_owned),
-                name: item.get("name")?.text()?.to_owned(),
+                line_id: Text::from(item.get("id")?.text()?),
+                sku: item.get("sku")?.opt_text()?.map(Text::from),
+                name: Text::from(item.get("name")?.text()?),
                 quantity: positive_quantity(quantity.path(), quantity.decimal()?)?,
-                unit: PIECE.to_owned(),
+                unit: Text::from(PIECE),
                 // A JSON number, kept as the text WooCommerce wrote (see json.rs).
                 price: item.get("price")?.opt_decimal()?,
                 // After line discounts, before tax.

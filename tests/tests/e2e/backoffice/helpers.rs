@@ -109,7 +109,7 @@ pub fn order(number: &str) -> CanonicalOrder {
             parse_order(&xml, &Limits::default()).unwrap()
         })
         .clone();
-    order.order_number = number.to_owned();
+    order.order_number = number.into();
     order.order_key = OrderKey::derive(&order.seller, &order.buyer, &order.order_number);
     order
 }
