@@ -17,7 +17,6 @@ use std::borrow::Cow;
 /// One of the encodings this stand-in decodes.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Encoding {
-    name: &'static str,
     form: Form,
 }
 
@@ -28,9 +27,9 @@ enum Form {
     Utf16Be,
 }
 
-static UTF_8_INIT: Encoding = Encoding { name: "UTF-8", form: Form::Utf8 };
-static UTF_16LE_INIT: Encoding = Encoding { name: "UTF-16LE", form: Form::Utf16Le };
-static UTF_16BE_INIT: Encoding = Encoding { name: "UTF-16BE", form: Form::Utf16Be };
+static UTF_8_INIT: Encoding = Encoding { form: Form::Utf8 };
+static UTF_16LE_INIT: Encoding = Encoding { form: Form::Utf16Le };
+static UTF_16BE_INIT: Encoding = Encoding { form: Form::Utf16Be };
 
 pub static UTF_8: &Encoding = &UTF_8_INIT;
 static UTF_16LE: &Encoding = &UTF_16LE_INIT;
