@@ -261,7 +261,7 @@ fn malformed_samples_fail_with_their_code() {
     let mut files: Vec<String> =
         fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     files.sort();
-    let mut listed: Vec<String> = expected.iter().map(|(f, _)| (*f).into()).collect();
+    let mut listed: Vec<String> = expected.iter().map(|(f, _)| (*f).to_owned()).collect();
     listed.sort();
     assert_eq!(files, listed, "files in {} and expectations differ", dir.display());
 
@@ -282,7 +282,7 @@ fn malformed_samples_name_what_is_wrong() {
     };
     assert_eq!(
         err("wrong-root-invoice.xml"),
-        ConvertError::WrongRoot { found: "{urn:oasis:names:specification:ubl:schema:xsd:Invoice-2}Invoice".into() }
+        ConvertError::WrongRoot { found: "{urn:oasis:names:specification:ubl:schema:xsd:Invoice-2}Invoice".to_owned() }
     );
     assert_eq!(
         err("missing-payable.xml"),
@@ -292,12 +292,12 @@ fn malformed_samples_name_what_is_wrong() {
         err("non-numeric-amount.xml").to_string(),
         r#"cac:OrderLine/cac:LineItem/cbc:LineExtensionAmount in order line 2: "14.900,00" is not a decimal number"#
     );
-    assert_eq!(err("negative-quantity.xml"), ConvertError::NonPositiveQuantity { line: 2, value: "-10".into() });
+    assert_eq!(err("negative-quantity.xml"), ConvertError::NonPositiveQuantity { line: 2, value: "-10".to_owned() });
     assert_eq!(
         err("totals-mismatch.xml"),
-        ConvertError::TotalsMismatch { declared: "66850".into(), line_sum: "66860".into() }
+        ConvertError::TotalsMismatch { declared: "66850".to_owned(), line_sum: "66860".to_owned() }
     );
-    assert_eq!(err("utf16.xml"), ConvertError::UnsupportedEncoding { encoding: "UTF-16LE".into() });
+    assert_eq!(err("utf16.xml"), ConvertError::UnsupportedEncoding { encoding: "UTF-16LE".to_owned() });
     assert!(matches!(err("dtd-billion-laughs.xml"), ConvertError::DtdForbidden { position: 39 }));
     assert!(matches!(err("too-deep.xml"), ConvertError::TooDeep { limit: 64, .. }));
 }
