@@ -13,7 +13,7 @@ use email_notifier::FUNCTION as NOTIFIER;
 use orderflow_e2e::chaos::aws::{AwsChaosProxy, AwsFault, AwsFaults, Service};
 use orderflow_e2e::chaos::{Fault, Faults};
 use orderflow_e2e::dynamo::create_orders_table;
-use orderflow_e2e::{create_bucket, create_fifo, drain, moto_endpoint, sdk_config, unique};
+use orderflow_e2e::{TempDir, create_bucket, create_fifo, drain, moto_endpoint, sdk_config, unique};
 use orderflow_shared::adapters::aws::{
     self, DynamoOrderStore, S3ObjectStore, SesMailer, SqsFifoQueue, dynamodb_client,
 };
@@ -36,12 +36,6 @@ const AWS_FAULTS: AwsFaults = AwsFaults { share: 0.2, seed: 0xA3_2026, kinds: &A
 /// The whole run, debug build included; exceeding it fails the test.
 const RUN_LIMIT: Duration = Duration::from_secs(600);
 
-pub fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(unique(name));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 pub fn embedded_queues(clock: &ManualClock) -> Queues<Arc<EmbeddedFifoQueue>> {
     let queue = |name: &str| Arc::new(EmbeddedFifoQueue::new(name).with_clock(clock.clone()));
     let (pending, erp_dlq) = (queue("orders-pending.fifo"), queue("erp-dlq.fifo"));
@@ -61,11 +55,13 @@ pub async fn embedded_stack<Q>(queues: Queues<Q>, clock: ManualClock, faults: Fa
 where
     Q: FifoQueue + Inspect + Clone + 'static,
 {
+    let dir = TempDir::new("reliability");
     let resources = Resources {
         store: Reach::same(Arc::new(EmbeddedOrderStore::new())),
         queues,
-        bucket: Reach::same(DirObjectStore::new(temp_dir("reliability"))),
+        bucket: Reach::same(DirObjectStore::new(dir.to_path_buf())),
         mail: Mail::Outbox(Outbox::default()),
+        dir: Some(dir),
     };
     Stack::new(resources, Time::Manual(clock), faults, plan).await
 }
@@ -204,6 +200,18 @@ async fn a_thousand_documents_and_two_hundred_webhooks_under_30_percent_faults_a
     }
 }
 
+/// The crash tests build hundreds of stacks: each takes its bucket's directory with it.
+#[tokio::test]
+async fn an_embedded_stack_removes_its_directory_when_dropped() {
+    let clock = ManualClock::new(1_772_409_600_000);
+    let stack = embedded_stack(embedded_queues(&clock), clock, FAULTS, CrashPlan::default()).await;
+    stack.upload("dropped.xml", b"<Order/>".to_vec()).await;
+    let dir = stack.dir().expect("an embedded stack keeps its files in a directory").to_path_buf();
+    assert!(dir.join("incoming/dropped.xml").is_file(), "the upload is in {}", dir.display());
+    drop(stack);
+    assert!(!dir.exists(), "{} is left behind", dir.display());
+}
+
 /// An SQS queue in moto. The functions send through `sender`, whose client may go through the
 /// AWS chaos proxy; the test's event sources (Lambda's event source mapping: receive, delete)
 /// and its accounting use `queue` and `client`, straight to moto, as they are not the code under
@@ -307,6 +315,7 @@ async fn the_same_faults_through_moto_with_a_fifth_of_the_aws_calls_failing_leav
             test: S3ObjectStore::new(aws::s3_client(&test), &bucket),
         },
         mail: Mail::Ses { mailer: SesMailer::new(aws::sesv2_client(&functions), "orderflow-reliability"), sender },
+        dir: None,
     };
     let stack = Stack::new(resources, Time::Real(visibility), FAULTS, CrashPlan::default()).await;
     // 60 documents: enough S3 and SES calls that each sees every kind of fault.

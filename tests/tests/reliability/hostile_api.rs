@@ -282,7 +282,7 @@ async fn a_source_header_with_control_characters_is_refused() {
 /// parked with that answer. The valid one is registered.
 #[tokio::test]
 async fn every_hostile_order_body_is_refused_by_the_queue_route_or_parked_after_it() {
-    let dir = std::env::temp_dir().join(format!("orderflow-hostile-queue-{}", std::process::id()));
+    let dir = orderflow_e2e::TempDir::new("hostile-queue");
     let pipeline = Pipeline::new(&dir, Time::Real);
     let route = OrdersQueueRoute::default();
     let cases = order_cases();
@@ -322,7 +322,6 @@ async fn every_hostile_order_body_is_refused_by_the_queue_route_or_parked_after_
     assert!(parked[1].starts_with("invalid_order: "), "{parked:?}");
     let stats = pipeline.store.stats().await.unwrap();
     assert_eq!(stats.iter().map(|s| s.count).sum::<u64>(), 1, "the valid order is registered: {stats:?}");
-    std::fs::remove_dir_all(dir).ok();
 }
 
 fn error_report(change: impl FnOnce(&mut Value)) -> Vec<u8> {

@@ -5,6 +5,7 @@
 //! sources and the platforms' retries until nothing is left to do.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -17,7 +18,7 @@ use orderflow_cli::pipeline::deliver_in_process;
 use orderflow_e2e::chaos::{ChaosProxy, Faults};
 use orderflow_e2e::fake_dte::FakeDte;
 use orderflow_e2e::fake_erp::{self, FakeBc};
-use orderflow_e2e::{local_runtime, repo_path};
+use orderflow_e2e::{TempDir, local_runtime, repo_path};
 use orderflow_shared::adapters::embedded::MemoryReplayGuard;
 use orderflow_shared::adapters::embedded::event_source::poll_once;
 use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, EmbeddedRecovery, ManualClock};
@@ -106,6 +107,8 @@ pub struct Resources<S, Q, O> {
     pub queues: Queues<Q>,
     pub bucket: Reach<O>,
     pub mail: Mail,
+    /// The directory the embedded resources keep their files in, if any: removed with the stack.
+    pub dir: Option<TempDir>,
 }
 
 /// The four queues of the pipeline, raw (not crash-wrapped), for the accounting.
@@ -168,6 +171,8 @@ pub struct Stack<S, Q, O> {
     receiver: Receiver<Arc<Runtime>, StaticKeys, MemoryReplayGuard, Crashy<Q>, Crashy<Q>>,
     worker: Worker<Crashy<HttpConnector<FileSource>>, Crashy<Q>>,
     notifier: Notifier<Crashy<S>, Crashy<Mail>>,
+    /// Last, so that it goes after everything that writes into it.
+    dir: Option<TempDir>,
 }
 
 /// The local connections (the shipped app definitions bound to `config/connections.local.json`),
@@ -203,7 +208,7 @@ where
 {
     /// `faults` applies to both the DTE provider and the ERP.
     pub async fn new(resources: Resources<S, Q, O>, time: Time, faults: Faults, plan: CrashPlan) -> Self {
-        let Resources { store, queues, bucket, mail: emails } = resources;
+        let Resources { store, queues, bucket, mail: emails, dir } = resources;
         let plan = Arc::new(plan);
         let clock = match &time {
             Time::Manual(clock) => clock.clone(),
@@ -299,7 +304,13 @@ where
             receiver,
             worker,
             notifier,
+            dir,
         }
+    }
+
+    /// The directory of the embedded resources' files, if they have one.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
     }
 
     /// Stores a document under `incoming/` (not an effect of ours: the sender's upload) and

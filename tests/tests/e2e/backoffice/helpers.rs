@@ -44,6 +44,8 @@ pub struct Embedded {
     pub erp_dlq: Arc<EmbeddedFifoQueue>,
     pub erp_sync: Arc<EmbeddedFifoQueue>,
     pub bucket: DirObjectStore,
+    /// The bucket's directory, removed when the test ends.
+    _dir: orderflow_e2e::TempDir,
 }
 
 /// The DTE provider refuses the first `broadcast_failures` broadcasts of every order.
@@ -68,8 +70,8 @@ pub async fn embedded_with_store(store: Arc<EmbeddedOrderStore>, broadcast_failu
         Arc::new(EmbeddedFifoQueue::new("erp-dlq.fifo")),
         Arc::new(EmbeddedFifoQueue::new("erp-sync.fifo")),
     );
-    let dir = std::env::temp_dir().join(orderflow_e2e::unique("portal-bucket"));
-    let bucket = DirObjectStore::new(&dir);
+    let dir = orderflow_e2e::TempDir::new("portal-bucket");
+    let bucket = DirObjectStore::new(dir.to_path_buf());
     // The apps page reads the shipped definitions and the local connections.
     let apps = MemoryAppStore::new(orderflow_e2e::local_config(None).registry(&[]).unwrap());
     let url = serve(Portal {
@@ -81,7 +83,7 @@ pub async fn embedded_with_store(store: Arc<EmbeddedOrderStore>, broadcast_failu
         gate: Gate::Local { accounts: accounts(), sessions: LocalSessions::default() },
     })
     .await;
-    Embedded { url, service, pending, erp_dlq, erp_sync, bucket }
+    Embedded { url, service, pending, erp_dlq, erp_sync, bucket, _dir: dir }
 }
 
 /// Serves `portal` on a free port of 127.0.0.1 for the rest of the test; returns its base URL.
