@@ -36,8 +36,7 @@ pub mod secrets;
 pub mod shop;
 pub mod startup;
 pub mod telemetry;
-#[cfg(test)]
-mod test_dir;
+pub mod test_dir;
 pub mod text;
 pub mod ubl;
 pub mod webhook;

@@ -1,15 +1,22 @@
-//! A directory of one test's own under the temporary directory: emptied when made, removed with
-//! whatever is in it when the test ends, however it ends. No tempfile dependency needed.
+//! A directory of one test's own under the temporary directory, removed with whatever is in it
+//! when its guard is dropped, however the test ends. For the tests of every crate (the
+//! reliability suite alone builds hundreds of pipelines, each with a bucket directory); no
+//! tempfile dependency needed.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-pub(crate) struct TestDir(PathBuf);
+pub struct TestDir(PathBuf);
 
 impl TestDir {
-    /// `orderflow-<name>-<process id>`: `name` tells the tests of one process apart.
-    pub(crate) fn new(name: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("orderflow-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
+    /// A new, empty directory, `orderflow-<name>-<process>-<time>-<count>`: no other test's,
+    /// in this process or another.
+    pub fn new(name: &str) -> Self {
+        static COUNT: AtomicU32 = AtomicU32::new(0);
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        let count = COUNT.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("orderflow-{name}-{}-{nanos:x}-{count}", std::process::id()));
         std::fs::create_dir_all(&path).expect("create test dir");
         Self(path)
     }
@@ -25,5 +32,28 @@ impl std::ops::Deref for TestDir {
 impl Drop for TestDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TestDir;
+
+    #[test]
+    fn the_directory_goes_with_its_guard_contents_and_all() {
+        let dir = TestDir::new("test-dir");
+        std::fs::create_dir_all(dir.join("a/b")).unwrap();
+        std::fs::write(dir.join("a/b/c.txt"), "x").unwrap();
+        let path = dir.to_path_buf();
+        assert!(path.join("a/b/c.txt").is_file());
+        drop(dir);
+        assert!(!path.exists(), "{} is still there", path.display());
+    }
+
+    #[test]
+    fn two_guards_never_share_a_directory() {
+        let (a, b) = (TestDir::new("test-dir"), TestDir::new("test-dir"));
+        assert_ne!(&*a, &*b);
+        assert!(a.is_dir() && b.is_dir());
     }
 }

@@ -9,9 +9,6 @@ pub mod fake_api;
 pub mod fake_dte;
 pub mod hostile;
 pub mod ses_mail;
-mod temp_dir;
-
-pub use temp_dir::TempDir;
 
 /// The local ERP servers live in their own crate, so the demo can run them too.
 pub use orderflow_doubles as fake_erp;

@@ -13,7 +13,7 @@ use email_notifier::FUNCTION as NOTIFIER;
 use orderflow_e2e::chaos::aws::{AwsChaosProxy, AwsFault, AwsFaults, Service};
 use orderflow_e2e::chaos::{Fault, Faults};
 use orderflow_e2e::dynamo::create_orders_table;
-use orderflow_e2e::{TempDir, create_bucket, create_fifo, drain, moto_endpoint, sdk_config, unique};
+use orderflow_e2e::{create_bucket, create_fifo, drain, moto_endpoint, sdk_config, unique};
 use orderflow_shared::adapters::aws::{
     self, DynamoOrderStore, S3ObjectStore, SesMailer, SqsFifoQueue, dynamodb_client,
 };
@@ -23,6 +23,7 @@ use orderflow_shared::error::PortError;
 use orderflow_shared::lifecycle::{HistoryKind, State};
 use orderflow_shared::order::OrderKey;
 use orderflow_shared::ports::{FifoQueue, ObjectStore, OrderStore, OutgoingMessage, ReceivedMessage};
+use orderflow_shared::test_dir::TestDir;
 
 use crate::accounting::{Ledger, account};
 use crate::crash::{CrashPlan, Outbox};
@@ -55,7 +56,7 @@ pub async fn embedded_stack<Q>(queues: Queues<Q>, clock: ManualClock, faults: Fa
 where
     Q: FifoQueue + Inspect + Clone + 'static,
 {
-    let dir = TempDir::new("reliability");
+    let dir = TestDir::new("reliability");
     let resources = Resources {
         store: Reach::same(Arc::new(EmbeddedOrderStore::new())),
         queues,

@@ -282,7 +282,7 @@ async fn a_source_header_with_control_characters_is_refused() {
 /// parked with that answer. The valid one is registered.
 #[tokio::test]
 async fn every_hostile_order_body_is_refused_by_the_queue_route_or_parked_after_it() {
-    let dir = orderflow_e2e::TempDir::new("hostile-queue");
+    let dir = orderflow_shared::test_dir::TestDir::new("hostile-queue");
     let pipeline = Pipeline::new(&dir, Time::Real);
     let route = OrdersQueueRoute::default();
     let cases = order_cases();

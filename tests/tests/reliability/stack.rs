@@ -18,7 +18,7 @@ use orderflow_cli::pipeline::deliver_in_process;
 use orderflow_e2e::chaos::{ChaosProxy, Faults};
 use orderflow_e2e::fake_dte::FakeDte;
 use orderflow_e2e::fake_erp::{self, FakeBc};
-use orderflow_e2e::{TempDir, local_runtime, repo_path};
+use orderflow_e2e::{local_runtime, repo_path};
 use orderflow_shared::adapters::embedded::MemoryReplayGuard;
 use orderflow_shared::adapters::embedded::event_source::poll_once;
 use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, EmbeddedRecovery, ManualClock};
@@ -39,6 +39,7 @@ use orderflow_shared::ports::Clock;
 use orderflow_shared::ports::{FifoQueue, ObjectStore, OrderStore};
 use orderflow_shared::s3_event;
 use orderflow_shared::secrets::Secret;
+use orderflow_shared::test_dir::TestDir;
 use orderflow_shared::ubl::Limits;
 use queue_reader::{OrdersApi, QueueReader};
 use webhook_bridge::OffsetDateTime;
@@ -108,7 +109,7 @@ pub struct Resources<S, Q, O> {
     pub bucket: Reach<O>,
     pub mail: Mail,
     /// The directory the embedded resources keep their files in, if any: removed with the stack.
-    pub dir: Option<TempDir>,
+    pub dir: Option<TestDir>,
 }
 
 /// The four queues of the pipeline, raw (not crash-wrapped), for the accounting.
@@ -172,7 +173,7 @@ pub struct Stack<S, Q, O> {
     worker: Worker<Crashy<HttpConnector<FileSource>>, Crashy<Q>>,
     notifier: Notifier<Crashy<S>, Crashy<Mail>>,
     /// Last, so that it goes after everything that writes into it.
-    dir: Option<TempDir>,
+    dir: Option<TestDir>,
 }
 
 /// The local connections (the shipped app definitions bound to `config/connections.local.json`),

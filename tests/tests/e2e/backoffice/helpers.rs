@@ -45,7 +45,7 @@ pub struct Embedded {
     pub erp_sync: Arc<EmbeddedFifoQueue>,
     pub bucket: DirObjectStore,
     /// The bucket's directory, removed when the test ends.
-    _dir: orderflow_e2e::TempDir,
+    _dir: orderflow_shared::test_dir::TestDir,
 }
 
 /// The DTE provider refuses the first `broadcast_failures` broadcasts of every order.
@@ -70,7 +70,7 @@ pub async fn embedded_with_store(store: Arc<EmbeddedOrderStore>, broadcast_failu
         Arc::new(EmbeddedFifoQueue::new("erp-dlq.fifo")),
         Arc::new(EmbeddedFifoQueue::new("erp-sync.fifo")),
     );
-    let dir = orderflow_e2e::TempDir::new("portal-bucket");
+    let dir = orderflow_shared::test_dir::TestDir::new("portal-bucket");
     let bucket = DirObjectStore::new(dir.to_path_buf());
     // The apps page reads the shipped definitions and the local connections.
     let apps = MemoryAppStore::new(orderflow_e2e::local_config(None).registry(&[]).unwrap());
