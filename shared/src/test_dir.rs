@@ -1,7 +1,7 @@
 //! A directory of one test's own under the temporary directory, removed with whatever is in it
 //! when its guard is dropped, however the test ends. For the tests of every crate (the
-//! reliability suite alone builds hundreds of pipelines, each with a bucket directory); no
-//! tempfile dependency needed.
+//! reliability suite builds a pipeline, each with a bucket directory, per effect it crashes
+//! after); no tempfile dependency needed.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
