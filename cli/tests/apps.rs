@@ -6,9 +6,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use orderflow_shared::apps::bucket;
+use orderflow_shared::test_dir::TestDir;
 use serde_json::{Value, json};
 use time::Duration;
 
@@ -18,11 +18,9 @@ fn repo(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(relative)
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    let dir = std::env::temp_dir().join(format!("orderflow-apps-{name}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A folder of the test's own, removed when the test ends, passed or not.
+fn scratch(name: &str) -> TestDir {
+    TestDir::new(&format!("apps-{name}"))
 }
 
 /// `orderflow apps <args> --state <state>`, from the scratch folder (so no config/ there:
@@ -100,7 +98,6 @@ fn every_shipped_definition_and_the_local_connections_validate() {
     }
     assert!(stdout.contains("acme-partner"), "{stdout}");
     assert!(!state.exists(), "validating writes nothing");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -155,7 +152,6 @@ fn a_corrupted_definition_or_connection_is_refused_naming_the_place() {
     // Put refuses it as validate does, and saves nothing.
     let err = refused(&state, &["put", &write("wrong-type-2.json", &wrong_type)]);
     assert!(err.contains("properties[1].required"), "{err}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// standard-webhooks 1.1.0: 1.0.0 with a `region` environment value.
@@ -285,7 +281,6 @@ fn the_lifecycle_of_a_version_on_the_local_store() {
     assert!(shown.contains("webhook:") && shown.contains("\"secret_ref\": \"ssm:/orderflow/live/webhook\""), "{shown}");
     let definition = ok(&state, &["show", "standard-webhooks@1.1.0"]);
     assert_eq!(serde_json::from_str::<Value>(&definition).unwrap()["version"], "1.1.0");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -293,5 +288,4 @@ fn aws_without_a_table_is_one_clear_error() {
     let dir = scratch("aws");
     let err = refused(&dir.join("state"), &["list", "--aws"]);
     assert!(err.contains("--table") && err.lines().count() == 1, "{err}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
