@@ -49,8 +49,7 @@ impl Drop for Scratch {
 }
 
 fn scratch(name: &str) -> Scratch {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    Scratch(std::env::temp_dir().join(format!("orderflow-{name}-{}-{nanos}", std::process::id())))
+    Scratch(std::env::temp_dir().join(orderflow_shared::test_dir::unique(&format!("orderflow-{name}"))))
 }
 
 /// A child process killed when the test ends, however it ends, with every line it printed

@@ -7,16 +7,20 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// A name no other test uses, in this process or another (or in an earlier run against the same
+/// moto): `<prefix>-<process>-<time>-<count>`.
+pub fn unique(prefix: &str) -> String {
+    static COUNT: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    format!("{prefix}-{}-{nanos:x}-{}", std::process::id(), COUNT.fetch_add(1, Ordering::Relaxed))
+}
+
 pub struct TestDir(PathBuf);
 
 impl TestDir {
-    /// A new, empty directory, `orderflow-<name>-<process>-<time>-<count>`: no other test's,
-    /// in this process or another.
+    /// A new, empty directory, `orderflow-<name>-…` named by [`unique`].
     pub fn new(name: &str) -> Self {
-        static COUNT: AtomicU32 = AtomicU32::new(0);
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-        let count = COUNT.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("orderflow-{name}-{}-{nanos:x}-{count}", std::process::id()));
+        let path = std::env::temp_dir().join(unique(&format!("orderflow-{name}")));
         std::fs::create_dir_all(&path).expect("create test dir");
         Self(path)
     }

@@ -15,8 +15,6 @@ pub use orderflow_doubles as fake_erp;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use orderflow_shared::adapters::aws;
@@ -94,12 +92,8 @@ pub const MOTO_ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_
 /// Three such attempts and the product's backoff between them.
 pub const MOTO_OPERATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(95);
 
-/// A name no other test (or earlier run against the same moto) uses.
-pub fn unique(prefix: &str) -> String {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
-    format!("{prefix}-{}-{nanos:x}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
-}
+/// Names no other test uses: one mechanism with the test directories' names.
+pub use orderflow_shared::test_dir::unique;
 
 /// The small Chilean sample, `events/orders/small-clp.xml`, as a canonical order.
 pub fn sample_order() -> orderflow_shared::order::CanonicalOrder {
