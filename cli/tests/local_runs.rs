@@ -389,12 +389,10 @@ async fn serve_refuses_every_route_without_its_key_and_bounds_request_sizes() {
 fn sample_order(number: &str) -> Value {
     let event: Value =
         serde_json::from_str(&std::fs::read_to_string(repo("events/state-router-post-order.json")).unwrap()).unwrap();
-    let order: orderflow_shared::order::CanonicalOrder = serde_json::from_str(event["body"].as_str().unwrap()).unwrap();
-    let key = orderflow_shared::order::OrderKey::derive(&order.seller, &order.buyer, number);
-    let mut order = serde_json::to_value(order).unwrap();
-    order["order_number"] = number.into();
-    order["order_key"] = key.as_str().into();
-    order
+    let mut order: orderflow_shared::order::CanonicalOrder =
+        serde_json::from_str(event["body"].as_str().unwrap()).unwrap();
+    order.renumber(number);
+    serde_json::to_value(order).unwrap()
 }
 
 impl Served {

@@ -349,6 +349,13 @@ impl CanonicalOrder {
         json
     }
 
+    /// The same order under another number, and so under the key derived from it: the key is
+    /// never set apart from the number (`validate` refuses an order whose key does not match).
+    pub fn renumber(&mut self, number: impl Into<Text>) {
+        self.order_number = number.into();
+        self.order_key = OrderKey::derive(&self.seller, &self.buyer, &self.order_number);
+    }
+
     /// The invariants the parser guarantees, checked again for orders that arrive as JSON.
     pub fn validate(&self) -> Result<(), String> {
         let expected = OrderKey::derive(&self.seller, &self.buyer, &self.order_number);

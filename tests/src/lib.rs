@@ -104,8 +104,7 @@ pub fn sample_order() -> orderflow_shared::order::CanonicalOrder {
 /// The sample under another order number, so each test has its own key.
 pub fn order_numbered(number: &str) -> orderflow_shared::order::CanonicalOrder {
     let mut order = sample_order();
-    order.order_number = number.into();
-    order.order_key = orderflow_shared::order::OrderKey::derive(&order.seller, &order.buyer, number);
+    order.renumber(number);
     order
 }
 

@@ -15,7 +15,7 @@ use orderflow_shared::adapters::embedded::EmbeddedOrderStore;
 use orderflow_shared::day_backfill::count_days;
 use orderflow_shared::day_counts::{DayCounts, days_between};
 use orderflow_shared::lifecycle::{OrderRecord, StageError, State};
-use orderflow_shared::order::{CanonicalOrder, OrderKey};
+use orderflow_shared::order::CanonicalOrder;
 use orderflow_shared::ports::{Expected, MAX_DAYS, OrderStore};
 use orderflow_shared::ubl::{Limits, parse_order};
 
@@ -41,8 +41,7 @@ async fn seed(store: &EmbeddedOrderStore, n: usize) {
     let sample = sample();
     for i in 0..n {
         let mut order = sample.clone();
-        order.order_number = format!("BENCH-{i}").into();
-        order.order_key = OrderKey::derive(&order.seller, &order.buyer, &order.order_number);
+        order.renumber(format!("BENCH-{i}"));
         let days_back = (i % DAYS as usize) as i64;
         let minute = (i % 600) as i64;
         let mut record = OrderRecord::register(order, "bench", "bench", &at(days_back, minute));

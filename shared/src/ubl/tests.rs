@@ -588,3 +588,15 @@ fn a_mismatched_end_tag_is_quoted_on_one_line_and_cut_short() {
     assert_eq!(err.code(), "not_xml");
     assert!(err.to_string().len() < 512, "{} bytes", err.to_string().len());
 }
+
+/// A renumbered order carries the key of its new number, so it still validates.
+#[test]
+fn a_renumbered_order_has_the_key_of_its_new_number() {
+    let mut order = parse_sample("small-clp.xml");
+    let before = order.order_key.clone();
+    order.renumber("OC-RENUMBERED-1");
+    assert_eq!(order.order_number, "OC-RENUMBERED-1");
+    assert_eq!(order.order_key, OrderKey::derive(&order.seller, &order.buyer, "OC-RENUMBERED-1"));
+    assert_ne!(order.order_key, before);
+    order.validate().unwrap();
+}

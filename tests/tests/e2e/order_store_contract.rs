@@ -67,8 +67,7 @@ fn parse_sample(name: &str) -> CanonicalOrder {
 fn order(n: u32) -> CanonicalOrder {
     static SMALL: OnceLock<CanonicalOrder> = OnceLock::new();
     let mut order = SMALL.get_or_init(|| parse_sample("small-clp.xml")).clone();
-    order.order_number = format!("{}-{n}", order.order_number).into();
-    order.order_key = OrderKey::derive(&order.seller, &order.buyer, &order.order_number);
+    order.renumber(format!("{}-{n}", order.order_number));
     order
 }
 

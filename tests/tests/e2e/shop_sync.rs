@@ -16,7 +16,7 @@ use orderflow_shared::batch::Budget;
 use orderflow_shared::lifecycle::{HistoryKind, OrderRecord, State, Tracking, now_rfc3339};
 use orderflow_shared::mapping::{FileSource, MappingRef};
 use orderflow_shared::operator::{self, Selection};
-use orderflow_shared::order::{CanonicalOrder, OrderKey};
+use orderflow_shared::order::CanonicalOrder;
 use orderflow_shared::ports::{Expected, OrderStore, SystemClock};
 use orderflow_shared::secrets::Secret;
 use orderflow_shared::shop::BuiltShops;
@@ -64,8 +64,7 @@ async fn setup() -> Setup {
 fn order(number: &str) -> CanonicalOrder {
     let xml = std::fs::read(repo_path("events/orders/small-clp.xml")).unwrap();
     let mut order = parse_order(&xml, &Limits::default()).unwrap();
-    order.order_number = number.into();
-    order.order_key = OrderKey::derive(&order.seller, &order.buyer, number);
+    order.renumber(number);
     order
 }
 

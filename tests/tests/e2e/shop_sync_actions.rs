@@ -15,7 +15,7 @@ use orderflow_shared::batch::Budget;
 use orderflow_shared::lifecycle::{HistoryKind, OrderRecord, State, Tracking};
 use orderflow_shared::mapping::{FileSource, MappingRef};
 use orderflow_shared::operator::{self, Selection};
-use orderflow_shared::order::{CanonicalOrder, OrderKey};
+use orderflow_shared::order::CanonicalOrder;
 use orderflow_shared::ports::{Expected, FifoQueue, OrderStore, SystemClock};
 use orderflow_shared::secrets::Secret;
 use orderflow_shared::shop::{BuiltShops, ShopsFile};
@@ -97,8 +97,7 @@ fn tracking() -> Tracking {
 /// shop order is its own) and walks it to each of `states` in turn, as the router does.
 async fn stored_at(deps: &Deps, source: &str, states: &[State]) -> OrderRecord {
     let mut order = order();
-    order.order_number = format!("{}-{}", order.order_number, source.rsplit('/').next().unwrap_or_default()).into();
-    order.order_key = OrderKey::derive(&order.seller, &order.buyer, &order.order_number);
+    order.renumber(format!("{}-{}", order.order_number, source.rsplit('/').next().unwrap_or_default()));
     let mut record = OrderRecord::register(order, source, "test", NOW);
     deps.store.put(&record, None).await.unwrap();
     for state in [State::IssuanceDte, State::BroadcastDte].iter().chain(states) {

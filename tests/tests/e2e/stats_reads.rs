@@ -77,8 +77,7 @@ async fn stats_read_a_bounded_number_of_items_with_ten_thousand_orders_stored() 
     let mut written = Vec::new();
     for n in 0..3 {
         let mut order = sample.clone();
-        order.order_number = format!("STATS-{n}").into();
-        order.order_key = OrderKey::derive(&order.seller, &order.buyer, &order.order_number);
+        order.renumber(format!("STATS-{n}"));
         let record = OrderRecord::register(order, "test", "test", "2026-12-01T00:00:00.000Z");
         store.put(&record, None).await.unwrap();
         written.push(record);

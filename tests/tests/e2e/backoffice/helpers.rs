@@ -13,7 +13,7 @@ use orderflow_shared::adapters::embedded::{
 };
 use orderflow_shared::dte::{Failure, Operation, SimulatedDteProvider};
 use orderflow_shared::lifecycle::{OrderRecord, Stage};
-use orderflow_shared::order::{CanonicalOrder, OrderKey};
+use orderflow_shared::order::CanonicalOrder;
 use orderflow_shared::order_service::OrderService;
 use orderflow_shared::ports::{DteProvider, FifoQueue, OrderStore, RecoveryStarter};
 use orderflow_shared::ubl::{Limits, parse_order};
@@ -111,8 +111,7 @@ pub fn order(number: &str) -> CanonicalOrder {
             parse_order(&xml, &Limits::default()).unwrap()
         })
         .clone();
-    order.order_number = number.into();
-    order.order_key = OrderKey::derive(&order.seller, &order.buyer, &order.order_number);
+    order.renumber(number);
     order
 }
 

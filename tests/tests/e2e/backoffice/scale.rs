@@ -26,8 +26,7 @@ async fn statistics_and_overview_on_100_000_orders_count_every_order_once() {
     let sample = order("SCALE");
     for n in 0..ORDERS {
         let mut o = sample.clone();
-        o.order_number = format!("SCALE-{n}").into();
-        o.order_key = orderflow_shared::order::OrderKey::derive(&o.seller, &o.buyer, &o.order_number);
+        o.renumber(format!("SCALE-{n}"));
         let days_back = (n % 30) as i64;
         let mut record = OrderRecord::register(o, "test", "test", &at(days_back, n % 24, n));
         store.put(&record, None).await.unwrap();
