@@ -187,6 +187,25 @@ def dte_url():
     server.shutdown()
 
 
+def build_functions():
+    """Builds each function the cases invoke, as `cargo lambda watch` will run it.
+
+    Watch builds a function at its first invocation and, when that build fails (a compile error,
+    a full disk), leaves the invocation waiting rather than answering it. Built here first, with
+    the same `cargo build --bin` that watch's `cargo run --bin` finds fresh, a failed build fails
+    the session at once with the compiler's own message.
+    """
+    from test_invoke_events import CASES
+
+    functions = sorted({function for function, _, _ in CASES})
+    assert functions, "no function to build"
+    for function in functions:
+        result = subprocess.run(
+            ["cargo", "build", "--bin", function], cwd=REPO, capture_output=True, text=True
+        )
+        assert result.returncode == 0, f"cargo build --bin {function}:\n{result.stderr[-4000:]}"
+
+
 @pytest.fixture(scope="session")
 def watch(resources, dte_url):
     port = free_port()
@@ -230,6 +249,7 @@ def watch(resources, dte_url):
     }
     for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_EC2_METADATA_DISABLED"):
         env[name] = os.environ[name]
+    build_functions()
     (REPO / ".cache").mkdir(exist_ok=True)
     log = open(REPO / ".cache" / "cargo-lambda-watch.log", "w")
     args = ["cargo", "lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port", str(port)]
@@ -246,7 +266,7 @@ def watch(resources, dte_url):
         time.sleep(0.2)
     else:
         pytest.fail(f"cargo lambda watch did not listen on {port} within 120 s")
-    yield port
+    yield port, Path(log.name)
     os.killpg(proc.pid, 15)
     proc.wait(timeout=30)
     log.close()
@@ -254,12 +274,20 @@ def watch(resources, dte_url):
 
 @pytest.fixture(scope="session")
 def invoke(watch):
+    port, watch_log = watch
+
     def run(function, event_file, fails=False):
-        result = subprocess.run(
-            ["cargo", "lambda", "invoke", "--invoke-address", "127.0.0.1", "--invoke-port", str(watch),
-             "--data-file", str(event_file), "--output-format", "json", function],
-            cwd=REPO, capture_output=True, text=True, timeout=900,
-        )
+        # Every function is built (build_functions), so an invocation takes seconds; one that
+        # outlasts this has hung, and watch's log says why.
+        try:
+            result = subprocess.run(
+                ["cargo", "lambda", "invoke", "--invoke-address", "127.0.0.1", "--invoke-port", str(port),
+                 "--data-file", str(event_file), "--output-format", "json", function],
+                cwd=REPO, capture_output=True, text=True, timeout=120,
+            )
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"{function} {event_file.name}: no answer in 120 s; cargo lambda watch printed:\n"
+                        + watch_log.read_text()[-4000:])
         if fails:
             # A function error (the authorizer's "Unauthorized"): cargo lambda exits non-zero.
             assert result.returncode != 0, f"{function} {event_file.name} succeeded: {result.stdout}"
