@@ -171,36 +171,29 @@ impl MappingSource for LocalMapping {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use orderflow_shared::test_dir::TestDir;
 
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("orderflow-config-dir-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
+    use super::*;
 
     #[test]
     fn a_directory_is_read_whole_and_names_the_file_it_lacks() {
-        let dir = scratch("whole");
+        let dir = TestDir::new("config-dir-whole");
         std::fs::write(dir.join(SECRETS), "{\"standard\": \"changed\"}").unwrap();
-        let config = ConfigDir::locate(Some(&dir)).unwrap();
+        let config = ConfigDir::locate(Some(&*dir)).unwrap();
         assert_eq!(config.read(SECRETS, None).unwrap(), "{\"standard\": \"changed\"}");
         let err = config.read(CONNECTIONS, None).unwrap_err();
         assert!(err.contains(CONNECTIONS) && err.contains(&dir.display().to_string()), "{err}");
         let err = config.mapping(Path::new("config/mappings/sap-b1.json")).unwrap_err();
         assert!(err.contains("mappings/sap-b1.json"), "{err}");
-        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
     fn a_given_file_is_read_instead_of_the_directory_one() {
-        let dir = scratch("given");
+        let dir = TestDir::new("config-dir-given");
         let given = dir.join("secrets.json");
         std::fs::write(&given, "given").unwrap();
         assert_eq!(ConfigDir::BuiltIn.read(SECRETS, Some(&given)).unwrap(), "given");
         assert_eq!(ConfigDir::BuiltIn.origin(SECRETS, Some(&given)), given.display().to_string());
-        std::fs::remove_dir_all(dir).unwrap();
     }
 
     /// Each built-in copy under the name of the file it copies, and every mapping the built-in

@@ -52,16 +52,17 @@ pub async fn resolve<S: ObjectStore>(store: &S, body: String) -> Result<String, 
 mod tests {
     use super::*;
     use crate::adapters::embedded::DirObjectStore;
+    use crate::test_dir::TestDir;
 
-    fn store() -> (DirObjectStore, std::path::PathBuf) {
-        let dir =
-            std::env::temp_dir().join(format!("claim-check-{}-{:?}", std::process::id(), std::thread::current().id()));
-        (DirObjectStore::new(&dir), dir)
+    /// The store, and the guard that removes its directory.
+    fn store() -> (DirObjectStore, TestDir) {
+        let dir = TestDir::new("claim-check");
+        (DirObjectStore::new(&*dir), dir)
     }
 
     #[tokio::test]
     async fn small_bodies_pass_through_untouched() {
-        let (store, _) = store();
+        let (store, _dir) = store();
         let msg = OutgoingMessage::new("{\"a\":1}".into(), "g", "d");
         let out = offload(&store, msg.clone()).await.unwrap();
         assert_eq!(out, msg);
@@ -70,7 +71,7 @@ mod tests {
 
     #[tokio::test]
     async fn large_bodies_round_trip_through_the_store() {
-        let (store, dir) = store();
+        let (store, _dir) = store();
         let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(INLINE_LIMIT));
         let out = offload(&store, OutgoingMessage::new(big.clone(), "g", "d")).await.unwrap();
         assert!(out.body.len() < 300, "pointer is small: {}", out.body);
@@ -80,6 +81,5 @@ mod tests {
         let pointer: Pointer = serde_json::from_str(&out.body).unwrap();
         store.put(&pointer.claim_check, b"tampered".to_vec(), "application/json").await.unwrap();
         assert!(resolve(&store, out.body).await.is_err(), "a changed body is refused");
-        let _ = std::fs::remove_dir_all(dir);
     }
 }

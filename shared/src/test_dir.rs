@@ -33,6 +33,13 @@ impl std::ops::Deref for TestDir {
     }
 }
 
+/// So a guard goes where a path is asked for (`std::fs::read_dir(&dir)`).
+impl AsRef<Path> for TestDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
 impl Drop for TestDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);

@@ -15,6 +15,7 @@ use orderflow_shared::lifecycle::{EffectClaim, HistoryKind, OrderRecord, State};
 use orderflow_shared::order::CanonicalOrder;
 use orderflow_shared::order::OrderKey;
 use orderflow_shared::ports::{Expected, ListError, MailError, Mailer, OrderPage, OrderStore, StateStats, WriteError};
+use orderflow_shared::test_dir::TestDir;
 use orderflow_shared::ubl::{Limits, parse_order};
 
 const NOW: &str = "2026-03-02T12:00:00.000Z";
@@ -298,13 +299,12 @@ async fn a_transient_failure_is_reported_by_sequence_number() {
 
 #[tokio::test]
 async fn locally_the_email_lands_in_the_outbox_folder() {
-    let dir = std::env::temp_dir().join(format!("notifier-outbox-{}", std::process::id()));
-    let deps = notifier(OutboxMailer::new(&dir));
+    let dir = TestDir::new("notifier-outbox");
+    let deps = notifier(OutboxMailer::new(&*dir));
     issued(&deps, order()).await;
     notify_changes(&deps, &deps.store.changes_since(0)).await;
     let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(files.len(), 1);
     let eml = std::fs::read_to_string(&files[0]).unwrap();
     assert!(eml.contains("compras@panaderianunoa.cl") && eml.contains("text/html"), "{eml}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -9,6 +9,7 @@ use crate::adapters::embedded::{DirObjectStore, ManualClock};
 use crate::error::PortError;
 use crate::order::CanonicalOrder;
 use crate::ports::ObjectStore;
+use crate::test_dir::TestDir;
 
 fn repo(relative: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(relative)
@@ -287,8 +288,8 @@ async fn without_a_valid_mapping_every_call_fails_and_tries_again() {
 
 #[tokio::test]
 async fn mappings_load_from_a_file_or_an_object_named_by_reference() {
-    let dir = std::env::temp_dir().join(format!("orderflow-mapping-{}", std::process::id()));
-    let objects = DirObjectStore::new(&dir);
+    let dir = TestDir::new("mapping");
+    let objects = DirObjectStore::new(&*dir);
     objects.put("mappings/m.json", constant_mapping("from-s3").into_bytes(), "application/json").await.unwrap();
 
     let s3: MappingRef = "s3://config-bucket/mappings/m.json".parse().unwrap();
@@ -307,7 +308,6 @@ async fn mappings_load_from_a_file_or_an_object_named_by_reference() {
 
     let missing = MappingStore::new(FileSource::new(dir.join("nope.json")), TTL, Arc::new(ManualClock::new(0)));
     assert!(missing.current().await.unwrap_err().to_string().starts_with("reading the mapping from file "));
-    std::fs::remove_dir_all(&dir).unwrap();
 
     for bad in ["ssm:/x", "s3://bucket", "s3:///key", "file:", "config/m.json"] {
         assert!(bad.parse::<MappingRef>().is_err(), "{bad}");

@@ -55,11 +55,12 @@ impl Mailer for OutboxMailer {
 mod tests {
     use super::*;
     use crate::email::EmailAddress;
+    use crate::test_dir::TestDir;
 
     #[tokio::test]
     async fn each_send_is_one_complete_eml_file() {
-        let dir = std::env::temp_dir().join(format!("outbox-test-{}", std::process::id()));
-        let outbox = OutboxMailer::new(&dir);
+        let dir = TestDir::new("outbox");
+        let outbox = OutboxMailer::new(&*dir);
         let email = Email {
             from: "orders@example.com".into(),
             to: EmailAddress::parse("buyer@example.cl").unwrap(),
@@ -76,6 +77,5 @@ mod tests {
         assert_eq!(names, [format!("{first}.eml"), format!("{second}.eml")]);
         let eml = std::fs::read_to_string(dir.join(&names[0])).unwrap();
         assert!(eml.contains("To: <buyer@example.cl>") && eml.contains("multipart/alternative"), "{eml}");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -67,11 +67,11 @@ impl PollCursors for MemoryPollCursors {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_dir::TestDir;
 
     #[tokio::test]
     async fn cursors_kept_in_a_file_are_there_after_a_restart_and_stay_conditional() {
-        let dir = std::env::temp_dir().join(format!("orderflow-cursors-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = TestDir::new("cursors");
         let file = dir.join("poll-cursors.json");
         let cursor = Cursor { high_water_ms: 1_700_000_000_000, seen: [("1201".to_owned(), 1_700_000_000_000)].into() };
         let first = MemoryPollCursors::kept_in(file.clone()).unwrap();
@@ -84,15 +84,14 @@ mod tests {
         assert_eq!(loaded, StoredCursor { cursor: cursor.clone(), version: 1 });
         // The version read before the restart is stale now.
         assert_eq!(restarted.save("woocommerce", &cursor, 0).await.unwrap(), CursorSave::Superseded);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn a_cursor_file_that_is_not_json_is_an_error_naming_it() {
-        let file = std::env::temp_dir().join(format!("orderflow-bad-cursors-{}.json", std::process::id()));
+        let dir = TestDir::new("bad-cursors");
+        let file = dir.join("poll-cursors.json");
         std::fs::write(&file, "not json").unwrap();
         let error = MemoryPollCursors::kept_in(file.clone()).unwrap_err();
         assert!(error.to_string().contains(&file.display().to_string()), "{error}");
-        std::fs::remove_file(&file).unwrap();
     }
 }
