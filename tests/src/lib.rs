@@ -95,10 +95,16 @@ pub const MOTO_OPERATION_TIMEOUT: std::time::Duration = std::time::Duration::fro
 /// Names no other test uses: one mechanism with the test directories' names.
 pub use orderflow_shared::test_dir::unique;
 
-/// The small Chilean sample, `events/orders/small-clp.xml`, as a canonical order.
+/// The small Chilean sample, `events/orders/small-clp.xml`, as a canonical order: read and
+/// parsed once per test binary (the portal's scale test asks for it 100,000 times).
 pub fn sample_order() -> orderflow_shared::order::CanonicalOrder {
-    let bytes = std::fs::read(repo_path("events/orders/small-clp.xml")).expect("the sample order");
-    orderflow_shared::ubl::parse_order(&bytes, &Default::default()).expect("the sample parses")
+    static SAMPLE: OnceLock<orderflow_shared::order::CanonicalOrder> = OnceLock::new();
+    SAMPLE
+        .get_or_init(|| {
+            let bytes = std::fs::read(repo_path("events/orders/small-clp.xml")).expect("the sample order");
+            orderflow_shared::ubl::parse_order(&bytes, &Default::default()).expect("the sample parses")
+        })
+        .clone()
 }
 
 /// The sample under another order number, so each test has its own key.

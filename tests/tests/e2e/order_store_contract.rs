@@ -1,10 +1,8 @@
 //! One contract for `OrderStore`, run against the embedded store and against DynamoDB on moto:
 //! the handlers are tested locally on the first, so it must behave like the second.
 
-use std::sync::OnceLock;
-
 use orderflow_e2e::dynamo::create_orders_table;
-use orderflow_e2e::{repo_path, sdk_config, unique};
+use orderflow_e2e::{repo_path, sample_order, sdk_config, unique};
 use orderflow_shared::adapters::aws::{DynamoOrderStore, dynamodb_client};
 use orderflow_shared::adapters::embedded::EmbeddedOrderStore;
 use orderflow_shared::day_counts;
@@ -65,8 +63,7 @@ fn parse_sample(name: &str) -> CanonicalOrder {
 
 /// The small sample under order number `<number>-<n>`, so each `n` is a distinct order.
 fn order(n: u32) -> CanonicalOrder {
-    static SMALL: OnceLock<CanonicalOrder> = OnceLock::new();
-    let mut order = SMALL.get_or_init(|| parse_sample("small-clp.xml")).clone();
+    let mut order = sample_order();
     order.renumber(format!("{}-{n}", order.order_number));
     order
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use orderflow_cli::bridge::origin_of;
 use orderflow_doubles::{FakeShopify, SeedOrder};
 use orderflow_e2e::dynamo::{create_orders_table, stream_batch};
-use orderflow_e2e::{create_fifo_with_dlq, local_runtime, repo_path, sdk_config, unique};
+use orderflow_e2e::{create_fifo_with_dlq, local_runtime, order_numbered as order, repo_path, sdk_config, unique};
 use orderflow_shared::adapters::aws::{self, DynamoOrderStore, SqsFifoQueue};
 use orderflow_shared::adapters::embedded::ManualClock;
 use orderflow_shared::adapters::embedded::event_source::poll_once;
@@ -16,11 +16,9 @@ use orderflow_shared::batch::Budget;
 use orderflow_shared::lifecycle::{HistoryKind, OrderRecord, State, Tracking, now_rfc3339};
 use orderflow_shared::mapping::{FileSource, MappingRef};
 use orderflow_shared::operator::{self, Selection};
-use orderflow_shared::order::CanonicalOrder;
 use orderflow_shared::ports::{Expected, OrderStore, SystemClock};
 use orderflow_shared::secrets::Secret;
 use orderflow_shared::shop::BuiltShops;
-use orderflow_shared::ubl::{Limits, parse_order};
 use shop_sync::ShopSync;
 use shop_sync::stream::forward;
 use shop_sync::worker::handle;
@@ -59,13 +57,6 @@ async fn setup() -> Setup {
         claim_timeout: Duration::from_secs(300),
     };
     Setup { shopify, deps, queue: SqsFifoQueue::new(sqs, &queue_url), table }
-}
-
-fn order(number: &str) -> CanonicalOrder {
-    let xml = std::fs::read(repo_path("events/orders/small-clp.xml")).unwrap();
-    let mut order = parse_order(&xml, &Limits::default()).unwrap();
-    order.renumber(number);
-    order
 }
 
 /// A Shopify order stored in moto and walked to `dispatched` with tracking, as the router does.

@@ -8,18 +8,16 @@ use std::time::Duration;
 
 use orderflow_cli::bridge::origin_of;
 use orderflow_doubles::{FakeShopify, FakeWoo, SeedOrder, ShopFault};
-use orderflow_e2e::{local_runtime, repo_path};
+use orderflow_e2e::{local_runtime, repo_path, sample_order};
 use orderflow_shared::adapters::embedded::event_source::poll_once;
 use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, EmbeddedOrderStore, ManualClock};
 use orderflow_shared::batch::Budget;
 use orderflow_shared::lifecycle::{HistoryKind, OrderRecord, State, Tracking};
 use orderflow_shared::mapping::{FileSource, MappingRef};
 use orderflow_shared::operator::{self, Selection};
-use orderflow_shared::order::CanonicalOrder;
 use orderflow_shared::ports::{Expected, FifoQueue, OrderStore, SystemClock};
 use orderflow_shared::secrets::Secret;
 use orderflow_shared::shop::{BuiltShops, ShopsFile};
-use orderflow_shared::ubl::{Limits, parse_order};
 use shop_sync::stream::forward_changes;
 use shop_sync::worker::{Outcome, RecordError, handle, sync};
 use shop_sync::{ShopSync, ShopSyncMessage};
@@ -80,11 +78,6 @@ async fn setup() -> Setup {
     Setup { shopify, woo, deps, queue: EmbeddedFifoQueue::new("shop-sync.fifo") }
 }
 
-fn order() -> CanonicalOrder {
-    let xml = std::fs::read(repo_path("events/orders/small-clp.xml")).unwrap();
-    parse_order(&xml, &Limits::default()).unwrap()
-}
-
 fn tracking() -> Tracking {
     Tracking {
         number: Some("1Z999AA10123456784".into()),
@@ -96,7 +89,7 @@ fn tracking() -> Tracking {
 /// Stores the order from `source` (its number suffixed with the shop's order id, so each
 /// shop order is its own) and walks it to each of `states` in turn, as the router does.
 async fn stored_at(deps: &Deps, source: &str, states: &[State]) -> OrderRecord {
-    let mut order = order();
+    let mut order = sample_order();
     order.renumber(format!("{}-{}", order.order_number, source.rsplit('/').next().unwrap_or_default()));
     let mut record = OrderRecord::register(order, source, "test", NOW);
     deps.store.put(&record, None).await.unwrap();

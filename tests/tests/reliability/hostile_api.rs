@@ -11,6 +11,7 @@ use lambda_http::{Body, Request, RequestExt};
 use orderflow_cli::orders_queue::OrdersQueueRoute;
 use orderflow_cli::pipeline::{Pipeline, Time};
 use orderflow_e2e::apigw::parts;
+use orderflow_e2e::sample_order;
 use orderflow_shared::adapters::embedded::MemoryReplayGuard;
 use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, EmbeddedOrderStore, EmbeddedRecovery};
 use orderflow_shared::apps::Runtime;
@@ -18,7 +19,6 @@ use orderflow_shared::dte::SimulatedDteProvider;
 use orderflow_shared::order::CanonicalOrder;
 use orderflow_shared::order_service::OrderService;
 use orderflow_shared::ports::{FifoQueue, OrderStore};
-use orderflow_shared::ubl::{self, Limits};
 use serde_json::{Value, json};
 use webhook_bridge::{OffsetDateTime, Receiver, StaticKeys};
 
@@ -45,11 +45,6 @@ fn request(method: Method, path: &str, content_type: Option<&str>, body: Vec<u8>
         builder = builder.header("content-type", content_type);
     }
     builder.body(Body::Binary(body)).unwrap().with_raw_http_path(path)
-}
-
-fn sample_order() -> CanonicalOrder {
-    let xml = std::fs::read(orderflow_e2e::repo_path("events/orders/small-clp.xml")).unwrap();
-    ubl::parse_order(&xml, &Limits::default()).unwrap()
 }
 
 /// The sample order as JSON with one change applied.

@@ -7,16 +7,13 @@ use backoffice::accounts::Accounts;
 use backoffice::identity::Role;
 use backoffice::session::LocalSessions;
 use backoffice::{Gate, Portal, Queues};
-use orderflow_e2e::repo_path;
 use orderflow_shared::adapters::embedded::{
     DirObjectStore, EmbeddedFifoQueue, EmbeddedOrderStore, EmbeddedRecovery, MemoryAppStore,
 };
 use orderflow_shared::dte::{Failure, Operation, SimulatedDteProvider};
 use orderflow_shared::lifecycle::{OrderRecord, Stage};
-use orderflow_shared::order::CanonicalOrder;
 use orderflow_shared::order_service::OrderService;
 use orderflow_shared::ports::{DteProvider, FifoQueue, OrderStore, RecoveryStarter};
-use orderflow_shared::ubl::{Limits, parse_order};
 
 pub const OPERATOR: (&str, &str) = ("ana", "operator-password-1");
 pub const VIEWER: (&str, &str) = ("vic", "viewer-password-22");
@@ -103,17 +100,7 @@ where
 }
 
 /// The sample order under number `number`.
-pub fn order(number: &str) -> CanonicalOrder {
-    static SMALL: OnceLock<CanonicalOrder> = OnceLock::new();
-    let mut order = SMALL
-        .get_or_init(|| {
-            let xml = std::fs::read(repo_path("events/orders/small-clp.xml")).unwrap();
-            parse_order(&xml, &Limits::default()).unwrap()
-        })
-        .clone();
-    order.renumber(number);
-    order
-}
+pub use orderflow_e2e::order_numbered as order;
 
 /// An order that went through recovery without success: `broadcast_failed`, as the pipeline
 /// leaves it (the DTE provider must refuse its first broadcast).
