@@ -187,23 +187,21 @@ def dte_url():
     server.shutdown()
 
 
-def build_functions():
-    """Builds each function the cases invoke, as `cargo lambda watch` will run it.
+def build_function(function):
+    """Builds `function` as `cargo lambda watch` will run it, before its first invocation.
 
     Watch builds a function at its first invocation and, when that build fails (a compile error,
     a full disk), leaves the invocation waiting rather than answering it. Built here first, with
-    the same `cargo build --bin` that watch's `cargo run --bin` finds fresh, a failed build fails
-    the session at once with the compiler's own message.
+    the same `cargo build --bin` that watch's `cargo run --bin` then finds fresh, a failed build
+    fails its case at once with the compiler's own message.
     """
-    from test_invoke_events import CASES
+    result = subprocess.run(["cargo", "build", "--bin", function], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, f"cargo build --bin {function}:\n{result.stderr[-4000:]}"
 
-    functions = sorted({function for function, _, _ in CASES})
-    assert functions, "no function to build"
-    for function in functions:
-        result = subprocess.run(
-            ["cargo", "build", "--bin", function], cwd=REPO, capture_output=True, text=True
-        )
-        assert result.returncode == 0, f"cargo build --bin {function}:\n{result.stderr[-4000:]}"
+
+# Every function is built before its first invocation (build_function), so an invocation takes
+# seconds; one that outlasts this has hung, and watch's log says why.
+INVOKE_TIMEOUT_S = 120
 
 
 @pytest.fixture(scope="session")
@@ -249,7 +247,6 @@ def watch(resources, dte_url):
     }
     for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_EC2_METADATA_DISABLED"):
         env[name] = os.environ[name]
-    build_functions()
     (REPO / ".cache").mkdir(exist_ok=True)
     log = open(REPO / ".cache" / "cargo-lambda-watch.log", "w")
     args = ["cargo", "lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port", str(port)]
@@ -275,18 +272,20 @@ def watch(resources, dte_url):
 @pytest.fixture(scope="session")
 def invoke(watch):
     port, watch_log = watch
+    built = set()
 
     def run(function, event_file, fails=False):
-        # Every function is built (build_functions), so an invocation takes seconds; one that
-        # outlasts this has hung, and watch's log says why.
+        if function not in built:
+            build_function(function)
+            built.add(function)
         try:
             result = subprocess.run(
                 ["cargo", "lambda", "invoke", "--invoke-address", "127.0.0.1", "--invoke-port", str(port),
                  "--data-file", str(event_file), "--output-format", "json", function],
-                cwd=REPO, capture_output=True, text=True, timeout=120,
+                cwd=REPO, capture_output=True, text=True, timeout=INVOKE_TIMEOUT_S,
             )
         except subprocess.TimeoutExpired:
-            pytest.fail(f"{function} {event_file.name}: no answer in 120 s; cargo lambda watch printed:\n"
+            pytest.fail(f"{function} {event_file.name}: no answer in {INVOKE_TIMEOUT_S} s; cargo lambda watch printed:\n"
                         + watch_log.read_text()[-4000:])
         if fails:
             # A function error (the authorizer's "Unauthorized"): cargo lambda exits non-zero.
