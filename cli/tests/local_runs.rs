@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use orderflow_shared::test_dir::TestDir;
 use serde_json::Value;
 use webhook_bridge::sign;
 
@@ -19,37 +20,35 @@ fn repo(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(relative)
 }
 
-/// A path of one test's own under the temporary directory, removed with whatever is there
-/// when the test ends, however it ends.
-struct Scratch(PathBuf);
+/// A path of one test's own that the command under test makes (a file, a state folder), inside
+/// a [`TestDir`] that takes it, whatever it became, when the test ends, however it ends.
+struct Scratch {
+    path: PathBuf,
+    _dir: TestDir,
+}
 
 impl std::ops::Deref for Scratch {
     type Target = Path;
     fn deref(&self) -> &Path {
-        &self.0
+        &self.path
     }
 }
 
 impl AsRef<Path> for Scratch {
     fn as_ref(&self) -> &Path {
-        &self.0
+        &self.path
     }
 }
 
 impl AsRef<std::ffi::OsStr> for Scratch {
     fn as_ref(&self) -> &std::ffi::OsStr {
-        self.0.as_os_str()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0).or_else(|_| std::fs::remove_file(&self.0));
+        self.path.as_os_str()
     }
 }
 
 fn scratch(name: &str) -> Scratch {
-    Scratch(std::env::temp_dir().join(orderflow_shared::test_dir::unique(&format!("orderflow-{name}"))))
+    let dir = TestDir::new(name);
+    Scratch { path: dir.join(name), _dir: dir }
 }
 
 /// A child process killed when the test ends, however it ends, with every line it printed
@@ -511,13 +510,6 @@ async fn serve_proxies_legacy_systems_with_the_key_and_the_timeout() {
     assert_eq!((status, answer["error"]["code"].as_str()), (404, Some("not_found")), "{answer}");
 }
 
-/// An empty folder of its own for one run.
-fn empty_folder(name: &str) -> Scratch {
-    let dir = scratch(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// `orderflow <args>` run to its end in `dir`: whether it succeeded, its stdout, its stderr.
 fn run_in(dir: &Path, args: &[&str]) -> (bool, String, String) {
     let run = Command::new(BIN).current_dir(dir).args(args).output().unwrap();
@@ -552,7 +544,7 @@ fn webhook_order_key(stdout: &str) -> String {
 
 #[test]
 fn the_demo_runs_from_an_empty_folder_on_the_files_built_into_it() {
-    let dir = empty_folder("demo-anywhere");
+    let dir = TestDir::new("demo-anywhere");
     let (ok, stdout, stderr) = run_in(&dir, &["demo"]);
     assert!(ok, "{stdout}\n{stderr}");
     for expected in [
@@ -575,7 +567,7 @@ fn the_demo_runs_from_an_empty_folder_on_the_files_built_into_it() {
 /// seller id gives another key, so the key shows which connections file was read.
 #[test]
 fn the_demo_reads_the_config_dir_given_or_else_config_in_the_working_directory() {
-    let dir = empty_folder("demo-config-dir");
+    let dir = TestDir::new("demo-config-dir");
     let (ok, stdout, stderr) = run_in(&dir, &["demo"]);
     assert!(ok, "{stdout}\n{stderr}");
     let built_in = webhook_order_key(&stdout);
@@ -599,7 +591,7 @@ fn the_demo_reads_the_config_dir_given_or_else_config_in_the_working_directory()
 
 #[test]
 fn a_config_dir_that_does_not_exist_is_an_error_naming_it() {
-    let dir = empty_folder("no-config-dir");
+    let dir = TestDir::new("no-config-dir");
     for command in [&["demo"][..], &["serve", "--api-key", "k", "--port", "0"]] {
         let args: Vec<&str> = command.iter().copied().chain(["--config-dir", "no-such-dir"]).collect();
         let (ok, stdout, stderr) = run_in(&dir, &args);
@@ -611,7 +603,7 @@ fn a_config_dir_that_does_not_exist_is_an_error_naming_it() {
 
 #[test]
 fn a_file_of_extra_authorities_that_cannot_be_used_stops_the_command_before_it_runs() {
-    let dir = empty_folder("extra-authorities");
+    let dir = TestDir::new("extra-authorities");
     let order = repo("events/orders/small-clp.xml");
     let convert = |extra: &Path| {
         let run =
@@ -639,7 +631,7 @@ fn a_file_of_extra_authorities_that_cannot_be_used_stops_the_command_before_it_r
 
 #[test]
 fn a_config_dir_without_a_file_names_the_file_before_anything_runs() {
-    let dir = empty_folder("config-dir-lacks");
+    let dir = TestDir::new("config-dir-lacks");
     config_copy(&dir.join("partial"), "", str::to_owned);
     std::fs::remove_file(dir.join("partial/mappings/business-central.json")).unwrap();
     let (ok, stdout, stderr) = run_in(&dir, &["demo", "--config-dir", "partial"]);
@@ -650,7 +642,7 @@ fn a_config_dir_without_a_file_names_the_file_before_anything_runs() {
 
 #[tokio::test]
 async fn serve_takes_its_webhook_secrets_from_the_config_dir() {
-    let dir = empty_folder("serve-config-dir");
+    let dir = TestDir::new("serve-config-dir");
     let secret = "whsec_Y2hhbmdlZC1sb2NhbC1zZWNyZXQtZm9yLWEtdGVzdA==";
     config_copy(&dir, "local-secrets.json", |text| text.replace(&local_secret("standard"), secret));
     let state = dir.join("state");
@@ -820,7 +812,7 @@ async fn serve_polls_the_shops_and_the_partner_and_a_restart_takes_nothing_twice
     let doubles = ["--bc-port", &ports[0], "--sap-port", &ports[1], "--shopify-port", &ports[2]];
     let (_doubles, _) =
         start(&[&["erp-doubles"][..], &doubles, &["--woo-port", &ports[3], "--partner-port", &ports[4]]].concat(), 5);
-    let dir = empty_folder("serve-poll");
+    let dir = TestDir::new("serve-poll");
     config_copy(&dir, "connections.local.json", |text| {
         text.replace("127.0.0.1:18090", &format!("127.0.0.1:{}", ports[2]))
             .replace("127.0.0.1:18091", &format!("127.0.0.1:{}", ports[3]))
