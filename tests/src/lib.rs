@@ -114,6 +114,13 @@ pub fn order_numbered(number: &str) -> orderflow_shared::order::CanonicalOrder {
     order
 }
 
+/// The sample under its own number with `-<suffix>` added, so each suffix is its own order.
+pub fn order_suffixed(suffix: impl std::fmt::Display) -> orderflow_shared::order::CanonicalOrder {
+    let mut order = sample_order();
+    order.renumber(format!("{}-{suffix}", order.order_number));
+    order
+}
+
 pub fn repo_path(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(relative)
 }

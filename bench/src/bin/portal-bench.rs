@@ -15,18 +15,11 @@ use orderflow_shared::adapters::embedded::EmbeddedOrderStore;
 use orderflow_shared::day_backfill::count_days;
 use orderflow_shared::day_counts::{DayCounts, days_between};
 use orderflow_shared::lifecycle::{OrderRecord, StageError, State};
-use orderflow_shared::order::CanonicalOrder;
 use orderflow_shared::ports::{Expected, MAX_DAYS, OrderStore};
-use orderflow_shared::ubl::{Limits, parse_order};
 
 const RUNS: usize = 5;
 /// The dispatch target the statistics' compliance uses (the portal's default).
 const TARGET_HOURS: u32 = 24;
-
-fn sample() -> CanonicalOrder {
-    let xml = include_bytes!("../../../events/orders/small-clp.xml");
-    parse_order(xml, &Limits::default()).expect("the bundled sample parses")
-}
 
 /// `days_back` days before now, `minutes` into the day.
 fn at(days_back: i64, minutes: i64) -> String {
@@ -38,7 +31,7 @@ fn at(days_back: i64, minutes: i64) -> String {
 /// `n` orders over the last 30 days: every one received and registered, a half issued, a
 /// quarter dispatched, one in ten failing its broadcast.
 async fn seed(store: &EmbeddedOrderStore, n: usize) {
-    let sample = sample();
+    let sample = orderflow_e2e::sample_order();
     for i in 0..n {
         let mut order = sample.clone();
         order.renumber(format!("BENCH-{i}"));

@@ -3,19 +3,16 @@
 use std::time::Duration;
 
 use orderflow_e2e::fake_dte::{FakeDte, Scripted};
-use orderflow_e2e::repo_path;
+use orderflow_e2e::sample_order;
 use orderflow_shared::dte::{DteAuth, HttpDteProvider};
 use orderflow_shared::error::Retry;
 use orderflow_shared::lifecycle::OrderRecord;
 use orderflow_shared::ports::{DteError, DteProvider};
 use orderflow_shared::secrets::Secret;
-use orderflow_shared::ubl::parse_order;
 use serde_json::json;
 
 fn record() -> OrderRecord {
-    let xml = std::fs::read(repo_path("events/orders/small-clp.xml")).unwrap();
-    let order = parse_order(&xml, &Default::default()).unwrap();
-    OrderRecord::register(order, "test", "test", "2026-11-25T10:00:00.000Z")
+    OrderRecord::register(sample_order(), "test", "test", "2026-11-25T10:00:00.000Z")
 }
 
 fn provider(fake: &FakeDte, auth: DteAuth) -> HttpDteProvider {

@@ -11,13 +11,12 @@ use base64::engine::general_purpose::STANDARD;
 use email_notifier::{Notifier, handle};
 use orderflow_e2e::dynamo::{create_orders_table, stream_batch};
 use orderflow_e2e::ses_mail::{self, quoted_printable, subject};
-use orderflow_e2e::{repo_path, sdk_config, unique};
+use orderflow_e2e::{sample_order, sdk_config, unique};
 use orderflow_shared::adapters::aws::{self, DynamoOrderStore, SesMailer};
 use orderflow_shared::email::{Locale, format_money};
 use orderflow_shared::lifecycle::{HistoryKind, OrderRecord, State, now_rfc3339};
 use orderflow_shared::order::CanonicalOrder;
 use orderflow_shared::ports::{Expected, OrderStore};
-use orderflow_shared::ubl::{Limits, parse_order};
 
 const SENDER: &str = "orders@example.com";
 
@@ -45,8 +44,7 @@ async fn setup() -> Setup {
 }
 
 fn order(email: &str) -> CanonicalOrder {
-    let xml = std::fs::read(repo_path("events/orders/small-clp.xml")).unwrap();
-    let mut order = parse_order(&xml, &Limits::default()).unwrap();
+    let mut order = sample_order();
     order.buyer.email = Some(email.into());
     order
 }

@@ -2,7 +2,7 @@
 //! the handlers are tested locally on the first, so it must behave like the second.
 
 use orderflow_e2e::dynamo::create_orders_table;
-use orderflow_e2e::{repo_path, sample_order, sdk_config, unique};
+use orderflow_e2e::{order_suffixed as order, repo_path, sdk_config, unique};
 use orderflow_shared::adapters::aws::{DynamoOrderStore, dynamodb_client};
 use orderflow_shared::adapters::embedded::EmbeddedOrderStore;
 use orderflow_shared::day_counts;
@@ -59,13 +59,6 @@ fn parse_sample(name: &str) -> CanonicalOrder {
     let path = repo_path(&format!("events/orders/{name}"));
     let xml = std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     parse_order(&xml, &Limits::default()).unwrap_or_else(|e| panic!("parse {name}: {e}"))
-}
-
-/// The small sample under order number `<number>-<n>`, so each `n` is a distinct order.
-fn order(n: u32) -> CanonicalOrder {
-    let mut order = sample_order();
-    order.renumber(format!("{}-{n}", order.order_number));
-    order
 }
 
 /// Distinct, ordered timestamps: the listing sorts on them.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use orderflow_cli::bridge::origin_of;
 use orderflow_doubles::{FakeShopify, FakeWoo, SeedOrder, ShopFault};
-use orderflow_e2e::{local_runtime, repo_path, sample_order};
+use orderflow_e2e::{local_runtime, order_suffixed, repo_path};
 use orderflow_shared::adapters::embedded::event_source::poll_once;
 use orderflow_shared::adapters::embedded::{EmbeddedFifoQueue, EmbeddedOrderStore, ManualClock};
 use orderflow_shared::batch::Budget;
@@ -89,8 +89,7 @@ fn tracking() -> Tracking {
 /// Stores the order from `source` (its number suffixed with the shop's order id, so each
 /// shop order is its own) and walks it to each of `states` in turn, as the router does.
 async fn stored_at(deps: &Deps, source: &str, states: &[State]) -> OrderRecord {
-    let mut order = sample_order();
-    order.renumber(format!("{}-{}", order.order_number, source.rsplit('/').next().unwrap_or_default()));
+    let order = order_suffixed(source.rsplit('/').next().unwrap_or_default());
     let mut record = OrderRecord::register(order, source, "test", NOW);
     deps.store.put(&record, None).await.unwrap();
     for state in [State::IssuanceDte, State::BroadcastDte].iter().chain(states) {

@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::operation::scan::ScanOutput;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use orderflow_e2e::dynamo::create_orders_table;
-use orderflow_e2e::{repo_path, sdk_config, unique};
+use orderflow_e2e::{sample_order, sdk_config, unique};
 use orderflow_shared::adapters::aws::{
     ATTR_PK, ATTR_STATE, ATTR_STATE_AT, ATTR_STATE_SORT, COUNTER_SHARDS, DynamoOrderStore, dynamodb_client,
 };
@@ -66,8 +66,7 @@ async fn stats_read_a_bounded_number_of_items_with_ten_thousand_orders_stored() 
     let table = unique("orders-stats");
     create_orders_table(&plain, &table).await;
 
-    let xml = std::fs::read(repo_path("events/orders/small-clp.xml")).unwrap();
-    let sample = orderflow_shared::ubl::parse_order(&xml, &Default::default()).unwrap();
+    let sample = sample_order();
     // Three orders written the way the service writes them: these the counters know. Written
     // first, because moto copies the whole table for each transaction, which takes seconds
     // with 10,000 items in it.
