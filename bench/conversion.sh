@@ -65,8 +65,15 @@ mkdir -p "$OUT"
 cd "$ROOT"
 # --workspace: the features `cargo test --workspace` resolved, so the smoke run rebuilds nothing.
 cargo bench --profile "$PROFILE" --workspace --bench convert -- --noplot "${CRITERION_ARGS[@]}"
-cargo build --profile "$PROFILE" --workspace --bin conversion-pairs
+cargo build --profile "$PROFILE" --workspace --bin conversion-pairs --bin conversion-loop
 PAIRS="$BIN_DIR/conversion-pairs"
+# The loop that profilers run (docs/PERFORMANCE.md): once per contestant and file, so every run
+# proves it still works; its figures are not the benchmark's.
+for file in "${CORPUS[@]}"; do
+    for contestant in convert tokenize; do
+        "$BIN_DIR/conversion-loop" "$contestant" "$file" 1 >>"$OUT/loop.jsonl"
+    done
+done
 
 # peers PREFIX TIMING_ARGS...: the Python then the Node peer, into $OUT/PREFIX{python,node}.json.
 peers() {
